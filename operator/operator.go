@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// OperatorOptions configures `bowline operator`.
+type OperatorOptions struct {
+	// Kubeconfig is the kubeconfig file; empty means in-cluster or
+	// $KUBECONFIG.
+	Kubeconfig string
+	// MetricsAddr serves Prometheus metrics at /metrics; "0" turns it off.
+	MetricsAddr string
+	// ProbeAddr serves /healthz and /readyz.
+	ProbeAddr string
+	// LeaderElect makes replicas elect one leader for the controllers.
+	LeaderElect bool
+	// LeaderElectionNamespace holds the lease; empty means the pod's own.
+	LeaderElectionNamespace string
+	// ShutdownTimeout bounds graceful shutdown after SIGTERM.
+	ShutdownTimeout time.Duration
+
+	Log LogOptions
+}
+
+// AddFlags registers the operator's flags.
+func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file; empty means in-cluster or $KUBECONFIG")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address for Prometheus metrics at /metrics, or 0 to turn them off")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address for /healthz and /readyz")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica for the controllers")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease; empty means the pod's own")
+	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 8*time.Second, "how long to let running work finish after SIGTERM")
+	o.Log.AddFlags(fs)
+}
+
+// Validate reports flag values that cannot work.
+func (o *OperatorOptions) Validate() error {
+	var errs []error
+	if o.ProbeAddr == "" {
+		errs = append(errs, errors.New("--health-probe-bind-address must not be empty"))
+	}
+	if o.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", o.ShutdownTimeout))
+	}
+	if err := o.Log.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// restConfig loads the cluster connection.
+func (o *OperatorOptions) restConfig() (*rest.Config, error) {
+	if o.Kubeconfig == "" {
+		return ctrl.GetConfig()
+	}
+	return clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
+}
+
+// newScheme returns a scheme with Kubernetes' built-in types and bowline's.
+func newScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newOperatorCommand() *cobra.Command {
+	o := &OperatorOptions{}
+	cmd := &cobra.Command{
+		Use:   "operator",
+		Short: "Run bowline's controllers in a Kubernetes cluster",
+		Long: `Run bowline's controllers against a Kubernetes API server.
+
+Logs are JSON lines on standard error (--log-format=console for people),
+Prometheus metrics are served at /metrics on --metrics-bind-address and the
+health probes /healthz and /readyz on --health-probe-bind-address. SIGTERM
+stops the controllers and exits within --shutdown-timeout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return runOperator(cmd, o)
+		},
+	}
+	o.AddFlags(cmd.Flags())
+	return cmd
+}
+
+func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
+	log := o.Log.Logger()
+	ctrl.SetLogger(log)
+	cfg, err := o.restConfig()
+	if err != nil {
+		return fmt.Errorf("load kubeconfig: %w", err)
+	}
+	scheme, err := newScheme()
+	if err != nil {
+		return err
+	}
+	shutdown := o.ShutdownTimeout
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Logger:                        log,
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:        o.ProbeAddr,
+		LeaderElection:                o.LeaderElect,
+		LeaderElectionID:              "bowline-operator.bowline.dev",
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &shutdown,
+	})
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("informers", func(req *http.Request) error {
+		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
+			return errors.New("informer caches not synced")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	log.Info("Starting operator", "version", version, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "leaderElection", o.LeaderElect)
+	if err := mgr.Start(cmd.Context()); err != nil {
+		return fmt.Errorf("run manager: %w", err)
+	}
+	log.Info("Operator stopped")
+	return nil
+}

@@ -1,0 +1,289 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ReconcileRequestedAnnotation asks for a reconcile now. Its value is any
+// string that differs from the last one handled (a timestamp, by
+// convention); the controller echoes the value it handled in
+// status.lastHandledReconcileAt.
+const ReconcileRequestedAnnotation = "bowline.dev/reconcile-requested-at"
+
+// ConfigRepository condition types, beyond Ready, Reconciling and Stalled.
+const (
+	// ConditionJobsReady is True when the job configuration of the applied
+	// revision is valid and in effect.
+	ConditionJobsReady = "JobsReady"
+	// ConditionPluginsReady is True when the plugin configuration of the
+	// applied revision is valid and in effect.
+	ConditionPluginsReady = "PluginsReady"
+)
+
+// ConfigRepository condition reasons.
+const (
+	// ReasonFetchFailed means the repository could not be fetched; it is
+	// retried with backoff and never sets Stalled.
+	ReasonFetchFailed = "FetchFailed"
+	// ReasonValidationFailed means the newest revision is invalid; the last
+	// good revision stays applied.
+	ReasonValidationFailed = "ValidationFailed"
+	// ReasonPublishFailed means a valid revision could not be published.
+	ReasonPublishFailed = "PublishFailed"
+	// ReasonAuthenticationFailed means the referenced Secret is missing or
+	// lacks the keys the URL's scheme needs.
+	ReasonAuthenticationFailed = "AuthenticationFailed"
+)
+
+// ConfigRepositorySpec says where bowline's configuration lives and how it is
+// applied.
+// +kubebuilder:validation:XValidation:rule="!(self.url.startsWith('file://') || self.url.startsWith('/')) || !has(self.secretRef)",message="secretRef is not used with file:// URLs or local paths"
+type ConfigRepositorySpec struct {
+	// url is the repository's location: https://, http://, ssh://, the scp
+	// form user@host:path, file:// or an absolute local path.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(https?://|ssh://|file://|/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)')",message="url must use https://, http://, ssh://, file://, user@host:path or an absolute path"
+	URL string `json:"url"`
+
+	// ref selects the revision to apply; the default is the branch main.
+	// +optional
+	Ref *GitRef `json:"ref,omitempty"`
+
+	// interval is how often the repository is polled for new revisions, as a
+	// Go duration (for example 1m or 30s). A push webhook triggers a
+	// reconcile sooner. Default 1m.
+	// +optional
+	// +kubebuilder:default="1m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	Interval metav1.Duration `json:"interval,omitempty"`
+
+	// timeout bounds one fetch and validation, as a Go duration. Default 2m.
+	// +optional
+	// +kubebuilder:default="2m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// secretRef names a Secret in the same namespace with credentials: for
+	// https, the key "token" (or "username" and "password"); for ssh, the
+	// keys "identity" (a private key) and "known_hosts".
+	// +optional
+	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
+
+	// paths locates each kind of configuration inside the repository. The
+	// defaults are the layout of Prow's own config repositories.
+	// +optional
+	Paths ConfigPaths `json:"paths,omitempty"`
+
+	// suspend stops reconciling; the applied revision keeps serving.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// GitRef selects a revision: at most one of branch, tag and commit.
+// +kubebuilder:validation:XValidation:rule="(has(self.branch) ? 1 : 0) + (has(self.tag) ? 1 : 0) + (has(self.commit) ? 1 : 0) <= 1",message="set at most one of branch, tag and commit"
+type GitRef struct {
+	// branch to follow, for example main.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	Branch string `json:"branch,omitempty"`
+
+	// tag to apply, for example v1.2.0.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	Tag string `json:"tag,omitempty"`
+
+	// commit is a full 40-character SHA-1 to apply.
+	// +optional
+	// +kubebuilder:validation:Pattern="^[0-9a-f]{40}$"
+	Commit string `json:"commit,omitempty"`
+}
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	// name of the object.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// ConfigPaths locates each kind of configuration in the repository, relative
+// to its root. An empty field takes its default; a path that does not exist
+// in the repository means that kind of configuration is absent.
+type ConfigPaths struct {
+	// config is Prow's config.yaml. Default config/prow/config.yaml.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Config string `json:"config,omitempty"`
+
+	// jobs is the job configuration directory. Default config/jobs.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Jobs string `json:"jobs,omitempty"`
+
+	// plugins is Prow's plugins.yaml. Default config/prow/plugins.yaml.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Plugins string `json:"plugins,omitempty"`
+
+	// orgs is the directory of peribolos org.yaml files. Default config/orgs.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Orgs string `json:"orgs,omitempty"`
+
+	// labels is label_sync's labels.yaml. Default config/labels.yaml.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Labels string `json:"labels,omitempty"`
+
+	// deploy is the directory of bowline's own deployment settings. Default
+	// config/bowline.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Deploy string `json:"deploy,omitempty"`
+}
+
+// ConfigRepositoryStatus is what the controller last saw and did.
+type ConfigRepositoryStatus struct {
+	// conditions: Ready, Reconciling, Stalled, JobsReady and PluginsReady.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the generation of the spec last reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// lastAppliedRevision is the revision in effect, as "<ref>@sha1:<sha>".
+	// +optional
+	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
+
+	// lastAttemptedRevision is the newest revision fetched, valid or not.
+	// +optional
+	LastAttemptedRevision string `json:"lastAttemptedRevision,omitempty"`
+
+	// lastHandledReconcileAt is the value of the
+	// bowline.dev/reconcile-requested-at annotation last acted upon.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+
+	// snapshot locates the published configuration of the applied revision.
+	// +optional
+	Snapshot *SnapshotReference `json:"snapshot,omitempty"`
+
+	// summary counts what the applied revision configures.
+	// +optional
+	Summary *ConfigSummary `json:"summary,omitempty"`
+
+	// validationErrors lists the problems of the last attempted revision,
+	// each as file:line:column: message, bounded to the first 50.
+	// +optional
+	// +kubebuilder:validation:MaxItems=50
+	ValidationErrors []string `json:"validationErrors,omitempty"`
+
+	// history holds the last five reconciles, newest first.
+	// +optional
+	// +kubebuilder:validation:MaxItems=5
+	History []ReconcileRecord `json:"history,omitempty"`
+}
+
+// SnapshotReference locates a published configuration snapshot.
+type SnapshotReference struct {
+	// revision the snapshot was built from.
+	// +required
+	Revision string `json:"revision"`
+
+	// digest of the snapshot's content, as sha256:<hex>.
+	// +required
+	Digest string `json:"digest"`
+
+	// size of the uncompressed content in bytes.
+	// +optional
+	Size int64 `json:"size,omitempty"`
+
+	// chunks is the number of objects the content is stored in.
+	// +optional
+	Chunks int32 `json:"chunks,omitempty"`
+
+	// publishedAt is when the snapshot was published.
+	// +optional
+	PublishedAt *metav1.Time `json:"publishedAt,omitempty"`
+}
+
+// ConfigSummary counts what a revision configures.
+type ConfigSummary struct {
+	// presubmits is the number of presubmit jobs.
+	Presubmits int32 `json:"presubmits"`
+	// postsubmits is the number of postsubmit jobs.
+	Postsubmits int32 `json:"postsubmits"`
+	// periodics is the number of periodic jobs.
+	Periodics int32 `json:"periodics"`
+	// repositories is the number of repositories with jobs or plugins.
+	Repositories int32 `json:"repositories"`
+	// plugins is the number of distinct plugins enabled anywhere.
+	Plugins int32 `json:"plugins"`
+}
+
+// ReconcileRecord is one reconcile in the history.
+type ReconcileRecord struct {
+	// revision that was reconciled.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// time the reconcile finished.
+	// +required
+	Time metav1.Time `json:"time"`
+	// duration of the reconcile, as a Go duration.
+	// +optional
+	Duration string `json:"duration,omitempty"`
+	// result is Applied, Unchanged or the failure reason.
+	// +required
+	Result string `json:"result"`
+}
+
+// ConfigRepository names a git repository holding bowline's configuration;
+// the operator keeps the running configuration equal to the newest valid
+// revision in it.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=cfgrepo,categories=bowline
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.lastAppliedRevision`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`,priority=1
+type ConfigRepository struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state.
+	// +required
+	Spec ConfigRepositorySpec `json:"spec"`
+
+	// status is the observed state.
+	// +optional
+	Status ConfigRepositoryStatus `json:"status,omitempty"`
+}
+
+// GetConditions returns the status conditions.
+func (r *ConfigRepository) GetConditions() []metav1.Condition { return r.Status.Conditions }
+
+// SetConditions replaces the status conditions.
+func (r *ConfigRepository) SetConditions(c []metav1.Condition) { r.Status.Conditions = c }
+
+// ConfigRepositoryList is a list of ConfigRepositories.
+//
+// +kubebuilder:object:root=true
+type ConfigRepositoryList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ConfigRepository `json:"items"`
+}
