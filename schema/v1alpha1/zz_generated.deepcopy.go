@@ -148,7 +148,11 @@ func (in *ConfigRepositorySpec) DeepCopyInto(out *ConfigRepositorySpec) {
 		*out = new(GitRef)
 		**out = **in
 	}
-	out.Interval = in.Interval
+	if in.Interval != nil {
+		in, out := &in.Interval, &out.Interval
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.Timeout != nil {
 		in, out := &in.Timeout, &out.Timeout
 		*out = new(v1.Duration)

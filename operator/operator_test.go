@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/bowline-ci/bowline/test/envtest"
+)
+
+func TestOperatorOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "defaults"},
+		{name: "console logs", args: []string{"--log-format=console", "--log-level=debug"}},
+		{name: "numeric verbosity", args: []string{"--log-level=3"}},
+		{name: "bad log format", args: []string{"--log-format=xml"}, wantErr: "--log-format"},
+		{name: "bad log level", args: []string{"--log-level=loud"}, wantErr: "--log-level"},
+		{name: "negative verbosity", args: []string{"--log-level=-2"}, wantErr: "--log-level"},
+		{name: "no probe address", args: []string{"--health-probe-bind-address="}, wantErr: "--health-probe-bind-address"},
+		{name: "zero shutdown timeout", args: []string{"--shutdown-timeout=0s"}, wantErr: "--shutdown-timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &OperatorOptions{}
+			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+			o.AddFlags(fs)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := o.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want one naming %s", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// buildBowline compiles the binary the way `make build` does.
+func buildBowline(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bowline")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+func waitHTTP(ctx context.Context, url string) (string, error) {
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return string(b), nil
+			}
+			err = fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%s not ready: %w", url, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func TestOperatorProcess(t *testing.T) {
+	env, err := envtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	kubeconfig, err := env.Kubeconfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBowline(t)
+	metrics, probes := freePort(t), freePort(t)
+	cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig,
+		"--metrics-bind-address", metrics, "--health-probe-bind-address", probes)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := make(chan string, 1000)
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, path := range []string{"http://" + probes + "/healthz", "http://" + probes + "/readyz"} {
+		if _, err := waitHTTP(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body, err := waitHTTP(ctx, "http://"+metrics+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "# TYPE") {
+		t.Errorf("/metrics does not look like Prometheus exposition:\n%.300s", body)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("operator exited with %v after SIGTERM", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("operator still running 10s after SIGTERM")
+	}
+
+	var n int
+	for line := range lines {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+			continue
+		}
+		if entry["msg"] == nil || entry["level"] == nil || entry["ts"] == nil {
+			t.Errorf("log line lacks msg, level or ts: %q", line)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Error("the operator wrote no log lines")
+	}
+}
