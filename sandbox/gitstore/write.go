@@ -21,11 +21,11 @@ func sigEnv(author, committer Signature) []string {
 		if s.When.IsZero() {
 			s.When = time.Now()
 		}
-		// git's internal date format: seconds and a ±hhmm offset.
+		// "@" makes git read seconds since the epoch, however small.
 		return []string{
 			"GIT_" + who + "_NAME=" + s.Name,
 			"GIT_" + who + "_EMAIL=" + s.Email,
-			"GIT_" + who + "_DATE=" + strconv.FormatInt(s.When.Unix(), 10) + " " + s.When.Format("-0700"),
+			"GIT_" + who + "_DATE=@" + strconv.FormatInt(s.When.Unix(), 10) + " " + s.When.Format("-0700"),
 		}
 	}
 	return append(ident("AUTHOR", author), ident("COMMITTER", committer)...)
