@@ -1,0 +1,320 @@
+package automation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/google/go-github/v89/github"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
+)
+
+// Paths served by Handler.
+const (
+	HookPath       = "/hook"
+	PluginHelpPath = "/plugin-help"
+)
+
+// GitHub's webhook headers.
+const (
+	eventHeader     = "X-GitHub-Event"
+	deliveryHeader  = "X-GitHub-Delivery"
+	signatureHeader = "X-Hub-Signature-256"
+)
+
+// Deps are what the server works with, constructed by the caller.
+type Deps struct {
+	// Plugins are the plugins that may be enabled, in the order they run.
+	Plugins []plugin.Plugin
+	// Always are handlers run for every event of the types they declare,
+	// whatever plugins.yaml says (the ConfigRepository push handler, for
+	// one). They run before the plugins.
+	Always []plugin.Plugin
+	// Enablement gives plugins.yaml of the applied config revision.
+	Enablement plugin.EnablementSource
+	// Secrets validate deliveries.
+	Secrets SecretSource
+	// Registerer receives the server's metrics.
+	Registerer prometheus.Registerer
+	// Log is the server's logger.
+	Log logr.Logger
+}
+
+// Server receives GitHub webhooks and runs plugins on them.
+type Server struct {
+	opts    Options
+	plugins *plugin.Set
+	always  []plugin.Plugin
+	enable  plugin.EnablementSource
+	secrets SecretSource
+	metrics *metrics
+	log     logr.Logger
+	known   map[string]bool
+
+	// mu guards closed and the send side of queue: deliveries are
+	// enqueued under the read lock, and shutdown closes the queue under
+	// the write lock.
+	mu          sync.RWMutex
+	closed      bool
+	queue       chan *item
+	queuedBytes atomic.Int64
+
+	workCtx    context.Context
+	cancelWork context.CancelFunc
+	workers    sync.WaitGroup
+	startOnce  sync.Once
+	stopOnce   sync.Once
+}
+
+// item is one accepted delivery waiting for a worker.
+type item struct {
+	decoded  plugin.Decoded
+	size     int64
+	received time.Time
+}
+
+// NewServer builds a server; Start (or StartWorkers and Handler) runs it.
+func NewServer(opts Options, deps Deps) (*Server, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Secrets == nil {
+		return nil, errors.New("webhook secrets are required")
+	}
+	if deps.Enablement == nil {
+		return nil, errors.New("a plugin enablement source is required")
+	}
+	if deps.Registerer == nil {
+		deps.Registerer = prometheus.NewRegistry()
+	}
+	set, err := plugin.NewSet(deps.Plugins...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := plugin.NewSet(deps.Always...); err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	known := map[string]bool{}
+	for _, t := range github.MessageTypes() {
+		known[t] = true
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		opts: opts, plugins: set, always: slices.Clone(deps.Always), enable: deps.Enablement,
+		secrets: deps.Secrets, metrics: m, log: deps.Log.WithName("hook"), known: known,
+		queue: make(chan *item, opts.QueueSize), workCtx: ctx, cancelWork: cancel,
+	}, nil
+}
+
+// NeedLeaderElection is false: every replica serves webhooks.
+func (s *Server) NeedLeaderElection() bool { return false }
+
+// Start listens on Options.Addr and serves until ctx is done, then stops
+// accepting deliveries and drains the queue for the grace period. It
+// implements controller-runtime's manager.Runnable.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.opts.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Start on a listener of the caller's.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.StartWorkers()
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("Serving webhooks", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		s.Shutdown(context.Background())
+		return fmt.Errorf("serve webhooks: %w", err)
+	case <-ctx.Done():
+	}
+	grace, cancel := context.WithTimeout(context.Background(), s.opts.GracePeriod)
+	defer cancel()
+	// Stop reading new deliveries first, so that none is accepted after
+	// the queue is closed; then drain.
+	_ = srv.Shutdown(grace)
+	s.Shutdown(grace)
+	return nil
+}
+
+// Handler serves HookPath and PluginHelpPath.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(HookPath, s.serveHook)
+	mux.HandleFunc(PluginHelpPath, s.servePluginHelp)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintln(w, "bowline webhook server: POST GitHub webhooks to", HookPath)
+	})
+	return mux
+}
+
+func (s *Server) servePluginHelp(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(s.plugins.HelpIndex(s.enable.Enablement()))
+}
+
+// eventLabel bounds the event label of metrics to the event types GitHub
+// documents: the header is read before the signature is checked.
+func (s *Server) eventLabel(t string) string {
+	if s.known[t] {
+		return t
+	}
+	return "unknown"
+}
+
+func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
+	eventType := r.Header.Get(eventHeader)
+	delivery := r.Header.Get(deliveryHeader)
+	label := s.eventLabel(eventType)
+	log := s.log.WithValues("event", label, "delivery", delivery)
+	reply := func(code int, outcome, msg string) {
+		s.metrics.events.WithLabelValues(label, outcome).Inc()
+		http.Error(w, msg, code)
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		reply(http.StatusMethodNotAllowed, OutcomeMalformed, "webhooks are POSTed")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			log.Info("Rejected an oversized webhook", "limit", s.opts.MaxBodyBytes)
+			reply(http.StatusRequestEntityTooLarge, OutcomeTooLarge, "payload too large")
+			return
+		}
+		log.Info("Could not read a webhook", "error", err.Error())
+		reply(http.StatusBadRequest, OutcomeMalformed, "could not read the payload")
+		return
+	}
+	if eventType == "" {
+		log.Info("Rejected a webhook without an event type")
+		reply(http.StatusBadRequest, OutcomeMalformed, "missing "+eventHeader)
+		return
+	}
+	org, repo := scopeOf(body)
+	if !validSignature(r.Header.Get(signatureHeader), body, s.secrets.Secrets(org, repo)) {
+		// Nothing from the payload is trusted or logged beyond its size.
+		log.Info("Rejected a webhook with a missing or bad signature", "bytes", len(body))
+		reply(http.StatusUnauthorized, OutcomeBadSignature, "bad signature")
+		return
+	}
+	if !s.known[eventType] {
+		reply(http.StatusOK, OutcomeIgnored, "event type not handled")
+		return
+	}
+	payload, err := github.ParseWebHook(eventType, body)
+	if err != nil {
+		log.Info("Rejected a malformed webhook payload", "error", err.Error(), "bytes", len(body))
+		reply(http.StatusBadRequest, OutcomeMalformed, "malformed payload")
+		return
+	}
+	if eventType == "ping" {
+		reply(http.StatusOK, OutcomeIgnored, "pong")
+		return
+	}
+	it := &item{decoded: plugin.Decode(eventType, delivery, payload), size: int64(len(body)), received: time.Now()}
+	switch s.enqueue(it) {
+	case errQueueFull:
+		log.Info("Rejected a webhook: the queue is full; GitHub lists it under the hook's recent deliveries for redelivery")
+		w.Header().Set("Retry-After", "10")
+		reply(http.StatusServiceUnavailable, OutcomeQueueFull, "queue full, redeliver later")
+	case errClosed:
+		w.Header().Set("Retry-After", "10")
+		reply(http.StatusServiceUnavailable, OutcomeShuttingDown, "shutting down, redeliver later")
+	default:
+		s.metrics.events.WithLabelValues(label, OutcomeAccepted).Inc()
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "accepted\n")
+	}
+}
+
+// scopeOf finds the repository or org a payload is about, to choose its
+// secret. A payload that does not decode gets the global secret, and is
+// rejected as malformed once its signature holds.
+func scopeOf(body []byte) (org, repo string) {
+	var p struct {
+		Repository *struct {
+			FullName string `json:"full_name"`
+		} `json:"repository"`
+		Organization *struct {
+			Login string `json:"login"`
+		} `json:"organization"`
+	}
+	if json.Unmarshal(body, &p) != nil {
+		return "", ""
+	}
+	if p.Repository != nil {
+		for i := 0; i < len(p.Repository.FullName); i++ {
+			if p.Repository.FullName[i] == '/' {
+				return p.Repository.FullName[:i], p.Repository.FullName[i+1:]
+			}
+		}
+	}
+	if p.Organization != nil {
+		return p.Organization.Login, ""
+	}
+	return "", ""
+}
+
+func validSignature(sig string, body []byte, secrets [][]byte) bool {
+	if sig == "" {
+		return false
+	}
+	for _, secret := range secrets {
+		if github.ValidateSignature(sig, body, secret) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	errQueueFull = errors.New("queue full")
+	errClosed    = errors.New("shutting down")
+)
+
+func (s *Server) enqueue(it *item) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return errClosed
+	}
+	if s.queuedBytes.Add(it.size) > s.opts.MaxQueuedBytes {
+		s.queuedBytes.Add(-it.size)
+		return errQueueFull
+	}
+	select {
+	case s.queue <- it:
+		s.metrics.queueDepth.Inc()
+		return nil
+	default:
+		s.queuedBytes.Add(-it.size)
+		return errQueueFull
+	}
+}
