@@ -1,0 +1,83 @@
+package jobs
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/bowline-ci/bowline/schema/yamlpos"
+)
+
+// Matches reports whether a preset applies to a job with these labels: every
+// label of the preset must be on the job with the same value.
+func (p *Preset) Matches(labels map[string]string) bool {
+	for k, v := range p.Labels {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ApplyPresets merges every matching preset into the pod spec of every
+// kubernetes job. A preset setting an env var, volume or volume mount that
+// the job already has is an error, as in Prow.
+func (c *Config) ApplyPresets(errs *yamlpos.Errors) {
+	if len(c.Presets) == 0 {
+		return
+	}
+	apply := func(kind string, j *JobBase) {
+		if j.Spec == nil {
+			return
+		}
+		for i := range c.Presets {
+			p := &c.Presets[i]
+			if !p.Matches(j.Labels) {
+				continue
+			}
+			if err := mergePreset(p, j.Spec); err != nil {
+				errs.AddPos(j.Pos, "%s: preset (labels %v): %v", describeJob(kind, j.Name), p.Labels, err)
+			}
+		}
+	}
+	for _, list := range c.Presubmits {
+		for i := range list {
+			apply(TypePresubmit, &list[i].JobBase)
+		}
+	}
+	for _, list := range c.Postsubmits {
+		for i := range list {
+			apply(TypePostsubmit, &list[i].JobBase)
+		}
+	}
+	for i := range c.Periodics {
+		apply(TypePeriodic, &c.Periodics[i].JobBase)
+	}
+}
+
+func mergePreset(p *Preset, spec *corev1.PodSpec) error {
+	for _, vol := range p.Volumes {
+		if slices.ContainsFunc(spec.Volumes, func(x corev1.Volume) bool { return x.Name == vol.Name }) {
+			return fmt.Errorf("volume %s is already in the pod spec", vol.Name)
+		}
+		spec.Volumes = append(spec.Volumes, vol)
+	}
+	spec.Tolerations = append(spec.Tolerations, p.Tolerations...)
+	for i := range spec.Containers {
+		c := &spec.Containers[i]
+		for _, e := range p.Env {
+			if slices.ContainsFunc(c.Env, func(x corev1.EnvVar) bool { return x.Name == e.Name }) {
+				return fmt.Errorf("env %s is already set in container %q", e.Name, c.Name)
+			}
+			c.Env = append(c.Env, e)
+		}
+		for _, m := range p.VolumeMounts {
+			if slices.ContainsFunc(c.VolumeMounts, func(x corev1.VolumeMount) bool { return x.Name == m.Name }) {
+				return fmt.Errorf("volume mount %s is already in container %q", m.Name, c.Name)
+			}
+			c.VolumeMounts = append(c.VolumeMounts, m)
+		}
+	}
+	return nil
+}

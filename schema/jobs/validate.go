@@ -1,0 +1,353 @@
+package jobs
+
+import (
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/bowline-ci/bowline/schema/yamlpos"
+)
+
+var jobNameRe = regexp.MustCompile(`^[A-Za-z0-9-._]+$`)
+
+// ValidateOptions are the settings from config.yaml that checks depend on.
+type ValidateOptions struct {
+	// JobQueueCapacities are plank's named queues; a job may only name one
+	// of them. Nil skips the check.
+	JobQueueCapacities map[string]int
+}
+
+// reservedEnv are set by bowline (and Prow) in every job pod; a job may not
+// set them itself.
+var reservedEnv = []string{
+	"BUILD_ID", "BUILD_NUMBER", "CI", "JOB_NAME", "JOB_SPEC", "JOB_TYPE", "PROW_JOB_ID",
+	"PULL_BASE_REF", "PULL_BASE_SHA", "PULL_HEAD_REF", "PULL_NUMBER", "PULL_PULL_SHA",
+	"PULL_REFS", "PULL_TITLE", "REPO_NAME", "REPO_OWNER",
+}
+
+var jobStates = []string{"triggered", "pending", "success", "failure", "aborted", "error"}
+
+// validator carries a cache of compiled regular expressions: Kubernetes'
+// jobs repeat the same branch and file patterns thousands of times.
+type validator struct {
+	c    *Config
+	opts ValidateOptions
+	errs *yamlpos.Errors
+	res  map[string]error
+}
+
+// Validate runs Prow's semantic checks on defaulted jobs and adds every
+// problem to errs, positioned at the job it concerns.
+func (c *Config) Validate(opts ValidateOptions, errs *yamlpos.Errors) {
+	v := &validator{c: c, opts: opts, errs: errs, res: map[string]error{}}
+	for _, repo := range sortedKeys(c.Presubmits) {
+		list := c.Presubmits[repo]
+		v.repoKey(repo, list, func(i int) yamlpos.Pos { return list[i].Pos })
+		for i := range list {
+			v.presubmit(&list[i])
+			for j := range i {
+				if list[j].Name == list[i].Name && list[j].Brancher.intersects(list[i].Brancher) {
+					v.fail(list[i].Pos, "presubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
+					break
+				}
+			}
+		}
+	}
+	for _, repo := range sortedKeys(c.Postsubmits) {
+		list := c.Postsubmits[repo]
+		v.repoKey(repo, list, func(i int) yamlpos.Pos { return list[i].Pos })
+		for i := range list {
+			v.postsubmit(&list[i])
+			for j := range i {
+				if list[j].Name == list[i].Name && list[j].Brancher.intersects(list[i].Brancher) {
+					v.fail(list[i].Pos, "postsubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
+					break
+				}
+			}
+		}
+	}
+	seen := make(map[string]yamlpos.Pos, len(c.Periodics))
+	for i := range c.Periodics {
+		p := &c.Periodics[i]
+		v.periodic(p)
+		if prev, dup := seen[p.Name]; dup {
+			v.fail(p.Pos, "periodic %q: duplicate job name (also at %s)", p.Name, prev)
+		} else {
+			seen[p.Name] = p.Pos
+		}
+	}
+	for i := range c.Presets {
+		v.preset(&c.Presets[i])
+	}
+}
+
+func (v *validator) fail(p yamlpos.Pos, format string, args ...any) {
+	v.errs.AddPos(p, format, args...)
+}
+
+func (v *validator) repoKey(repo string, list any, pos func(int) yamlpos.Pos) {
+	if _, _, ok := splitRepo(repo); !ok {
+		p := yamlpos.Pos{}
+		if n := lenOf(list); n > 0 {
+			p = pos(0)
+		}
+		v.fail(p, "%q is not an org/repo", repo)
+	}
+}
+
+func lenOf(list any) int {
+	switch l := list.(type) {
+	case []Presubmit:
+		return len(l)
+	case []Postsubmit:
+		return len(l)
+	}
+	return 0
+}
+
+// regexp checks that a pattern compiles, once per distinct pattern.
+func (v *validator) regexp(pattern string) error {
+	if err, ok := v.res[pattern]; ok {
+		return err
+	}
+	_, err := regexp.Compile(pattern)
+	v.res[pattern] = err
+	return err
+}
+
+func (v *validator) base(kind string, j *JobBase) {
+	what := describeJob(kind, j.Name)
+	if !jobNameRe.MatchString(j.Name) {
+		v.fail(j.Pos, "%s: name must match %s", what, jobNameRe)
+	}
+	if j.MaxConcurrency < 0 {
+		v.fail(j.Pos, "%s: max_concurrency must not be negative", what)
+	}
+	for k, val := range j.Labels {
+		for _, msg := range validation.IsQualifiedName(k) {
+			v.fail(j.Pos, "%s: label key %q: %s", what, k, msg)
+		}
+		for _, msg := range validation.IsValidLabelValue(val) {
+			v.fail(j.Pos, "%s: label %s value %q: %s", what, k, val, msg)
+		}
+	}
+	if j.JobQueueName != "" && v.opts.JobQueueCapacities != nil {
+		if _, ok := v.opts.JobQueueCapacities[j.JobQueueName]; !ok {
+			v.fail(j.Pos, "%s: job_queue_name %q is not in plank.job_queue_capacities", what, j.JobQueueName)
+		}
+	}
+	switch j.Agent {
+	case AgentKubernetes:
+		if j.Spec == nil {
+			v.fail(j.Pos, "%s: a kubernetes job needs a spec", what)
+		} else {
+			v.podSpec(what, j)
+		}
+	case AgentJenkins, AgentTekton:
+	default:
+		v.fail(j.Pos, "%s: unknown agent %q (kubernetes, jenkins or tekton-pipeline)", what, j.Agent)
+	}
+	if v.c.Decorated(j) && j.Agent == AgentKubernetes {
+		v.decoration(what, j)
+	}
+	if r := j.RerunAuthConfig; r != nil && r.AllowAnyone &&
+		(len(r.GitHubUsers) > 0 || len(r.GitHubTeamIDs) > 0 || len(r.GitHubTeamSlugs) > 0 || len(r.GitHubOrgs) > 0) {
+		v.fail(j.Pos, "%s: rerun_auth_config: allow_anyone cannot be combined with an allowlist", what)
+	}
+	if rc := j.ReporterConfig; rc != nil && rc.Slack != nil {
+		for _, s := range rc.Slack.JobStatesToReport {
+			if !slices.Contains(jobStates, s) {
+				v.fail(j.Pos, "%s: reporter_config.slack: unknown job state %q", what, s)
+			}
+		}
+	}
+	for i, r := range j.ExtraRefs {
+		if r.Org == "" || r.Repo == "" {
+			v.fail(j.Pos, "%s: extra_refs[%d]: org and repo are required", what, i)
+		}
+	}
+}
+
+func (v *validator) podSpec(what string, j *JobBase) {
+	spec := j.Spec
+	switch n := len(spec.Containers); {
+	case n == 0:
+		v.fail(j.Pos, "%s: spec must have at least one container", what)
+	case n > 1 && !v.c.Decorated(j):
+		v.fail(j.Pos, "%s: spec may have several containers only when decorated", what)
+	case n > 1:
+		names := map[string]bool{}
+		for i, c := range spec.Containers {
+			if c.Name == "" {
+				v.fail(j.Pos, "%s: spec.containers[%d] needs a name when there are several", what, i)
+			} else if names[c.Name] {
+				v.fail(j.Pos, "%s: spec.containers[%d]: duplicate name %q", what, i, c.Name)
+			}
+			names[c.Name] = true
+		}
+	}
+	for i, c := range spec.Containers {
+		for _, e := range c.Env {
+			if slices.Contains(reservedEnv, e.Name) {
+				v.fail(j.Pos, "%s: spec.containers[%d]: env %s is set by bowline", what, i, e.Name)
+			}
+		}
+	}
+}
+
+func (v *validator) decoration(what string, j *JobBase) {
+	d := j.DecorationConfig
+	if d == nil {
+		v.fail(j.Pos, "%s: decorated, but no decoration_config here or in plank's defaults", what)
+		return
+	}
+	if d.UtilityImages == nil {
+		v.fail(j.Pos, "%s: decoration_config: utility_images are not set", what)
+	} else if u := d.UtilityImages; u.CloneRefs == "" || u.InitUpload == "" || u.Entrypoint == "" || u.Sidecar == "" {
+		v.fail(j.Pos, "%s: decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar", what)
+	}
+	if g := d.GCSConfiguration; g == nil {
+		v.fail(j.Pos, "%s: decoration_config: gcs_configuration is not set", what)
+	} else {
+		switch g.PathStrategy {
+		case PathStrategyExplicit:
+		case PathStrategyLegacy, PathStrategySingle:
+			if g.DefaultOrg == "" || g.DefaultRepo == "" {
+				v.fail(j.Pos, "%s: decoration_config: path_strategy %s needs default_org and default_repo", what, g.PathStrategy)
+			}
+		default:
+			v.fail(j.Pos, "%s: decoration_config: path_strategy must be legacy, single or explicit, not %q", what, g.PathStrategy)
+		}
+		if g.Bucket == "" && g.LocalOutputDir == "" {
+			v.fail(j.Pos, "%s: decoration_config: gcs_configuration needs a bucket or local_output_dir", what)
+		}
+	}
+	for name, dur := range map[string]*Duration{"timeout": d.Timeout, "grace_period": d.GracePeriod} {
+		if dur != nil && dur.Duration < 0 {
+			v.fail(j.Pos, "%s: decoration_config: %s must not be negative", what, name)
+		}
+	}
+}
+
+func (v *validator) branches(what string, j *JobBase, b Brancher) {
+	for _, list := range [][]string{b.Branches, b.SkipBranches} {
+		for _, p := range list {
+			if err := v.regexp(anchor(p)); err != nil {
+				v.fail(j.Pos, "%s: branch pattern %q: %v", what, p, err)
+			}
+		}
+	}
+}
+
+func (v *validator) changes(what string, j *JobBase, m RegexpChangeMatcher) {
+	if m.RunIfChanged != "" && m.SkipIfOnlyChanged != "" {
+		v.fail(j.Pos, "%s: run_if_changed and skip_if_only_changed are mutually exclusive", what)
+	}
+	for field, p := range map[string]string{"run_if_changed": m.RunIfChanged, "skip_if_only_changed": m.SkipIfOnlyChanged} {
+		if p == "" {
+			continue
+		}
+		if err := v.regexp(p); err != nil {
+			v.fail(j.Pos, "%s: %s: %v", what, field, err)
+		}
+	}
+}
+
+func (v *validator) presubmit(p *Presubmit) {
+	what := describeJob(TypePresubmit, p.Name)
+	v.base(TypePresubmit, &p.JobBase)
+	v.branches(what, &p.JobBase, p.Brancher)
+	v.changes(what, &p.JobBase, p.RegexpChangeMatcher)
+	if p.AlwaysRun && (p.RunIfChanged != "" || p.SkipIfOnlyChanged != "") {
+		v.fail(p.Pos, "%s: always_run cannot be combined with run_if_changed or skip_if_only_changed", what)
+	}
+	switch {
+	case (p.Trigger == "") != (p.RerunCommand == ""):
+		v.fail(p.Pos, "%s: trigger and rerun_command must be set together", what)
+	case p.Trigger != "":
+		if err := v.regexp(p.Trigger); err != nil {
+			v.fail(p.Pos, "%s: trigger: %v", what, err)
+		} else if !regexp.MustCompile(p.Trigger).MatchString(p.RerunCommand) {
+			v.fail(p.Pos, "%s: rerun_command %q does not match trigger %q", what, p.RerunCommand, p.Trigger)
+		}
+	}
+}
+
+func (v *validator) postsubmit(p *Postsubmit) {
+	what := describeJob(TypePostsubmit, p.Name)
+	v.base(TypePostsubmit, &p.JobBase)
+	v.branches(what, &p.JobBase, p.Brancher)
+	v.changes(what, &p.JobBase, p.RegexpChangeMatcher)
+	if p.AlwaysRun != nil && *p.AlwaysRun && (p.RunIfChanged != "" || p.SkipIfOnlyChanged != "") {
+		v.fail(p.Pos, "%s: always_run cannot be combined with run_if_changed or skip_if_only_changed", what)
+	}
+}
+
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func (v *validator) periodic(p *Periodic) {
+	what := describeJob(TypePeriodic, p.Name)
+	v.base(TypePeriodic, &p.JobBase)
+	set := 0
+	for _, s := range []string{p.Cron, p.Interval, p.MinimumInterval} {
+		if s != "" {
+			set++
+		}
+	}
+	if set != 1 {
+		v.fail(p.Pos, "%s: exactly one of cron, interval and minimum_interval must be set", what)
+	}
+	if p.Cron != "" {
+		if _, err := cronParser.Parse(p.Cron); err != nil {
+			v.fail(p.Pos, "%s: invalid cron %q: %v", what, p.Cron, err)
+		}
+	}
+	for field, s := range map[string]string{"interval": p.Interval, "minimum_interval": p.MinimumInterval} {
+		if s == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+			v.fail(p.Pos, "%s: %s %q is not a positive duration", what, field, s)
+		}
+	}
+	if r := p.Retry; r != nil {
+		if r.Attempts < 0 {
+			v.fail(p.Pos, "%s: retry.attempts must not be negative", what)
+		}
+		if r.Interval != "" {
+			if _, err := time.ParseDuration(r.Interval); err != nil {
+				v.fail(p.Pos, "%s: retry.interval %q is not a duration", what, r.Interval)
+			}
+		}
+	}
+}
+
+func (v *validator) preset(p *Preset) {
+	seen := map[string]bool{}
+	for _, e := range p.Env {
+		if seen[e.Name] {
+			v.fail(p.Pos, "preset: env %s is set twice", e.Name)
+		}
+		seen[e.Name] = true
+	}
+	vols := map[string]bool{}
+	for _, vol := range p.Volumes {
+		if vols[vol.Name] {
+			v.fail(p.Pos, "preset: volume %s is defined twice", vol.Name)
+		}
+		vols[vol.Name] = true
+	}
+}
+
+// sortedKeys keeps error order and output stable.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,631 @@
+package yamlpos
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// NodeUnmarshaler is implemented by types that decode themselves from a YAML
+// node, such as durations and regular expressions. An error they return is
+// reported at the node's position.
+type NodeUnmarshaler interface {
+	UnmarshalYAMLNode(n *yaml.Node) error
+}
+
+var (
+	nodeUnmarshalerType = reflect.TypeFor[NodeUnmarshaler]()
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	posType             = reflect.TypeFor[Pos]()
+)
+
+// Decoder decodes YAML into Go values strictly. It caches what it learns
+// about Go types, so one Decoder should be shared by all files of a load; it
+// is safe for concurrent use.
+type Decoder struct {
+	types sync.Map // reflect.Type → *typeInfo
+}
+
+// NewDecoder returns a Decoder with an empty type cache.
+func NewDecoder() *Decoder { return &Decoder{} }
+
+// Parse reads the first YAML document of data. A syntax error is returned as
+// an Error with the file and, where the parser gives one, the line.
+func Parse(file string, data []byte) (root *yaml.Node, err error) {
+	defer func() {
+		// The YAML parser is third-party code fed with untrusted input; a
+		// panic in it must become an error for this file, not a crash.
+		if r := recover(); r != nil {
+			root, err = nil, Error{File: file, Message: fmt.Sprintf("invalid YAML: %v", r)}
+		}
+	}()
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, syntaxError(file, err)
+	}
+	return &n, nil
+}
+
+// syntaxError turns the parser's "yaml: line N: message" into a positioned
+// Error.
+func syntaxError(file string, err error) Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if i := strings.Index(rest, ":"); i > 0 {
+			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
+				line, msg = n, strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	return Error{File: file, Line: line, Column: 0, Message: "invalid YAML: " + msg}
+}
+
+// Decode parses data and decodes its first document into out, which must be
+// a non-nil pointer. Every problem found is added to errs.
+func (d *Decoder) Decode(file string, data []byte, out any, errs *Errors) {
+	root, err := Parse(file, data)
+	if err != nil {
+		errs.List = append(errs.List, err.(Error))
+		return
+	}
+	d.DecodeNode(file, root, out, errs)
+}
+
+// DecodeNode decodes an already parsed node into out.
+func (d *Decoder) DecodeNode(file string, n *yaml.Node, out any, errs *Errors) {
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		panic("yamlpos: DecodeNode needs a non-nil pointer")
+	}
+	s := &state{d: d, file: file, errs: errs, budget: budgetFor(n)}
+	s.decode(n, v.Elem())
+}
+
+// budgetFor bounds the number of nodes one decode may visit. Aliases can make
+// a small document expand exponentially ("billion laughs"); a document
+// without aliases never comes near the bound.
+func budgetFor(n *yaml.Node) int {
+	const perNode, floor = 64, 1 << 16
+	return max(floor, countNodes(n, 0)*perNode)
+}
+
+func countNodes(n *yaml.Node, acc int) int {
+	if n == nil {
+		return acc
+	}
+	acc++
+	for _, c := range n.Content {
+		acc = countNodes(c, acc)
+	}
+	return acc
+}
+
+type state struct {
+	d       *Decoder
+	file    string
+	errs    *Errors
+	budget  int
+	aborted bool
+}
+
+func (s *state) fail(n *yaml.Node, format string, args ...any) {
+	s.errs.Add(s.file, n.Line, n.Column, format, args...)
+}
+
+// kind classifies a Go type for decoding.
+type kind uint8
+
+const (
+	kindPlain kind = iota
+	kindNodeUnmarshaler
+	kindJSONUnmarshaler
+	kindStruct
+)
+
+type typeInfo struct {
+	kind   kind
+	fields map[string]*fieldInfo
+	lower  map[string]string // lower-cased name → name, for suggestions
+	names  []string
+	pos    []int // index of the Pos field, or nil
+}
+
+type fieldInfo struct {
+	name  string
+	index []int
+}
+
+func (d *Decoder) info(t reflect.Type) *typeInfo {
+	if ti, ok := d.types.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	ti := &typeInfo{}
+	pt := reflect.PointerTo(t)
+	switch {
+	case pt.Implements(nodeUnmarshalerType):
+		ti.kind = kindNodeUnmarshaler
+	case pt.Implements(jsonUnmarshalerType):
+		ti.kind = kindJSONUnmarshaler
+	case t.Kind() == reflect.Struct:
+		ti.kind = kindStruct
+		ti.fields = map[string]*fieldInfo{}
+		ti.lower = map[string]string{}
+		collectFields(t, nil, ti)
+	}
+	actual, _ := d.types.LoadOrStore(t, ti)
+	return actual.(*typeInfo)
+}
+
+// collectFields gathers a struct's fields by their json names, flattening
+// embedded structs the way encoding/json does (an anonymous struct field
+// without a name, or one tagged ",inline" as Kubernetes types do).
+func collectFields(t reflect.Type, prefix []int, ti *typeInfo) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		index := append(append([]int(nil), prefix...), i)
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Type == posType && tag == "-" {
+			ti.pos = index
+			continue
+		}
+		if tag == "-" {
+			continue
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct || strings.Contains(opts, "inline") {
+			collectFields(ft, index, ti)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, dup := ti.fields[name]; dup {
+			// encoding/json: the shallower field wins; ours come first.
+			continue
+		}
+		ti.fields[name] = &fieldInfo{name: name, index: index}
+		ti.lower[strings.ToLower(name)] = name
+		ti.names = append(ti.names, name)
+	}
+}
+
+// fieldByIndex walks to a (possibly embedded) field, allocating nil embedded
+// pointers on the way.
+func fieldByIndex(v reflect.Value, index []int) reflect.Value {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v
+}
+
+func (s *state) decode(n *yaml.Node, v reflect.Value) {
+	if s.aborted {
+		return
+	}
+	if s.budget--; s.budget < 0 {
+		s.aborted = true
+		s.fail(n, "document expands too much through aliases")
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) > 0 {
+			s.decode(n.Content[0], v)
+		}
+		return
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			s.fail(n, "unknown alias")
+			return
+		}
+		s.decode(n.Alias, v)
+		return
+	case 0:
+		return
+	}
+	if isNull(n) {
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+			v.SetZero()
+		}
+		return
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		s.decode(n, v.Elem())
+		return
+	}
+	ti := s.d.info(v.Type())
+	switch ti.kind {
+	case kindNodeUnmarshaler:
+		if err := v.Addr().Interface().(NodeUnmarshaler).UnmarshalYAMLNode(n); err != nil {
+			s.fail(n, "%s", err.Error())
+		}
+		return
+	case kindJSONUnmarshaler:
+		var buf bytes.Buffer
+		if err := s.toJSON(&buf, n); err != nil {
+			s.fail(n, "%s", err.Error())
+			return
+		}
+		if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(buf.Bytes()); err != nil {
+			s.fail(n, "%s", cleanJSONError(err))
+		}
+		return
+	case kindStruct:
+		s.decodeStruct(n, v, ti)
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			s.fail(n, "expected a string, got %s", describe(n))
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		b, ok := parseBool(n)
+		if !ok {
+			s.fail(n, "expected true or false, got %s", describe(n))
+			return
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, err := parseInt(n, v.Type().Bits())
+		if err != nil {
+			s.fail(n, "%s", err.Error())
+			return
+		}
+		v.SetInt(i)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		i, err := parseInt(n, 64)
+		if err != nil || i < 0 || v.OverflowUint(uint64(i)) {
+			s.fail(n, "expected a non-negative integer, got %s", describe(n))
+			return
+		}
+		v.SetUint(uint64(i))
+	case reflect.Float32, reflect.Float64:
+		f, err := parseFloat(n)
+		if err != nil {
+			s.fail(n, "%s", err.Error())
+			return
+		}
+		v.SetFloat(f)
+	case reflect.Slice:
+		s.decodeSlice(n, v)
+	case reflect.Map:
+		s.decodeMap(n, v)
+	case reflect.Interface:
+		if v.NumMethod() != 0 {
+			s.fail(n, "cannot decode into %s", v.Type())
+			return
+		}
+		v.Set(reflect.ValueOf(s.generic(n)))
+	default:
+		s.fail(n, "cannot decode into %s", v.Type())
+	}
+}
+
+func (s *state) decodeSlice(n *yaml.Node, v reflect.Value) {
+	if n.Kind != yaml.SequenceNode {
+		s.fail(n, "expected a list, got %s", describe(n))
+		return
+	}
+	sl := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		s.decode(c, sl.Index(i))
+	}
+	v.Set(sl)
+}
+
+func (s *state) decodeMap(n *yaml.Node, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		s.fail(n, "expected a mapping, got %s", describe(n))
+		return
+	}
+	t := v.Type()
+	if v.IsNil() {
+		v.Set(reflect.MakeMapWithSize(t, len(n.Content)/2))
+	}
+	kt, et := t.Key(), t.Elem()
+	s.eachPair(n, func(k, val *yaml.Node) {
+		key := reflect.New(kt).Elem()
+		switch kt.Kind() {
+		case reflect.String:
+			if k.Kind != yaml.ScalarNode {
+				s.fail(k, "expected a string key, got %s", describe(k))
+				return
+			}
+			key.SetString(k.Value)
+		default:
+			s.decode(k, key)
+		}
+		elem := reflect.New(et).Elem()
+		if existing := v.MapIndex(key); existing.IsValid() {
+			elem.Set(existing)
+		}
+		s.decode(val, elem)
+		v.SetMapIndex(key, elem)
+	})
+}
+
+func (s *state) decodeStruct(n *yaml.Node, v reflect.Value, ti *typeInfo) {
+	if n.Kind != yaml.MappingNode {
+		s.fail(n, "expected a mapping, got %s", describe(n))
+		return
+	}
+	if ti.pos != nil {
+		fieldByIndex(v, ti.pos).Set(reflect.ValueOf(Pos{File: s.file, Line: n.Line, Column: n.Column}))
+	}
+	s.eachPair(n, func(k, val *yaml.Node) {
+		if k.Kind != yaml.ScalarNode {
+			s.fail(k, "expected a field name, got %s", describe(k))
+			return
+		}
+		f, ok := ti.fields[k.Value]
+		if !ok {
+			s.fail(k, "unknown field %q%s", k.Value, suggest(k.Value, ti))
+			return
+		}
+		s.decode(val, fieldByIndex(v, f.index))
+	})
+}
+
+// eachPair calls fn for every key and value of a mapping, first those merged
+// in with "<<" and then the mapping's own, and reports keys given twice.
+func (s *state) eachPair(n *yaml.Node, fn func(k, v *yaml.Node)) {
+	c := n.Content
+	for i := 0; i+1 < len(c); i += 2 {
+		if c[i].Kind == yaml.ScalarNode && c[i].Tag == "!!merge" {
+			s.merge(c[i+1], fn, 0)
+		}
+	}
+	var seen map[string]struct{}
+	if len(c) > 16 {
+		seen = make(map[string]struct{}, len(c)/2)
+	}
+	for i := 0; i+1 < len(c); i += 2 {
+		k := c[i]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			continue
+		}
+		if k.Kind == yaml.ScalarNode {
+			dup := false
+			if seen != nil {
+				_, dup = seen[k.Value]
+				seen[k.Value] = struct{}{}
+			} else {
+				for j := 0; j < i; j += 2 {
+					if c[j].Kind == yaml.ScalarNode && c[j].Tag != "!!merge" && c[j].Value == k.Value {
+						dup = true
+						break
+					}
+				}
+			}
+			if dup {
+				s.fail(k, "duplicate key %q", k.Value)
+				continue
+			}
+		}
+		fn(k, c[i+1])
+	}
+}
+
+func (s *state) merge(n *yaml.Node, fn func(k, v *yaml.Node), depth int) {
+	if depth > 32 {
+		s.fail(n, "merge keys nested too deeply")
+		return
+	}
+	if s.budget--; s.budget < 0 {
+		if !s.aborted {
+			s.aborted = true
+			s.fail(n, "document expands too much through aliases")
+		}
+		return
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias != nil {
+			s.merge(n.Alias, fn, depth+1)
+		}
+	case yaml.MappingNode:
+		s.eachPair(n, fn)
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			s.merge(c, fn, depth+1)
+		}
+	default:
+		s.fail(n, "a merge key (<<) needs a mapping, got %s", describe(n))
+	}
+}
+
+// generic decodes a node into plain Go values, for fields typed any.
+func (s *state) generic(n *yaml.Node) any {
+	if s.budget--; s.budget < 0 || s.aborted {
+		if !s.aborted {
+			s.aborted = true
+			s.fail(n, "document expands too much through aliases")
+		}
+		return nil
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil
+		}
+		return s.generic(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		s.eachPair(n, func(k, v *yaml.Node) { m[k.Value] = s.generic(v) })
+		return m
+	case yaml.SequenceNode:
+		l := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			l[i] = s.generic(c)
+		}
+		return l
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return nil
+		case "!!bool":
+			b, _ := parseBool(n)
+			return b
+		case "!!int":
+			if i, err := parseInt(n, 64); err == nil {
+				return i
+			}
+		case "!!float":
+			if f, err := parseFloat(n); err == nil {
+				return f
+			}
+		}
+		return n.Value
+	}
+	return nil
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	v := n.Value
+	if len(v) > 40 {
+		v = v[:40] + "…"
+	}
+	return strconv.Quote(v)
+}
+
+func parseBool(n *yaml.Node) (bool, bool) {
+	if n.Kind != yaml.ScalarNode {
+		return false, false
+	}
+	if n.ShortTag() == "!!str" && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		return false, false
+	}
+	switch n.Value {
+	case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON":
+		return true, true
+	case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF":
+		return false, true
+	}
+	return false, false
+}
+
+func parseInt(n *yaml.Node, bits int) (int64, error) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		return 0, fmt.Errorf("expected an integer, got %s", describe(n))
+	}
+	text := strings.ReplaceAll(n.Value, "_", "")
+	i, err := strconv.ParseInt(text, 0, bits)
+	if err != nil {
+		return 0, fmt.Errorf("integer %s out of range", describe(n))
+	}
+	return i, nil
+}
+
+func parseFloat(n *yaml.Node) (float64, error) {
+	if n.Kind == yaml.ScalarNode {
+		switch n.ShortTag() {
+		case "!!int":
+			i, err := parseInt(n, 64)
+			return float64(i), err
+		case "!!float":
+			switch strings.ToLower(n.Value) {
+			case ".inf", "+.inf":
+				return math.Inf(1), nil
+			case "-.inf":
+				return math.Inf(-1), nil
+			case ".nan":
+				return math.NaN(), nil
+			}
+			if f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64); err == nil {
+				return f, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("expected a number, got %s", describe(n))
+}
+
+// suggest names the known field closest to an unknown one, if any is close.
+func suggest(name string, ti *typeInfo) string {
+	if exact, ok := ti.lower[strings.ToLower(name)]; ok {
+		return fmt.Sprintf(", did you mean %q?", exact)
+	}
+	best, bestDist := "", 3
+	if len(name) > 64 {
+		return ""
+	}
+	for _, cand := range ti.names {
+		if d := distance(name, cand, bestDist); d < bestDist {
+			best, bestDist = cand, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(", did you mean %q?", best)
+}
+
+// distance is the Levenshtein distance of a and b, or limit when it is at
+// least limit.
+func distance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
+}
+
+func cleanJSONError(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	return msg
+}
