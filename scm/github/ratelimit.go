@@ -97,16 +97,25 @@ type rateTransport struct {
 	pacer
 }
 
+// budgetResource is RateLimitError.Resource when the process's own budget
+// is exhausted.
+const budgetResource = "budget"
+
 // RateLimitError reports that a request would have had to wait longer than
-// Options.MaxWait for GitHub's rate limit to reset.
+// Options.MaxWait for GitHub's rate limit to reset, or for the budget to
+// allow it.
 type RateLimitError struct {
-	// Resource is GitHub's rate-limit resource (core, search …).
+	// Resource is GitHub's rate-limit resource (core, search …), or
+	// "budget" for the process's own budget.
 	Resource string
 	// Reset is when GitHub said the window resets.
 	Reset time.Time
 }
 
 func (e *RateLimitError) Error() string {
+	if e.Reset.IsZero() {
+		return fmt.Sprintf("github %s rate limit exhausted", e.Resource)
+	}
 	return fmt.Sprintf("github %s rate limit exhausted until %s", e.Resource, e.Reset.UTC().Format(time.RFC3339))
 }
 
@@ -153,12 +162,12 @@ func (t *rateTransport) takeBudget(ctx context.Context) error {
 	now := t.clock.Now()
 	r := t.budget.ReserveN(now, 1)
 	if !r.OK() {
-		return fmt.Errorf("github request budget allows no request")
+		return &RateLimitError{Resource: budgetResource}
 	}
 	d := r.DelayFrom(now)
 	if d > t.maxWait {
 		r.CancelAt(now)
-		return fmt.Errorf("github request budget exhausted for %s", d.Round(time.Second))
+		return &RateLimitError{Resource: budgetResource, Reset: now.Add(d)}
 	}
 	if err := t.wait(ctx, waitBudget, d); err != nil {
 		r.CancelAt(t.clock.Now())

@@ -105,7 +105,12 @@ func (t *retryTransport) random() float64 {
 // resp.Body with an equivalent reader after inspecting it.
 func (t *retryTransport) classify(method string, resp *http.Response, err error) verdict {
 	if err != nil {
-		return verdict{retry: idempotent(method) && !errors.Is(err, context.Canceled), reason: waitBackoff}
+		var rle *RateLimitError
+		if errors.As(err, &rle) || errors.Is(err, context.Canceled) {
+			// Waiting longer is what the error says cannot be done.
+			return verdict{}
+		}
+		return verdict{retry: idempotent(method), reason: waitBackoff}
 	}
 	switch code := resp.StatusCode; {
 	case code >= 500:
