@@ -1,0 +1,305 @@
+package trigger
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/schema/jobs"
+)
+
+// Commands, each matched at the start of a line as Prow does.
+var (
+	testLineRe       = regexp.MustCompile(`(?m)^/test(?:[ \t]+(.*?))?[ \t]*\r?$`)
+	retestRe         = regexp.MustCompile(`(?m)^/retest[ \t]*\r?$`)
+	retestRequiredRe = regexp.MustCompile(`(?m)^/retest-required[ \t]*\r?$`)
+	okToTestRe       = regexp.MustCompile(`(?m)^/ok-to-test[ \t]*\r?$`)
+	okToTestCancelRe = regexp.MustCompile(`(?m)^/ok-to-test[ \t]+cancel[ \t]*\r?$`)
+)
+
+// commands is what one comment asks for.
+type commands struct {
+	list           bool     // /test ? or a bare /test
+	all            bool     // /test all
+	targets        []string // the words after /test
+	retest         bool
+	retestRequired bool
+	okToTest       bool
+	okToTestCancel bool
+}
+
+func parseCommands(body string) commands {
+	var c commands
+	for _, m := range testLineRe.FindAllStringSubmatch(body, -1) {
+		for _, w := range strings.Fields(m[1]) {
+			switch w {
+			case "?":
+				c.list = true
+			case "all":
+				c.all = true
+			default:
+				c.targets = append(c.targets, w)
+			}
+		}
+		if strings.TrimSpace(m[1]) == "" {
+			c.list = true
+		}
+	}
+	c.retest = retestRe.MatchString(body)
+	c.retestRequired = retestRequiredRe.MatchString(body)
+	c.okToTest = okToTestRe.MatchString(body)
+	c.okToTestCancel = okToTestCancelRe.MatchString(body)
+	return c
+}
+
+func (c commands) any() bool {
+	return c.list || c.all || len(c.targets) > 0 || c.retest || c.retestRequired || c.okToTest || c.okToTestCancel
+}
+
+// comment handles the commands in a new comment on an open pull request.
+func (h *handler) comment(ctx context.Context, c *plugin.Comment) error {
+	if c.Action != plugin.CommentCreated || !c.IsPR || c.IssueState == "closed" || (h.botLogin != "" && c.Author == h.botLogin) {
+		return nil
+	}
+	cmds := parseCommands(c.Body)
+	custom := h.customTriggers(c.Body)
+	if !cmds.any() && len(custom) == 0 {
+		return nil
+	}
+	pr, _, err := h.gh.PullRequests.Get(ctx, h.org, h.repo, c.Number)
+	if err != nil {
+		return fmt.Errorf("get pull request #%d: %w", c.Number, err)
+	}
+	if pr.GetState() == "closed" {
+		return nil
+	}
+	trusted, err := h.trustedUser(ctx, c.Author)
+	if err != nil {
+		return err
+	}
+	if cmds.okToTestCancel {
+		return h.okToTestCancel(ctx, pr, c.Author, trusted)
+	}
+	if cmds.okToTest {
+		if !trusted {
+			return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: only members of the %s organization may say `/ok-to-test`.", c.Author, h.org))
+		}
+		if err := h.markOkToTest(ctx, pr); err != nil {
+			return err
+		}
+		if !pr.GetDraft() {
+			cmds.all = true
+		}
+	}
+	if !trusted && !hasLabel(pr.Labels, OkToTestLabel) {
+		if !cmds.okToTest {
+			return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: tests cannot be started until a trusted user has checked this pull request and commented `/ok-to-test`.", c.Author))
+		}
+		return nil
+	}
+	return h.runCommands(ctx, pr, c.Author, cmds, custom)
+}
+
+// customTriggers lists the presubmits whose own trigger (not the default
+// /test <name>) matches the comment.
+func (h *handler) customTriggers(body string) []*jobs.Presubmit {
+	var out []*jobs.Presubmit
+	for i := range h.cfg.Presubmits {
+		ps := &h.cfg.Presubmits[i]
+		if ps.Trigger != "" && ps.Trigger != jobs.DefaultTriggerFor(ps.Name) && ps.TriggerMatches(body) {
+			out = append(out, ps)
+		}
+	}
+	return out
+}
+
+// trigger returns a presubmit's trigger, defaulted as Prow does.
+func trigger(ps *jobs.Presubmit) *jobs.Presubmit {
+	if ps.Trigger != "" {
+		return ps
+	}
+	cp := *ps
+	cp.Trigger = jobs.DefaultTriggerFor(ps.Name)
+	return &cp
+}
+
+// runCommands starts the jobs that /test, /retest and /retest-required
+// ask for.
+func (h *handler) runCommands(ctx context.Context, pr *github.PullRequest, by string, cmds commands, custom []*jobs.Presubmit) error {
+	branch := pr.GetBase().GetRef()
+	candidates := h.presubmitsFor(branch)
+	if cmds.list {
+		if err := h.reply(ctx, pr.GetNumber(), h.listMessage(ctx, by, pr, candidates)); err != nil {
+			return err
+		}
+	}
+	var toRun []*jobs.Presubmit
+	if cmds.all {
+		auto, err := h.automatic(ctx, pr)
+		if err != nil {
+			return err
+		}
+		toRun = append(toRun, auto...)
+	}
+	// Named jobs run whatever their filters say: asking is enough.
+	var unknown []string
+	for _, t := range cmds.targets {
+		line := "/test " + t
+		found := false
+		for _, ps := range candidates {
+			if trigger(ps).TriggerMatches(line) {
+				toRun = append(toRun, ps)
+				found = true
+			}
+		}
+		if !found {
+			unknown = append(unknown, t)
+		}
+	}
+	for _, ps := range custom {
+		if slices.Contains(candidates, ps) {
+			toRun = append(toRun, ps)
+		}
+	}
+	retest := cmds.retest || cmds.retestRequired
+	if retest {
+		failed, reported, err := h.contexts(ctx, pr.GetHead().GetSHA())
+		if err != nil {
+			return err
+		}
+		for _, ps := range candidates {
+			ctxName := contextOf(ps)
+			switch {
+			case failed[ctxName] && (cmds.retest || !ps.Optional):
+				toRun = append(toRun, ps)
+			case cmds.retest && !reported[ctxName]:
+				run, err := h.runsAutomatically(ctx, ps, pr.GetNumber())
+				if err != nil {
+					return err
+				}
+				if run {
+					toRun = append(toRun, ps)
+				}
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		msg := fmt.Sprintf("@%s: no job on branch %s answers to `/test %s`.\n\n%s", by, branch, strings.Join(unknown, " "), availableJobs(candidates))
+		if err := h.reply(ctx, pr.GetNumber(), msg); err != nil {
+			return err
+		}
+	}
+	return h.start(ctx, pr, toRun, by, retest && len(cmds.targets) == 0 && !cmds.all)
+}
+
+func contextOf(ps *jobs.Presubmit) string {
+	if ps.Context != "" {
+		return ps.Context
+	}
+	return ps.Name
+}
+
+// contexts reads the commit's statuses: the contexts that failed (failure or
+// error) and every context reported.
+func (h *handler) contexts(ctx context.Context, sha string) (failed, reported map[string]bool, err error) {
+	failed, reported = map[string]bool{}, map[string]bool{}
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		cs, resp, err := h.gh.Repositories.GetCombinedStatus(ctx, h.org, h.repo, sha, opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("get statuses of %s: %w", sha, err)
+		}
+		for _, s := range cs.Statuses {
+			reported[s.GetContext()] = true
+			if st := s.GetState(); st == "failure" || st == "error" {
+				failed[s.GetContext()] = true
+			}
+		}
+		if resp == nil || resp.NextPage == 0 {
+			return failed, reported, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// listMessage answers /test ?.
+func (h *handler) listMessage(ctx context.Context, by string, pr *github.PullRequest, candidates []*jobs.Presubmit) string {
+	return fmt.Sprintf("@%s: these jobs can run on this pull request (branch %s):\n\n%s", by, pr.GetBase().GetRef(), availableJobs(candidates))
+}
+
+// availableJobs lists jobs by their rerun command: required ones first,
+// then optional ones, noting which run automatically.
+func availableJobs(candidates []*jobs.Presubmit) string {
+	if len(candidates) == 0 {
+		return "No jobs are configured for this branch."
+	}
+	var required, optional []string
+	for _, ps := range candidates {
+		cmd := ps.RerunCommand
+		if cmd == "" {
+			cmd = jobs.DefaultRerunCommandFor(ps.Name)
+		}
+		line := fmt.Sprintf("- `%s`", cmd)
+		switch {
+		case ps.AlwaysRun:
+			line += " (runs automatically)"
+		case ps.RunIfChanged != "" || ps.SkipIfOnlyChanged != "":
+			line += " (runs automatically when matching files change)"
+		}
+		if ps.Optional {
+			optional = append(optional, line)
+		} else {
+			required = append(required, line)
+		}
+	}
+	var b strings.Builder
+	if len(required) > 0 {
+		b.WriteString("Required jobs:\n" + strings.Join(required, "\n") + "\n\n")
+	}
+	if len(optional) > 0 {
+		b.WriteString("Optional jobs:\n" + strings.Join(optional, "\n") + "\n\n")
+	}
+	b.WriteString("Use `/test all` to run every job that applies to the changed files.")
+	return b.String()
+}
+
+// markOkToTest swaps needs-ok-to-test for ok-to-test.
+func (h *handler) markOkToTest(ctx context.Context, pr *github.PullRequest) error {
+	if hasLabel(pr.Labels, NeedsOkToTestLabel) {
+		if err := h.removeLabel(ctx, pr.GetNumber(), NeedsOkToTestLabel); err != nil {
+			return err
+		}
+	}
+	if !hasLabel(pr.Labels, OkToTestLabel) {
+		if _, _, err := h.gh.Issues.AddLabelsToIssue(ctx, h.org, h.repo, pr.GetNumber(), []string{OkToTestLabel}); err != nil {
+			return fmt.Errorf("label #%d %s: %w", pr.GetNumber(), OkToTestLabel, err)
+		}
+	}
+	return nil
+}
+
+// okToTestCancel withdraws /ok-to-test: the pull request of an untrusted
+// author waits for /ok-to-test again. Runs already started continue.
+func (h *handler) okToTestCancel(ctx context.Context, pr *github.PullRequest, by string, trusted bool) error {
+	if !trusted {
+		return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: only members of the %s organization may say `/ok-to-test cancel`.", by, h.org))
+	}
+	if hasLabel(pr.Labels, OkToTestLabel) {
+		if err := h.removeLabel(ctx, pr.GetNumber(), OkToTestLabel); err != nil {
+			return err
+		}
+	}
+	authorTrusted, err := h.trustedUser(ctx, pr.GetUser().GetLogin())
+	if err != nil || authorTrusted || hasLabel(pr.Labels, NeedsOkToTestLabel) {
+		return err
+	}
+	if _, _, err := h.gh.Issues.AddLabelsToIssue(ctx, h.org, h.repo, pr.GetNumber(), []string{NeedsOkToTestLabel}); err != nil {
+		return fmt.Errorf("label #%d %s: %w", pr.GetNumber(), NeedsOkToTestLabel, err)
+	}
+	return nil
+}

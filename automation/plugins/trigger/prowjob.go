@@ -1,0 +1,241 @@
+package trigger
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/google/uuid"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// nameSpace seeds the names of ProwJobs derived from delivery IDs.
+var nameSpace = uuid.MustParse("5f0c4f3e-2a8e-4d55-9d47-6b6f1c9e0b1a")
+
+// runName is a ProwJob's name: a UUID derived from what started it, so
+// that handling the same delivery again (a retry, a redelivery) names the
+// same run and does not start it twice. Without a delivery ID it is random.
+func runName(delivery string, parts ...string) string {
+	if delivery == "" {
+		return uuid.NewString()
+	}
+	return uuid.NewSHA1(nameSpace, []byte(delivery+"\x00"+strings.Join(parts, "\x00"))).String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// newProwJob fills in the metadata every run gets.
+func (h *handler) newProwJob(spec v1alpha1.ProwJobSpec, j *jobs.JobBase, name, triggeredBy string) *v1alpha1.ProwJob {
+	labels := map[string]string{}
+	for k, v := range j.Labels {
+		labels[k] = v
+	}
+	annotations := map[string]string{}
+	for k, v := range j.Annotations {
+		annotations[k] = v
+	}
+	labels[v1alpha1.CreatedByLabel] = "true"
+	labels[v1alpha1.TypeLabel] = string(spec.Type)
+	labels[v1alpha1.JobLabel] = v1alpha1.LabelValue(spec.Job)
+	if r := spec.Refs; r != nil {
+		labels[v1alpha1.OrgLabel] = v1alpha1.LabelValue(r.Org)
+		labels[v1alpha1.RepoLabel] = v1alpha1.LabelValue(r.Repo)
+		labels[v1alpha1.BaseRefLabel] = v1alpha1.LabelValue(r.BaseRef)
+		if len(r.Pulls) > 0 {
+			labels[v1alpha1.PullLabel] = strconv.Itoa(int(r.Pulls[0].Number))
+		}
+	}
+	annotations[v1alpha1.JobAnnotation] = spec.Job
+	if spec.Context != "" {
+		annotations[v1alpha1.ContextAnnotation] = spec.Context
+	}
+	if triggeredBy != "" {
+		annotations[v1alpha1.TriggeredByAnnotation] = triggeredBy
+	}
+	if h.ev.DeliveryID != "" {
+		annotations[v1alpha1.DeliveryAnnotation] = h.ev.DeliveryID
+	}
+	return &v1alpha1.ProwJob{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.cfg.Namespace, Labels: labels, Annotations: annotations},
+		Spec:       spec,
+	}
+}
+
+// presubmitRun builds the run of a presubmit for a pull request.
+func (h *handler) presubmitRun(ps *jobs.Presubmit, pr *github.PullRequest, triggeredBy string, retest bool) *v1alpha1.ProwJob {
+	ctx := ps.Context
+	if ctx == "" {
+		ctx = ps.Name
+	}
+	spec := baseSpec(v1alpha1.PresubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
+	spec.RerunCommand = ps.RerunCommand
+	if spec.RerunCommand == "" {
+		spec.RerunCommand = jobs.DefaultRerunCommandFor(ps.Name)
+	}
+	repoLink := pr.GetBase().GetRepo().GetHTMLURL()
+	sha := pr.GetHead().GetSHA()
+	refs := &v1alpha1.Refs{
+		Org: h.org, Repo: h.repo, RepoLink: repoLink,
+		BaseRef: pr.GetBase().GetRef(), BaseSHA: pr.GetBase().GetSHA(),
+		Pulls: []v1alpha1.Pull{{
+			Number: int32(pr.GetNumber()), Author: pr.GetUser().GetLogin(), SHA: sha,
+			Title: truncate(pr.GetTitle(), 1024), HeadRef: pr.GetHead().GetRef(), Link: pr.GetHTMLURL(),
+			AuthorLink: pr.GetUser().GetHTMLURL(),
+		}},
+	}
+	if repoLink != "" {
+		refs.BaseLink = repoLink + "/commit/" + refs.BaseSHA
+	}
+	if pr.GetHTMLURL() != "" {
+		refs.Pulls[0].CommitLink = pr.GetHTMLURL() + "/commits/" + sha
+	}
+	withUtility(refs, ps.UtilityConfig)
+	spec.Refs = refs
+	pj := h.newProwJob(spec, &ps.JobBase, runName(h.ev.DeliveryID, "presubmit", ps.Name, strconv.Itoa(pr.GetNumber()), sha), triggeredBy)
+	pj.Labels[v1alpha1.IsOptionalLabel] = strconv.FormatBool(ps.Optional)
+	if retest {
+		pj.Labels[v1alpha1.RetestLabel] = "true"
+	}
+	return pj
+}
+
+// create creates a run; one that exists already was created by an earlier
+// attempt at the same delivery.
+func (h *handler) create(ctx context.Context, pj *v1alpha1.ProwJob) error {
+	if err := h.kube.Create(ctx, pj); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create ProwJob for job %s: %w", pj.Spec.Job, err)
+	}
+	h.log.Info("Started a job", "job", pj.Spec.Job, "prowJob", pj.Name, "type", pj.Spec.Type)
+	return nil
+}
+
+// terminal reports whether a run has ended (or is being aborted).
+func terminal(s v1alpha1.ProwJobState) bool {
+	switch s {
+	case v1alpha1.SuccessState, v1alpha1.FailureState, v1alpha1.AbortedState, v1alpha1.ErrorState:
+		return true
+	}
+	return false
+}
+
+// prRuns lists the presubmit runs of a pull request.
+func (h *handler) prRuns(ctx context.Context, number int) ([]v1alpha1.ProwJob, error) {
+	var list v1alpha1.ProwJobList
+	err := h.kube.List(ctx, &list, client.InNamespace(h.cfg.Namespace), client.MatchingLabels{
+		v1alpha1.CreatedByLabel: "true",
+		v1alpha1.TypeLabel:      string(v1alpha1.PresubmitJob),
+		v1alpha1.OrgLabel:       v1alpha1.LabelValue(h.org),
+		v1alpha1.RepoLabel:      v1alpha1.LabelValue(h.repo),
+		v1alpha1.PullLabel:      strconv.Itoa(number),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list runs of #%d: %w", number, err)
+	}
+	// Labels are truncated; the spec is exact.
+	out := list.Items[:0]
+	for _, pj := range list.Items {
+		if r := pj.Spec.Refs; r != nil && r.Org == h.org && r.Repo == h.repo {
+			out = append(out, pj)
+		}
+	}
+	return out, nil
+}
+
+// abortPR aborts the runs of a pull request that have not ended: all of
+// them, or when job is set, that job's.
+func (h *handler) abortPR(ctx context.Context, number int, job, why string) error {
+	runs, err := h.prRuns(ctx, number)
+	if err != nil {
+		return err
+	}
+	for i := range runs {
+		pj := &runs[i]
+		if terminal(pj.Status.State) || (job != "" && pj.Spec.Job != job) {
+			continue
+		}
+		if err := h.abort(ctx, pj, why); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// supersede aborts the older runs of the jobs just started on a pull
+// request. Runs are ordered by creation time, then name, so that two events
+// handled at once never abort each other's runs.
+func (h *handler) supersede(ctx context.Context, number int, started []*v1alpha1.ProwJob) error {
+	if len(started) == 0 {
+		return nil
+	}
+	runs, err := h.prRuns(ctx, number)
+	if err != nil {
+		return err
+	}
+	newest := map[string]*v1alpha1.ProwJob{}
+	for i := range runs {
+		pj := &runs[i]
+		if terminal(pj.Status.State) {
+			continue
+		}
+		if cur, ok := newest[pj.Spec.Job]; !ok || older(cur, pj) {
+			newest[pj.Spec.Job] = pj
+		}
+	}
+	for _, s := range started {
+		for i := range runs {
+			pj := &runs[i]
+			if pj.Spec.Job != s.Spec.Job || terminal(pj.Status.State) || pj.Name == newest[pj.Spec.Job].Name {
+				continue
+			}
+			if err := h.abort(ctx, pj, "Aborted: superseded by a newer run of the same job."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// older orders runs by creation time, then name.
+func older(a, b *v1alpha1.ProwJob) bool {
+	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	return a.Name < b.Name
+}
+
+// abort marks a run aborted, as Prow's clients do; the jobs reconciler
+// stops its pod and completes it. A run that ended meanwhile is left alone.
+func (h *handler) abort(ctx context.Context, pj *v1alpha1.ProwJob, why string) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := &v1alpha1.ProwJob{}
+		if err := h.kube.Get(ctx, client.ObjectKeyFromObject(pj), cur); err != nil {
+			return err
+		}
+		if terminal(cur.Status.State) {
+			return nil
+		}
+		orig := cur.DeepCopy()
+		cur.Status.State = v1alpha1.AbortedState
+		cur.Status.Description = why
+		return h.kube.Status().Patch(ctx, cur, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
+	})
+	if client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("abort ProwJob %s: %w", pj.Name, err)
+	}
+	h.log.Info("Aborted a run", "job", pj.Spec.Job, "prowJob", pj.Name, "reason", why)
+	return nil
+}
