@@ -1,0 +1,267 @@
+package prowjob
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// action is the side effect a decision asks for.
+type action int
+
+const (
+	// actNone changes nothing outside the ProwJob's status.
+	actNone action = iota
+	// actStart creates the run's pod or starts its process.
+	actStart
+	// actStop deletes the run's pod or stops its process.
+	actStop
+	// actRevive deletes an evicted pod and creates its replacement.
+	actRevive
+)
+
+// Local run phases, as a LocalRunner reports them.
+const (
+	LocalNotFound  = "NotFound"
+	LocalRunning   = "Running"
+	LocalSucceeded = "Succeeded"
+	LocalFailed    = "Failed"
+)
+
+// LocalStatus is what a LocalRunner knows of one run.
+type LocalStatus struct {
+	// Phase is LocalNotFound, LocalRunning, LocalSucceeded or LocalFailed.
+	Phase string
+	// StartTime is when the process started; zero when unknown.
+	StartTime time.Time
+	// Message explains a failure.
+	Message string
+}
+
+// blocked says why a triggered run may not start yet.
+type blocked struct {
+	reason, message string
+}
+
+// observation is what the reconcile phases saw of the world for one run.
+type observation struct {
+	now time.Time
+	cfg Config
+	// clusterKnown is false when spec.cluster names no build cluster.
+	clusterKnown bool
+	// blocked is set when a concurrency limit holds a triggered run back.
+	blocked *blocked
+	// pod is the run's current pod, nil when it does not exist.
+	pod *corev1.Pod
+	// local is the local runner's view of the run.
+	local LocalStatus
+}
+
+// decision is the next step of the state machine.
+type decision struct {
+	action action
+	// state is the run's state once the action succeeded.
+	state v1alpha1.ProwJobState
+	// description says why, in Prow's words where Prow has some.
+	description string
+	// waitReason is the Scheduled condition's reason while the run waits.
+	waitReason string
+	// requeueAfter asks to look again after this long; zero means only
+	// when something changes.
+	requeueAfter time.Duration
+}
+
+// Descriptions, as Prow's where it has them.
+const (
+	descTriggered          = "Job triggered."
+	descPending            = "Job pending."
+	descRunning            = "Job running."
+	descSucceeded          = "Job succeeded."
+	descFailed             = "Job failed."
+	descAborted            = "Job aborted."
+	descEvicted            = "Job pod was evicted by the cluster."
+	descDeleted            = "Job pod got deleted unexpectedly."
+	descUnscheduledTimeout = "Pod scheduling timeout."
+	descPendingTimeout     = "Pod pending timeout."
+	descRunningTimeout     = "Pod running timeout."
+	descOOMKilled          = "Job pod was killed for running out of memory."
+	descUnfinished         = "Pod succeeded but not all of its containers finished."
+	descProcessLost        = "Job process was lost."
+)
+
+// decide is the state machine: given a run that is not complete and what
+// was observed, it returns the next state and the side effect that gets
+// there. It is pure; the reconciler carries the decision out.
+func decide(pj *v1alpha1.ProwJob, obs observation) decision {
+	switch pj.Status.State {
+	case "", v1alpha1.TriggeredState:
+		return decideTriggered(pj, obs)
+	case v1alpha1.PendingState:
+		if pj.Spec.Agent == v1alpha1.LocalAgent {
+			return decideLocal(pj, obs)
+		}
+		return decidePod(pj, obs)
+	case v1alpha1.AbortedState:
+		desc := pj.Status.Description
+		if desc == "" {
+			desc = descAborted
+		}
+		return decision{action: actStop, state: v1alpha1.AbortedState, description: desc}
+	}
+	// Other states are not ours to move: scheduling belongs to a scheduler,
+	// and a terminal state set by another client is only completed.
+	return decision{state: pj.Status.State, description: pj.Status.Description}
+}
+
+func decideTriggered(pj *v1alpha1.ProwJob, obs observation) decision {
+	if !obs.clusterKnown {
+		return decision{state: v1alpha1.ErrorState, description: fmt.Sprintf("Unknown build cluster %q.", pj.Spec.Cluster)}
+	}
+	if obs.blocked != nil {
+		return decision{
+			state:        v1alpha1.TriggeredState,
+			description:  obs.blocked.message,
+			waitReason:   obs.blocked.reason,
+			requeueAfter: obs.cfg.WaitInterval,
+		}
+	}
+	return decision{action: actStart, state: v1alpha1.PendingState, description: descPending}
+}
+
+func decidePod(pj *v1alpha1.ProwJob, obs observation) decision {
+	p := obs.pod
+	if pj.Status.PodName == "" {
+		// Pending without a pod: another client set the state; start one.
+		return decision{action: actStart, state: v1alpha1.PendingState, description: descPending}
+	}
+	if p == nil || p.DeletionTimestamp != nil {
+		return decision{state: v1alpha1.ErrorState, description: descDeleted}
+	}
+	t := obs.cfg.timeoutsFor(pj)
+	switch p.Status.Phase {
+	case corev1.PodSucceeded:
+		if !containersFinished(p) {
+			return decision{state: v1alpha1.ErrorState, description: descUnfinished}
+		}
+		return decision{state: v1alpha1.SuccessState, description: descSucceeded}
+	case corev1.PodFailed:
+		if evicted(p) {
+			return revive(pj, obs, pj.Spec.ErrorOnEviction)
+		}
+		if oomKilled(p) {
+			return decision{state: v1alpha1.ErrorState, description: descOOMKilled}
+		}
+		return decision{state: v1alpha1.FailureState, description: descFailed}
+	case corev1.PodUnknown:
+		// The node was lost: like an eviction, but never an error by choice.
+		return revive(pj, obs, false)
+	case corev1.PodRunning:
+		if p.Status.StartTime != nil {
+			left := p.Status.StartTime.Add(t.running).Sub(obs.now)
+			if left <= 0 {
+				return decision{action: actStop, state: v1alpha1.AbortedState, description: descRunningTimeout}
+			}
+			return decision{state: v1alpha1.PendingState, description: descRunning, requeueAfter: left}
+		}
+		return decision{state: v1alpha1.PendingState, description: descRunning}
+	default: // Pending, or no phase yet.
+		if p.Status.StartTime == nil {
+			left := p.CreationTimestamp.Add(t.unscheduled).Sub(obs.now)
+			if left <= 0 {
+				return decision{action: actStop, state: v1alpha1.ErrorState, description: descUnscheduledTimeout}
+			}
+			return decision{state: v1alpha1.PendingState, description: descPending, requeueAfter: left}
+		}
+		left := p.Status.StartTime.Add(t.pending).Sub(obs.now)
+		if left <= 0 {
+			return decision{action: actStop, state: v1alpha1.ErrorState, description: descPendingTimeout}
+		}
+		return decision{state: v1alpha1.PendingState, description: descPending, requeueAfter: left}
+	}
+}
+
+// revive re-creates an evicted or lost pod unless the job asks for an
+// error instead or the run used up its revivals.
+func revive(pj *v1alpha1.ProwJob, obs observation, errorOnEviction bool) decision {
+	if errorOnEviction {
+		return decision{state: v1alpha1.ErrorState, description: descEvicted}
+	}
+	if max := *obs.cfg.MaxRevivals; int(pj.Status.PodRevivalCount) >= max {
+		return decision{state: v1alpha1.ErrorState, description: fmt.Sprintf("Job pod reached max revivals (%d) after being evicted.", max)}
+	}
+	return decision{action: actRevive, state: v1alpha1.PendingState, description: descPending}
+}
+
+func decideLocal(pj *v1alpha1.ProwJob, obs observation) decision {
+	switch obs.local.Phase {
+	case LocalSucceeded:
+		return decision{state: v1alpha1.SuccessState, description: descSucceeded}
+	case LocalFailed:
+		desc := descFailed
+		if obs.local.Message != "" {
+			desc = obs.local.Message
+		}
+		return decision{state: v1alpha1.FailureState, description: desc}
+	case LocalRunning:
+		start := obs.local.StartTime
+		if start.IsZero() && pj.Status.PendingTime != nil {
+			start = pj.Status.PendingTime.Time
+		}
+		if start.IsZero() {
+			return decision{state: v1alpha1.PendingState, description: descRunning}
+		}
+		left := start.Add(obs.cfg.timeoutsFor(pj).running).Sub(obs.now)
+		if left <= 0 {
+			return decision{action: actStop, state: v1alpha1.AbortedState, description: descRunningTimeout}
+		}
+		return decision{state: v1alpha1.PendingState, description: descRunning, requeueAfter: left}
+	default:
+		return decision{state: v1alpha1.ErrorState, description: descProcessLost}
+	}
+}
+
+// evicted reports whether the pod was evicted or otherwise disrupted by the
+// cluster rather than failing by itself.
+func evicted(p *corev1.Pod) bool {
+	if p.Status.Reason == "Evicted" {
+		return true
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+func oomKilled(p *corev1.Pod) bool {
+	for _, cs := range p.Status.ContainerStatuses {
+		if t := cs.State.Terminated; t != nil && t.Reason == "OOMKilled" {
+			return true
+		}
+	}
+	return false
+}
+
+// containersFinished reports whether every container the kubelet reported
+// on has terminated.
+func containersFinished(p *corev1.Pod) bool {
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.State.Terminated == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// isTerminal reports whether a state ends the run.
+func isTerminal(s v1alpha1.ProwJobState) bool {
+	switch s {
+	case v1alpha1.SuccessState, v1alpha1.FailureState, v1alpha1.AbortedState, v1alpha1.ErrorState:
+		return true
+	}
+	return false
+}

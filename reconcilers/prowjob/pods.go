@@ -1,0 +1,248 @@
+package prowjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// Labels and annotations on ProwJob pods. The prow.k8s.io ones are Prow's,
+// so that tools written for Prow's pods keep working.
+const (
+	LabelCreatedByProw = "created-by-prow"
+	LabelID            = "prow.k8s.io/id"
+	LabelJob           = "prow.k8s.io/job"
+	LabelType          = "prow.k8s.io/type"
+	LabelBuildID       = "prow.k8s.io/build-id"
+	LabelOrg           = "prow.k8s.io/refs.org"
+	LabelRepo          = "prow.k8s.io/refs.repo"
+	LabelBaseRef       = "prow.k8s.io/refs.base_ref"
+	LabelPull          = "prow.k8s.io/refs.pull"
+	// LabelProwJobNamespace is the namespace of the pod's ProwJob, which
+	// may differ from the pod's own.
+	LabelProwJobNamespace = "bowline.dev/prowjob-namespace"
+	// AnnotationJob is the job's full name (labels are cut at 63 bytes).
+	AnnotationJob = "prow.k8s.io/job"
+)
+
+// FieldOwner is the field manager of everything this controller writes.
+const FieldOwner = "bowline-prowjob"
+
+// PodBuilder turns a run into the pod that carries it out: the decorated
+// pod for decorated jobs. The reconciler then sets the pod's name,
+// namespace, labels and owner.
+type PodBuilder func(ctx context.Context, pj *v1alpha1.ProwJob, buildID string) (*corev1.Pod, error)
+
+// PlainPod is the PodBuilder for undecorated jobs: the job's pod spec with
+// Prow's basic environment in every container and restartPolicy Never.
+func PlainPod(_ context.Context, pj *v1alpha1.ProwJob, buildID string) (*corev1.Pod, error) {
+	if pj.Spec.PodSpec == nil {
+		return nil, errors.New("the job has no pod spec")
+	}
+	spec := pj.Spec.PodSpec.DeepCopy()
+	spec.RestartPolicy = corev1.RestartPolicyNever
+	env := []corev1.EnvVar{
+		{Name: "CI", Value: "true"},
+		{Name: "JOB_NAME", Value: pj.Spec.Job},
+		{Name: "JOB_TYPE", Value: string(pj.Spec.Type)},
+		{Name: "BUILD_ID", Value: buildID},
+		{Name: "PROW_JOB_ID", Value: pj.Name},
+	}
+	for i := range spec.Containers {
+		spec.Containers[i].Env = append(env[:len(env):len(env)], spec.Containers[i].Env...)
+	}
+	return &corev1.Pod{Spec: *spec}, nil
+}
+
+// podLabels are the labels of a run's pod.
+func podLabels(pj *v1alpha1.ProwJob, buildID string) map[string]string {
+	l := map[string]string{
+		LabelCreatedByProw:    "true",
+		LabelID:               pj.Name,
+		LabelJob:              labelValue(pj.Spec.Job),
+		LabelType:             string(pj.Spec.Type),
+		LabelBuildID:          buildID,
+		LabelProwJobNamespace: pj.Namespace,
+	}
+	if r := pj.Spec.Refs; r != nil {
+		l[LabelOrg] = labelValue(r.Org)
+		l[LabelRepo] = labelValue(r.Repo)
+		l[LabelBaseRef] = labelValue(r.BaseRef)
+		if len(r.Pulls) > 0 {
+			l[LabelPull] = strconv.Itoa(int(r.Pulls[0].Number))
+		}
+	}
+	for k, v := range l {
+		if v == "" {
+			delete(l, k)
+		}
+	}
+	return l
+}
+
+// labelValue cuts a value to what a label may hold: 63 bytes of
+// [A-Za-z0-9-_.] beginning and ending with an alphanumeric.
+func labelValue(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 63 {
+		b = b[:63]
+	}
+	return strings.Trim(string(b), "-_.")
+}
+
+// podNamespace is where a run's pod lives: spec.namespace, or the
+// ProwJob's own namespace.
+func podNamespace(pj *v1alpha1.ProwJob) string {
+	if pj.Spec.Namespace != "" {
+		return pj.Spec.Namespace
+	}
+	return pj.Namespace
+}
+
+// podName is the name of a run's pod after revivals re-created it that many
+// times: the ProwJob's name, then "<name>-<n>".
+func podName(pj *v1alpha1.ProwJob, revivals int32) string {
+	if revivals == 0 {
+		return pj.Name
+	}
+	suffix := "-" + strconv.Itoa(int(revivals))
+	name := pj.Name
+	if len(name)+len(suffix) > 253 {
+		name = name[:253-len(suffix)]
+	}
+	return name + suffix
+}
+
+// errPodRejected is a pod the API server refuses for good (invalid,
+// forbidden, namespace missing): the run ends in error.
+type errPodRejected struct{ err error }
+
+func (e errPodRejected) Error() string { return e.err.Error() }
+func (e errPodRejected) Unwrap() error { return e.err }
+
+// createPod builds and creates a run's pod. When the pod already exists
+// (an earlier reconcile created it but could not record it), it is adopted
+// with the build ID it was created with.
+func (r *Reconciler) createPod(ctx context.Context, bc buildCluster, pj *v1alpha1.ProwJob, name, buildID string) (string, error) {
+	pod, err := r.BuildPod(ctx, pj, buildID)
+	if err != nil {
+		return "", errPodRejected{fmt.Errorf("build pod: %w", err)}
+	}
+	pod.Name = name
+	pod.Namespace = podNamespace(pj)
+	if pod.Labels == nil {
+		pod.Labels = map[string]string{}
+	}
+	for k, v := range podLabels(pj, buildID) {
+		pod.Labels[k] = v
+	}
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	pod.Annotations[AnnotationJob] = pj.Spec.Job
+	if bc.local && pod.Namespace == pj.Namespace {
+		pod.OwnerReferences = []metav1.OwnerReference{{
+			APIVersion:         v1alpha1.GroupVersion.String(),
+			Kind:               "ProwJob",
+			Name:               pj.Name,
+			UID:                pj.UID,
+			Controller:         ptr.To(true),
+			BlockOwnerDeletion: ptr.To(true),
+		}}
+	}
+	err = bc.client.Create(ctx, pod, client.FieldOwner(FieldOwner))
+	switch {
+	case err == nil:
+		return buildID, nil
+	case apierrors.IsAlreadyExists(err):
+		existing := &corev1.Pod{}
+		if err := bc.reader.Get(ctx, client.ObjectKeyFromObject(pod), existing); err != nil {
+			return "", fmt.Errorf("read existing pod %s: %w", name, err)
+		}
+		if existing.Labels[LabelID] != pj.Name || existing.Labels[LabelProwJobNamespace] != pj.Namespace {
+			return "", errPodRejected{fmt.Errorf("pod %s/%s exists and belongs to another run", pod.Namespace, name)}
+		}
+		if id := existing.Labels[LabelBuildID]; id != "" {
+			return id, nil
+		}
+		return buildID, nil
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), apierrors.IsForbidden(err), apierrors.IsNotFound(err):
+		return "", errPodRejected{err}
+	default:
+		return "", fmt.Errorf("create pod %s/%s: %w", pod.Namespace, name, err)
+	}
+}
+
+// deletePod deletes a run's pod; a pod that is already gone is fine.
+func deletePod(ctx context.Context, bc buildCluster, namespace, name string) error {
+	if name == "" {
+		return nil
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+	if err := bc.client.Delete(ctx, pod); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete pod %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
+
+// getPod reads a run's pod from the cache and, when the cache does not have
+// it, from the API server: a pod created moments ago may not be cached yet,
+// and a missing pod ends the run in error.
+func getPod(ctx context.Context, bc buildCluster, namespace, name string) (*corev1.Pod, error) {
+	pod := &corev1.Pod{}
+	key := client.ObjectKey{Namespace: namespace, Name: name}
+	err := bc.client.Get(ctx, key, pod)
+	if apierrors.IsNotFound(err) {
+		err = bc.reader.Get(ctx, key, pod)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get pod %s: %w", key, err)
+	}
+	return pod, nil
+}
+
+// BuildIDs hands out build IDs: decimal numbers derived from the clock in
+// milliseconds (times 1,000, leaving room for 1,000 IDs per millisecond) and
+// strictly increasing within the process. Runs of a job therefore get
+// increasing IDs without a shared counter object, across restarts too, as
+// long as the clock does not step back by more than the downtime.
+type BuildIDs struct {
+	clock clock.PassiveClock
+	mu    sync.Mutex
+	last  int64
+}
+
+// NewBuildIDs returns a generator reading the given clock.
+func NewBuildIDs(c clock.PassiveClock) *BuildIDs { return &BuildIDs{clock: c} }
+
+// Next returns a new build ID.
+func (b *BuildIDs) Next() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.clock.Now().UnixMilli() * 1000
+	if id <= b.last {
+		id = b.last + 1
+	}
+	b.last = id
+	return strconv.FormatInt(id, 10)
+}

@@ -1,0 +1,319 @@
+package prowjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/cluster"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// DefaultCluster is the alias of the operator's own cluster.
+const DefaultCluster = "default"
+
+// Reconciler runs ProwJobs of the kubernetes agent, and of the local agent
+// when Local is set. Zero fields are defaulted by SetupWithManager.
+type Reconciler struct {
+	// Client reads through the manager's cache and writes to the API server.
+	Client client.Client
+	// APIReader reads the API server directly.
+	APIReader client.Reader
+	// Clock is the time source of timeouts.
+	Clock clock.PassiveClock
+	// Config returns the current plank settings; nil means plank's
+	// defaults.
+	Config func() Config
+	// BuildPod makes a run's pod; default PlainPod.
+	BuildPod PodBuilder
+	// BuildClusters are the build clusters besides the operator's own, by
+	// alias. The manager must run them (mgr.Add).
+	BuildClusters map[string]cluster.Cluster
+	// Local runs local-agent jobs; nil leaves them to another controller.
+	Local LocalRunner
+	// Metrics, when set, records transitions and pod creation latency.
+	Metrics *Metrics
+	// IDs hands out build IDs; default NewBuildIDs(Clock).
+	IDs *BuildIDs
+	// MaxConcurrentReconciles is how many runs are reconciled at once;
+	// default 8.
+	MaxConcurrentReconciles int
+}
+
+// buildCluster is where a run's pod goes.
+type buildCluster struct {
+	client client.Client
+	reader client.Reader
+	// local is true for the operator's own cluster.
+	local bool
+}
+
+// Reconcile moves one run through the state machine: observe the pod or
+// process and the concurrency limits, decide, act, and record the outcome
+// in one status patch.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	pj := &v1alpha1.ProwJob{}
+	if err := r.Client.Get(ctx, req.NamespacedName, pj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if pj.Complete() || !r.handles(pj) || pj.DeletionTimestamp != nil {
+		return ctrl.Result{}, nil
+	}
+	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("job", pj.Spec.Job, "state", pj.Status.State))
+	orig := pj.DeepCopy()
+	defer func() {
+		if retErr == nil {
+			pj.Status.ObservedGeneration = pj.Generation
+		}
+		retErr = errors.Join(retErr, r.patchStatus(ctx, orig, pj))
+	}()
+
+	obs, err := r.observe(ctx, pj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	d := decide(pj, obs)
+	s, d, err := r.act(ctx, pj, obs, d)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	applyDecision(&pj.Status, pj.Generation, d, s, obs.now)
+	return ctrl.Result{RequeueAfter: d.requeueAfter}, nil
+}
+
+// observe records what the run's pod or process and its concurrency limits
+// look like.
+func (r *Reconciler) observe(ctx context.Context, pj *v1alpha1.ProwJob) (observation, error) {
+	obs := observation{now: r.Clock.Now(), cfg: r.config(), clusterKnown: true}
+	state := pj.Status.State
+	switch {
+	case pj.Spec.Agent == v1alpha1.LocalAgent:
+		if state == v1alpha1.PendingState {
+			st, err := r.Local.Status(ctx, pj)
+			if err != nil {
+				return obs, fmt.Errorf("local run status: %w", err)
+			}
+			obs.local = st
+		}
+	default:
+		bc, ok := r.cluster(pj.Spec.Cluster)
+		obs.clusterKnown = ok
+		if ok && state == v1alpha1.PendingState && pj.Status.PodName != "" {
+			pod, err := getPod(ctx, bc, podNamespace(pj), pj.Status.PodName)
+			if err != nil {
+				return obs, err
+			}
+			obs.pod = pod
+		}
+	}
+	if state == "" || state == v1alpha1.TriggeredState {
+		b, err := r.checkLimits(ctx, pj, obs.cfg)
+		if err != nil {
+			return obs, err
+		}
+		obs.blocked = b
+	}
+	return obs, nil
+}
+
+// act carries out a decision's side effect. A pod the API server refuses
+// turns the decision into an error.
+func (r *Reconciler) act(ctx context.Context, pj *v1alpha1.ProwJob, obs observation, d decision) (*started, decision, error) {
+	local := pj.Spec.Agent == v1alpha1.LocalAgent
+	bc, _ := r.cluster(pj.Spec.Cluster)
+	switch d.action {
+	case actStop:
+		if local {
+			return nil, d, r.Local.Stop(ctx, pj)
+		}
+		return nil, d, deletePod(ctx, bc, podNamespace(pj), pj.Status.PodName)
+	case actStart, actRevive:
+		revivals := pj.Status.PodRevivalCount
+		if d.action == actRevive {
+			if err := deletePod(ctx, bc, podNamespace(pj), pj.Status.PodName); err != nil {
+				return nil, d, err
+			}
+			revivals++
+		}
+		s := &started{buildID: pj.Status.BuildID}
+		if s.buildID == "" {
+			s.buildID = r.IDs.Next()
+		}
+		if local {
+			if err := r.Local.Start(ctx, pj, s.buildID); err != nil {
+				return nil, d, fmt.Errorf("start local run: %w", err)
+			}
+		} else {
+			s.podName = podName(pj, revivals)
+			id, err := r.createPod(ctx, bc, pj, s.podName, s.buildID)
+			if rejected := (errPodRejected{}); errors.As(err, &rejected) {
+				return nil, decision{state: v1alpha1.ErrorState, description: "Pod could not be created: " + rejected.Error()}, nil
+			}
+			if err != nil {
+				return nil, d, err
+			}
+			s.buildID = id
+			if d.action == actStart {
+				r.Metrics.podCreated(pj, r.Clock.Now())
+			}
+		}
+		view := pj.DeepCopy()
+		view.Status.BuildID, view.Status.PodName = s.buildID, s.podName
+		url, err := obs.cfg.jobURL(view)
+		if err != nil {
+			return nil, d, err
+		}
+		s.url = url
+		return s, d, nil
+	}
+	return nil, d, nil
+}
+
+// patchStatus writes the status once, if it changed, refusing to overwrite
+// a change another client made meanwhile (an abort, for one).
+func (r *Reconciler) patchStatus(ctx context.Context, orig, pj *v1alpha1.ProwJob) error {
+	if equality.Semantic.DeepEqual(orig.Status, pj.Status) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+	if err := r.Client.Status().Patch(ctx, pj, patch, client.FieldOwner(FieldOwner)); err != nil {
+		return client.IgnoreNotFound(fmt.Errorf("patch status: %w", err))
+	}
+	r.Metrics.transition(pj, orig.Status.State)
+	return nil
+}
+
+func (r *Reconciler) config() Config {
+	if r.Config == nil {
+		return Config{}.withDefaults()
+	}
+	return r.Config().withDefaults()
+}
+
+// handles reports whether this controller runs the job's agent.
+func (r *Reconciler) handles(pj *v1alpha1.ProwJob) bool {
+	switch pj.Spec.Agent {
+	case "", v1alpha1.KubernetesAgent:
+		return true
+	case v1alpha1.LocalAgent:
+		return r.Local != nil
+	}
+	return false
+}
+
+// cluster finds a build cluster by alias.
+func (r *Reconciler) cluster(alias string) (buildCluster, bool) {
+	if alias == "" || alias == DefaultCluster {
+		return buildCluster{client: r.Client, reader: r.APIReader, local: true}, true
+	}
+	c, ok := r.BuildClusters[alias]
+	if !ok {
+		return buildCluster{}, false
+	}
+	return buildCluster{client: c.GetClient(), reader: c.GetAPIReader()}, true
+}
+
+// SetupWithManager registers the controller, its field indexes and its
+// watches: ProwJobs of the agents it handles, job pods in every build
+// cluster, and completed runs that free a concurrency slot.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if r.BuildPod == nil {
+		r.BuildPod = PlainPod
+	}
+	if r.IDs == nil {
+		r.IDs = NewBuildIDs(r.Clock)
+	}
+	if r.MaxConcurrentReconciles <= 0 {
+		r.MaxConcurrentReconciles = 8
+	}
+	if err := IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	r.Metrics.readFrom(mgr.GetClient())
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("prowjob").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		For(&v1alpha1.ProwJob{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return r.handles(o.(*v1alpha1.ProwJob))
+		}))).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToProwJob), builder.WithPredicates(jobPod)).
+		Watches(&v1alpha1.ProwJob{}, handler.Funcs{UpdateFunc: r.slotFreedOnUpdate, DeleteFunc: r.slotFreedOnDelete})
+	for _, c := range r.BuildClusters {
+		b = b.WatchesRawSource(source.Kind(c.GetCache(), client.Object(&corev1.Pod{}),
+			handler.EnqueueRequestsFromMapFunc(podToProwJob), jobPod))
+	}
+	return b.Complete(r)
+}
+
+// jobPod admits pods that belong to a run.
+var jobPod = predicate.NewPredicateFuncs(func(o client.Object) bool {
+	l := o.GetLabels()
+	return l[LabelID] != "" && l[LabelProwJobNamespace] != ""
+})
+
+// podToProwJob maps a pod to its run through its labels.
+func podToProwJob(_ context.Context, o client.Object) []reconcile.Request {
+	l := o.GetLabels()
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: l[LabelProwJobNamespace], Name: l[LabelID]}}}
+}
+
+// slotFreedOnUpdate wakes the runs waiting behind a run that just completed.
+func (r *Reconciler) slotFreedOnUpdate(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	old, ok1 := e.ObjectOld.(*v1alpha1.ProwJob)
+	pj, ok2 := e.ObjectNew.(*v1alpha1.ProwJob)
+	if ok1 && ok2 && !old.Complete() && pj.Complete() {
+		r.enqueueWaiting(ctx, pj, q)
+	}
+}
+
+// slotFreedOnDelete wakes the runs waiting behind a deleted run.
+func (r *Reconciler) slotFreedOnDelete(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	if pj, ok := e.Object.(*v1alpha1.ProwJob); ok && !pj.Complete() {
+		r.enqueueWaiting(ctx, pj, q)
+	}
+}
+
+// enqueueWaiting enqueues the triggered runs sharing pj's job or queue.
+func (r *Reconciler) enqueueWaiting(ctx context.Context, pj *v1alpha1.ProwJob, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	keys := map[string]string{}
+	if pj.Spec.MaxConcurrency > 0 {
+		keys[IndexJob] = pj.Spec.Job
+	}
+	if pj.Spec.JobQueueName != "" {
+		keys[IndexJobQueue] = pj.Spec.JobQueueName
+	}
+	for index, key := range keys {
+		var list v1alpha1.ProwJobList
+		if err := r.Client.List(ctx, &list, client.InNamespace(pj.Namespace),
+			client.MatchingFields{index: key, IndexState: string(v1alpha1.TriggeredState)}, client.UnsafeDisableDeepCopy); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Cannot list waiting runs", "index", index, "key", key)
+			continue
+		}
+		for i := range list.Items {
+			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+}
