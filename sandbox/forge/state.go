@@ -1,0 +1,377 @@
+package forge
+
+import (
+	"strings"
+	"time"
+)
+
+// The model below is the forge's whole state apart from git objects. It is
+// plain data with JSON tags so that persist.go can snapshot it; every field
+// is guarded by Forge.mu. Maps are keyed by lower-cased names because
+// GitHub's logins, repository names and label names are case-insensitive.
+
+// Permission levels in increasing order of power, as GitHub's role names.
+const (
+	permNone     = "none"
+	permRead     = "read"
+	permTriage   = "triage"
+	permWrite    = "write"
+	permMaintain = "maintain"
+	permAdmin    = "admin"
+)
+
+var permRank = map[string]int{
+	permNone: 0, permRead: 1, permTriage: 2, permWrite: 3, permMaintain: 4, permAdmin: 5,
+}
+
+// normPerm maps GitHub's legacy names (pull, push) to role names.
+func normPerm(p string) string {
+	switch strings.ToLower(p) {
+	case "pull", "read":
+		return permRead
+	case "triage":
+		return permTriage
+	case "push", "write":
+		return permWrite
+	case "maintain":
+		return permMaintain
+	case "admin":
+		return permAdmin
+	}
+	return ""
+}
+
+// legacyPerm is the permission name GitHub reports in the collaborator
+// permission endpoint and team repository listings.
+func legacyPerm(p string) string {
+	switch p {
+	case permAdmin:
+		return "admin"
+	case permMaintain, permWrite:
+		return "write"
+	case permTriage, permRead:
+		return "read"
+	}
+	return "none"
+}
+
+func atLeast(have, want string) bool { return permRank[have] >= permRank[want] }
+
+func maxPerm(a, b string) string {
+	if permRank[b] > permRank[a] {
+		return b
+	}
+	return a
+}
+
+func key(s string) string { return strings.ToLower(s) }
+
+type state struct {
+	NextID        int64                   `json:"nextID"`
+	Users         map[string]*user        `json:"users"`
+	Orgs          map[string]*org         `json:"orgs"`
+	Repos         map[string]*repo        `json:"repos"`
+	Tokens        map[string]*token       `json:"tokens"`
+	Apps          map[int64]*app          `json:"apps"`
+	Installations map[int64]*installation `json:"installations"`
+}
+
+func newState() *state {
+	return &state{
+		NextID:        1000,
+		Users:         map[string]*user{},
+		Orgs:          map[string]*org{},
+		Repos:         map[string]*repo{},
+		Tokens:        map[string]*token{},
+		Apps:          map[int64]*app{},
+		Installations: map[int64]*installation{},
+	}
+}
+
+func (s *state) id() int64 {
+	s.NextID++
+	return s.NextID
+}
+
+type user struct {
+	ID        int64     `json:"id"`
+	Login     string    `json:"login"`
+	Name      string    `json:"name,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	Type      string    `json:"type"` // User, Bot or Organization
+	SiteAdmin bool      `json:"siteAdmin,omitempty"`
+	Created   time.Time `json:"created"`
+}
+
+// token is a credential: a user's personal access token or an
+// installation token minted for a GitHub App.
+type token struct {
+	User         string    `json:"user,omitempty"`
+	Installation int64     `json:"installation,omitempty"`
+	Expires      time.Time `json:"expires,omitzero"`
+}
+
+type org struct {
+	ID          int64                  `json:"id"`
+	Login       string                 `json:"login"`
+	Name        string                 `json:"name,omitempty"`
+	Description string                 `json:"description,omitempty"`
+	Email       string                 `json:"email,omitempty"`
+	Created     time.Time              `json:"created"`
+	Members     map[string]string      `json:"members"` // login -> admin|member
+	Invitations map[string]*invitation `json:"invitations,omitempty"`
+	Teams       map[string]*team       `json:"teams"` // slug -> team
+	Hooks       []*hook                `json:"hooks,omitempty"`
+	// DefaultPerm is what every member may do on the org's repositories.
+	DefaultPerm string `json:"defaultPerm,omitempty"`
+}
+
+type invitation struct {
+	ID      int64     `json:"id"`
+	Login   string    `json:"login"`
+	Role    string    `json:"role"` // admin|member (GitHub: admin, direct_member)
+	Inviter string    `json:"inviter"`
+	Created time.Time `json:"created"`
+}
+
+type team struct {
+	ID          int64             `json:"id"`
+	Name        string            `json:"name"`
+	Slug        string            `json:"slug"`
+	Description string            `json:"description,omitempty"`
+	Privacy     string            `json:"privacy"`
+	Parent      string            `json:"parent,omitempty"` // slug
+	Members     map[string]string `json:"members"`          // login -> member|maintainer
+	Repos       map[string]string `json:"repos"`            // repo key -> permission
+	Created     time.Time         `json:"created"`
+}
+
+type repo struct {
+	ID            int64     `json:"id"`
+	Owner         string    `json:"owner"`
+	Name          string    `json:"name"`
+	Description   string    `json:"description,omitempty"`
+	Homepage      string    `json:"homepage,omitempty"`
+	Private       bool      `json:"private,omitempty"`
+	Archived      bool      `json:"archived,omitempty"`
+	DefaultBranch string    `json:"defaultBranch"`
+	HasIssues     bool      `json:"hasIssues"`
+	HasWiki       bool      `json:"hasWiki"`
+	HasProjects   bool      `json:"hasProjects"`
+	AllowMerge    bool      `json:"allowMerge"`
+	AllowSquash   bool      `json:"allowSquash"`
+	AllowRebase   bool      `json:"allowRebase"`
+	Created       time.Time `json:"created"`
+	Updated       time.Time `json:"updated"`
+	Pushed        time.Time `json:"pushed,omitzero"`
+
+	Collaborators  map[string]string      `json:"collaborators"` // login -> permission
+	Labels         map[string]*label      `json:"labels"`
+	Issues         map[int]*issue         `json:"issues"`
+	NextNumber     int                    `json:"nextNumber"`
+	Comments       map[int64]*comment     `json:"comments"` // issue comments
+	ReviewComments map[int64]*comment     `json:"reviewComments"`
+	Statuses       map[string][]*status   `json:"statuses"` // sha -> oldest first
+	CheckRuns      map[int64]*checkRun    `json:"checkRuns"`
+	Protections    map[string]*protection `json:"protections"` // branch -> rules
+	Hooks          []*hook                `json:"hooks,omitempty"`
+	Milestones     map[int]*milestone     `json:"milestones,omitempty"`
+}
+
+func (r *repo) fullName() string { return r.Owner + "/" + r.Name }
+
+type label struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Color       string `json:"color"`
+	Description string `json:"description,omitempty"`
+	Default     bool   `json:"default,omitempty"`
+}
+
+type milestone struct {
+	ID     int64  `json:"id"`
+	Number int    `json:"number"`
+	Title  string `json:"title"`
+	State  string `json:"state"`
+}
+
+type issue struct {
+	ID          int64      `json:"id"`
+	Number      int        `json:"number"`
+	Title       string     `json:"title"`
+	Body        string     `json:"body,omitempty"`
+	User        string     `json:"user"`
+	State       string     `json:"state"` // open|closed
+	StateReason string     `json:"stateReason,omitempty"`
+	Locked      bool       `json:"locked,omitempty"`
+	Labels      []string   `json:"labels,omitempty"` // label keys, in order added
+	Assignees   []string   `json:"assignees,omitempty"`
+	Milestone   int        `json:"milestone,omitempty"`
+	Created     time.Time  `json:"created"`
+	Updated     time.Time  `json:"updated"`
+	Closed      *time.Time `json:"closed,omitempty"`
+	ClosedBy    string     `json:"closedBy,omitempty"`
+	PR          *pull      `json:"pr,omitempty"`
+}
+
+type pull struct {
+	Head                string     `json:"head"` // branch in the same repository
+	HeadSHA             string     `json:"headSHA"`
+	Base                string     `json:"base"`
+	Draft               bool       `json:"draft,omitempty"`
+	MaintainerCanModify bool       `json:"maintainerCanModify,omitempty"`
+	Merged              bool       `json:"merged,omitempty"`
+	MergedAt            *time.Time `json:"mergedAt,omitempty"`
+	MergedBy            string     `json:"mergedBy,omitempty"`
+	MergeCommitSHA      string     `json:"mergeCommitSHA,omitempty"`
+	RequestedReviewers  []string   `json:"requestedReviewers,omitempty"`
+	RequestedTeams      []string   `json:"requestedTeams,omitempty"`
+	Reviews             []*review  `json:"reviews,omitempty"`
+}
+
+type comment struct {
+	ID        int64     `json:"id"`
+	Issue     int       `json:"issue"`
+	User      string    `json:"user"`
+	Body      string    `json:"body"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	Path      string    `json:"path,omitempty"` // review comments only
+	Line      int       `json:"line,omitempty"`
+	Side      string    `json:"side,omitempty"`
+	CommitID  string    `json:"commitID,omitempty"`
+	ReviewID  int64     `json:"reviewID,omitempty"`
+	InReplyTo int64     `json:"inReplyTo,omitempty"`
+}
+
+type review struct {
+	ID        int64     `json:"id"`
+	User      string    `json:"user"`
+	Body      string    `json:"body,omitempty"`
+	State     string    `json:"state"` // APPROVED, CHANGES_REQUESTED, COMMENTED, PENDING, DISMISSED
+	CommitID  string    `json:"commitID"`
+	Submitted time.Time `json:"submitted"`
+}
+
+type status struct {
+	ID          int64     `json:"id"`
+	State       string    `json:"state"`
+	Context     string    `json:"context"`
+	Description string    `json:"description,omitempty"`
+	TargetURL   string    `json:"targetURL,omitempty"`
+	Creator     string    `json:"creator"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+}
+
+type checkRun struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	HeadSHA    string     `json:"headSHA"`
+	Status     string     `json:"status"`
+	Conclusion string     `json:"conclusion,omitempty"`
+	DetailsURL string     `json:"detailsURL,omitempty"`
+	ExternalID string     `json:"externalID,omitempty"`
+	Started    *time.Time `json:"started,omitempty"`
+	Completed  *time.Time `json:"completed,omitempty"`
+	Title      string     `json:"title,omitempty"`
+	Summary    string     `json:"summary,omitempty"`
+	Text       string     `json:"text,omitempty"`
+	App        int64      `json:"app,omitempty"`
+	Creator    string     `json:"creator,omitempty"`
+}
+
+// protection keeps the subset of branch protection that bowline manages.
+type protection struct {
+	Strict           bool     `json:"strict,omitempty"`
+	Contexts         []string `json:"contexts,omitempty"`
+	HasStatusChecks  bool     `json:"hasStatusChecks,omitempty"`
+	EnforceAdmins    bool     `json:"enforceAdmins,omitempty"`
+	RequiredReviews  int      `json:"requiredReviews,omitempty"`
+	HasReviews       bool     `json:"hasReviews,omitempty"`
+	DismissStale     bool     `json:"dismissStale,omitempty"`
+	CodeOwners       bool     `json:"codeOwners,omitempty"`
+	RestrictUsers    []string `json:"restrictUsers,omitempty"`
+	RestrictTeams    []string `json:"restrictTeams,omitempty"`
+	HasRestrictions  bool     `json:"hasRestrictions,omitempty"`
+	LinearHistory    bool     `json:"linearHistory,omitempty"`
+	AllowForcePushes bool     `json:"allowForcePushes,omitempty"`
+	AllowDeletions   bool     `json:"allowDeletions,omitempty"`
+}
+
+type hook struct {
+	ID          int64     `json:"id"`
+	URL         string    `json:"url"`
+	ContentType string    `json:"contentType"` // json|form
+	Secret      string    `json:"secret,omitempty"`
+	InsecureSSL string    `json:"insecureSSL,omitempty"`
+	Events      []string  `json:"events"`
+	Active      bool      `json:"active"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+}
+
+func (h *hook) wants(event string) bool {
+	if !h.Active {
+		return false
+	}
+	for _, e := range h.Events {
+		if e == "*" || e == event {
+			return true
+		}
+	}
+	return false
+}
+
+type app struct {
+	ID          int64             `json:"id"`
+	Slug        string            `json:"slug"`
+	Name        string            `json:"name"`
+	Owner       string            `json:"owner"`
+	PublicKey   string            `json:"publicKey"` // PEM
+	Permissions map[string]string `json:"permissions,omitempty"`
+	Events      []string          `json:"events,omitempty"`
+	Created     time.Time         `json:"created"`
+}
+
+type installation struct {
+	ID      int64     `json:"id"`
+	App     int64     `json:"app"`
+	Account string    `json:"account"` // org or user login
+	Created time.Time `json:"created"`
+}
+
+// lookups; callers hold Forge.mu.
+
+func (s *state) user(login string) *user { return s.Users[key(login)] }
+
+func (s *state) org(login string) *org { return s.Orgs[key(login)] }
+
+func (s *state) repo(owner, name string) *repo { return s.Repos[key(owner+"/"+name)] }
+
+// account is the user or organization that owns repositories.
+func (s *state) accountExists(login string) bool {
+	return s.user(login) != nil || s.org(login) != nil
+}
+
+func (s *state) installationFor(account string) *installation {
+	for _, in := range s.Installations {
+		if key(in.Account) == key(account) {
+			return in
+		}
+	}
+	return nil
+}
+
+func (r *repo) issue(n int) *issue { return r.Issues[n] }
+
+func (r *repo) label(name string) *label { return r.Labels[key(name)] }
+
+func (i *issue) hasLabel(name string) bool {
+	for _, l := range i.Labels {
+		if l == key(name) {
+			return true
+		}
+	}
+	return false
+}
