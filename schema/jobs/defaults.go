@@ -184,15 +184,10 @@ func (b Brancher) intersects(o Brancher) bool {
 	return false
 }
 
-// coveredBy reports whether the branches listed by a reach the job that
+// coveredBy reports whether any branch listed by a reaches the job that
 // lists none (other), i.e. not all of them are skipped by it.
 func coveredBy(a, other Brancher) bool {
-	for _, x := range a.Branches {
-		if !slices.Contains(other.SkipBranches, x) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(a.Branches, other.ShouldRun)
 }
 
 // RunsAgainstChanges reports whether a change matcher wants a job to run for

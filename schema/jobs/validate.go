@@ -20,12 +20,18 @@ type ValidateOptions struct {
 	JobQueueCapacities map[string]int
 }
 
-// reservedEnv are set by bowline (and Prow) in every job pod; a job may not
-// set them itself.
-var reservedEnv = []string{
-	"BUILD_ID", "BUILD_NUMBER", "CI", "JOB_NAME", "JOB_SPEC", "JOB_TYPE", "PROW_JOB_ID",
-	"PULL_BASE_REF", "PULL_BASE_SHA", "PULL_HEAD_REF", "PULL_NUMBER", "PULL_PULL_SHA",
-	"PULL_REFS", "PULL_TITLE", "REPO_NAME", "REPO_OWNER",
+// reservedEnv are set by bowline (and Prow) in job pods of a type; a job
+// may not set them itself.
+func reservedEnv(jobType string) []string {
+	env := []string{"BUILD_ID", "BUILD_NUMBER", "CI", "JOB_NAME", "JOB_SPEC", "JOB_TYPE", "PROW_JOB_ID"}
+	if jobType == TypePeriodic {
+		return env
+	}
+	env = append(env, "PULL_BASE_REF", "PULL_BASE_SHA", "PULL_REFS", "REPO_NAME", "REPO_OWNER")
+	if jobType == TypePostsubmit {
+		return env
+	}
+	return append(env, "PULL_HEAD_REF", "PULL_NUMBER", "PULL_PULL_SHA", "PULL_TITLE")
 }
 
 var jobStates = []string{"triggered", "pending", "success", "failure", "aborted", "error"}
@@ -144,7 +150,7 @@ func (v *validator) base(kind string, j *JobBase) {
 		if j.Spec == nil {
 			v.fail(j.Pos, "%s: a kubernetes job needs a spec", what)
 		} else {
-			v.podSpec(what, j)
+			v.podSpec(kind, what, j)
 		}
 	case AgentJenkins, AgentTekton:
 	default:
@@ -171,7 +177,8 @@ func (v *validator) base(kind string, j *JobBase) {
 	}
 }
 
-func (v *validator) podSpec(what string, j *JobBase) {
+func (v *validator) podSpec(kind, what string, j *JobBase) {
+	reserved := reservedEnv(kind)
 	spec := j.Spec
 	switch n := len(spec.Containers); {
 	case n == 0:
@@ -191,7 +198,7 @@ func (v *validator) podSpec(what string, j *JobBase) {
 	}
 	for i, c := range spec.Containers {
 		for _, e := range c.Env {
-			if slices.Contains(reservedEnv, e.Name) {
+			if slices.Contains(reserved, e.Name) {
 				v.fail(j.Pos, "%s: spec.containers[%d]: env %s is set by bowline", what, i, e.Name)
 			}
 		}

@@ -387,8 +387,15 @@ func (s *state) decodeStruct(n *yaml.Node, v reflect.Value, ti *typeInfo) {
 		}
 		f, ok := ti.fields[k.Value]
 		if !ok {
-			s.fail(k, "unknown field %q%s", k.Value, suggest(k.Value, ti))
-			return
+			// encoding/json, and so Prow, match field names regardless of
+			// case; accept that, but say so.
+			if exact, found := ti.lower[strings.ToLower(k.Value)]; found {
+				s.errs.Warn(s.file, k.Line, k.Column, "field %q is spelled %q", k.Value, exact)
+				f = ti.fields[exact]
+			} else {
+				s.fail(k, "unknown field %q%s", k.Value, suggest(k.Value, ti))
+				return
+			}
 		}
 		s.decode(val, fieldByIndex(v, f.index))
 	})

@@ -47,6 +47,9 @@ func (e Error) Error() string { return e.String() }
 // prints one per line, sorted by file, line and column.
 type Errors struct {
 	List []Error `json:"errors"`
+	// Warnings are problems that do not make the input invalid, such as a
+	// field name matching only case-insensitively (which Prow accepts).
+	Warnings []Error `json:"warnings,omitempty"`
 }
 
 // Add appends a problem.
@@ -63,10 +66,16 @@ func (e *Errors) AddPos(p Pos, format string, args ...any) {
 	e.Add(p.File, p.Line, p.Column, format, args...)
 }
 
-// Append adds all problems of other.
+// Warn appends a warning.
+func (e *Errors) Warn(file string, line, col int, format string, args ...any) {
+	e.Warnings = append(e.Warnings, Error{File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+// Append adds all problems and warnings of other.
 func (e *Errors) Append(other *Errors) {
 	if other != nil {
 		e.List = append(e.List, other.List...)
+		e.Warnings = append(e.Warnings, other.Warnings...)
 	}
 }
 
@@ -81,7 +90,12 @@ func (e *Errors) Len() int {
 // Sort orders the problems by file, line, column and message and drops exact
 // duplicates (one mistake reached through two YAML aliases, for example).
 func (e *Errors) Sort() {
-	slices.SortFunc(e.List, func(a, b Error) int {
+	e.List = sortErrors(e.List)
+	e.Warnings = sortErrors(e.Warnings)
+}
+
+func sortErrors(list []Error) []Error {
+	slices.SortFunc(list, func(a, b Error) int {
 		return cmp.Or(
 			strings.Compare(a.File, b.File),
 			cmp.Compare(a.Line, b.Line),
@@ -89,7 +103,7 @@ func (e *Errors) Sort() {
 			strings.Compare(a.Message, b.Message),
 		)
 	})
-	e.List = slices.Compact(e.List)
+	return slices.Compact(list)
 }
 
 // Err returns nil when there are no problems, otherwise e itself, sorted.

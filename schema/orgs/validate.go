@@ -1,0 +1,94 @@
+package orgs
+
+import (
+	"slices"
+
+	"github.com/bowline-ci/bowline/schema/yamlpos"
+)
+
+var (
+	repoPermissions = []string{"none", "read", "write", "admin"}
+	teamPermissions = []string{"pull", "triage", "push", "maintain", "admin", "read", "write"}
+	privacies       = []string{"closed", "secret"}
+	visibilities    = []string{"public", "private", "internal"}
+)
+
+// Validate runs peribolos' checks and adds every problem to errs: a user is
+// a member or an admin, not both, and not twice; a team maintainer is not
+// also a member; permissions, privacy and visibility are known values. User
+// names compare case-insensitively, as on GitHub.
+func (c *Config) Validate(errs *yamlpos.Errors) {
+	for _, name := range sortedKeys(c.Orgs) {
+		o := c.Orgs[name]
+		seen := map[string]string{}
+		for _, list := range []struct {
+			role  string
+			users []string
+		}{{"admins", o.Admins}, {"members", o.Members}} {
+			for _, u := range list.users {
+				if prev, dup := seen[lower(u)]; dup {
+					errs.AddPos(o.Pos, "org %s: %s is listed in %s and %s", name, u, prev, list.role)
+				}
+				seen[lower(u)] = list.role
+			}
+		}
+		if p := o.DefaultRepositoryPermission; p != nil && !slices.Contains(repoPermissions, *p) {
+			errs.AddPos(o.Pos, "org %s: default_repository_permission must be none, read, write or admin, not %q", name, *p)
+		}
+		validateTeams(name, o.Teams, errs)
+		for _, rname := range sortedKeys(o.Repos) {
+			r := o.Repos[rname]
+			if r.Visibility != nil && !slices.Contains(visibilities, *r.Visibility) {
+				errs.AddPos(r.Pos, "org %s: repo %s: visibility must be public, private or internal, not %q", name, rname, *r.Visibility)
+			}
+			if r.Visibility != nil && r.Private != nil && (*r.Visibility == "private") != *r.Private {
+				errs.AddPos(r.Pos, "org %s: repo %s: private and visibility disagree", name, rname)
+			}
+			for _, u := range sortedKeys(r.Collaborators) {
+				if !slices.Contains(teamPermissions, r.Collaborators[u]) {
+					errs.AddPos(r.Pos, "org %s: repo %s: collaborator %s: unknown permission %q", name, rname, u, r.Collaborators[u])
+				}
+			}
+		}
+	}
+}
+
+func validateTeams(org string, teams map[string]Team, errs *yamlpos.Errors) {
+	for _, tname := range sortedKeys(teams) {
+		t := teams[tname]
+		if t.Privacy != nil && !slices.Contains(privacies, *t.Privacy) {
+			errs.AddPos(t.Pos, "org %s: team %s: privacy must be closed or secret, not %q", org, tname, *t.Privacy)
+		}
+		if len(t.Children) > 0 && t.Privacy != nil && *t.Privacy == "secret" {
+			errs.AddPos(t.Pos, "org %s: team %s: a secret team cannot have child teams", org, tname)
+		}
+		seen := map[string]string{}
+		for _, list := range []struct {
+			role  string
+			users []string
+		}{{"maintainers", t.Maintainers}, {"members", t.Members}} {
+			for _, u := range list.users {
+				if prev, dup := seen[lower(u)]; dup {
+					errs.AddPos(t.Pos, "org %s: team %s: %s is listed in %s and %s", org, tname, u, prev, list.role)
+				}
+				seen[lower(u)] = list.role
+			}
+		}
+		for _, r := range sortedKeys(t.Repos) {
+			if !slices.Contains(teamPermissions, t.Repos[r]) && t.Repos[r] != "none" {
+				errs.AddPos(t.Pos, "org %s: team %s: repo %s: unknown permission %q", org, tname, r, t.Repos[r])
+			}
+		}
+		validateTeams(org, t.Children, errs)
+	}
+}
+
+// Counts summarises an org.
+type Counts struct {
+	Members, Admins, Teams, Repos int
+}
+
+// Count counts users, teams (with children) and repos of an org.
+func (o *Org) Count() Counts {
+	return Counts{Members: len(o.Members), Admins: len(o.Admins), Teams: len(teamNames(o.Teams)), Repos: len(o.Repos)}
+}
