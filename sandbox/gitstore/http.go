@@ -18,7 +18,7 @@ import (
 // under a prefix with http.StripPrefix.
 //
 // auth decides whether the request may read (clone, fetch) or, with write
-// set, push. It gets the request untouched, so it can read Basic
+// set, push; nil allows everything. It gets the request untouched, so it can read Basic
 // credentials (GitHub's convention: any user name, the token as password).
 // A refused request gets 401 with a WWW-Authenticate: Basic challenge, so
 // the git CLI asks its credential helper and go-git reports
@@ -31,9 +31,10 @@ import (
 // (if not nil) is then called with them, synchronously, after the lock is
 // released and before ServeHTTP returns: the response body is written but
 // the response is not complete, so a pushing client returns only after
-// onPush has returned, and onPush may call the Store. It is not called when
-// the push changed nothing. Its context is not cancelled when the client
-// goes away.
+// onPush has returned. It is not called when the push changed nothing. Its
+// context carries the request's values but is not cancelled when the client
+// goes away. Neither auth nor onPush runs under a store lock, so both may
+// call the Store and take locks of their own.
 //
 // The protocol itself is git's own `git http-backend` run as a CGI
 // program, so every feature and edge of the protocol behaves as with git

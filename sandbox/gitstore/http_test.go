@@ -341,3 +341,76 @@ func TestHTTPAuth(t *testing.T) {
 		t.Errorf("onPush called: %v", calls)
 	}
 }
+
+// TestHTTPClientFeatures covers what CI clients do beyond a plain clone:
+// shallow clones, fetching a SHA or a pull-request ref (Prow's clonerefs),
+// a push large enough to be sent chunked, and file modes.
+func TestHTTPClientFeatures(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	var pushes pushLog
+	repoURL := serve(t, s, &pushes)
+	first := seed(t, s, map[string]string{"README.md": "hello\n"})
+	second := commit(t, s, "main", "", map[string]string{"b.txt": "b\n"}, "Second")
+
+	shallow := filepath.Join(t.TempDir(), "shallow")
+	mustGit(t, "", "clone", "--quiet", "--depth=1", repoURL(readToken), shallow)
+	if got := mustGit(t, shallow, "rev-list", "--count", "HEAD"); got != "1" {
+		t.Errorf("shallow clone has %s commits", got)
+	}
+
+	// clonerefs: init, fetch a branch and a SHA that no ref points to any more.
+	if err := s.SetRef(ctx, "org", "repo", "refs/heads/old", first, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRef(ctx, "org", "repo", "refs/pull/7/head", second, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRef(ctx, "org", "repo", "old"); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "refs")
+	mustGit(t, "", "init", "--quiet", dir)
+	mustGit(t, dir, "fetch", "--quiet", repoURL(readToken), "main", "pull/7/head")
+	mustGit(t, dir, "fetch", "--quiet", repoURL(readToken), first)
+	mustGit(t, dir, "checkout", "--quiet", first)
+
+	// A 3 MB push goes over git's 1 MB post buffer, so the body is chunked.
+	big := make([]byte, 3<<20)
+	for i := range big {
+		big[i] = byte(i*7919 + i/4096)
+	}
+	work := filepath.Join(t.TempDir(), "work")
+	mustGit(t, "", "clone", "--quiet", repoURL(writeToken), work)
+	if err := os.WriteFile(filepath.Join(work, "big.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "run.sh"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("README.md", filepath.Join(work, "link")); err != nil {
+		t.Fatal(err)
+	}
+	mustGit(t, work, "add", ".")
+	mustGit(t, work, "commit", "--quiet", "-m", "Big, executable and link")
+	mustGit(t, work, "push", "--quiet", "origin", "HEAD:main")
+	content, _, err := s.ReadFile(ctx, "org", "repo", "main", "big.bin")
+	if err != nil || len(content) != len(big) {
+		t.Fatalf("big.bin: %d bytes, %v", len(content), err)
+	}
+	if e, err := s.Stat(ctx, "org", "repo", "main", "link"); err != nil || e.Type != "symlink" {
+		t.Errorf("Stat(link) = %+v, %v", e, err)
+	}
+
+	// API commits keep the mode of the files they change.
+	commit(t, s, "main", "", map[string]string{"run.sh": "#!/bin/sh\necho hi\n", "new.sh": "#!/bin/sh\n"}, "Edit the script")
+	mustGit(t, work, "pull", "--quiet", "origin", "main")
+	modes := map[string]string{}
+	for _, line := range strings.Split(mustGit(t, work, "ls-files", "-s", "run.sh", "new.sh", "link"), "\n") {
+		meta, name, _ := strings.Cut(line, "\t")
+		modes[name], _, _ = strings.Cut(meta, " ")
+	}
+	if diff := cmp.Diff(map[string]string{"run.sh": "100755", "new.sh": "100644", "link": "120000"}, modes); diff != "" {
+		t.Errorf("modes after an API commit (-want +got):\n%s", diff)
+	}
+}

@@ -153,6 +153,12 @@ func (r *repo) writeTree(ctx context.Context, parent string, files map[string][]
 			return "", fmt.Errorf("hash-object returned %d blobs for %d files", len(blobs), len(toHash))
 		}
 	}
+	modes := map[string]string{}
+	if parent != "" && len(toHash) > 0 {
+		if modes, err = r.indexModes(ctx, env, clean); err != nil {
+			return "", err
+		}
+	}
 	var info strings.Builder
 	for i, p := range paths {
 		if files[p] == nil {
@@ -160,7 +166,13 @@ func (r *repo) writeTree(ctx context.Context, parent string, files map[string][]
 			fmt.Fprintf(&info, "0 %s\t%s\x00", zeroSHA, clean[i])
 			continue
 		}
-		fmt.Fprintf(&info, "100644 %s\t%s\x00", blobs[0], clean[i])
+		// A changed file keeps its mode (executable, symlink), as on
+		// GitHub; anything else becomes a regular file.
+		mode := modes[clean[i]]
+		if mode != "100755" && mode != "120000" {
+			mode = "100644"
+		}
+		fmt.Fprintf(&info, "%s %s\t%s\x00", mode, blobs[0], clean[i])
 		blobs = blobs[1:]
 	}
 	if _, err := r.s.run(ctx, gitRun{dir: r.dir, env: env, args: []string{"update-index", "-z", "--index-info"},
@@ -172,6 +184,25 @@ func (r *repo) writeTree(ctx context.Context, parent string, files map[string][]
 		return "", fmt.Errorf("%s: write tree: %w", r.name, err)
 	}
 	return tree, nil
+}
+
+// indexModes returns the modes of those of paths that are in the index.
+func (r *repo) indexModes(ctx context.Context, env []string, paths []string) (map[string]string, error) {
+	// Literal pathspecs: a file may be called "*.go".
+	env = append([]string{"GIT_LITERAL_PATHSPECS=1"}, env...)
+	out, err := r.s.run(ctx, gitRun{dir: r.dir, env: env, args: append([]string{"ls-files", "--stage", "-z", "--"}, paths...)})
+	if err != nil {
+		return nil, err
+	}
+	modes := map[string]string{}
+	for _, rec := range strings.Split(string(out), "\x00") {
+		// <mode> SP <object> SP <stage> TAB <path>
+		meta, p, ok := strings.Cut(rec, "\t")
+		if mode, _, _ := strings.Cut(meta, " "); ok {
+			modes[p] = mode
+		}
+	}
+	return modes, nil
 }
 
 // Merge methods, as GitHub's merge_method.
