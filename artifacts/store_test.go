@@ -1,0 +1,173 @@
+package artifacts
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bowline-ci/bowline/podutils"
+)
+
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bucket")
+	s, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
+func TestStoreRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTemp(t)
+	run := "logs/unit/1"
+	if err := s.WriteFile(ctx, Key(run, "started.json"), []byte(`{"timestamp":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"junit.xml": "<x/>", "sub/a.txt": "a"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.UploadDir(ctx, Key(run, "artifacts"), src); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UploadDir(ctx, Key(run, "artifacts"), filepath.Join(src, "missing")); err != nil {
+		t.Fatalf("UploadDir of a missing directory: %v", err)
+	}
+
+	// The layout is visible as plain files in the directory.
+	if b, err := os.ReadFile(filepath.Join(dir, "logs/unit/1/artifacts/sub/a.txt")); err != nil || string(b) != "a" {
+		t.Fatalf("file on disk = %q, %v", b, err)
+	}
+	objs, err := s.List(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range objs {
+		names = append(names, o.Name)
+	}
+	if got, want := strings.Join(names, ","), "artifacts/junit.xml,artifacts/sub/a.txt,started.json"; got != want {
+		t.Errorf("List() = %s, want %s", got, want)
+	}
+	b, err := s.ReadFile(ctx, Key(run, "started.json"))
+	if err != nil || string(b) != `{"timestamp":1}` {
+		t.Errorf("ReadFile() = %q, %v", b, err)
+	}
+	if _, err := s.ReadFile(ctx, Key(run, "nope")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ReadFile(missing) error = %v, want ErrNotFound", err)
+	}
+	if b, err := s.ReadFrom(ctx, Key(run, "started.json"), 2); err != nil || string(b) != `timestamp":1}` {
+		t.Errorf("ReadFrom(2) = %q, %v", b, err)
+	}
+	if b, err := s.ReadFrom(ctx, Key(run, "started.json"), 100); err != nil || len(b) != 0 {
+		t.Errorf("ReadFrom(past end) = %q, %v", b, err)
+	}
+}
+
+func TestOpenLocations(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WriteFile(ctx, "x.txt", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.txt")); err != nil {
+		t.Errorf("file:// bucket did not write into %s: %v", dir, err)
+	}
+	if _, err := Open(ctx, ""); err == nil {
+		t.Error("Open(\"\") succeeded")
+	}
+	if _, err := Open(ctx, "nosuch://bucket"); err == nil {
+		t.Error("Open(nosuch://) succeeded")
+	}
+}
+
+// chunkWriter hands each write to a channel, so the test sees the tail's
+// progress as it happens.
+type chunkWriter chan string
+
+func (c chunkWriter) Write(p []byte) (int, error) {
+	c <- string(p)
+	return len(p), nil
+}
+
+func TestTailFollowsARunningLog(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	run := "logs/unit/2"
+	chunks := make(chunkWriter, 10)
+	type result struct {
+		off int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		off, err := s.Tail(ctx, run, 0, chunks, 5*time.Millisecond)
+		done <- result{off, err}
+	}()
+
+	// Before the first upload the tail waits; then it sees each rewrite's
+	// new bytes only.
+	if err := s.WriteFile(ctx, Key(run, podutils.BuildLogFile), []byte("line 1\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-chunks; got != "line 1\n" {
+		t.Fatalf("first chunk = %q", got)
+	}
+	if err := s.WriteFile(ctx, Key(run, podutils.BuildLogFile), []byte("line 1\nline 2\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-chunks; got != "line 2\n" {
+		t.Fatalf("second chunk = %q", got)
+	}
+	// The final log and finished.json: the tail copies the rest and ends.
+	if err := s.WriteFile(ctx, Key(run, podutils.BuildLogFile), []byte("line 1\nline 2\nline 3\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteFile(ctx, Key(run, podutils.FinishedFile), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	var rest strings.Builder
+	var res result
+	for res.err == nil && res.off == 0 {
+		select {
+		case c := <-chunks:
+			rest.WriteString(c)
+		case res = <-done:
+		}
+	}
+	for len(chunks) > 0 {
+		rest.WriteString(<-chunks)
+	}
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if rest.String() != "line 3\n" || res.off != int64(len("line 1\nline 2\nline 3\n")) {
+		t.Errorf("tail ended at %d after %q", res.off, rest.String())
+	}
+}
+
+func TestTailStopsWithContext(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Tail(ctx, "logs/unit/3", 0, chunkWriter(make(chan string, 1)), 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("Tail() error = %v, want context.Canceled", err)
+	}
+}
