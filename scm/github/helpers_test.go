@@ -49,7 +49,7 @@ type harness struct {
 	metrics *Metrics
 }
 
-func newHarness(t *testing.T, handler http.Handler, mutate func(*Options)) *harness {
+func newHarness(t testing.TB, handler http.Handler, mutate func(*Options)) *harness {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

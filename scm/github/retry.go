@@ -117,6 +117,11 @@ func (t *retryTransport) classify(method string, resp *http.Response, err error)
 		return verdict{retry: idempotent(method), reason: waitBackoff}
 	case code == http.StatusForbidden || code == http.StatusTooManyRequests:
 		if resp.Header.Get("X-RateLimit-Remaining") == "0" {
+			if resp.Header.Get("X-RateLimit-Reset") == "" {
+				// Without a reset time the rate transport cannot wait for
+				// it; back off instead.
+				return verdict{retry: true, reason: waitBackoff, after: t.secondaryWait}
+			}
 			return verdict{retry: true, reason: waitPrimary}
 		}
 		if after, ok := retryAfter(resp.Header.Get("Retry-After")); ok {

@@ -133,6 +133,15 @@ func TestRetries(t *testing.T) {
 			wantErr:   true,
 		},
 		{
+			name: "primary rate limit without a reset time backs off",
+			script: []scripted{
+				{status: 403, header: map[string]string{"X-RateLimit-Remaining": "0"}, body: `{"message":"API rate limit exceeded"}`},
+				{status: 200, body: okPR},
+			},
+			wantCalls: 2,
+			wantWaits: []time.Duration{time.Minute},
+		},
+		{
 			name: "primary rate limit exhausted waits for the reset",
 			script: []scripted{
 				{status: 403, header: map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, body: `{"message":"API rate limit exceeded"}`},
