@@ -1,0 +1,319 @@
+package reporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/google/go-github/v89/github"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// IndexPull indexes presubmit runs by "org/repo#number".
+const IndexPull = "bowline.dev/pull"
+
+// FieldOwner is the field manager of the reports this controller writes.
+const FieldOwner = "bowline-reporter"
+
+// Reconciler reports runs to GitHub. Zero fields are defaulted by
+// SetupWithManager, except GitHub, which is required.
+type Reconciler struct {
+	// Client reads ProwJobs (through the cache) and patches their status.
+	Client client.Client
+	// GitHub returns the client acting for an org (ghclient's ForOrg).
+	GitHub func(org string) (*github.Client, error)
+	// Config returns the current github_reporter settings; nil means
+	// Prow's defaults.
+	Config func() Config
+	// BotLogin is the login whose comments are summary comments; when empty
+	// it is looked up once from the GitHub token's user.
+	BotLogin string
+	// Clock stamps the reports.
+	Clock clock.PassiveClock
+	// MaxConcurrentReconciles is how many runs are reported at once;
+	// default 5, as prow.k8s.io's --github-workers.
+	MaxConcurrentReconciles int
+
+	mu  sync.Mutex
+	bot string
+	// pulls serialise comment updates per pull request, striped by a hash
+	// of its key so that the set stays bounded.
+	pulls [64]sync.Mutex
+}
+
+// Reconcile reports one run if its state differs from what was last
+// reported, then records the report.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	pj := &v1alpha1.ProwJob{}
+	if err := r.Client.Get(ctx, req.NamespacedName, pj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	cfg := r.config()
+	if !r.wants(pj, cfg) {
+		return ctrl.Result{}, nil
+	}
+	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("job", pj.Spec.Job, "state", pj.Status.State))
+	orig := pj.DeepCopy()
+	defer func() {
+		retErr = errors.Join(retErr, r.patchReports(ctx, orig, pj))
+	}()
+
+	gh, err := r.GitHub(pj.Spec.Refs.Org)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("github client for %s: %w", pj.Spec.Refs.Org, err)
+	}
+	if err := r.createStatus(ctx, gh, pj); err != nil {
+		return ctrl.Result{}, err
+	}
+	if pj.Spec.Type == v1alpha1.PresubmitJob && pj.Complete() && cfg.comments(pj.Spec.Refs.Org, pj.Spec.Refs.Repo) {
+		if err := r.syncComment(ctx, gh, pj); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	setReport(&pj.Status, pj.Status.State, metav1.NewTime(r.Clock.Now()))
+	return ctrl.Result{}, nil
+}
+
+// wants reports whether a run is due a report.
+func (r *Reconciler) wants(pj *v1alpha1.ProwJob, cfg Config) bool {
+	return pj.Spec.Report && pj.Spec.Refs != nil && pj.Status.State != "" &&
+		pj.Status.State != v1alpha1.SchedulingState && cfg.reports(pj.Spec.Type) &&
+		statusSHA(pj) != "" && lastReported(pj) != pj.Status.State
+}
+
+// createStatus sets the run's commit status. A commit GitHub no longer
+// knows (force-pushed away) is not an error: there is nothing to report on.
+func (r *Reconciler) createStatus(ctx context.Context, gh *github.Client, pj *v1alpha1.ProwJob) error {
+	refs := pj.Spec.Refs
+	st := github.RepoStatus{
+		State:       github.Ptr(githubState(pj.Status.State)),
+		Description: github.Ptr(description(pj)),
+		Context:     github.Ptr(statusContext(pj)),
+	}
+	if pj.Status.URL != "" {
+		st.TargetURL = github.Ptr(pj.Status.URL)
+	}
+	_, _, err := gh.Repositories.CreateStatus(ctx, refs.Org, refs.Repo, statusSHA(pj), st)
+	if gone(err) {
+		ctrl.LoggerFrom(ctx).Info("Commit is gone, status not reported", "repo", refs.Org+"/"+refs.Repo, "sha", statusSHA(pj))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create status %s on %s/%s@%s: %w", statusContext(pj), refs.Org, refs.Repo, statusSHA(pj), err)
+	}
+	return nil
+}
+
+// syncComment makes the pull request's summary comment list the runs that
+// failed on the run's head commit: created, edited or deleted. Updates of
+// one pull request are serialised so that the last writer saw every run.
+func (r *Reconciler) syncComment(ctx context.Context, gh *github.Client, pj *v1alpha1.ProwJob) error {
+	refs := pj.Spec.Refs
+	key := pullKey(refs.Org, refs.Repo, refs.Pulls[0].Number)
+	mu := r.pullLock(key)
+	mu.Lock()
+	defer mu.Unlock()
+
+	failed, err := r.failedRuns(ctx, pj)
+	if err != nil {
+		return err
+	}
+	body := summaryComment(refs.Pulls[0].Author, failed)
+	bot, err := r.botLogin(ctx, gh)
+	if err != nil {
+		return err
+	}
+	number := int(refs.Pulls[0].Number)
+	var existing []*github.IssueComment
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := gh.Issues.ListComments(ctx, refs.Org, refs.Repo, number, opts)
+		if err != nil {
+			return fmt.Errorf("list comments of %s: %w", key, err)
+		}
+		for _, c := range page {
+			if strings.Contains(c.GetBody(), commentMarker) && strings.EqualFold(c.GetUser().GetLogin(), bot) {
+				existing = append(existing, c)
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	// Keep the first summary comment, remove any others.
+	for i, c := range existing {
+		if i == 0 && body != "" {
+			if c.GetBody() != body {
+				if _, _, err := gh.Issues.EditComment(ctx, refs.Org, refs.Repo, c.GetID(), &github.IssueComment{Body: github.Ptr(body)}); err != nil {
+					return fmt.Errorf("edit summary comment of %s: %w", key, err)
+				}
+			}
+			continue
+		}
+		if _, err := gh.Issues.DeleteComment(ctx, refs.Org, refs.Repo, c.GetID()); err != nil && !gone(err) {
+			return fmt.Errorf("delete summary comment of %s: %w", key, err)
+		}
+	}
+	if len(existing) == 0 && body != "" {
+		if _, _, err := gh.Issues.CreateComment(ctx, refs.Org, refs.Repo, number, &github.IssueComment{Body: github.Ptr(body)}); err != nil {
+			return fmt.Errorf("create summary comment on %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// failedRuns lists, per status context, the newest completed reported run
+// on pj's head commit that did not succeed.
+func (r *Reconciler) failedRuns(ctx context.Context, pj *v1alpha1.ProwJob) ([]failedRun, error) {
+	refs := pj.Spec.Refs
+	var list v1alpha1.ProwJobList
+	if err := r.Client.List(ctx, &list, client.InNamespace(pj.Namespace),
+		client.MatchingFields{IndexPull: pullKey(refs.Org, refs.Repo, refs.Pulls[0].Number)}); err != nil {
+		return nil, fmt.Errorf("list runs of the pull request: %w", err)
+	}
+	sha := statusSHA(pj)
+	newest := map[string]*v1alpha1.ProwJob{}
+	for i := range list.Items {
+		o := &list.Items[i]
+		if !o.Complete() || !o.Spec.Report || statusSHA(o) != sha {
+			continue
+		}
+		ctxName := statusContext(o)
+		if n, ok := newest[ctxName]; !ok || newer(o, n) {
+			newest[ctxName] = o
+		}
+	}
+	var failed []failedRun
+	for name, o := range newest {
+		if s := o.Status.State; s == v1alpha1.FailureState || s == v1alpha1.ErrorState {
+			failed = append(failed, failedRun{context: name, sha: sha, url: o.Status.URL, rerun: o.Spec.RerunCommand, state: s})
+		}
+	}
+	slices.SortFunc(failed, func(a, b failedRun) int { return strings.Compare(a.context, b.context) })
+	return failed, nil
+}
+
+// newer orders runs by creation, then by completion.
+func newer(a, b *v1alpha1.ProwJob) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return b.CreationTimestamp.Before(&a.CreationTimestamp)
+	}
+	return b.Status.CompletionTime.Before(a.Status.CompletionTime)
+}
+
+func (r *Reconciler) botLogin(ctx context.Context, gh *github.Client) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bot != "" {
+		return r.bot, nil
+	}
+	if r.BotLogin != "" {
+		r.bot = r.BotLogin
+		return r.bot, nil
+	}
+	u, _, err := gh.Users.Get(ctx, "")
+	if err != nil {
+		return "", fmt.Errorf("look up the bot's login: %w", err)
+	}
+	r.bot = u.GetLogin()
+	return r.bot, nil
+}
+
+func (r *Reconciler) pullLock(key string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return &r.pulls[h.Sum32()%uint32(len(r.pulls))]
+}
+
+// setReport records the state reported.
+func setReport(st *v1alpha1.ProwJobStatus, state v1alpha1.ProwJobState, now metav1.Time) {
+	for i := range st.Reports {
+		if st.Reports[i].Reporter == Name {
+			st.Reports[i].State, st.Reports[i].ReportedAt = state, &now
+			return
+		}
+	}
+	st.Reports = append(st.Reports, v1alpha1.ReportState{Reporter: Name, State: state, ReportedAt: &now})
+}
+
+// patchReports writes status.reports if it changed, refusing to overwrite
+// another client's concurrent change.
+func (r *Reconciler) patchReports(ctx context.Context, orig, pj *v1alpha1.ProwJob) error {
+	if equality.Semantic.DeepEqual(orig.Status.Reports, pj.Status.Reports) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+	if err := r.Client.Status().Patch(ctx, pj, patch, client.FieldOwner(FieldOwner)); err != nil {
+		return client.IgnoreNotFound(fmt.Errorf("record report: %w", err))
+	}
+	return nil
+}
+
+// gone reports whether GitHub answered that the commit or comment does not
+// exist (any more).
+func gone(err error) bool {
+	var e *github.ErrorResponse
+	return errors.As(err, &e) && e.Response != nil &&
+		(e.Response.StatusCode == http.StatusNotFound || e.Response.StatusCode == http.StatusUnprocessableEntity)
+}
+
+func pullKey(org, repo string, number int32) string {
+	return org + "/" + repo + "#" + strconv.Itoa(int(number))
+}
+
+func (r *Reconciler) config() Config {
+	if r.Config == nil {
+		return Config{}
+	}
+	return r.Config()
+}
+
+// SetupWithManager registers the reporter and its pull request index.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.GitHub == nil {
+		return errors.New("reporter: GitHub is required")
+	}
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if r.MaxConcurrentReconciles <= 0 {
+		r.MaxConcurrentReconciles = 5
+	}
+	err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.ProwJob{}, IndexPull, func(o client.Object) []string {
+		pj := o.(*v1alpha1.ProwJob)
+		if pj.Spec.Type != v1alpha1.PresubmitJob || pj.Spec.Refs == nil || len(pj.Spec.Refs.Pulls) != 1 {
+			return nil
+		}
+		return []string{pullKey(pj.Spec.Refs.Org, pj.Spec.Refs.Repo, pj.Spec.Refs.Pulls[0].Number)}
+	})
+	if err != nil && !strings.Contains(err.Error(), "conflict") {
+		return fmt.Errorf("index ProwJobs by pull request: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("reporter").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		For(&v1alpha1.ProwJob{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			pj := o.(*v1alpha1.ProwJob)
+			return pj.Spec.Report && pj.Spec.Refs != nil && lastReported(pj) != pj.Status.State
+		}))).
+		Complete(r)
+}
