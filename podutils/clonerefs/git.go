@@ -1,0 +1,254 @@
+package clonerefs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bowline-ci/bowline/podutils"
+)
+
+// auth is what git needs to reach private repositories, and what must never
+// be shown in the records.
+type auth struct {
+	token   string
+	env     []string
+	tempDir string
+}
+
+func newAuth(o Options) (*auth, error) {
+	a := &auth{env: []string{"GIT_TERMINAL_PROMPT=0"}}
+	if o.OAuthTokenFile != "" {
+		b, err := os.ReadFile(o.OAuthTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("read the OAuth token file: %w", err)
+		}
+		a.token = strings.TrimSpace(string(b))
+	}
+	if len(o.KeyFiles) > 0 || len(o.HostFingerprints) > 0 {
+		ssh := []string{"ssh"}
+		for _, k := range o.KeyFiles {
+			ssh = append(ssh, "-i", k)
+		}
+		if len(o.HostFingerprints) > 0 {
+			dir, err := os.MkdirTemp("", "clonerefs-ssh")
+			if err != nil {
+				return nil, fmt.Errorf("write known hosts: %w", err)
+			}
+			a.tempDir = dir
+			known := filepath.Join(dir, "known_hosts")
+			if err := os.WriteFile(known, []byte(strings.Join(o.HostFingerprints, "\n")+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write known hosts: %w", err)
+			}
+			ssh = append(ssh, "-o", "UserKnownHostsFile="+known, "-o", "StrictHostKeyChecking=yes")
+		} else {
+			ssh = append(ssh, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null")
+		}
+		a.env = append(a.env, "GIT_SSH_COMMAND="+strings.Join(ssh, " "))
+	}
+	return a, nil
+}
+
+func (a *auth) cleanup() {
+	if a.tempDir != "" {
+		os.RemoveAll(a.tempDir)
+	}
+}
+
+// censor removes the token from text that goes into the records.
+func (a *auth) censor(s string) string {
+	if a.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, a.token, "CENSORED")
+}
+
+// remote is the address git fetches from: clone_uri, else the repository
+// link, else https://<host>/<org>/<repo>.git. An OAuth token goes into the
+// user info of HTTPS addresses.
+func (a *auth) remote(o Options, r podutils.Refs) string {
+	addr := r.CloneURI
+	if addr == "" && r.RepoLink != "" {
+		addr = strings.TrimSuffix(r.RepoLink, "/") + ".git"
+	}
+	if addr == "" {
+		host := o.GitHubHost
+		if host == "" {
+			host = "github.com"
+		}
+		addr = fmt.Sprintf("https://%s/%s/%s.git", host, r.Org, r.Repo)
+	}
+	if a.token != "" {
+		if u, err := url.Parse(addr); err == nil && u.Scheme == "https" {
+			u.User = url.UserPassword("x-access-token", a.token)
+			addr = u.String()
+		}
+	}
+	return addr
+}
+
+// cloner runs the git commands of one refs and records them.
+type cloner struct {
+	ctx    context.Context
+	dir    string
+	auth   *auth
+	record *Record
+}
+
+// git runs one command; on failure the record is marked failed.
+func (c *cloner) git(args ...string) (string, error) {
+	cmd := exec.CommandContext(c.ctx, "git", args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), c.auth.env...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	rec := Command{
+		Command: c.auth.censor("git " + strings.Join(args, " ")),
+		Output:  c.auth.censor(out.String()),
+	}
+	if err != nil {
+		rec.Error = c.auth.censor(err.Error())
+	}
+	c.record.Commands = append(c.record.Commands, rec)
+	return out.String(), err
+}
+
+// cloneRefs clones one repository, merging its pull requests in order.
+func cloneRefs(ctx context.Context, o Options, a *auth, r podutils.Refs) Record {
+	start := time.Now()
+	rec := Record{Refs: r}
+	defer func() { rec.Duration = time.Since(start) }()
+	dir := filepath.Join(o.SrcRoot, filepath.FromSlash(r.Path()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		rec.Failed = true
+		rec.Commands = append(rec.Commands, Command{Command: "mkdir -p " + dir, Error: err.Error()})
+		return rec
+	}
+	c := &cloner{ctx: ctx, dir: dir, auth: a, record: &rec}
+	if err := c.clone(o, r); err != nil {
+		rec.Failed = true
+		return rec
+	}
+	sha, err := c.git("rev-parse", "HEAD")
+	if err != nil {
+		rec.Failed = true
+		return rec
+	}
+	rec.FinalSHA = strings.TrimSpace(sha)
+	return rec
+}
+
+func (c *cloner) clone(o Options, r podutils.Refs) error {
+	remote := c.auth.remote(o, r)
+	name, email := o.GitUserName, o.GitUserEmail
+	if name == "" {
+		name = DefaultGitUserName
+	}
+	if email == "" {
+		email = DefaultGitUserEmail
+	}
+	steps := [][]string{
+		{"init", "--quiet"},
+		{"config", "user.name", name},
+		{"config", "user.email", email},
+	}
+	if o.CookiePath != "" {
+		steps = append(steps, []string{"config", "http.cookiefile", o.CookiePath})
+	}
+	var fetch []string
+	if r.CloneDepth > 0 {
+		fetch = append(fetch, "--depth", strconv.Itoa(r.CloneDepth))
+	}
+	if r.BloblessFetch {
+		fetch = append(fetch, "--filter=blob:none")
+	}
+	if !r.SkipFetchHead {
+		steps = append(steps, append(append([]string{"fetch"}, fetch...), remote, "--tags", "--prune"))
+	}
+	base := r.BaseRef
+	if base == "" {
+		base = r.BaseSHA
+	}
+	steps = append(steps, append(append([]string{"fetch"}, fetch...), remote, base))
+	for _, s := range steps {
+		if _, err := c.git(s...); err != nil {
+			return err
+		}
+	}
+
+	target := "FETCH_HEAD"
+	if r.BaseSHA != "" {
+		target = r.BaseSHA
+		if _, err := c.git("cat-file", "-e", r.BaseSHA+"^{commit}"); err != nil {
+			// Not reachable from the fetched branch (a shallow clone, or the
+			// branch moved on): ask for the commit itself.
+			if _, err := c.git(append(append([]string{"fetch"}, fetch...), remote, r.BaseSHA)...); err != nil {
+				return err
+			}
+		}
+	}
+	if len(r.SparseCheckoutFiles) > 0 {
+		if _, err := c.git(append([]string{"sparse-checkout", "set", "--no-cone"}, r.SparseCheckoutFiles...)...); err != nil {
+			return err
+		}
+	}
+	checkout := [][]string{{"checkout", "--quiet", target}}
+	if r.BaseRef != "" {
+		checkout = append(checkout,
+			[]string{"branch", "--force", r.BaseRef, target},
+			[]string{"checkout", "--quiet", r.BaseRef})
+	}
+	for _, s := range checkout {
+		if _, err := c.git(s...); err != nil {
+			return err
+		}
+	}
+
+	for _, p := range r.Pulls {
+		ref := p.Ref
+		if ref == "" {
+			ref = fmt.Sprintf("pull/%d/head", p.Number)
+		}
+		if _, err := c.git("fetch", remote, ref); err != nil {
+			return err
+		}
+		head := p.SHA
+		if head == "" {
+			head = "FETCH_HEAD"
+		}
+		msg := fmt.Sprintf("Merge #%d (%s) into %s", p.Number, shortSHA(p.SHA), r.BaseRef)
+		if _, err := c.git("merge", "--no-ff", "--no-stat", "-m", msg, head); err != nil {
+			// Leave a clean tree behind; the record already says why.
+			c.git("merge", "--abort") //nolint:errcheck // best effort after a failed merge
+			return err
+		}
+	}
+
+	if !r.SkipSubmodules {
+		if _, err := os.Stat(filepath.Join(c.dir, ".gitmodules")); err == nil {
+			if _, err := c.git("submodule", "update", "--init", "--recursive"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func shortSHA(s string) string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	if s == "" {
+		return "head"
+	}
+	return s
+}
