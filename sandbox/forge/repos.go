@@ -499,18 +499,16 @@ func (f *Forge) collaboratorPermission(c *call) error {
 		if err != nil {
 			return err
 		}
+		if !atLeast(s.perm(c.who, r), permWrite) {
+			return errForbidden("Must have push access to view collaborator permission.")
+		}
 		u := s.user(c.param("user"))
 		if u == nil {
 			return errNotFound()
 		}
+		// Anyone may read a public repository, so GitHub reports read
+		// for everyone there.
 		p := s.perm(principal{login: u.Login}, r)
-		if !r.Private && p == permRead {
-			// Anyone can read a public repository; GitHub reports only
-			// what was granted.
-			if _, explicit := s.accessList(r, "all")[key(u.Login)]; !explicit {
-				p = permNone
-			}
-		}
 		role := p
 		if p == permNone {
 			role = "none"
