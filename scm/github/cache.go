@@ -190,10 +190,16 @@ func (t *cacheTransport) fetch(req *http.Request, key string) (*response, error)
 }
 
 // revalidated is the cached response with the headers of the 304 that
-// confirmed it, so callers see current rate-limit figures.
+// confirmed it, so callers see current rate-limit figures. Headers that
+// describe the body are kept from the cached response, since the 304 has
+// none.
 func revalidated(cached *response, fresh http.Header) *response {
 	h := cached.header.Clone()
 	for k, vs := range fresh {
+		switch k {
+		case "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding":
+			continue
+		}
 		h[k] = vs
 	}
 	h.Set("X-From-Cache", "1")
