@@ -1,0 +1,210 @@
+// Package periodic starts periodic jobs as Prow's horologium does: every
+// tick it compares each configured periodic with its newest run and creates
+// a ProwJob when the periodic's cron schedule, interval or minimum interval
+// says so. A periodic has at most one active run at a time.
+package periodic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bowline-ci/bowline/reconcilers/prowjob"
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// DefaultTickInterval is horologium's default tick_interval.
+const DefaultTickInterval = time.Minute
+
+// Config is what the runner reads from the configuration on every tick.
+type Config struct {
+	// Periodics are the configured periodic jobs.
+	Periodics []Job
+	// TickInterval is how often the periodics are checked; default 1m.
+	TickInterval time.Duration
+}
+
+// Runner creates the runs of periodic jobs. It is a manager Runnable that
+// runs only on the elected leader.
+type Runner struct {
+	// Client reads ProwJobs (through the cache) and creates them.
+	Client client.Client
+	// Namespace is where runs are created (Prow's prowjob_namespace).
+	Namespace string
+	// Config returns the current periodics.
+	Config func() Config
+	// Clock is the time source; default the real clock.
+	Clock clock.PassiveClock
+
+	mu sync.Mutex
+	// since is when the periodics were last checked; cron schedules fire
+	// for the scheduled times after it.
+	since time.Time
+	// created remembers runs created but perhaps not yet in the cache, so
+	// that a lagging cache cannot start a periodic twice.
+	created map[string]*v1alpha1.ProwJob
+}
+
+// SetupWithManager adds the runner to the manager.
+func (r *Runner) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.Client == nil {
+		r.Client = mgr.GetClient()
+	}
+	if r.Config == nil {
+		return errors.New("periodic: Config is required")
+	}
+	if err := prowjob.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	return mgr.Add(r)
+}
+
+// NeedLeaderElection makes only the leader create runs.
+func (r *Runner) NeedLeaderElection() bool { return true }
+
+// Start checks the periodics every tick until ctx ends.
+func (r *Runner) Start(ctx context.Context) error {
+	log := ctrl.LoggerFrom(ctx).WithName("periodic")
+	tick := r.Config().TickInterval
+	if tick <= 0 {
+		tick = DefaultTickInterval
+	}
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
+		if err := r.Sync(ctx); err != nil {
+			log.Error(err, "Cannot start periodic jobs")
+		}
+	}, tick)
+	return nil
+}
+
+// Sync checks every periodic once and creates the runs that are due.
+func (r *Runner) Sync(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.clock()
+	now := c.Now()
+	if r.since.IsZero() {
+		// Start-up: cron periodics wait for their next scheduled time.
+		r.since = now
+	}
+	var errs []error
+	for _, j := range r.Config().Periodics {
+		var sched cronSchedule
+		if j.Cron != "" {
+			s, err := parseCron(j.Cron)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("periodic %s: %w", j.Name, err))
+				continue
+			}
+			sched = s
+		}
+		latest, err := r.latest(ctx, j.Name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !decide(j, sched, latest, r.since, now).run {
+			continue
+		}
+		pj, err := r.create(ctx, j, now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ctrl.LoggerFrom(ctx).Info("Started periodic job", "job", j.Name, "prowjob", pj.Name)
+	}
+	r.since = now
+	return errors.Join(errs...)
+}
+
+// latest finds a periodic's newest run.
+func (r *Runner) latest(ctx context.Context, job string) (*v1alpha1.ProwJob, error) {
+	var list v1alpha1.ProwJobList
+	if err := r.Client.List(ctx, &list, client.InNamespace(r.Namespace), client.MatchingFields{prowjob.IndexJob: job}); err != nil {
+		return nil, fmt.Errorf("list runs of %s: %w", job, err)
+	}
+	var latest *v1alpha1.ProwJob
+	seen := false
+	for i := range list.Items {
+		pj := &list.Items[i]
+		if pj.Spec.Type != v1alpha1.PeriodicJob {
+			continue
+		}
+		if mine := r.created[job]; mine != nil && mine.Name == pj.Name {
+			seen = true
+		}
+		if latest == nil || startOf(pj).After(startOf(latest)) {
+			latest = pj
+		}
+	}
+	if mine := r.created[job]; mine != nil {
+		if seen {
+			delete(r.created, job)
+		} else if latest == nil || !startOf(mine).Before(startOf(latest)) {
+			return mine, nil
+		}
+	}
+	return latest, nil
+}
+
+// create makes one run of a periodic.
+func (r *Runner) create(ctx context.Context, j Job, now time.Time) (*v1alpha1.ProwJob, error) {
+	labels := map[string]string{}
+	for k, v := range j.Labels {
+		labels[k] = v
+	}
+	labels[prowjob.LabelCreatedByProw] = "true"
+	labels[prowjob.LabelJob] = labelValue(j.Name)
+	labels[prowjob.LabelType] = string(v1alpha1.PeriodicJob)
+	annotations := map[string]string{prowjob.AnnotationJob: j.Name}
+	for k, v := range j.Annotations {
+		annotations[k] = v
+	}
+	spec := *j.Spec.DeepCopy()
+	spec.Type, spec.Job = v1alpha1.PeriodicJob, j.Name
+	pj := &v1alpha1.ProwJob{
+		ObjectMeta: metav1.ObjectMeta{Name: uuid.NewString(), Namespace: r.Namespace, Labels: labels, Annotations: annotations},
+		Spec:       spec,
+	}
+	if err := r.Client.Create(ctx, pj); err != nil {
+		return nil, fmt.Errorf("create run of %s: %w", j.Name, err)
+	}
+	if r.created == nil {
+		r.created = map[string]*v1alpha1.ProwJob{}
+	}
+	mine := pj.DeepCopy()
+	if mine.CreationTimestamp.IsZero() {
+		mine.CreationTimestamp = metav1.NewTime(now)
+	}
+	r.created[j.Name] = mine
+	return pj, nil
+}
+
+func (r *Runner) clock() clock.PassiveClock {
+	if r.Clock == nil {
+		return clock.RealClock{}
+	}
+	return r.Clock
+}
+
+// labelValue cuts a job name to a valid label value.
+func labelValue(s string) string {
+	if len(s) > 63 {
+		s = s[:63]
+	}
+	for len(s) > 0 && !alnum(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }

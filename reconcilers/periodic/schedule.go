@@ -1,0 +1,99 @@
+package periodic
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// Job is one periodic as the configuration declares it: exactly one of
+// Cron, Interval and MinimumInterval is set.
+type Job struct {
+	// Name is the job's name (spec.job of its runs).
+	Name string
+	// Cron is a five-field cron expression, evaluated in UTC.
+	Cron string
+	// Interval is the time from one run's start to the next, which starts
+	// only once the previous run finished.
+	Interval time.Duration
+	// MinimumInterval is the time from one run's completion to the next
+	// start.
+	MinimumInterval time.Duration
+	// Spec is the spec of the job's runs.
+	Spec v1alpha1.ProwJobSpec
+	// Labels and Annotations are copied to every run.
+	Labels, Annotations map[string]string
+}
+
+// cronSchedule is a parsed cron expression.
+type cronSchedule = cron.Schedule
+
+// parseCron parses a five-field cron expression.
+func parseCron(expr string) (cron.Schedule, error) {
+	s, err := cron.ParseStandard(expr)
+	if err != nil {
+		return nil, fmt.Errorf("cron %q: %w", expr, err)
+	}
+	return s, nil
+}
+
+// verdict says whether a periodic runs now and, if not, when it may.
+type verdict struct {
+	// run is true when a run must be created now.
+	run bool
+	// next is the earliest time the periodic may run again; zero when it
+	// waits for the active run to finish.
+	next time.Time
+}
+
+// decide applies horologium's rules to one periodic. latest is its newest
+// run (nil if it never ran); since is the previous check, so that a cron
+// schedule fires once per scheduled time that passed since then; now is the
+// time of this check.
+//
+//   - interval: a periodic that never ran runs now; otherwise it runs once
+//     its newest run has completed and more than the interval has passed
+//     since that run started.
+//   - minimum_interval: likewise, measured from the newest run's completion.
+//   - cron: runs when a scheduled time passed since the previous check and
+//     the newest run (if any) has completed; a periodic that never ran waits
+//     for its schedule, and a scheduled time that passes while a run is
+//     active is skipped, as Prow's horologium does.
+func decide(j Job, sched cronSchedule, latest *v1alpha1.ProwJob, since, now time.Time) verdict {
+	active := latest != nil && !latest.Complete()
+	if sched != nil {
+		fired := !sched.Next(since.UTC()).After(now.UTC())
+		v := verdict{next: sched.Next(now.UTC())}
+		v.run = fired && !active
+		return v
+	}
+	if latest == nil {
+		return verdict{run: true}
+	}
+	if active {
+		return verdict{}
+	}
+	var from time.Time
+	wait := j.Interval
+	if j.MinimumInterval > 0 {
+		wait, from = j.MinimumInterval, latest.Status.CompletionTime.Time
+	} else {
+		from = startOf(latest)
+	}
+	next := from.Add(wait)
+	if now.After(next) {
+		return verdict{run: true}
+	}
+	return verdict{next: next}
+}
+
+// startOf is when a run started: status.startTime, or its creation.
+func startOf(pj *v1alpha1.ProwJob) time.Time {
+	if pj.Status.StartTime != nil {
+		return pj.Status.StartTime.Time
+	}
+	return pj.CreationTimestamp.Time
+}
