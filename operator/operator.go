@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,10 +18,16 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/bowline-ci/bowline/reconcilers/configrepo"
+	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
+
+// allComponents are the roles `bowline operator --components` can run.
+var allComponents = []string{"config", "jobs", "reporter", "periodic", "merge", "orgs", "hook", "web"}
 
 // OperatorOptions configures `bowline operator`.
 type OperatorOptions struct {
@@ -34,6 +44,11 @@ type OperatorOptions struct {
 	LeaderElectionNamespace string
 	// ShutdownTimeout bounds graceful shutdown after SIGTERM.
 	ShutdownTimeout time.Duration
+	// Components are the roles this process runs (see allComponents).
+	Components []string
+	// DataDir holds the git caches of ConfigRepositories; losing it costs
+	// one full fetch.
+	DataDir string
 
 	Log LogOptions
 }
@@ -46,6 +61,8 @@ func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica for the controllers")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease; empty means the pod's own")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 8*time.Second, "how long to let running work finish after SIGTERM")
+	fs.StringSliceVar(&o.Components, "components", []string{"all"}, "roles to run, comma-separated: all or any of "+strings.Join(allComponents, ", "))
+	fs.StringVar(&o.DataDir, "data-dir", filepath.Join(os.TempDir(), "bowline"), "directory for git caches (an emptyDir in a cluster)")
 	o.Log.AddFlags(fs)
 }
 
@@ -57,6 +74,20 @@ func (o *OperatorOptions) Validate() error {
 	}
 	if o.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", o.ShutdownTimeout))
+	}
+	if len(o.Components) == 0 {
+		errs = append(errs, errors.New("--components must name at least one role"))
+	}
+	for _, c := range o.Components {
+		if c != "all" && !slices.Contains(allComponents, c) {
+			errs = append(errs, fmt.Errorf("--components: unknown role %q (want all or any of %s)", c, strings.Join(allComponents, ", ")))
+		}
+	}
+	if slices.Contains(o.Components, "all") && len(o.Components) > 1 {
+		errs = append(errs, errors.New("--components: all cannot be combined with other roles"))
+	}
+	if o.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir must not be empty"))
 	}
 	if err := o.Log.Validate(); err != nil {
 		errs = append(errs, err)
@@ -144,10 +175,44 @@ func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
 	}); err != nil {
 		return err
 	}
-	log.Info("Starting operator", "version", version, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "leaderElection", o.LeaderElect)
+	if err := o.setupComponents(mgr, &snapshot.Stores{}); err != nil {
+		return err
+	}
+	log.Info("Starting operator", "components", o.Components, "version", version, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "leaderElection", o.LeaderElect)
 	if err := mgr.Start(cmd.Context()); err != nil {
 		return fmt.Errorf("run manager: %w", err)
 	}
 	log.Info("Operator stopped")
 	return nil
+}
+
+// runs reports whether the process runs component.
+func (o *OperatorOptions) runs(component string) bool {
+	return slices.Contains(o.Components, "all") || slices.Contains(o.Components, component)
+}
+
+// setupComponents registers the chosen roles with mgr. Every role reads
+// the configuration from stores: the config role fills them itself by
+// reconciling ConfigRepositories; any other process follows the snapshots
+// the config role publishes.
+func (o *OperatorOptions) setupComponents(mgr ctrl.Manager, stores *snapshot.Stores) error {
+	publisher := &snapshot.Publisher{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}
+	if !o.runs("config") {
+		f := &snapshot.Follower{Client: mgr.GetClient(), Publisher: publisher, Stores: stores}
+		return f.SetupWithManager(mgr, "snapshot-follower")
+	}
+	m, err := configrepo.NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
+	r := &configrepo.Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("bowline-configrepo"),
+		Publisher: publisher,
+		Stores:    stores,
+		Metrics:   m,
+		DataDir:   o.DataDir,
+	}
+	return r.SetupWithManager(mgr)
 }

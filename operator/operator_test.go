@@ -35,6 +35,13 @@ func TestOperatorOptionsValidate(t *testing.T) {
 		{name: "negative verbosity", args: []string{"--log-level=-2"}, wantErr: "--log-level"},
 		{name: "no probe address", args: []string{"--health-probe-bind-address="}, wantErr: "--health-probe-bind-address"},
 		{name: "zero shutdown timeout", args: []string{"--shutdown-timeout=0s"}, wantErr: "--shutdown-timeout"},
+		{name: "some components", args: []string{"--components=config,hook"}},
+		{name: "one component", args: []string{"--components", "web"}},
+		{name: "unknown component", args: []string{"--components=config,tide"}, wantErr: `unknown role "tide"`},
+		{name: "all with others", args: []string{"--components=all,web"}, wantErr: "all cannot be combined"},
+		{name: "no components", args: []string{"--components="}, wantErr: "--components"},
+		{name: "data dir", args: []string{"--data-dir=/var/cache/bowline"}},
+		{name: "no data dir", args: []string{"--data-dir="}, wantErr: "--data-dir"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,270 @@
+package configrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// remoteName is the remote of every cache repository.
+const remoteName = "origin"
+
+// revision is one resolved commit of the repository.
+type revision struct {
+	// ID is <ref>@sha1:<sha> (sha1:<sha> for a commit ref).
+	ID string
+	// Commit is the commit's hash.
+	Commit plumbing.Hash
+	// CommitTime is when it was committed.
+	CommitTime time.Time
+	// Files holds the files under the configured paths.
+	Files fs.FS
+}
+
+// refSpec returns the branch, tag or commit spec.ref selects (default: the
+// branch main) and the name it takes in revisions.
+func refName(ref *v1alpha1.GitRef) (kind, name string) {
+	switch {
+	case ref == nil:
+		return "branch", "main"
+	case ref.Commit != "":
+		return "commit", ref.Commit
+	case ref.Tag != "":
+		return "tag", ref.Tag
+	case ref.Branch != "":
+		return "branch", ref.Branch
+	}
+	return "branch", "main"
+}
+
+// openCache opens the cache repository in dir, creating it when absent or
+// unreadable, and points its remote at rawURL.
+func openCache(dir, rawURL string) (*git.Repository, error) {
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		// A missing or damaged cache costs one full fetch; start afresh.
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+			return nil, err
+		}
+		if repo, err = git.PlainInit(dir, true); err != nil {
+			return nil, fmt.Errorf("create cache repository: %w", err)
+		}
+	}
+	remote, err := repo.Remote(remoteName)
+	if err == nil && len(remote.Config().URLs) == 1 && remote.Config().URLs[0] == rawURL {
+		return repo, nil
+	}
+	if err == nil {
+		if err := repo.DeleteRemote(remoteName); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := repo.CreateRemote(&gitconfig.RemoteConfig{Name: remoteName, URLs: []string{rawURL}}); err != nil {
+		return nil, fmt.Errorf("configure remote: %w", err)
+	}
+	return repo, nil
+}
+
+// fetchRevision brings the cache repository in dir up to date with only the
+// objects it lacks and resolves spec.ref to a commit.
+func fetchRevision(ctx context.Context, dir string, spec *v1alpha1.ConfigRepositorySpec, auth transport.AuthMethod) (*git.Repository, *object.Commit, string, error) {
+	repo, err := openCache(dir, spec.URL)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	kind, name := refName(spec.Ref)
+	var specs []gitconfig.RefSpec
+	switch kind {
+	case "branch":
+		specs = []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("+refs/heads/%s:refs/remotes/%s/%s", name, remoteName, name))}
+	case "tag":
+		specs = []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("+refs/tags/%s:refs/tags/%s", name, name))}
+	case "commit":
+		// A commit never changes: fetch only while it is missing.
+		if c, err := repo.CommitObject(plumbing.NewHash(name)); err == nil {
+			return repo, c, "sha1:" + name, nil
+		}
+		specs = []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("+refs/heads/*:refs/remotes/%s/*", remoteName))}
+	}
+	err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: auth, Tags: git.NoTags, Force: true})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return nil, nil, "", maskError(fmt.Errorf("fetch %s %s from %s: %w", kind, name, spec.URL, err), spec.URL)
+	}
+	var hash plumbing.Hash
+	switch kind {
+	case "branch":
+		ref, err := repo.Reference(plumbing.NewRemoteReferenceName(remoteName, name), true)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("branch %s: %w", name, err)
+		}
+		hash = ref.Hash()
+	case "tag":
+		ref, err := repo.Reference(plumbing.NewTagReferenceName(name), true)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("tag %s: %w", name, err)
+		}
+		hash = ref.Hash()
+		if tag, err := repo.TagObject(hash); err == nil {
+			hash = tag.Target
+		}
+	case "commit":
+		hash = plumbing.NewHash(name)
+	}
+	c, err := repo.CommitObject(hash)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("%s %s: commit %s: %w", kind, name, hash, err)
+	}
+	id := name + "@sha1:" + c.Hash.String()
+	if kind == "commit" {
+		id = "sha1:" + c.Hash.String()
+	}
+	return repo, c, id, nil
+}
+
+// readTree copies the files under paths in c's tree into memory. Paths that
+// do not exist are skipped; symlinks and submodules are left out, so the
+// loader sees only what the commit itself contains.
+func readTree(c *object.Commit, paths []string) (fs.FS, error) {
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	files := fstest.MapFS{}
+	add := func(name string, f *object.File) error {
+		if f.Mode != filemode.Regular && f.Mode != filemode.Executable {
+			return nil
+		}
+		s, err := f.Contents()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		files[name] = &fstest.MapFile{Data: []byte(s), Mode: 0o444}
+		return nil
+	}
+	for _, p := range paths {
+		p = strings.Trim(path.Clean("/"+p), "/")
+		if p == "" {
+			continue
+		}
+		entry, err := tree.FindEntry(p)
+		if err != nil {
+			continue // absent: that kind of configuration is not used
+		}
+		if entry.Mode != filemode.Dir {
+			f, err := tree.File(p)
+			if err != nil {
+				continue
+			}
+			if err := add(p, f); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		sub, err := tree.Tree(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := sub.Files().ForEach(func(f *object.File) error { return add(path.Join(p, f.Name), f) }); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// authFor builds the transport credentials for rawURL from secret (nil when
+// spec.secretRef is unset).
+func authFor(rawURL string, secret *corev1.Secret, knownHostsFile string) (transport.AuthMethod, error) {
+	if secret == nil {
+		return nil, nil
+	}
+	d := secret.Data
+	if isSSH(rawURL) {
+		if len(d["identity"]) == 0 || len(d["known_hosts"]) == 0 {
+			return nil, errors.New(`secret needs the keys "identity" and "known_hosts" for ssh`)
+		}
+		user := "git"
+		if ep, err := transport.NewEndpoint(rawURL); err == nil && ep.User != "" {
+			user = ep.User
+		}
+		keys, err := gitssh.NewPublicKeys(user, d["identity"], string(d["password"]))
+		if err != nil {
+			return nil, errors.New(`secret key "identity" is not a usable private key`)
+		}
+		if err := os.WriteFile(knownHostsFile, d["known_hosts"], 0o600); err != nil {
+			return nil, err
+		}
+		cb, err := gitssh.NewKnownHostsCallback(knownHostsFile)
+		if err != nil {
+			return nil, errors.New(`secret key "known_hosts" is not in known_hosts format`)
+		}
+		keys.HostKeyCallback = cb
+		return keys, nil
+	}
+	switch {
+	case len(d["token"]) > 0:
+		// Forges take a token as the password of any user name over https.
+		return &githttp.BasicAuth{Username: "x-access-token", Password: strings.TrimSpace(string(d["token"]))}, nil
+	case len(d["username"]) > 0 && len(d["password"]) > 0:
+		return &githttp.BasicAuth{Username: string(d["username"]), Password: string(d["password"])}, nil
+	}
+	return nil, errors.New(`secret needs the key "token", or "username" and "password", for https`)
+}
+
+var scpURL = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:`)
+
+func isSSH(rawURL string) bool {
+	return strings.HasPrefix(rawURL, "ssh://") || scpURL.MatchString(rawURL)
+}
+
+// MaskURL hides the credentials a URL may carry, for logs, errors and
+// conditions.
+func MaskURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	u.User = url.User("***")
+	return u.String()
+}
+
+// maskedError keeps the chain of an error (errors.Is still works) but
+// prints it with the credentials of a URL hidden.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }
+
+func maskError(err error, rawURL string) error {
+	masked := MaskURL(rawURL)
+	if masked == rawURL {
+		return err
+	}
+	return &maskedError{msg: strings.ReplaceAll(err.Error(), rawURL, masked), err: err}
+}

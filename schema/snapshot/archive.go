@@ -1,0 +1,116 @@
+package snapshot
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"testing/fstest"
+)
+
+// maxArchiveSize bounds what Unpack expands, so a corrupt or hostile
+// archive cannot exhaust memory: ten times the largest known config
+// repository.
+const maxArchiveSize = 256 << 20
+
+// Archive is the published form of a revision: the config files the loader
+// read, as a gzip-compressed tar that is byte-for-byte the same for the same
+// files, so its digest names the content.
+type Archive struct {
+	// Data is the compressed archive.
+	Data []byte
+	// Size is the length of the uncompressed tar.
+	Size int64
+	// Digest is sha256:<hex> of Data.
+	Digest string
+}
+
+// Pack archives files (slash-separated paths in fsys) deterministically:
+// sorted, without times, owners or modes beyond 0644, compressed at a fixed
+// level.
+func Pack(fsys fs.FS, files []string) (*Archive, error) {
+	names := slices.Clone(files)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	for _, name := range names {
+		if !fs.ValidPath(name) || name == "." {
+			return nil, fmt.Errorf("pack: invalid path %q", name)
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("pack: %w", err)
+		}
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(b)), Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, fmt.Errorf("pack %s: %w", name, err)
+		}
+		if _, err := tw.Write(b); err != nil {
+			return nil, fmt.Errorf("pack %s: %w", name, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	var out bytes.Buffer
+	// A zero gzip header (no name, no time) keeps the output deterministic.
+	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	size := int64(tarBuf.Len())
+	if _, err := tarBuf.WriteTo(zw); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	return &Archive{Data: out.Bytes(), Size: size, Digest: Digest(out.Bytes())}, nil
+}
+
+// Digest returns sha256:<hex> of data.
+func Digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Unpack verifies data against digest and returns its files as a read-only
+// file system; directories are implied by the file paths.
+func Unpack(data []byte, digest string) (fs.FS, error) {
+	if got := Digest(data); got != digest {
+		return nil, fmt.Errorf("archive digest is %s, want %s", got, digest)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("unpack: %w", err)
+	}
+	tr := tar.NewReader(io.LimitReader(zr, maxArchiveSize))
+	files := fstest.MapFS{}
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return files, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("unpack: %w", err)
+		}
+		name := path.Clean(hdr.Name)
+		if hdr.Typeflag != tar.TypeReg || !fs.ValidPath(name) || strings.HasPrefix(name, "../") {
+			return nil, fmt.Errorf("unpack: unexpected entry %q", hdr.Name)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", name, err)
+		}
+		files[name] = &fstest.MapFile{Data: b, Mode: 0o444}
+	}
+}
