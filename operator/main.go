@@ -39,6 +39,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newVersionCommand(),
 		newOperatorCommand(),
+		newCheckCommand(),
 		newBootstrapCommand(),
 	)
 	return root

@@ -78,6 +78,9 @@ type Set struct {
 	Owners *owners.Set
 	// Files lists every file read, sorted, as paths of the file system.
 	Files []string
+	// Warnings are problems that do not make the configuration invalid,
+	// sorted.
+	Warnings []Error
 }
 
 // Summary counts what a Set holds.
@@ -333,6 +336,8 @@ func (l *loader) load() (*Set, error) {
 	if err := l.errs.Err(); err != nil {
 		return nil, err
 	}
+	l.errs.Sort()
+	set.Warnings = l.errs.Warnings
 	return set, nil
 }
 

@@ -123,7 +123,9 @@ func (l *loader) mergeSupplementalPlugins(dst *plugins.Config, files []*task) {
 		if !reflect.ValueOf(rest).IsZero() {
 			l.errs.Add(name, 0, 0, "a supplemental plugin config may only set plugins, external_plugins, approve, lgtm, triggers and welcome")
 		}
-		mergeMap(&dst.Plugins, c.Plugins, func(k string) { l.errs.Add(name, c.Plugins[k].Pos.Line, c.Plugins[k].Pos.Column, "plugins[%s] is already set", k) })
+		mergeMap(&dst.Plugins, c.Plugins, func(k string) {
+			l.errs.Add(name, c.Plugins[k].Pos.Line, c.Plugins[k].Pos.Column, "plugins[%s] is already set", k)
+		})
 		mergeMap(&dst.ExternalPlugins, c.ExternalPlugins, func(k string) { l.errs.Add(name, 0, 0, "external_plugins[%s] is already set", k) })
 		dst.Approve = append(dst.Approve, c.Approve...)
 		dst.Lgtm = append(dst.Lgtm, c.Lgtm...)

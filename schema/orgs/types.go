@@ -17,19 +17,19 @@ type Config struct {
 
 // Metadata are an org's settings; unset fields are left as they are.
 type Metadata struct {
-	BillingEmail                        *string `json:"billing_email,omitempty"`
-	Company                             *string `json:"company,omitempty"`
-	Email                               *string `json:"email,omitempty"`
-	Name                                *string `json:"name,omitempty"`
-	Description                         *string `json:"description,omitempty"`
-	Location                            *string `json:"location,omitempty"`
-	HasOrganizationProjects             *bool   `json:"has_organization_projects,omitempty"`
-	HasRepositoryProjects               *bool   `json:"has_repository_projects,omitempty"`
-	DefaultRepositoryPermission         *string `json:"default_repository_permission,omitempty"`
-	MembersCanCreateRepositories        *bool   `json:"members_can_create_repositories,omitempty"`
-	MembersCanCreatePublicRepositories  *bool   `json:"members_can_create_public_repositories,omitempty"`
-	MembersCanCreatePrivateRepositories *bool   `json:"members_can_create_private_repositories,omitempty"`
-	MembersCanCreateInternalRepositories *bool  `json:"members_can_create_internal_repositories,omitempty"`
+	BillingEmail                         *string `json:"billing_email,omitempty"`
+	Company                              *string `json:"company,omitempty"`
+	Email                                *string `json:"email,omitempty"`
+	Name                                 *string `json:"name,omitempty"`
+	Description                          *string `json:"description,omitempty"`
+	Location                             *string `json:"location,omitempty"`
+	HasOrganizationProjects              *bool   `json:"has_organization_projects,omitempty"`
+	HasRepositoryProjects                *bool   `json:"has_repository_projects,omitempty"`
+	DefaultRepositoryPermission          *string `json:"default_repository_permission,omitempty"`
+	MembersCanCreateRepositories         *bool   `json:"members_can_create_repositories,omitempty"`
+	MembersCanCreatePublicRepositories   *bool   `json:"members_can_create_public_repositories,omitempty"`
+	MembersCanCreatePrivateRepositories  *bool   `json:"members_can_create_private_repositories,omitempty"`
+	MembersCanCreateInternalRepositories *bool   `json:"members_can_create_internal_repositories,omitempty"`
 }
 
 // Org is one org.

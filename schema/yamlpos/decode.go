@@ -252,10 +252,26 @@ func (s *state) decode(n *yaml.Node, v reflect.Value) {
 		return
 	}
 	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			v.Set(reflect.New(v.Type().Elem()))
+		if !v.IsNil() {
+			s.decode(n, v.Elem())
+			return
 		}
-		s.decode(n, v.Elem())
+		// A scalar behind a pointer is set only when it decoded cleanly, so
+		// that an invalid value does not also trip checks on a zero value
+		// later. Structures are kept with what did decode.
+		before := len(s.errs.List)
+		p := reflect.New(v.Type().Elem())
+		s.decode(n, p.Elem())
+		switch p.Elem().Kind() {
+		case reflect.Struct, reflect.Map, reflect.Slice, reflect.Interface:
+			if s.d.info(p.Elem().Type()).kind == kindStruct || p.Elem().Kind() != reflect.Struct {
+				v.Set(p)
+				return
+			}
+		}
+		if len(s.errs.List) == before {
+			v.Set(p)
+		}
 		return
 	}
 	ti := s.d.info(v.Type())
@@ -390,7 +406,7 @@ func (s *state) decodeStruct(n *yaml.Node, v reflect.Value, ti *typeInfo) {
 			// encoding/json, and so Prow, match field names regardless of
 			// case; accept that, but say so.
 			if exact, found := ti.lower[strings.ToLower(k.Value)]; found {
-				s.errs.Warn(s.file, k.Line, k.Column, "field %q is spelled %q", k.Value, exact)
+				s.errs.Warn(s.file, k.Line, k.Column, "field %q should be spelled %q (accepted, as Prow does)", k.Value, exact)
 				f = ti.fields[exact]
 			} else {
 				s.fail(k, "unknown field %q%s", k.Value, suggest(k.Value, ti))

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestCheckOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    CheckOptions
+		wantErr string
+	}{
+		{name: "config only", opts: CheckOptions{ConfigPath: "config.yaml", Output: "text"}},
+		{name: "labels only, json", opts: CheckOptions{Labels: "labels.yaml", Output: "json"}},
+		{name: "nothing to check", opts: CheckOptions{Output: "text"}, wantErr: "nothing to check"},
+		{name: "bad output", opts: CheckOptions{ConfigPath: "c", Output: "yaml"}, wantErr: "--output must be text or json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opts.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("Validate() = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCheckFlags(t *testing.T) {
+	cmd := newCheckCommand()
+	for _, f := range []string{"config-path", "job-config-path", "plugin-config", "supplemental-prow-config-dir",
+		"supplemental-plugin-config-dir", "org-config", "labels", "owners-dir", "output"} {
+		if cmd.Flags().Lookup(f) == nil {
+			t.Errorf("flag --%s is missing", f)
+		}
+	}
+}
+
+// runCheckArgs runs `bowline check` and returns its exit code, standard
+// output and standard error.
+func runCheckArgs(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := newCheckCommand()
+	var stdout, stderr bytes.Buffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs(args)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(context.Background())
+	code := 0
+	var exit exitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.code
+	case err != nil:
+		t.Fatalf("check failed: %v", err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+const k8s = "../test/testdata/"
+
+func TestCheckKubernetesText(t *testing.T) {
+	code, out, errOut := runCheckArgs(t,
+		"--config-path", k8s+"kubernetes-prow/config.yaml",
+		"--job-config-path", k8s+"kubernetes-prow/jobs",
+		"--plugin-config", k8s+"kubernetes-prow/plugins.yaml",
+		"--org-config", k8s+"kubernetes-org",
+		"--labels", k8s+"kubernetes-labels.yaml",
+	)
+	if code != 0 {
+		t.Fatalf("exit code %d, stderr:\n%s", code, errOut)
+	}
+	want := `Configuration is valid.
+Jobs: 2261 presubmits, 253 postsubmits, 1335 periodics (3849 in all) across 185 repositories
+Plugins: 46 enabled, 2 external
+Also: 8 orgs with 766 teams, 553 labels
+`
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("output mismatch (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(errOut, `warning: `+k8s+`kubernetes-prow/jobs/kubernetes-sigs/sig-storage-local-static-provisioner/sig-storage-local-static-provisioner.yaml:196:9: field "NAME" should be spelled "name"`) {
+		t.Errorf("the case-insensitive field is not reported as a warning; stderr:\n%s", errOut)
+	}
+}
+
+func TestCheckKubernetesJSON(t *testing.T) {
+	code, out, _ := runCheckArgs(t,
+		"--config-path", k8s+"kubernetes-prow/config.yaml",
+		"--job-config-path", k8s+"kubernetes-prow/jobs",
+		"--output", "json",
+	)
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	var r checkReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	var found *checkJob
+	for i, j := range r.Jobs {
+		counts[j.Type]++
+		if j.Type == "presubmit" && j.Repo == "kubernetes/kubernetes" && j.Name == "pull-kubernetes-e2e-kind-dependencies" && j.TriggerMode == "manual" {
+			if found == nil {
+				found = &r.Jobs[i]
+			}
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"presubmit": 2261, "postsubmit": 253, "periodic": 1335}, counts); diff != "" {
+		t.Errorf("jobs by type (-want +got):\n%s", diff)
+	}
+	if found == nil {
+		t.Fatal("pull-kubernetes-e2e-kind-dependencies (manual) is not in the job list")
+	}
+	want := checkJob{
+		Type: "presubmit", Repo: "kubernetes/kubernetes", Name: "pull-kubernetes-e2e-kind-dependencies",
+		Context: "pull-kubernetes-e2e-kind-dependencies", TriggerMode: "manual", Optional: true,
+		RerunCommand: "/test pull-kubernetes-e2e-kind-dependencies", Cluster: "k8s-infra-prow-build",
+		File: k8s + "kubernetes-prow/jobs/kubernetes/sig-arch/kubernetes-code-organization.yaml", Line: 3,
+	}
+	if diff := cmp.Diff(want, *found); diff != "" {
+		t.Errorf("job mismatch (-want +got):\n%s", diff)
+	}
+	if !r.Valid || len(r.Errors) != 0 || r.Summary == nil || r.Summary.Repositories != 185 {
+		t.Errorf("report = valid %v, %d errors, summary %+v", r.Valid, len(r.Errors), r.Summary)
+	}
+}
+
+func TestCheckInvalid(t *testing.T) {
+	args := []string{
+		"--config-path", "testdata/check/invalid/config.yaml",
+		"--job-config-path", "testdata/check/invalid/jobs",
+	}
+	wantErrors := []string{
+		`testdata/check/invalid/config.yaml:3:24: invalid duration "soon": expected a duration such as 90s or 2h`,
+		`testdata/check/invalid/jobs/a.yaml:3:5: presubmit "unit": always_run cannot be combined with run_if_changed or skip_if_only_changed`,
+		`testdata/check/invalid/jobs/a.yaml:10:9: unknown field "comand", did you mean "command"?`,
+	}
+	code, out, errOut := runCheckArgs(t, args...)
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	if out != "" {
+		t.Errorf("standard output = %q, want nothing", out)
+	}
+	want := strings.Join(wantErrors, "\n") + "\nConfiguration is invalid: 3 errors.\n"
+	if diff := cmp.Diff(want, errOut); diff != "" {
+		t.Errorf("errors mismatch (-want +got):\n%s", diff)
+	}
+
+	code, out, _ = runCheckArgs(t, append(args, "--output", "json")...)
+	if code != 1 {
+		t.Fatalf("json: exit code %d, want 1", code)
+	}
+	var r checkReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range r.Errors {
+		got = append(got, e.String())
+	}
+	if diff := cmp.Diff(wantErrors, got); diff != "" {
+		t.Errorf("json errors mismatch (-want +got):\n%s", diff)
+	}
+	if r.Valid || len(r.Jobs) != 0 {
+		t.Errorf("report valid=%v with %d jobs, want invalid with none", r.Valid, len(r.Jobs))
+	}
+}
+
+func TestCheckUsageError(t *testing.T) {
+	code, _, errOut := runCheckArgs(t, "--output", "xml", "--labels", "x")
+	if code != 2 || !strings.Contains(errOut, "--output must be text or json") {
+		t.Errorf("exit %d, stderr %q; want 2 and the reason", code, errOut)
+	}
+}
