@@ -18,19 +18,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/scm/webhook"
 )
 
 // Paths served by Handler.
 const (
 	HookPath       = "/hook"
 	PluginHelpPath = "/plugin-help"
-)
-
-// GitHub's webhook headers.
-const (
-	eventHeader     = "X-GitHub-Event"
-	deliveryHeader  = "X-GitHub-Delivery"
-	signatureHeader = "X-Hub-Signature-256"
 )
 
 // Deps are what the server works with, constructed by the caller.
@@ -61,6 +55,7 @@ type Server struct {
 	metrics *metrics
 	log     logr.Logger
 	known   map[string]bool
+	intake  *webhook.Intake
 
 	// mu guards closed and the send side of queue: deliveries are
 	// enqueued under the read lock, and shutdown closes the queue under
@@ -118,6 +113,7 @@ func NewServer(opts Options, deps Deps) (*Server, error) {
 		opts: opts, plugins: set, always: slices.Clone(deps.Always), enable: deps.Enablement,
 		secrets: deps.Secrets, metrics: m, log: deps.Log.WithName("hook"), known: known,
 		queue: make(chan *item, opts.QueueSize), workCtx: ctx, cancelWork: cancel,
+		intake: &webhook.Intake{MaxBodyBytes: opts.MaxBodyBytes, Secrets: deps.Secrets.Secrets},
 	}, nil
 }
 
@@ -187,10 +183,8 @@ func (s *Server) eventLabel(t string) string {
 }
 
 func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
-	eventType := r.Header.Get(eventHeader)
-	delivery := r.Header.Get(deliveryHeader)
-	label := s.eventLabel(eventType)
-	log := s.log.WithValues("event", label, "delivery", delivery)
+	label := s.eventLabel(r.Header.Get(webhook.HeaderEvent))
+	log := s.log.WithValues("event", label, "delivery", r.Header.Get(webhook.HeaderDelivery))
 	reply := func(code int, outcome, msg string) {
 		s.metrics.events.WithLabelValues(label, outcome).Inc()
 		http.Error(w, msg, code)
@@ -200,48 +194,40 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusMethodNotAllowed, OutcomeMalformed, "webhooks are POSTed")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	d, err := s.intake.Read(r)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		var tooLarge *webhook.BodyTooLargeError
+		switch {
+		case errors.As(err, &tooLarge):
 			log.Info("Rejected an oversized webhook", "limit", s.opts.MaxBodyBytes)
 			reply(http.StatusRequestEntityTooLarge, OutcomeTooLarge, "payload too large")
-			return
+		case errors.Is(err, webhook.ErrMissingSignature), errors.Is(err, webhook.ErrInvalidSignature), errors.Is(err, webhook.ErrNoSecret):
+			// Nothing in the payload is trusted, so nothing of it is logged.
+			log.Info("Rejected a webhook with a missing or bad signature", "reason", err.Error())
+			reply(http.StatusUnauthorized, OutcomeBadSignature, "bad signature")
+		case webhook.HTTPStatus(err) == http.StatusBadRequest:
+			log.Info("Rejected a malformed webhook", "error", err.Error())
+			reply(http.StatusBadRequest, OutcomeMalformed, "malformed payload")
+		default:
+			log.Error(err, "Could not read a webhook")
+			reply(http.StatusInternalServerError, OutcomeMalformed, "could not read the delivery")
 		}
-		log.Info("Could not read a webhook", "error", err.Error())
-		reply(http.StatusBadRequest, OutcomeMalformed, "could not read the payload")
 		return
 	}
-	if eventType == "" {
-		log.Info("Rejected a webhook without an event type")
-		reply(http.StatusBadRequest, OutcomeMalformed, "missing "+eventHeader)
+	if d.Parsed == nil || d.Event == "ping" {
+		reply(http.StatusOK, OutcomeIgnored, "nothing to do for this event")
 		return
 	}
-	org, repo := scopeOf(body)
-	if !validSignature(r.Header.Get(signatureHeader), body, s.secrets.Secrets(org, repo)) {
-		// Nothing from the payload is trusted or logged beyond its size.
-		log.Info("Rejected a webhook with a missing or bad signature", "bytes", len(body))
-		reply(http.StatusUnauthorized, OutcomeBadSignature, "bad signature")
-		return
+	it := &item{decoded: plugin.Decode(d.Event, d.ID, d.Parsed), size: int64(len(d.Payload)), received: time.Now()}
+	if it.decoded.Event.Org == "" {
+		it.decoded.Event.Org, it.decoded.Event.Repo = d.Org, d.Repo
+		if it.decoded.Comment != nil {
+			it.decoded.Comment.Org, it.decoded.Comment.Repo = d.Org, d.Repo
+		}
 	}
-	if !s.known[eventType] {
-		reply(http.StatusOK, OutcomeIgnored, "event type not handled")
-		return
-	}
-	payload, err := github.ParseWebHook(eventType, body)
-	if err != nil {
-		log.Info("Rejected a malformed webhook payload", "error", err.Error(), "bytes", len(body))
-		reply(http.StatusBadRequest, OutcomeMalformed, "malformed payload")
-		return
-	}
-	if eventType == "ping" {
-		reply(http.StatusOK, OutcomeIgnored, "pong")
-		return
-	}
-	it := &item{decoded: plugin.Decode(eventType, delivery, payload), size: int64(len(body)), received: time.Now()}
 	switch s.enqueue(it) {
 	case errQueueFull:
-		log.Info("Rejected a webhook: the queue is full; GitHub lists it under the hook's recent deliveries for redelivery")
+		log.Info("Rejected a webhook: the queue is full; it stays in the hook's recent deliveries on GitHub for redelivery")
 		w.Header().Set("Retry-After", "10")
 		reply(http.StatusServiceUnavailable, OutcomeQueueFull, "queue full, redeliver later")
 	case errClosed:
@@ -252,46 +238,6 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = io.WriteString(w, "accepted\n")
 	}
-}
-
-// scopeOf finds the repository or org a payload is about, to choose its
-// secret. A payload that does not decode gets the global secret, and is
-// rejected as malformed once its signature holds.
-func scopeOf(body []byte) (org, repo string) {
-	var p struct {
-		Repository *struct {
-			FullName string `json:"full_name"`
-		} `json:"repository"`
-		Organization *struct {
-			Login string `json:"login"`
-		} `json:"organization"`
-	}
-	if json.Unmarshal(body, &p) != nil {
-		return "", ""
-	}
-	if p.Repository != nil {
-		for i := 0; i < len(p.Repository.FullName); i++ {
-			if p.Repository.FullName[i] == '/' {
-				return p.Repository.FullName[:i], p.Repository.FullName[i+1:]
-			}
-		}
-	}
-	if p.Organization != nil {
-		return p.Organization.Login, ""
-	}
-	return "", ""
-}
-
-func validSignature(sig string, body []byte, secrets [][]byte) bool {
-	if sig == "" {
-		return false
-	}
-	for _, secret := range secrets {
-		if github.ValidateSignature(sig, body, secret) == nil {
-			return true
-		}
-	}
-	return false
 }
 
 var (

@@ -1,0 +1,173 @@
+package trigger_test
+
+import (
+	"testing"
+
+	"github.com/bowline-ci/bowline/schema/plugins"
+)
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		name   string
+		author string // of the pull request
+		file   string
+		// act comments (and may do more) after the pull request is opened
+		// and its automatic runs are deleted from the expectations: runs
+		// lists every run, including those of opening.
+		act        func(h *harness, number int, sha string)
+		trigger    plugins.Trigger
+		wantRuns   []string
+		wantLabels []string
+		wantReply  string
+	}{
+		{
+			name: "/test <job> runs a manual job", author: "alice", file: codeChange,
+			act:      func(h *harness, n int, _ string) { h.comment("alice", n, "/test e2e") },
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -", "presubmit e2e -"},
+		},
+		{
+			name: "/test <job> runs a conditional job whatever changed", author: "alice", file: codeChange,
+			act:      func(h *harness, n int, _ string) { h.comment("alice", n, "/test docs") },
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -", "presubmit docs -"},
+		},
+		{
+			name: "/test with several jobs on one line", author: "alice", file: codeChange,
+			act: func(h *harness, n int, _ string) { h.comment("alice", n, "/test e2e docs") },
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -",
+				"presubmit e2e -", "presubmit docs -"},
+		},
+		{
+			name: "/test for a job on another branch is not run", author: "alice", file: codeChange,
+			act:       func(h *harness, n int, _ string) { h.comment("alice", n, "/test release-only") },
+			wantRuns:  []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+			wantReply: "no job on branch main answers to `/test release-only`",
+		},
+		{
+			name: "commands count only at the start of a line", author: "alice", file: codeChange,
+			act: func(h *harness, n int, _ string) {
+				h.comment("alice", n, "please /test e2e and\n  /retest")
+			},
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "a command on a later line counts", author: "alice", file: codeChange,
+			act:      func(h *harness, n int, _ string) { h.comment("alice", n, "Looks good.\n/test e2e\nThanks") },
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -", "presubmit e2e -"},
+		},
+		{
+			name: "/test all runs the automatic jobs again, superseding", author: "alice", file: codeChange,
+			act: func(h *harness, n int, _ string) { h.comment("alice", n, "/test all") },
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
+				"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "/test ? lists the jobs", author: "alice", file: codeChange,
+			act:       func(h *harness, n int, _ string) { h.comment("alice", n, "/test ?") },
+			wantRuns:  []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+			wantReply: "- `/test e2e`",
+		},
+		{
+			name: "/test of an unknown job says so", author: "alice", file: codeChange,
+			act:       func(h *harness, n int, _ string) { h.comment("alice", n, "/test nope") },
+			wantRuns:  []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+			wantReply: "`/test nope`",
+		},
+		{
+			name: "/retest reruns failed jobs and starts those not yet reported", author: "alice", file: codeChange,
+			act: func(h *harness, n int, sha string) {
+				bot := h.forge.As(botLogin)
+				for ctx, state := range map[string]string{"unit": "failure", "lint": "success"} {
+					if err := bot.SetStatus(h.ctx, repo, sha, ctx, state, ""); err != nil {
+						h.t.Fatal(err)
+					}
+				}
+				h.comment("alice", n, "/retest")
+			},
+			// unit failed, build has not reported: both run again; lint passed.
+			wantRuns: []string{"presubmit unit aborted", "presubmit build aborted", "presubmit lint -",
+				"presubmit unit -", "presubmit build -"},
+		},
+		{
+			name: "/retest-required reruns only failed required jobs", author: "alice", file: codeChange,
+			act: func(h *harness, n int, sha string) {
+				bot := h.forge.As(botLogin)
+				for ctx, state := range map[string]string{"unit": "failure", "lint": "error", "build": "success"} {
+					if err := bot.SetStatus(h.ctx, repo, sha, ctx, state, ""); err != nil {
+						h.t.Fatal(err)
+					}
+				}
+				h.comment("alice", n, "/retest-required")
+			},
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint -", "presubmit build -", "presubmit unit -"},
+		},
+		{
+			name: "/ok-to-test by a member labels and runs", author: "bob", file: codeChange,
+			act:        func(h *harness, n int, _ string) { h.comment("alice", n, "/ok-to-test") },
+			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+			wantLabels: []string{"ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "after /ok-to-test, new pushes run and the author may /retest", author: "bob", file: codeChange,
+			act: func(h *harness, n int, _ string) {
+				h.comment("alice", n, "/ok-to-test")
+				h.pushPR("bob", n, "topic", map[string]string{"src/more.go": "package main\n"})
+				h.comment("bob", n, "/test e2e")
+			},
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
+				"presubmit unit -", "presubmit lint -", "presubmit build -", "presubmit e2e -"},
+			wantLabels: []string{"ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "/ok-to-test by an outsider is refused", author: "bob", file: codeChange,
+			act:        func(h *harness, n int, _ string) { h.comment("bob", n, "/ok-to-test") },
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "only members of the acme organization may say `/ok-to-test`",
+		},
+		{
+			name: "an outsider's /test on an unverified pull request is refused", author: "bob", file: codeChange,
+			act:        func(h *harness, n int, _ string) { h.comment("bob", n, "/test all") },
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "tests cannot be started until a trusted user",
+		},
+		{
+			name: "a member's /test on an unverified pull request runs", author: "bob", file: codeChange,
+			act:        func(h *harness, n int, _ string) { h.comment("alice", n, "/test e2e") },
+			wantRuns:   []string{"presubmit e2e -"},
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "/ok-to-test cancel puts the pull request back to waiting", author: "bob", file: codeChange,
+			act: func(h *harness, n int, _ string) {
+				h.comment("alice", n, "/ok-to-test")
+				h.comment("alice", n, "/ok-to-test cancel")
+				h.pushPR("bob", n, "topic", map[string]string{"src/more.go": "package main\n"})
+			},
+			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "/test on a draft runs the named job", author: "alice", file: codeChange,
+			act: func(h *harness, n int, _ string) {
+				if err := h.forge.As("alice").SetDraft(h.ctx, repo, n, true); err != nil {
+					h.t.Fatal(err)
+				}
+				h.wait("converted_to_draft", prAction(n, "converted_to_draft"))
+				h.comment("alice", n, "/test e2e")
+			},
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted", "presubmit e2e -"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := start(t, standardJobs(), nil, tc.trigger)
+			n, sha := h.openPR(tc.author, "topic", map[string]string{tc.file: "x\n"}, false)
+			tc.act(h, n, sha)
+			h.wantRuns(tc.wantRuns...)
+			h.wantLabels(n, tc.wantLabels...)
+			if tc.wantReply != "" {
+				h.wantBotComment(n, tc.wantReply)
+			} else if c := h.botComments(n); len(c) > 0 {
+				t.Fatalf("unexpected comments: %q", c)
+			}
+		})
+	}
+}

@@ -1,0 +1,352 @@
+package trigger_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/testr"
+	"github.com/google/go-github/v89/github"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bowline-ci/bowline/automation"
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/trigger"
+	"github.com/bowline-ci/bowline/sandbox/forge"
+	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
+	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/plugins"
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+	"github.com/bowline-ci/bowline/test/envtest"
+)
+
+var env *envtest.Env
+
+func TestMain(m *testing.M) { envtest.Main(m, &env) }
+
+const (
+	repo       = "acme/widgets"
+	hookSecret = "hook-secret"
+	botLogin   = "bowline-bot"
+)
+
+// seed is the forge's content: alice is an acme member, carol a
+// collaborator, bob an outsider, helper[bot] an app's bot.
+const seed = `
+users:
+- {login: bowline-bot, token: bot-token, bot: true}
+- {login: alice}
+- {login: carol}
+- {login: bob}
+- {login: "helper[bot]", bot: true}
+orgs:
+- login: acme
+  admins: [bowline-bot]
+  members: [alice]
+  defaultRepoPermission: write
+repos:
+- name: acme/widgets
+  files: {README.md: "# widgets\n", src/main.go: "package main\n", docs/guide.md: "guide\n"}
+  collaborators: {carol: write}
+  labels: [{name: needs-ok-to-test}, {name: ok-to-test}, {name: lgtm}]
+  hooks:
+  - {url: "%s", secret: hook-secret}
+`
+
+// source serves one repository's config.
+type source struct{ cfg *trigger.Config }
+
+func (s source) TriggerConfig(org, r string) *trigger.Config {
+	if org+"/"+r != repo {
+		return nil
+	}
+	return s.cfg
+}
+
+type enabled map[string][]string
+
+func (e enabled) EnabledPlugins(org, _ string) []string { return e[org] }
+func (e enabled) Enablement() plugin.Enablement           { return e }
+
+// handled is one event a plugin finished with.
+type handled struct {
+	ev  *plugin.Event
+	err error
+}
+
+// recorder tells the test when the trigger plugin has handled an event, so
+// that the test can check what it did, and that it did nothing else.
+type recorder struct {
+	plugin.Plugin
+	ch chan handled
+}
+
+func (r recorder) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
+	err := r.Plugin.Handle(ctx, log, ev)
+	r.ch <- handled{ev: ev, err: err}
+	return err
+}
+
+type harness struct {
+	t     *testing.T
+	ctx   context.Context
+	ns    string
+	forge *forgetest.Env
+	gh    *github.Client
+	done  chan handled
+}
+
+// job options
+type psOpt func(*jobs.Presubmit)
+
+func always(p *jobs.Presubmit)   { p.AlwaysRun = true }
+func optional(p *jobs.Presubmit) { p.Optional = true }
+func ifChanged(re string) psOpt  { return func(p *jobs.Presubmit) { p.RunIfChanged = re } }
+func unlessOnly(re string) psOpt { return func(p *jobs.Presubmit) { p.SkipIfOnlyChanged = re } }
+func onBranches(b ...string) psOpt {
+	return func(p *jobs.Presubmit) { p.Branches = b }
+}
+func skipBranches(b ...string) psOpt {
+	return func(p *jobs.Presubmit) { p.SkipBranches = b }
+}
+
+func podSpec() *corev1.PodSpec {
+	return &corev1.PodSpec{Containers: []corev1.Container{{Name: "test", Image: "alpine", Command: []string{"true"}}}}
+}
+
+func presubmit(name string, opts ...psOpt) jobs.Presubmit {
+	p := jobs.Presubmit{JobBase: jobs.JobBase{Name: name, Spec: podSpec()}}
+	for _, o := range opts {
+		o(&p)
+	}
+	return p
+}
+
+func postsubmit(name string, mod func(*jobs.Postsubmit)) jobs.Postsubmit {
+	p := jobs.Postsubmit{JobBase: jobs.JobBase{Name: name, Spec: podSpec()}}
+	if mod != nil {
+		mod(&p)
+	}
+	return p
+}
+
+// start runs the API server namespace, the webhook server with the trigger
+// plugin, and a forge delivering to it.
+func start(t *testing.T, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugins.Trigger) *harness {
+	t.Helper()
+	ctx := t.Context()
+	ns := env.Namespace(t)
+	jc := &jobs.Config{Presubmits: map[string][]jobs.Presubmit{repo: pre}, Postsubmits: map[string][]jobs.Postsubmit{repo: post}}
+	jc.SetDefaults(jobs.Defaults{PodNamespace: "test-pods"})
+	cfg := &trigger.Config{Presubmits: jc.Presubmits[repo], Postsubmits: jc.Postsubmits[repo], Trigger: tr, Namespace: ns}
+
+	h := &harness{t: t, ctx: ctx, ns: ns, done: make(chan handled, 100)}
+	var ghMu sync.Mutex
+	ghFor := func(context.Context, string) (*trigger.GitHub, error) {
+		ghMu.Lock()
+		defer ghMu.Unlock()
+		return trigger.FromClient(h.gh), nil
+	}
+	p := trigger.New(source{cfg}, ghFor, env.Client, botLogin)
+	opts := automation.DefaultOptions()
+	opts.RetryBackoff, opts.MaxRetryBackoff = 10*time.Millisecond, 50*time.Millisecond
+	srv, err := automation.NewServer(opts, automation.Deps{
+		Plugins:    []plugin.Plugin{recorder{Plugin: p, ch: h.done}},
+		Enablement: enabled{"acme": {trigger.Name}},
+		Secrets:    automation.Secrets{"*": {[]byte(hookSecret)}},
+		Log:        testr.New(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.StartWorkers()
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	sd, err := forge.ParseSeed(fmt.Appendf(nil, seed, hs.URL+automation.HookPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.forge = forgetest.StartSeed(t, sd, forge.Options{})
+	ghMu.Lock()
+	h.gh = h.forge.Client(t, "bot-token")
+	ghMu.Unlock()
+	return h
+}
+
+// wait returns once the trigger plugin has handled an event matching
+// match, failing the test if that took more than 30s or the plugin failed.
+func (h *harness) wait(what string, match func(*plugin.Event) bool) {
+	h.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case d := <-h.done:
+			if match(d.ev) {
+				if d.err != nil {
+					h.t.Fatalf("%s: trigger failed: %v", what, d.err)
+				}
+				return
+			}
+		case <-deadline:
+			h.t.Fatalf("trigger did not handle %s within 30s", what)
+		}
+	}
+}
+
+func prAction(number int, action string) func(*plugin.Event) bool {
+	return func(ev *plugin.Event) bool {
+		pe, ok := ev.Payload.(*github.PullRequestEvent)
+		return ok && pe.GetAction() == action && pe.GetNumber() == number
+	}
+}
+
+func commentBody(body string) func(*plugin.Event) bool {
+	return func(ev *plugin.Event) bool {
+		return ev.Type == plugin.GenericComment && ev.Comment.Body == body
+	}
+}
+
+func pushTo(ref string) func(*plugin.Event) bool {
+	return func(ev *plugin.Event) bool {
+		pe, ok := ev.Payload.(*github.PushEvent)
+		return ok && pe.GetRef() == ref
+	}
+}
+
+// openPR opens a pull request from branch as author and waits for it to be
+// handled; it returns the number and head SHA.
+func (h *harness) openPR(author, branch string, files map[string]string, draft bool) (int, string) {
+	h.t.Helper()
+	fs := map[string][]byte{}
+	for k, v := range files {
+		fs[k] = []byte(v)
+	}
+	pr, err := h.forge.As(author).OpenPR(h.ctx, repo, forge.PullRequest{Title: "Change " + branch, Head: branch, Files: fs, Draft: draft})
+	if err != nil {
+		h.t.Fatalf("open PR: %v", err)
+	}
+	h.wait("PR opened", prAction(pr.GetNumber(), "opened"))
+	return pr.GetNumber(), pr.GetHead().GetSHA()
+}
+
+func (h *harness) comment(author string, number int, body string) {
+	h.t.Helper()
+	if _, err := h.forge.As(author).Comment(h.ctx, repo, number, body); err != nil {
+		h.t.Fatalf("comment: %v", err)
+	}
+	h.wait("comment "+body, commentBody(body))
+}
+
+// pushPR pushes a new commit to a pull request's branch and waits for the
+// synchronize event to be handled.
+func (h *harness) pushPR(author string, number int, branch string, files map[string]string) string {
+	h.t.Helper()
+	fs := map[string][]byte{}
+	for k, v := range files {
+		fs[k] = []byte(v)
+	}
+	sha, err := h.forge.As(author).Push(h.ctx, repo, branch, fs, "more")
+	if err != nil {
+		h.t.Fatalf("push: %v", err)
+	}
+	h.wait("synchronize", prAction(number, "synchronize"))
+	return sha
+}
+
+// runs lists the ProwJobs as "type job state", sorted; state is "-" for
+// runs not aborted.
+func (h *harness) runs() []string {
+	h.t.Helper()
+	var list v1alpha1.ProwJobList
+	if err := env.Client.List(h.ctx, &list, client.InNamespace(h.ns)); err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, pj := range list.Items {
+		st := string(pj.Status.State)
+		if st == "" {
+			st = "-"
+		}
+		out = append(out, fmt.Sprintf("%s %s %s", pj.Spec.Type, pj.Spec.Job, st))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (h *harness) prowJobs() []v1alpha1.ProwJob {
+	h.t.Helper()
+	var list v1alpha1.ProwJobList
+	if err := env.Client.List(h.ctx, &list, client.InNamespace(h.ns)); err != nil {
+		h.t.Fatal(err)
+	}
+	return list.Items
+}
+
+func (h *harness) wantRuns(want ...string) {
+	h.t.Helper()
+	sort.Strings(want)
+	if got := h.runs(); !slices.Equal(got, want) {
+		h.t.Fatalf("runs:\n got %q\nwant %q", got, want)
+	}
+}
+
+func (h *harness) labels(number int) []string {
+	h.t.Helper()
+	pr, err := h.forge.As("alice").PR(h.ctx, repo, number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, l := range pr.Labels {
+		out = append(out, l.GetName())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (h *harness) wantLabels(number int, want ...string) {
+	h.t.Helper()
+	sort.Strings(want)
+	if got := h.labels(number); !slices.Equal(got, want) {
+		h.t.Fatalf("labels of #%d: got %q, want %q", number, got, want)
+	}
+}
+
+// botComments lists what bowline commented on an issue.
+func (h *harness) botComments(number int) []string {
+	h.t.Helper()
+	cs, _, err := h.gh.Issues.ListComments(h.ctx, "acme", "widgets", number, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, c := range cs {
+		if c.GetUser().GetLogin() == botLogin {
+			out = append(out, c.GetBody())
+		}
+	}
+	return out
+}
+
+func (h *harness) wantBotComment(number int, substr string) {
+	h.t.Helper()
+	for _, c := range h.botComments(number) {
+		if strings.Contains(c, substr) {
+			return
+		}
+	}
+	h.t.Fatalf("no comment of %s on #%d contains %q; comments: %q", botLogin, number, substr, h.botComments(number))
+}

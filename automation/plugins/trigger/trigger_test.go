@@ -1,0 +1,169 @@
+package trigger_test
+
+import (
+	"testing"
+
+	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/plugins"
+)
+
+// standardJobs cover every way a presubmit can start.
+func standardJobs() []jobs.Presubmit {
+	return []jobs.Presubmit{
+		presubmit("unit", always),
+		presubmit("lint", always, optional),
+		presubmit("docs", ifChanged(`^docs/`)),
+		presubmit("build", unlessOnly(`^docs/|\.md$`)),
+		presubmit("e2e"),
+		presubmit("release-only", always, onBranches(`release-.*`)),
+		presubmit("not-on-main", always, skipBranches(`main`)),
+	}
+}
+
+const (
+	codeChange = "src/new.go"
+	docsChange = "docs/new.md"
+)
+
+func TestPullRequestEvents(t *testing.T) {
+	tests := []struct {
+		name    string
+		trigger plugins.Trigger
+		author  string
+		file    string
+		draft   bool
+		// then acts after the pull request is opened.
+		then       func(h *harness, number int)
+		wantRuns   []string
+		wantLabels []string
+		wantReply  string
+	}{
+		{
+			name: "member's code change runs always_run and matching conditional jobs", author: "alice", file: codeChange,
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "docs-only change runs run_if_changed, skips skip_if_only_changed", author: "alice", file: docsChange,
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit docs -"},
+		},
+		{
+			name: "collaborator is trusted", author: "carol", file: codeChange,
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "only_org_members distrusts collaborators", author: "carol", file: codeChange,
+			trigger:    plugins.Trigger{Repos: []string{"acme"}, OnlyOrgMembers: true},
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "trusted app runs", author: "helper[bot]", file: codeChange,
+			trigger:  plugins.Trigger{Repos: []string{"acme"}, TrustedApps: []string{"helper"}},
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "untrusted author gets needs-ok-to-test and nothing runs", author: "bob", file: codeChange,
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "comment `/ok-to-test`",
+		},
+		{
+			name: "join_org_url is linked", author: "bob", file: codeChange,
+			trigger:    plugins.Trigger{Repos: []string{"acme"}, JoinOrgURL: "https://example.com/join"},
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "https://example.com/join",
+		},
+		{
+			name: "draft runs nothing", author: "alice", file: codeChange, draft: true,
+		},
+		{
+			name: "ready_for_review runs the automatic jobs", author: "alice", file: codeChange, draft: true,
+			then: func(h *harness, n int) {
+				if err := h.forge.As("alice").SetDraft(h.ctx, repo, n, false); err != nil {
+					h.t.Fatal(err)
+				}
+				h.wait("ready_for_review", prAction(n, "ready_for_review"))
+			},
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "converting to draft aborts running presubmits", author: "alice", file: codeChange,
+			then: func(h *harness, n int) {
+				if err := h.forge.As("alice").SetDraft(h.ctx, repo, n, true); err != nil {
+					h.t.Fatal(err)
+				}
+				h.wait("converted_to_draft", prAction(n, "converted_to_draft"))
+			},
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted"},
+		},
+		{
+			name: "closing aborts running presubmits", author: "alice", file: codeChange,
+			then: func(h *harness, n int) {
+				if err := h.forge.As("alice").Close(h.ctx, repo, n); err != nil {
+					h.t.Fatal(err)
+				}
+				h.wait("closed", prAction(n, "closed"))
+			},
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted"},
+		},
+		{
+			name: "a new push aborts the superseded runs", author: "alice", file: codeChange,
+			then: func(h *harness, n int) {
+				h.pushPR("alice", n, "topic", map[string]string{"src/more.go": "package main\n"})
+			},
+			wantRuns: []string{
+				"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
+				"presubmit unit -", "presubmit lint -", "presubmit build -",
+			},
+		},
+		{
+			name: "a push to an untrusted pull request runs nothing", author: "bob", file: codeChange,
+			then: func(h *harness, n int) {
+				h.pushPR("bob", n, "topic", map[string]string{"src/more.go": "package main\n"})
+			},
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "lgtm by a trusted user runs one round on an untrusted pull request", author: "bob", file: codeChange,
+			then: func(h *harness, n int) {
+				if err := h.forge.As("alice").Label(h.ctx, repo, n, "lgtm"); err != nil {
+					h.t.Fatal(err)
+				}
+				h.wait("labeled", prAction(n, "labeled"))
+			},
+			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+			wantLabels: []string{"lgtm", "needs-ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "reopening runs again", author: "alice", file: codeChange,
+			then: func(h *harness, n int) {
+				a := h.forge.As("alice")
+				if err := a.Close(h.ctx, repo, n); err != nil {
+					h.t.Fatal(err)
+				}
+				h.wait("closed", prAction(n, "closed"))
+				if err := a.Reopen(h.ctx, repo, n); err != nil {
+					h.t.Fatal(err)
+				}
+				h.wait("reopened", prAction(n, "reopened"))
+			},
+			wantRuns: []string{
+				"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
+				"presubmit unit -", "presubmit lint -", "presubmit build -",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := start(t, standardJobs(), nil, tc.trigger)
+			n, _ := h.openPR(tc.author, "topic", map[string]string{tc.file: "x\n"}, tc.draft)
+			if tc.then != nil {
+				tc.then(h, n)
+			}
+			h.wantRuns(tc.wantRuns...)
+			h.wantLabels(n, tc.wantLabels...)
+			if tc.wantReply != "" {
+				h.wantBotComment(n, tc.wantReply)
+			} else if c := h.botComments(n); len(c) > 0 {
+				t.Fatalf("unexpected comments: %q", c)
+			}
+		})
+	}
+}
