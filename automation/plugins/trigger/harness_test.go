@@ -74,7 +74,7 @@ func (s source) TriggerConfig(org, r string) *trigger.Config {
 type enabled map[string][]string
 
 func (e enabled) EnabledPlugins(org, _ string) []string { return e[org] }
-func (e enabled) Enablement() plugin.Enablement           { return e }
+func (e enabled) Enablement() plugin.Enablement         { return e }
 
 // handled is one event a plugin finished with.
 type handled struct {
