@@ -1,8 +1,11 @@
 package trigger_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
@@ -25,6 +28,7 @@ import (
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/plugins"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
+	"github.com/bowline-ci/bowline/scm/webhook"
 	"github.com/bowline-ci/bowline/test/envtest"
 )
 
@@ -102,6 +106,8 @@ type harness struct {
 	forge *forgetest.Env
 	gh    *github.Client
 	done  chan handled
+	// hookURL is the webhook server's endpoint.
+	hookURL string
 }
 
 // job options
@@ -175,7 +181,8 @@ func start(t *testing.T, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugin
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
-	sd, err := forge.ParseSeed(fmt.Appendf(nil, seed, hs.URL+automation.HookPath))
+	h.hookURL = hs.URL + automation.HookPath
+	sd, err := forge.ParseSeed(fmt.Appendf(nil, seed, h.hookURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,4 +356,30 @@ func (h *harness) wantBotComment(number int, substr string) {
 		}
 	}
 	h.t.Fatalf("no comment of %s on #%d contains %q; comments: %q", botLogin, number, substr, h.botComments(number))
+}
+
+// redeliver posts a payload to the webhook server as GitHub would redeliver
+// it: same delivery ID, signed with the hook's secret.
+func (h *harness) redeliver(delivery, event string, payload any) {
+	h.t.Helper()
+	body, err := json.Marshal(payload)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(h.ctx, http.MethodPost, h.hookURL, bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set(webhook.HeaderEvent, event)
+	req.Header.Set(webhook.HeaderDelivery, delivery)
+	req.Header.Set(webhook.HeaderSignature, webhook.Sign([]byte(hookSecret), body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		h.t.Fatalf("redelivery answered %s", resp.Status)
+	}
 }
