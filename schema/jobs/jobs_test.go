@@ -148,9 +148,9 @@ func TestBrancher(t *testing.T) {
 
 func TestRunsAgainstChanges(t *testing.T) {
 	tests := []struct {
-		name               string
-		m                  RegexpChangeMatcher
-		files              []string
+		name            string
+		m               RegexpChangeMatcher
+		files           []string
 		run, determined bool
 	}{
 		{"no matcher", RegexpChangeMatcher{}, []string{"a.go"}, false, false},

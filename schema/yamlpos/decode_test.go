@@ -117,7 +117,7 @@ free: {a: [1, true, null, x]}
 			want: sample{
 				Free:  map[string]any{"value": "v", "count": int64(2)},
 				Inner: &inner{Value: "own", Count: ptr(2)}, Items: []inner{{Value: "v", Count: ptr(2)}},
-				Pos:   Pos{File: "f.yaml", Line: 1, Column: 1},
+				Pos: Pos{File: "f.yaml", Line: 1, Column: 1},
 			},
 		},
 		{

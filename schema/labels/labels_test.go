@@ -1,0 +1,83 @@
+package labels
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bowline-ci/bowline/schema/yamlpos"
+)
+
+func load(t *testing.T, text string) (*Config, []string) {
+	t.Helper()
+	var c Config
+	var errs yamlpos.Errors
+	yamlpos.NewDecoder().Decode("labels.yaml", []byte(text), &c, &errs)
+	c.SetDefaults()
+	c.Validate(&errs)
+	errs.Sort()
+	var out []string
+	for _, e := range errs.List {
+		out = append(out, e.String())
+	}
+	return &c, out
+}
+
+func TestLabels(t *testing.T) {
+	c, errs := load(t, `default:
+  labels:
+  - {name: lgtm, color: 15dd18}
+  - name: kind/bug
+    color: e11d21
+    previously: [{name: bug}]
+repos:
+  org/repo:
+    labels:
+    - name: area/x
+      color: 0052cc
+      target: prs
+      deleteAfter: 2030-01-02T15:04:05Z
+      previously: [{name: bug}]
+`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var names []string
+	for _, l := range c.LabelsFor("org", "repo") {
+		names = append(names, l.Name+":"+l.Target)
+	}
+	if diff := cmp.Diff([]string{"lgtm:both", "kind/bug:both", "area/x:prs"}, names); diff != "" {
+		t.Errorf("LabelsFor (-want +got):\n%s", diff)
+	}
+	if c.Count() != 5 {
+		t.Errorf("Count() = %d, want 5", c.Count())
+	}
+	if got := c.Repos["org/repo"].Labels[0].DeleteAfter; got == nil || got.Year() != 2030 {
+		t.Errorf("deleteAfter = %v", got)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	_, got := load(t, `default:
+  labels:
+  - {name: lgtm, color: green}
+  - {name: LGTM, color: 000000, target: commits}
+  - {name: kind/bug, color: e11d21, previously: [{name: lgtm}]}
+repos:
+  noslash:
+    labels: [{name: x, color: 000000}]
+  org/repo:
+    labels: [{name: lgtm, color: 000000}]
+`)
+	want := []string{
+		`labels.yaml:3:5: default: label "lgtm": color must be six hex digits, not "green"`,
+		`labels.yaml:4:5: default: label "LGTM" is already defined (default at labels.yaml:3:5)`,
+		`labels.yaml:4:5: default: label "LGTM": target must be prs, issues or both, not "commits"`,
+		`labels.yaml:5:50: default: previous name "lgtm" is a current label (default at labels.yaml:4:5)`,
+		`labels.yaml:8:14: repos: "noslash" is not org/repo`,
+		`labels.yaml:10:14: repos.org/repo: label "lgtm" is already defined (default at labels.yaml:4:5)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}

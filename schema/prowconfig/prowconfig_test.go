@@ -1,0 +1,280 @@
+package prowconfig
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bowline-ci/bowline/schema/yamlpos"
+)
+
+func load(t *testing.T, text string) (*Config, []string) {
+	t.Helper()
+	var c Config
+	var errs yamlpos.Errors
+	yamlpos.NewDecoder().Decode("config.yaml", []byte(text), &c, &errs)
+	if errs.Len() > 0 {
+		t.Fatalf("decode: %v", errs.Error())
+	}
+	c.SetDefaults()
+	c.Validate(&errs)
+	errs.Sort()
+	var out []string
+	for _, e := range errs.List {
+		out = append(out, e.String())
+	}
+	return &c, out
+}
+
+func TestDefaults(t *testing.T) {
+	c, errs := load(t, "sinker:\n  max_pod_age: 2h\n")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	got := map[string]string{
+		"prowjob_namespace":     c.ProwJobNamespace,
+		"pod_namespace":         c.PodNamespace,
+		"pod_pending_timeout":   c.Plank.PodPendingTimeout.String(),
+		"pod_running_timeout":   c.Plank.PodRunningTimeout.String(),
+		"pod_unscheduled":       c.Plank.PodUnscheduledTimeout.String(),
+		"terminated_pod_ttl":    c.Sinker.TerminatedPodTTL.String(),
+		"max_prowjob_age":       c.Sinker.MaxProwJobAge.String(),
+		"tide.sync_period":      c.Tide.SyncPeriod.String(),
+		"tide.status_update":    c.Tide.StatusUpdatePeriod.String(),
+		"deck.tide_update":      c.Deck.TideUpdatePeriod.String(),
+		"horologium.tick":       c.Horologium.TickInterval.String(),
+		"default_job_timeout":   c.DefaultJobTimeout.String(),
+		"github_reporter.types": c.GitHubReporter.JobTypesToReport[0] + "," + c.GitHubReporter.JobTypesToReport[1],
+	}
+	want := map[string]string{
+		"prowjob_namespace": "default", "pod_namespace": "default",
+		"pod_pending_timeout": "10m0s", "pod_running_timeout": "48h0m0s", "pod_unscheduled": "5m0s",
+		"terminated_pod_ttl": "2h0m0s", "max_prowjob_age": "168h0m0s",
+		"tide.sync_period": "1m0s", "tide.status_update": "1m0s", "deck.tide_update": "10s",
+		"horologium.tick": "1m0s", "default_job_timeout": "24h0m0s", "github_reporter.types": "presubmit,postsubmit",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestDecorationFor(t *testing.T) {
+	tests := []struct {
+		name          string
+		yaml          string
+		repo, cluster string
+		wantBucket    string
+		wantTimeout   string
+	}{
+		{
+			name: "entries merge in order, later wins",
+			yaml: `plank:
+  default_decoration_config_entries:
+  - config: {timeout: 2h, gcs_configuration: {bucket: all}}
+  - repo: org
+    config: {gcs_configuration: {bucket: org}}
+  - cluster: other
+    config: {timeout: 3h}
+`,
+			repo: "org/repo", cluster: "default", wantBucket: "org", wantTimeout: "2h0m0s",
+		},
+		{
+			name: "cluster filter",
+			yaml: `plank:
+  default_decoration_config_entries:
+  - config: {timeout: 2h, gcs_configuration: {bucket: all}}
+  - cluster: other
+    config: {timeout: 3h}
+`,
+			repo: "x/y", cluster: "other", wantBucket: "all", wantTimeout: "3h0m0s",
+		},
+		{
+			name: "map form: repo beats org beats *",
+			yaml: `plank:
+  default_decoration_configs:
+    '*': {timeout: 1h, gcs_configuration: {bucket: all}}
+    org: {gcs_configuration: {bucket: org}}
+    org/repo: {gcs_configuration: {bucket: repo}}
+`,
+			repo: "org/repo", cluster: "default", wantBucket: "repo", wantTimeout: "1h0m0s",
+		},
+		{
+			name: "map form, other org",
+			yaml: `plank:
+  default_decoration_configs:
+    '*': {timeout: 1h, gcs_configuration: {bucket: all}}
+    org: {gcs_configuration: {bucket: org}}
+`,
+			repo: "other/repo", cluster: "default", wantBucket: "all", wantTimeout: "1h0m0s",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, errs := load(t, tt.yaml)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			d := c.DecorationFor(tt.repo, tt.cluster)
+			if d == nil || d.GCSConfiguration.Bucket != tt.wantBucket || d.Timeout.String() != tt.wantTimeout {
+				t.Fatalf("DecorationFor = %+v", d)
+			}
+		})
+	}
+}
+
+func TestBranchProtection(t *testing.T) {
+	c, errs := load(t, `branch-protection:
+  protect: false
+  allow_disabled_policies: true
+  required_status_checks: {contexts: [cla]}
+  orgs:
+    org:
+      protect: true
+      restrictions: {teams: [admins]}
+      repos:
+        repo:
+          required_status_checks: {contexts: [lint], strict: true}
+          restrictions: {teams: [maintainers]}
+          branches:
+            release:
+              enforce_admins: true
+        unmanaged:
+          unmanaged: true
+        skipped:
+          exclude: ["^dev-"]
+`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	yes := true
+	bp := &c.BranchProtection
+	jobsCtx := JobContexts{Required: []string{"unit"}, Manual: []string{"e2e"}}
+
+	got := bp.GetPolicy("org", "repo", "release", jobsCtx)
+	want := &Policy{
+		Protect:              &yes,
+		Admins:               &yes,
+		RequiredStatusChecks: &ContextPolicy{Contexts: []string{"cla", "lint", "unit"}, Strict: &yes},
+		Restrictions:         &Restrictions{Teams: []string{"admins", "maintainers"}},
+	}
+	if diff := cmp.Diff(want, got, cmpPolicy); diff != "" {
+		t.Errorf("org/repo@release (-want +got):\n%s", diff)
+	}
+	if p := bp.GetPolicy("org", "unmanaged", "main", jobsCtx); p != nil {
+		t.Errorf("unmanaged repo has a policy: %+v", p)
+	}
+	if p := bp.GetPolicy("org", "skipped", "dev-1", jobsCtx); p != nil {
+		t.Errorf("excluded branch has a policy: %+v", p)
+	}
+	if p := bp.GetPolicy("other", "repo", "main", jobsCtx); p == nil || *p.Protect {
+		t.Errorf("other org: %+v, want protect: false", p)
+	}
+}
+
+var cmpPolicy = cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Pos" }, cmp.Ignore())
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{name: "valid", yaml: "tide:\n  queries:\n  - repos: [org/repo]\n    labels: [lgtm]\n"},
+		{
+			name: "plank",
+			yaml: `plank:
+  job_url_template: "{{.Bad"
+  default_decoration_configs: {'*': {}}
+  default_decoration_config_entries: [{config: {}}]
+log_level: loud
+`,
+			want: []string{
+				`config.yaml:1:1: log_level must be one of trace, debug, info, warn, warning, error, fatal, panic, not "loud"`,
+				`config.yaml:2:3: plank.job_url_template: template: plank.job_url_template:1: unclosed action`,
+				`config.yaml:2:3: plank: default_decoration_configs and default_decoration_config_entries are mutually exclusive`,
+			},
+		},
+		{
+			name: "tide",
+			yaml: `tide:
+  merge_method: {org/repo: fast-forward}
+  batch_size_limit: {'*': -2}
+  queries:
+  - labels: [a]
+    missingLabels: [a]
+  - repos: [bad]
+    includedBranches: [main]
+    excludedBranches: [dev]
+`,
+			want: []string{
+				`config.yaml:2:3: tide.batch_size_limit[*]: must be -1 (no batches), 0 (unlimited) or more`,
+				`config.yaml:2:3: tide.merge_method[org/repo]: must be one of merge, squash, rebase, ifNecessary, not "fast-forward"`,
+				`config.yaml:5:5: tide.queries[0]: label "a" is both required and forbidden`,
+				`config.yaml:5:5: tide.queries[0]: needs orgs or repos`,
+				`config.yaml:7:5: tide.queries[1]: includedBranches and excludedBranches are mutually exclusive`,
+				`config.yaml:7:5: tide.queries[1]: repo "bad" is not org/repo`,
+			},
+		},
+		{
+			name: "branch protection",
+			yaml: `branch-protection:
+  orgs:
+    org:
+      include: [main]
+      exclude: ["("]
+      repos:
+        r:
+          protect: false
+          required_status_checks: {contexts: [x]}
+          required_pull_request_reviews: {required_approving_review_count: 7}
+`,
+			want: []string{
+				"config.yaml:4:7: branch-protection.orgs.org: branch pattern \"(\": error parsing regexp: missing closing ): `(`",
+				`config.yaml:4:7: branch-protection.orgs.org: include and exclude are mutually exclusive`,
+				`config.yaml:8:11: branch-protection.orgs.org.repos.r: protect is false but the policy has settings (set allow_disabled_policies to allow this)`,
+				`config.yaml:8:11: branch-protection.orgs.org.repos.r: required_approving_review_count must be between 0 and 6`,
+			},
+		},
+		{
+			name: "reporters and sinker",
+			yaml: `github_reporter: {job_types_to_report: [presubmit, nightly]}
+slack_reporter_configs:
+  '*': {job_states_to_report: [done]}
+sinker: {max_pod_age: 1h, terminated_pod_ttl: 2h}
+`,
+			want: []string{
+				`config.yaml:1:1: github_reporter: unknown job type "nightly"`,
+				`config.yaml:3:8: slack_reporter_configs[*]: unknown job state "done"`,
+				`config.yaml:4:9: sinker.terminated_pod_ttl (2h0m0s) must not exceed max_pod_age (1h0m0s)`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := load(t, tt.yaml)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTideLookups(t *testing.T) {
+	c, _ := load(t, "tide:\n  batch_size_limit: {'*': 5, org: 2, org/repo: -1}\n  merge_method: {org: squash}\nin_repo_config:\n  enabled: {'*': true, org/off: false}\n")
+	tests := []struct {
+		org, repo string
+		batch     int
+		method    string
+		inRepo    bool
+	}{
+		{"org", "repo", -1, "squash", true},
+		{"org", "off", 2, "squash", false},
+		{"x", "y", 5, "merge", true},
+	}
+	for _, tt := range tests {
+		got := []any{c.Tide.BatchSizeLimit(tt.org, tt.repo), c.Tide.MergeMethod(tt.org, tt.repo), c.InRepoConfigEnabled(tt.org, tt.repo)}
+		if diff := cmp.Diff([]any{tt.batch, tt.method, tt.inRepo}, got); diff != "" {
+			t.Errorf("%s/%s (-want +got):\n%s", tt.org, tt.repo, diff)
+		}
+	}
+}
