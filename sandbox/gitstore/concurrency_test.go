@@ -21,9 +21,9 @@ func TestConcurrentPushesAndAPIWrites(t *testing.T) {
 	seed(t, s, map[string]string{"README.md": "hello\n"})
 
 	const (
-		pushers    = 4 // each pushes its own branch, then lands on main
-		apiWriters = 3
-		commitsPer = 4
+		pushers    = 3 // each pushes its own branch, then lands on main
+		apiWriters = 2
+		commitsPer = 3
 	)
 	dirs := make([]string, pushers)
 	for i := range dirs {
