@@ -50,7 +50,7 @@ type checkRunRequest struct {
 
 // apply updates cr and reports whether it has just completed.
 func (req *checkRunRequest) apply(cr *checkRun, now time.Time) (completed bool, err error) {
-	if req.Name != nil {
+	if req.Name != nil && *req.Name != "" {
 		cr.Name = *req.Name
 	}
 	if req.DetailsURL != nil {
