@@ -19,7 +19,6 @@ func BenchmarkHTTPCloneFetch(b *testing.B) {
 	}
 	seed(b, s, files)
 	url := repoURL(writeToken)
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		dir := filepath.Join(b.TempDir(), "clone")
 		mustGit(b, "", "clone", "--quiet", url, dir)
@@ -36,6 +35,18 @@ func BenchmarkCommitFiles(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		files := map[string][]byte{"a.txt": []byte(fmt.Sprint(i)), "b/c.txt": []byte("c"), "d.txt": nil}
 		if _, err := s.CommitFiles(ctx, "org", "repo", "main", "", files, "Commit", bob); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadFile measures reading one file at a branch.
+func BenchmarkReadFile(b *testing.B) {
+	s := newStore(b)
+	seed(b, s, map[string]string{"dir/README.md": "hello\n"})
+	ctx := context.Background()
+	for b.Loop() {
+		if _, _, err := s.ReadFile(ctx, "org", "repo", "main", "dir/README.md"); err != nil {
 			b.Fatal(err)
 		}
 	}

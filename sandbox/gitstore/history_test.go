@@ -66,6 +66,11 @@ func TestLog(t *testing.T) {
 			if diff := cmp.Diff(tc.want, shas(got)); diff != "" {
 				t.Errorf("Log (-want +got):\n%s", diff)
 			}
+			if tc.limit == 0 {
+				if n, err := s.CountCommits(ctx, "org", "repo", tc.base, tc.head); err != nil || n != len(tc.want) {
+					t.Errorf("CountCommits = %d, %v; want %d", n, err, len(tc.want))
+				}
+			}
 		})
 	}
 	got, _ := s.Log(ctx, "org", "repo", "main", "feature", 0)

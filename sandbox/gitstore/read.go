@@ -114,6 +114,34 @@ func (r *repo) log(ctx context.Context, base, head string, limit int, extra ...s
 	return parseCommits(out)
 }
 
+// CountCommits returns how many commits are reachable from head but not
+// from base (base == "": all of head's history), without a limit: the
+// ahead_by and behind_by of GitHub's compare.
+func (s *Store) CountCommits(ctx context.Context, owner, repo, base, head string) (int, error) {
+	r, release, err := s.read(owner, repo)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	headSHA, err := r.resolve(ctx, head)
+	if err != nil {
+		return 0, err
+	}
+	args := []string{"rev-list", "--count", headSHA}
+	if base != "" {
+		baseSHA, err := r.resolve(ctx, base)
+		if err != nil {
+			return 0, err
+		}
+		args = append(args, "^"+baseSHA)
+	}
+	n, err := r.gitLine(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(n)
+}
+
 // MergeBase returns the best common ancestor of a and b; ErrNotFound when
 // the histories are unrelated.
 func (s *Store) MergeBase(ctx context.Context, owner, repo, a, b string) (string, error) {
