@@ -34,7 +34,11 @@ func newAuth(o Options) (*auth, error) {
 	}
 	if len(o.KeyFiles) > 0 || len(o.HostFingerprints) > 0 {
 		ssh := []string{"ssh"}
-		for _, k := range o.KeyFiles {
+		keys, err := keyFiles(o.KeyFiles)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
 			ssh = append(ssh, "-i", k)
 		}
 		if len(o.HostFingerprints) > 0 {
@@ -54,6 +58,32 @@ func newAuth(o Options) (*auth, error) {
 		a.env = append(a.env, "GIT_SSH_COMMAND="+strings.Join(ssh, " "))
 	}
 	return a, nil
+}
+
+// keyFiles expands directories (mounted Secrets) into the key files they
+// hold, leaving out the hidden entries Kubernetes adds to a Secret volume.
+func keyFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("SSH key: %w", err)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("SSH keys: %w", err)
+		}
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".") {
+				out = append(out, filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	return out, nil
 }
 
 func (a *auth) cleanup() {

@@ -48,10 +48,10 @@ type Options struct {
 	// finished.json; the sidecar reads it.
 	MetadataFile string `json:"metadata_file,omitempty"`
 	// Timeout interrupts the command after this long; zero means never.
-	Timeout podutils.Duration `json:"timeout,omitempty"`
+	Timeout podutils.Duration `json:"timeout,omitzero"`
 	// GracePeriod is how long an interrupted command has before it is
 	// killed; zero means DefaultGracePeriod.
-	GracePeriod podutils.Duration `json:"grace_period,omitempty"`
+	GracePeriod podutils.Duration `json:"grace_period,omitzero"`
 	// ArtifactDir is created before the command starts.
 	ArtifactDir string `json:"artifact_dir,omitempty"`
 	// AlwaysZero makes the entrypoint itself exit 0 whatever the command

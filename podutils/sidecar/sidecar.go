@@ -42,9 +42,9 @@ type Options struct {
 	// ArtifactDir is $ARTIFACTS, uploaded into artifacts/.
 	ArtifactDir string `json:"artifact_dir,omitempty"`
 	// MarkerPollInterval is how often markers are looked for.
-	MarkerPollInterval podutils.Duration `json:"marker_poll_interval,omitempty"`
+	MarkerPollInterval podutils.Duration `json:"marker_poll_interval,omitzero"`
 	// LogUploadInterval is how often the growing logs are uploaded.
-	LogUploadInterval podutils.Duration `json:"log_upload_interval,omitempty"`
+	LogUploadInterval podutils.Duration `json:"log_upload_interval,omitzero"`
 	// IgnoreInterrupts keeps waiting for the markers when the sidecar is
 	// interrupted, instead of finishing the run as aborted.
 	IgnoreInterrupts bool `json:"ignore_interrupts,omitempty"`
