@@ -298,10 +298,10 @@ func TestMergeDecorationConfig(t *testing.T) {
 
 func TestLabelValue(t *testing.T) {
 	tests := map[string]string{
-		"pull-widgets-unit": "pull-widgets-unit",
-		"release/v1.2":      "release_v1.2",
+		"pull-widgets-unit":           "pull-widgets-unit",
+		"release/v1.2":                "release_v1.2",
 		strings.Repeat("a", 70) + "-": strings.Repeat("a", 63),
-		"-x-":               "x",
+		"-x-":                         "x",
 	}
 	for in, want := range tests {
 		if got := labelValue(in); got != want {
