@@ -106,7 +106,7 @@ type client interface {
 	fetch(t *testing.T, dir, branch string) string
 }
 
-type cliClient struct{ url string }
+type cliClient struct{}
 
 func (c cliClient) clone(t *testing.T, url, dir string) {
 	mustGit(t, "", "clone", "--quiet", url, dir)

@@ -92,7 +92,8 @@ type Store struct {
 
 // Open opens (creating it if needed) a store rooted at dir. Repositories
 // already in dir are served as they are, so a store survives restarts.
-// The git CLI (at least 2.38) must be on PATH.
+// Locks live in the Store, so one process should have one Store per
+// directory at a time. The git CLI (at least 2.38) must be on PATH.
 func Open(dir string) (*Store, error) {
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
