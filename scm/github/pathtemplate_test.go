@@ -1,6 +1,9 @@
 package ghclient
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestPathTemplate(t *testing.T) {
 	tests := []struct {
@@ -36,4 +39,28 @@ func TestPathTemplate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzPathTemplate checks the property metrics rely on: whatever the path,
+// every segment of its template is a known word or a parameter, so the
+// path label has a bounded set of values.
+func FuzzPathTemplate(f *testing.F) {
+	for _, seed := range []string{
+		"/repos/o/r/pulls/1/files", "/repos/o/r/contents/a/b/c", "/orgs/o/teams/t/repos/o/r",
+		"/search/issues", "/api/v3/repos/o/r", "//x//y", "/repos", "/users/u/installation",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		got := pathTemplate("", path)
+		if !strings.HasPrefix(got, "/") {
+			t.Fatalf("pathTemplate(%q) = %q, want a leading /", path, got)
+		}
+		for _, seg := range strings.Split(strings.TrimPrefix(got, "/"), "/") {
+			_, isCollection := collections[seg]
+			if seg != "" && !isCollection && !literals[seg] && !strings.HasPrefix(seg, ":") {
+				t.Fatalf("pathTemplate(%q) = %q: segment %q is neither a known word nor a parameter", path, got, seg)
+			}
+		}
+	})
 }

@@ -246,3 +246,23 @@ func TestLegacyTimestamps(t *testing.T) {
 		t.Errorf("id = %d, want 4", got)
 	}
 }
+
+// FuzzRead feeds arbitrary bodies, signed and not, through the intake: it
+// must never panic, and it must accept only correctly signed bodies.
+func FuzzRead(f *testing.F) {
+	f.Add("issue_comment", []byte(`{"action":"created","repository":{"name":"r","owner":{"login":"o"}}}`), true)
+	f.Add("check_run", []byte(`{"check_run":{"started_at":"2018-04-25 20:42:10"}}`), true)
+	f.Add("push", []byte(`{`), false)
+	secret := []byte("s")
+	f.Fuzz(func(t *testing.T, event string, body []byte, sign bool) {
+		signature := "sha256=00"
+		if sign {
+			signature = Sign(secret, body)
+		}
+		in := Intake{MaxBodyBytes: 1 << 16, Secrets: func(string, string) [][]byte { return [][]byte{secret} }}
+		d, err := in.Read(deliveryRequest(event, body, signature))
+		if err == nil && !sign {
+			t.Fatalf("unsigned body accepted: %+v", d)
+		}
+	})
+}
