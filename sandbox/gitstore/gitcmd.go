@@ -74,6 +74,8 @@ func gitEnv(home string) []string {
 //   - uploadpack.allowFilter: partial clones work, as on GitHub.
 //   - receive.hideRefs=refs/pull: pull-request refs belong to the forge;
 //     GitHub rejects pushes to them too.
+//   - receive.denyDeleteCurrent=refuse: the default branch cannot be
+//     deleted by a push (git's default too, but with a page of advice).
 var storeConfig = [][2]string{
 	{"safe.directory", "*"},
 	{"gc.autoDetach", "false"},
@@ -81,6 +83,7 @@ var storeConfig = [][2]string{
 	{"uploadpack.allowReachableSHA1InWant", "true"},
 	{"uploadpack.allowFilter", "true"},
 	{"receive.hideRefs", "refs/pull"},
+	{"receive.denyDeleteCurrent", "refuse"},
 }
 
 // configEnv turns key/value pairs into GIT_CONFIG_COUNT/KEY/VALUE variables,

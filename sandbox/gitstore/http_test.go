@@ -260,6 +260,9 @@ func TestHTTPEmptyRepositoryAndDeletes(t *testing.T) {
 	if diff := cmp.Diff(want, pushes.take()); diff != "" {
 		t.Errorf("onPush calls (-want +got):\n%s", diff)
 	}
+	if out, err := gitCLI(t, dir, "push", "origin", ":main"); err == nil || !strings.Contains(out, "deletion of the current branch prohibited") {
+		t.Errorf("deleting the default branch: %v\n%s", err, out)
+	}
 	// Pull-request refs belong to the forge: pushing to them is refused,
 	// fetching them works.
 	if out, err := gitCLI(t, dir, "push", "origin", "HEAD:refs/pull/1/head"); err == nil {
