@@ -79,7 +79,8 @@ type item struct {
 	received time.Time
 }
 
-// NewServer builds a server; Start (or StartWorkers and Handler) runs it.
+// NewServer builds a server; Start runs it, or mount Handler on a server of
+// your own and call Shutdown when it stops.
 func NewServer(opts Options, deps Deps) (*Server, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -153,8 +154,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Handler serves HookPath and PluginHelpPath.
+// Handler serves HookPath and PluginHelpPath, and starts the worker pool
+// that handles what it accepts; Shutdown stops it.
 func (s *Server) Handler() http.Handler {
+	s.StartWorkers()
 	mux := http.NewServeMux()
 	mux.HandleFunc(HookPath, s.serveHook)
 	mux.HandleFunc(PluginHelpPath, s.servePluginHelp)
