@@ -24,13 +24,20 @@ type staticToken Secret
 func (t staticToken) token(context.Context) (string, error) { return string(t), nil }
 
 // authTransport sets the Authorization header on every attempt, so that a
-// retry after a token refresh uses the new token.
+// retry after a token refresh uses the new token. It only does so for the
+// API's own hosts: GitHub redirects downloads (archives, release assets) to
+// other hosts, which must not receive the credential.
 type authTransport struct {
 	next   http.RoundTripper
 	source tokenSource
+	// hosts are the host:port values of the API and upload URLs.
+	hosts map[string]bool
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.hosts[req.URL.Host] {
+		return t.next.RoundTrip(req)
+	}
 	tok, err := t.source.token(req.Context())
 	if err != nil {
 		closeBody(req)

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -183,5 +184,36 @@ func TestAuthorizationHeader(t *testing.T) {
 				t.Errorf("Authorization = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCredentialsNotSentToRedirectTargets(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]string{}
+	record := func(who string, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[who] = r.Header.Get("Authorization")
+	}
+	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record("storage", r)
+		fmt.Fprint(w, `{}`)
+	}))
+	t.Cleanup(storage.Close)
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record("api", r)
+		http.Redirect(w, r, storage.URL+"/archive.tar.gz", http.StatusFound)
+	}), nil)
+	gh := h.gh(t, "o")
+	req, err := gh.NewRequest(context.Background(), http.MethodGet, "repos/o/r/tarball/main", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gh.Do(req, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"api": "Bearer ghp_test-token-value", "storage": ""}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("Authorization by host (-want +got):\n%s", diff)
 	}
 }

@@ -226,9 +226,11 @@ type Client struct {
 	wire http.RoundTripper
 	app  *appAuth
 
+	// apiHosts receive credentials; other hosts (redirect targets) do not.
+	apiHosts map[string]bool
+
 	mu       sync.Mutex
 	byTarget map[string]*github.Client
-	rates    map[string]*rateState
 }
 
 // New builds a Client. It makes no request: installation tokens are minted
@@ -249,14 +251,18 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github base URL %s: %w", MaskURL(o.BaseURL), err)
 	}
+	upload, err := url.Parse(o.UploadURL)
+	if err != nil {
+		return nil, fmt.Errorf("github upload URL %s: %w", MaskURL(o.UploadURL), err)
+	}
 	c := &Client{
 		opts:     o,
 		metrics:  metrics,
 		cache:    newLRUCache(o.CacheMaxBytes, o.CacheMaxEntries),
 		flights:  &flightGroup{},
 		wire:     &instrumentTransport{next: o.Transport, metrics: metrics, clock: o.Clock, prefix: base.Path},
+		apiHosts: map[string]bool{base.Host: true, upload.Host: true},
 		byTarget: map[string]*github.Client{},
-		rates:    map[string]*rateState{},
 	}
 	if o.AppID != 0 {
 		if c.app, err = newAppAuth(o, c.wire); err != nil {
@@ -282,7 +288,7 @@ func (c *Client) ForOrg(org string) (*github.Client, error) {
 	if gh, ok := c.byTarget[id.cacheKey]; ok {
 		return gh, nil
 	}
-	gh, err := c.newGitHubClient(id, c.rateStateLocked(id.cacheKey))
+	gh, err := c.newGitHubClient(id)
 	if err != nil {
 		return nil, err
 	}
@@ -338,25 +344,16 @@ func (c *Client) identityFor(org string) (identity, error) {
 	}
 }
 
-func (c *Client) rateStateLocked(key string) *rateState {
-	if s, ok := c.rates[key]; ok {
-		return s
-	}
-	s := &rateState{windows: map[string]rateWindow{}}
-	c.rates[key] = s
-	return s
-}
-
 // newGitHubClient assembles one identity's transport stack, outermost first:
 // cache and coalescing (so concurrent callers share retries too), retries,
 // rate limits and budget (so every attempt is paced), authentication (so a
 // retry picks up a refreshed token), then the shared metrics and network.
-func (c *Client) newGitHubClient(id identity, rates *rateState) (*github.Client, error) {
+func (c *Client) newGitHubClient(id identity) (*github.Client, error) {
 	o := c.opts
 	pace := pacer{clock: o.Clock, sleep: o.Sleep, metrics: c.metrics}
-	var rt http.RoundTripper = &authTransport{next: c.wire, source: id.source}
+	var rt http.RoundTripper = &authTransport{next: c.wire, source: id.source, hosts: c.apiHosts}
 	rt = &rateTransport{
-		next: rt, identity: id.label, state: rates, reserve: o.RateLimitReserve,
+		next: rt, identity: id.label, state: &rateState{windows: map[string]rateWindow{}}, reserve: o.RateLimitReserve,
 		budget: o.Budget, maxWait: o.MaxWait, pacer: pace,
 	}
 	rt = &retryTransport{
