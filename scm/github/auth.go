@@ -122,7 +122,7 @@ func (a *appAuth) token(ctx context.Context, org string) (string, error) {
 	}
 	tok, _, err := a.api.Apps.CreateInstallationToken(ctx, e.installationID, nil)
 	if err != nil {
-		if isNotFound(err) {
+		if IsNotFound(err) {
 			// The App was uninstalled or reinstalled; look it up again
 			// next time.
 			e.installationID = 0
@@ -140,7 +140,7 @@ func (a *appAuth) token(ctx context.Context, org string) (string, error) {
 // a user account.
 func (a *appAuth) findInstallation(ctx context.Context, org string) (int64, error) {
 	inst, _, err := a.api.Apps.GetOrganizationInstallation(ctx, org)
-	if isNotFound(err) {
+	if IsNotFound(err) {
 		inst, _, err = a.api.Apps.GetUserInstallation(ctx, org)
 	}
 	if err != nil {
@@ -162,7 +162,9 @@ func (s orgTokenSource) token(ctx context.Context) (string, error) {
 	return s.app.token(ctx, s.org)
 }
 
-func isNotFound(err error) bool {
+// IsNotFound reports whether err is GitHub's 404, which also means "no
+// access" for private resources.
+func IsNotFound(err error) bool {
 	var er *github.ErrorResponse
 	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
 }

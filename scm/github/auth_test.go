@@ -217,3 +217,29 @@ func TestCredentialsNotSentToRedirectTargets(t *testing.T) {
 		t.Errorf("Authorization by host (-want +got):\n%s", diff)
 	}
 }
+
+func TestIsNotFound(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		want   bool
+	}{
+		{"404", http.StatusNotFound, true},
+		{"403", http.StatusForbidden, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, `{"message":"nope"}`)
+			}), nil)
+			_, _, err := h.gh(t, "o").PullRequests.Get(context.Background(), "o", "r", 1)
+			if got := IsNotFound(fmt.Errorf("wrapped: %w", err)); got != tt.want {
+				t.Errorf("IsNotFound(%v) = %v, want %v", err, got, tt.want)
+			}
+		})
+	}
+	if IsNotFound(nil) {
+		t.Error("IsNotFound(nil) = true")
+	}
+}
