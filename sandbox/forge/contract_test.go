@@ -120,3 +120,5 @@ func TestSmoke(t *testing.T) {
 	}
 	fx.hook.WaitFor("pull_request", "closed", wait)
 }
+
+func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -299,7 +299,10 @@ func (f *Forge) serveAPI(w http.ResponseWriter, r *http.Request, who *principal)
 			return
 		}
 	}
-	f.limits.state(rk, resource, true).setHeaders(hdr)
+	// Actors (who != nil) stand for people using the web UI, which costs
+	// nothing; /rate_limit is free on GitHub too.
+	spend := who == nil && r.URL.Path != "/rate_limit"
+	f.limits.state(rk, resource, spend).setHeaders(hdr)
 	hdr.Set("Content-Length", strconv.Itoa(buf.body.Len()))
 	w.WriteHeader(buf.code)
 	if r.Method != http.MethodHead {
