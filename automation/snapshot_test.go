@@ -1,0 +1,45 @@
+package automation_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/bowline-ci/bowline/automation"
+	"github.com/bowline-ci/bowline/schema/configset"
+	"github.com/bowline-ci/bowline/schema/plugins"
+	"github.com/bowline-ci/bowline/schema/snapshot"
+)
+
+func TestPluginsFromSnapshot(t *testing.T) {
+	var store snapshot.Store
+	src := automation.PluginsFromSnapshot(&store)
+	if src.Enablement() != nil {
+		t.Fatal("enablement before any revision is applied")
+	}
+	rev := func(p plugins.Plugins) *snapshot.Snapshot {
+		return &snapshot.Snapshot{Revision: "r", Config: &configset.Set{Plugins: &plugins.Config{Plugins: p}}}
+	}
+	store.Set(rev(plugins.Plugins{
+		"acme":         {Plugins: []string{"trigger", "hold"}, ExcludedRepos: []string{"secret"}},
+		"acme/widgets": {Plugins: []string{"size"}},
+	}))
+	tests := []struct {
+		org, repo string
+		want      []string
+	}{
+		{"acme", "widgets", []string{"hold", "size", "trigger"}},
+		{"acme", "other", []string{"hold", "trigger"}},
+		{"acme", "secret", nil},
+		{"elsewhere", "x", nil},
+	}
+	for _, tc := range tests {
+		if got := src.Enablement().EnabledPlugins(tc.org, tc.repo); !slices.Equal(got, tc.want) {
+			t.Errorf("%s/%s: %v, want %v", tc.org, tc.repo, got, tc.want)
+		}
+	}
+	// A new revision applies at the next event.
+	store.Set(rev(plugins.Plugins{"acme": {Plugins: []string{"lgtm"}}}))
+	if got := src.Enablement().EnabledPlugins("acme", "widgets"); !slices.Equal(got, []string{"lgtm"}) {
+		t.Errorf("after a new revision: %v", got)
+	}
+}
