@@ -249,3 +249,48 @@ func TestCancelDuringBackoff(t *testing.T) {
 		t.Errorf("server saw %d requests, want 1", got)
 	}
 }
+
+func TestRetryOnConnectionError(t *testing.T) {
+	tests := []struct {
+		name      string
+		post      bool
+		wantCalls int
+		wantErr   bool
+	}{
+		{name: "GET is retried", wantCalls: 2},
+		{name: "POST is not", post: true, wantCalls: 1, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := 0
+			h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				calls++
+				first := calls == 1
+				mu.Unlock()
+				if first {
+					// Drop the connection without a response.
+					panic(http.ErrAbortHandler)
+				}
+				w.WriteHeader(http.StatusCreated)
+				fmt.Fprint(w, `{"number":1}`)
+			}), nil)
+			gh := h.gh(t, "o")
+			var err error
+			if tt.post {
+				_, _, err = gh.Issues.CreateComment(context.Background(), "o", "r", 1, &github.IssueComment{Body: github.Ptr("x")})
+			} else {
+				_, _, err = gh.PullRequests.Get(context.Background(), "o", "r", 1)
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error: %v", err, tt.wantErr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if calls != tt.wantCalls {
+				t.Errorf("server saw %d requests, want %d", calls, tt.wantCalls)
+			}
+		})
+	}
+}
