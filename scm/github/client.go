@@ -81,7 +81,7 @@ type Options struct {
 	CacheMaxEntryBytes int64
 
 	// MaxRetries is how many times one request is retried (5xx, secondary
-	// or primary rate limit, connection errors).
+	// or primary rate limit, connection errors); negative means never.
 	MaxRetries int
 	// InitialBackoff and MaxBackoff bound the exponential backoff.
 	InitialBackoff, MaxBackoff time.Duration
@@ -137,26 +137,29 @@ func (o *Options) Validate() error {
 	if o.AppID < 0 {
 		errs = append(errs, fmt.Errorf("app ID must be positive, not %d", o.AppID))
 	}
-	for name, raw := range map[string]string{"base URL": o.BaseURL, "upload URL": o.UploadURL} {
-		if raw == "" {
+	for _, u := range []struct{ name, raw string }{{"base URL", o.BaseURL}, {"upload URL", o.UploadURL}} {
+		if u.raw == "" {
 			continue
 		}
-		u, err := url.Parse(raw)
+		parsed, err := url.Parse(u.raw)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s is not a URL", name))
+			// url's errors quote the input, which may hold a password.
+			errs = append(errs, fmt.Errorf("%s is not a URL", u.name))
 			continue
 		}
-		if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("%s %s must be an absolute http(s) URL", name, MaskURL(raw)))
+		if (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+			errs = append(errs, fmt.Errorf("%s %s must be an absolute http(s) URL", u.name, MaskURL(u.raw)))
 		}
 	}
-	for name, v := range map[string]int64{
-		"cache max bytes": o.CacheMaxBytes, "cache max entries": int64(o.CacheMaxEntries),
-		"cache max entry bytes": o.CacheMaxEntryBytes, "max retries": int64(o.MaxRetries),
-		"rate-limit reserve": int64(o.RateLimitReserve),
+	for _, n := range []struct {
+		name string
+		v    int64
+	}{
+		{"cache max bytes", o.CacheMaxBytes}, {"cache max entries", int64(o.CacheMaxEntries)},
+		{"cache max entry bytes", o.CacheMaxEntryBytes}, {"rate-limit reserve", int64(o.RateLimitReserve)},
 	} {
-		if v < 0 {
-			errs = append(errs, fmt.Errorf("%s must not be negative, not %d", name, v))
+		if n.v < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, not %d", n.name, n.v))
 		}
 	}
 	return errors.Join(errs...)

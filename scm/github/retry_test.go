@@ -294,3 +294,14 @@ func TestRetryOnConnectionError(t *testing.T) {
 		})
 	}
 }
+
+func TestRetriesDisabled(t *testing.T) {
+	srv := &scriptedServer{script: []scripted{{status: 502}, {status: 200, body: okPR}}}
+	h := newHarness(t, srv, func(o *Options) { o.MaxRetries = -1 })
+	if _, _, err := h.gh(t, "o").PullRequests.Get(context.Background(), "o", "r", 1); err == nil {
+		t.Fatal("want the 502 as an error")
+	}
+	if got := len(srv.seen()); got != 1 {
+		t.Errorf("server saw %d requests, want 1", got)
+	}
+}
