@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -145,24 +146,43 @@ func fetchRevision(ctx context.Context, dir string, spec *v1alpha1.ConfigReposit
 	return repo, c, id, nil
 }
 
-// readTree copies the files under paths in c's tree into memory. Paths that
-// do not exist are skipped; symlinks and submodules are left out, so the
-// loader sees only what the commit itself contains.
-func readTree(c *object.Commit, paths []string) (fs.FS, error) {
+// blobCache holds the file contents of the revision read last, by blob
+// hash, so that reading the next revision reads only the blobs that
+// changed.
+type blobCache map[plumbing.Hash][]byte
+
+// readTree copies the files under paths in c's tree into memory, taking
+// unchanged blobs from cache, and returns them with the cache for the next
+// revision. Paths that do not exist are skipped; symlinks and submodules are
+// left out, so the loader sees only what the commit itself contains.
+func readTree(repo *git.Repository, c *object.Commit, paths []string, cache blobCache) (fs.FS, blobCache, error) {
 	tree, err := c.Tree()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	files := fstest.MapFS{}
-	add := func(name string, f *object.File) error {
-		if f.Mode != filemode.Regular && f.Mode != filemode.Executable {
+	files, next := fstest.MapFS{}, blobCache{}
+	add := func(name string, e object.TreeEntry) error {
+		if e.Mode != filemode.Regular && e.Mode != filemode.Executable {
 			return nil
 		}
-		s, err := f.Contents()
-		if err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
+		data, ok := cache[e.Hash]
+		if !ok {
+			blob, err := repo.BlobObject(e.Hash)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", name, err)
+			}
+			rd, err := blob.Reader()
+			if err != nil {
+				return fmt.Errorf("read %s: %w", name, err)
+			}
+			data, err = io.ReadAll(rd)
+			rd.Close()
+			if err != nil {
+				return fmt.Errorf("read %s: %w", name, err)
+			}
 		}
-		files[name] = &fstest.MapFile{Data: []byte(s), Mode: 0o444}
+		next[e.Hash] = data
+		files[name] = &fstest.MapFile{Data: data, Mode: 0o444}
 		return nil
 	}
 	for _, p := range paths {
@@ -175,24 +195,33 @@ func readTree(c *object.Commit, paths []string) (fs.FS, error) {
 			continue // absent: that kind of configuration is not used
 		}
 		if entry.Mode != filemode.Dir {
-			f, err := tree.File(p)
-			if err != nil {
-				continue
-			}
-			if err := add(p, f); err != nil {
-				return nil, err
+			if err := add(p, *entry); err != nil {
+				return nil, nil, err
 			}
 			continue
 		}
 		sub, err := tree.Tree(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if err := sub.Files().ForEach(func(f *object.File) error { return add(path.Join(p, f.Name), f) }); err != nil {
-			return nil, err
+		w := object.NewTreeWalker(sub, true, nil)
+		for {
+			name, e, err := w.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				w.Close()
+				return nil, nil, err
+			}
+			if err := add(path.Join(p, name), e); err != nil {
+				w.Close()
+				return nil, nil, err
+			}
 		}
+		w.Close()
 	}
-	return files, nil
+	return files, next, nil
 }
 
 // authFor builds the transport credentials for rawURL from secret (nil when

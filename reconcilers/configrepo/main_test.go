@@ -2,6 +2,7 @@ package configrepo
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -34,7 +35,11 @@ import (
 
 var env *envtest.Env
 
-func TestMain(m *testing.M) { envtest.Main(m, &env) }
+func TestMain(m *testing.M) {
+	flag.Parse()
+	ctrl.SetLogger(testLogger())
+	envtest.Main(m, &env)
+}
 
 // owner is the forge account holding the test repositories.
 const owner = "bowline"

@@ -38,6 +38,16 @@ type scope struct {
 	validated bool
 	set       *configset.Set
 	ref       *v1alpha1.SnapshotReference
+	// phases records how long each phase took, for the reconcile's log line.
+	phases []any
+}
+
+// timed runs phase and records its duration under name.
+func (sc *scope) timed(name string, phase func() error) error {
+	start := time.Now()
+	err := phase()
+	sc.phases = append(sc.phases, name, time.Since(start).Round(time.Millisecond).String())
+	return err
 }
 
 // restore refills this process's Store from the published snapshot when it
@@ -75,7 +85,7 @@ func (r *Reconciler) fetch(ctx context.Context, sc *scope) error {
 		sc.out.Failure, sc.out.Detail = v1alpha1.ReasonAuthenticationFailed, err.Error()
 		return err
 	}
-	_, commit, rev, err := fetchRevision(ctx, r.cacheDir(obj), &obj.Spec, auth)
+	repo, commit, rev, err := fetchRevision(ctx, r.cacheDir(obj), &obj.Spec, auth)
 	if err != nil {
 		sc.out.Failure, sc.out.Detail = v1alpha1.ReasonFetchFailed, err.Error()
 		return err
@@ -104,11 +114,14 @@ func (r *Reconciler) fetch(ctx context.Context, sc *scope) error {
 		sc.out.Failure, sc.out.Errors = v1alpha1.ReasonValidationFailed, st.ValidationErrors
 		return nil
 	}
-	files, err := readTree(commit, snapshot.LoadPaths(obj.Spec.Paths))
+	cache, _ := r.blobs.Load(obj.UID)
+	prev, _ := cache.(blobCache)
+	files, next, err := readTree(repo, commit, snapshot.LoadPaths(obj.Spec.Paths), prev)
 	if err != nil {
 		sc.out.Failure, sc.out.Detail = v1alpha1.ReasonFetchFailed, err.Error()
 		return fmt.Errorf("read revision %s: %w", rev, err)
 	}
+	r.blobs.Store(obj.UID, next)
 	sc.files = files
 	return nil
 }

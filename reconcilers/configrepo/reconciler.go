@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -68,6 +69,9 @@ type Reconciler struct {
 	Now func() time.Time
 	// Jitter spreads each poll interval by ±Jitter; zero means 5 %.
 	Jitter float64
+
+	// blobs holds a blobCache per ConfigRepository UID.
+	blobs sync.Map
 }
 
 // SetupWithManager watches ConfigRepositories: spec changes (generation),
@@ -118,23 +122,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	r.restore(pctx, sc)
-	if err := r.fetch(pctx, sc); err != nil {
+	_ = sc.timed("restore", func() error { r.restore(pctx, sc); return nil })
+	if err := sc.timed("fetch", func() error { return r.fetch(pctx, sc) }); err != nil {
 		return ctrl.Result{}, err
 	}
 	if !sc.unchanged {
-		if err := r.validate(pctx, sc); err != nil {
+		if err := sc.timed("validate", func() error { return r.validate(pctx, sc) }); err != nil {
 			return ctrl.Result{}, err
 		}
 		if sc.out.Failure == "" {
-			if err := r.publish(pctx, sc); err != nil {
+			if err := sc.timed("publish", func() error { return r.publish(pctx, sc) }); err != nil {
 				return ctrl.Result{}, err
 			}
 			r.apply(sc)
 		}
 	}
 	if sc.out.Failure == "" {
-		if err := r.prune(pctx, sc, orig); err != nil {
+		if err := sc.timed("prune", func() error { return r.prune(pctx, sc, orig) }); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -181,6 +185,15 @@ func (r *Reconciler) finish(ctx context.Context, sc *scope, orig *v1alpha1.Confi
 		st.ObservedGeneration = obj.Generation
 	}
 	r.recordEvents(orig, obj, o)
+	log := ctrl.LoggerFrom(ctx)
+	switch {
+	case o.NewlyApplied:
+		log.Info("Applied revision", append([]any{"revision", o.Applied, "duration", now.Sub(sc.start).Round(time.Millisecond).String()}, sc.phases...)...)
+	case o.Failure == v1alpha1.ReasonValidationFailed && sc.validated:
+		log.Info("Revision is invalid", "revision", o.Attempted, "errors", len(o.Errors))
+	default:
+		log.V(1).Info("Reconciled", append([]any{"result", o.result(), "revision", o.Attempted}, sc.phases...)...)
+	}
 	if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
 		return errors.Join(retErr, fmt.Errorf("patch status: %w", client.IgnoreNotFound(err)))
 	}
@@ -214,6 +227,7 @@ func (r *Reconciler) finalize(ctx context.Context, obj *v1alpha1.ConfigRepositor
 		return err
 	}
 	r.Stores.For(types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}).Set(nil)
+	r.blobs.Delete(obj.UID)
 	if err := os.RemoveAll(r.cacheDir(obj)); err != nil {
 		return fmt.Errorf("remove cache: %w", err)
 	}

@@ -63,7 +63,9 @@ func Pack(fsys fs.FS, files []string) (*Archive, error) {
 	}
 	var out bytes.Buffer
 	// A zero gzip header (no name, no time) keeps the output deterministic.
-	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
+	// BestSpeed: publishing sits on the path from push to applied, and
+	// better compression would save a chunk at most.
+	zw, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)
 	if err != nil {
 		return nil, err
 	}
