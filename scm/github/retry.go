@@ -12,6 +12,11 @@ import (
 	"time"
 )
 
+// maxBufferedBody is the largest request body without GetBody that is
+// kept in memory so that the request can be retried; larger ones are sent
+// once.
+const maxBufferedBody = 8 << 20
+
 // maxInspectedBody bounds how much of a 403 body is read to tell a
 // secondary rate limit from a permission error.
 const maxInspectedBody = 64 << 10
@@ -41,8 +46,10 @@ type verdict struct {
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		// A retry needs the body again.
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if hasBody && req.GetBody == nil && req.ContentLength >= 0 && req.ContentLength <= maxBufferedBody {
+		// A retry needs the body again. go-github's JSON bodies come with
+		// GetBody already; this is for uploads of known, modest size.
 		body, err := io.ReadAll(req.Body)
 		closeBody(req)
 		if err != nil {
@@ -73,7 +80,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, ctx.Err()
 		}
 		v := t.classify(req.Method, resp, err)
-		if !v.retry || attempt >= t.maxRetries {
+		replayable := !hasBody || req.GetBody != nil
+		if !v.retry || !replayable || attempt >= t.maxRetries {
 			return resp, err
 		}
 		d := max(v.after, backoff(attempt, t.initial, t.max, t.random()))

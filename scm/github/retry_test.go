@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -303,5 +305,53 @@ func TestRetriesDisabled(t *testing.T) {
 	}
 	if got := len(srv.seen()); got != 1 {
 		t.Errorf("server saw %d requests, want 1", got)
+	}
+}
+
+func TestRetryBodiesWithoutGetBody(t *testing.T) {
+	tests := []struct {
+		name          string
+		contentLength int64
+		wantBodies    []string
+	}{
+		{name: "known length is buffered and resent", contentLength: 7, wantBodies: []string{"payload", "payload"}},
+		{name: "unknown length is sent once", contentLength: -1, wantBodies: []string{"payload"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var bodies []string
+			h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				bodies = append(bodies, string(b))
+				first := len(bodies) == 1
+				mu.Unlock()
+				if first {
+					w.Header().Set("Retry-After", "1")
+					w.WriteHeader(http.StatusTooManyRequests)
+					return
+				}
+				w.WriteHeader(http.StatusCreated)
+			}), nil)
+			gh := h.gh(t, "o")
+			// A reader http.NewRequest does not recognise, so GetBody is nil.
+			body := struct{ io.Reader }{strings.NewReader("payload")}
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, h.server.URL+"/repos/o/r/releases/1/assets", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.ContentLength = tt.contentLength
+			resp, err := gh.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			if diff := cmp.Diff(tt.wantBodies, bodies); diff != "" {
+				t.Errorf("bodies received (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
