@@ -187,6 +187,14 @@ func TestAgainstForge(t *testing.T) {
 	if !member || outsider {
 		t.Errorf("IsMember bob=%v carol=%v, want true false", member, outsider)
 	}
+	var members []string
+	for m, err := range gh.Organizations.ListMembersIter(ctx, owner, nil) {
+		must("list members", err)
+		members = append(members, m.GetLogin())
+	}
+	if diff := cmp.Diff([]string{"alice", "bob"}, members); diff != "" {
+		t.Errorf("org members (-want +got):\n%s", diff)
+	}
 	collaborator, _, err := gh.Repositories.IsCollaborator(ctx, owner, repo, "carol")
 	must("is collaborator", err)
 	if !collaborator {
