@@ -25,7 +25,10 @@ import (
 
 var env *envtest.Env
 
-func TestMain(m *testing.M) { envtest.Main(m, &env) }
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.Discard())
+	envtest.Main(m, &env)
+}
 
 func TestCollect(t *testing.T) {
 	ctx := context.Background()

@@ -24,7 +24,10 @@ import (
 
 var env *envtest.Env
 
-func TestMain(m *testing.M) { envtest.Main(m, &env) }
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.Discard())
+	envtest.Main(m, &env)
+}
 
 func spec() v1alpha1.ProwJobSpec {
 	return v1alpha1.ProwJobSpec{Agent: v1alpha1.KubernetesAgent, PodSpec: &corev1.PodSpec{

@@ -25,7 +25,10 @@ import (
 
 var env *envtest.Env
 
-func TestMain(m *testing.M) { envtest.Main(m, &env) }
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.Discard())
+	envtest.Main(m, &env)
+}
 
 // harness is one running controller watching one test namespace.
 type harness struct {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-github/v89/github"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -209,12 +210,20 @@ func (r *Reconciler) failedRuns(ctx context.Context, pj *v1alpha1.ProwJob) ([]fa
 	return failed, nil
 }
 
-// newer orders runs by creation, then by completion.
+// newer orders runs by creation, then by build ID (which increases with
+// every run of a job), then by name.
 func newer(a, b *v1alpha1.ProwJob) bool {
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 		return b.CreationTimestamp.Before(&a.CreationTimestamp)
 	}
-	return b.Status.CompletionTime.Before(a.Status.CompletionTime)
+	ai, bi := a.Status.BuildID, b.Status.BuildID
+	if len(ai) != len(bi) {
+		return len(ai) > len(bi)
+	}
+	if ai != bi {
+		return ai > bi
+	}
+	return a.Name > b.Name
 }
 
 func (r *Reconciler) botLogin(ctx context.Context, gh *github.Client) (string, error) {
@@ -253,11 +262,15 @@ func setReport(st *v1alpha1.ProwJobStatus, state v1alpha1.ProwJobState, now meta
 }
 
 // patchReports writes status.reports if it changed, refusing to overwrite
-// another client's concurrent change.
+// another client's concurrent change. What was reported to GitHub is
+// recorded even when shutdown has begun, so that the next leader does not
+// report it again.
 func (r *Reconciler) patchReports(ctx context.Context, orig, pj *v1alpha1.ProwJob) error {
 	if equality.Semantic.DeepEqual(orig.Status.Reports, pj.Status.Reports) {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
 	if err := r.Client.Status().Patch(ctx, pj, patch, client.FieldOwner(FieldOwner)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("record report: %w", err))

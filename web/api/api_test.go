@@ -9,7 +9,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/bowline-ci/bowline/artifacts"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -18,7 +20,10 @@ import (
 
 var env *envtest.Env
 
-func TestMain(m *testing.M) { envtest.Main(m, &env) }
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.Discard())
+	envtest.Main(m, &env)
+}
 
 // fixture creates runs in a fresh namespace, writes the log and an
 // artifact of the first, and serves the API.
