@@ -47,7 +47,7 @@ func bigConfig(jobs int, tag string) (fstest.MapFS, []string) {
 		b.WriteString("- name: periodic-" + tag + "-" + strings.Repeat(string(rune('a'+i%26)), 1+i%7) + "-" + itoa(i) + "\n  interval: 1h\n  spec:\n    containers:\n    - image: alpine\n      command: [\"true\"]\n")
 	}
 	files := fstest.MapFS{
-		DefaultConfigPath:            {Data: []byte("prowjob_namespace: default\n")},
+		DefaultConfigPath:             {Data: []byte("prowjob_namespace: default\n")},
 		DefaultJobsPath + "/big.yaml": {Data: []byte(b.String())},
 	}
 	return files, []string{DefaultConfigPath, DefaultJobsPath + "/big.yaml"}
