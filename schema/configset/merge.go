@@ -51,7 +51,7 @@ func (l *loader) mergeSupplementalProw(dst *prowconfig.Config, files []*task) {
 			l.errs.Add(name, 0, 0, "a supplemental config may only set branch-protection, tide and slack_reporter_configs")
 		}
 		bp := &dst.BranchProtection
-		if !reflect.ValueOf(c.BranchProtection.Policy).IsZero() {
+		if !policyIsZero(c.BranchProtection.Policy) {
 			l.errs.Add(name, 0, 0, "branch-protection: a supplemental config may only add orgs, not top-level settings")
 		}
 		for org, o := range c.BranchProtection.Orgs {
@@ -63,7 +63,7 @@ func (l *loader) mergeSupplementalProw(dst *prowconfig.Config, files []*task) {
 				bp.Orgs[org] = o
 				continue
 			}
-			if !reflect.ValueOf(o.Policy).IsZero() {
+			if !policyIsZero(o.Policy) {
 				l.errs.AddPos(o.Pos, "branch-protection: org %s is already configured", org)
 			}
 			for repo, r := range o.Repos {
@@ -96,6 +96,12 @@ func (l *loader) mergeSupplementalProw(dst *prowconfig.Config, files []*task) {
 			l.errs.Add(name, 0, 0, "slack_reporter_configs[%s] is already set", k)
 		})
 	}
+}
+
+// policyIsZero reports whether a policy sets nothing (its position aside).
+func policyIsZero(p prowconfig.Policy) bool {
+	p.Pos = yamlpos.Pos{}
+	return reflect.ValueOf(p).IsZero()
 }
 
 func mergeMap[M ~map[string]V, V any](dst *M, src M, dup func(string)) {

@@ -95,12 +95,9 @@ func (v *validator) fail(p yamlpos.Pos, format string, args ...any) {
 }
 
 func (v *validator) repoKey(repo string, list any, pos func(int) yamlpos.Pos) {
-	if _, _, ok := splitRepo(repo); !ok {
-		p := yamlpos.Pos{}
-		if n := lenOf(list); n > 0 {
-			p = pos(0)
-		}
-		v.fail(p, "%q is not an org/repo", repo)
+	// An empty list holds no jobs, so its key does no harm.
+	if _, _, ok := splitRepo(repo); !ok && lenOf(list) > 0 {
+		v.fail(pos(0), "%q is not an org/repo", repo)
 	}
 }
 

@@ -248,6 +248,12 @@ func (s *state) decode(n *yaml.Node, v reflect.Value) {
 		switch v.Kind() {
 		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
 			v.SetZero()
+		case reflect.Struct:
+			// An empty list item is still somewhere: later checks of it
+			// need a position.
+			if ti := s.d.info(v.Type()); ti.kind == kindStruct && ti.pos != nil {
+				fieldByIndex(v, ti.pos).Set(reflect.ValueOf(Pos{File: s.file, Line: n.Line, Column: n.Column}))
+			}
 		}
 		return
 	}
@@ -389,12 +395,12 @@ func (s *state) decodeMap(n *yaml.Node, v reflect.Value) {
 }
 
 func (s *state) decodeStruct(n *yaml.Node, v reflect.Value, ti *typeInfo) {
+	if ti.pos != nil {
+		fieldByIndex(v, ti.pos).Set(reflect.ValueOf(Pos{File: s.file, Line: n.Line, Column: n.Column}))
+	}
 	if n.Kind != yaml.MappingNode {
 		s.fail(n, "expected a mapping, got %s", describe(n))
 		return
-	}
-	if ti.pos != nil {
-		fieldByIndex(v, ti.pos).Set(reflect.ValueOf(Pos{File: s.file, Line: n.Line, Column: n.Column}))
 	}
 	s.eachPair(n, func(k, val *yaml.Node) {
 		if k.Kind != yaml.ScalarNode {

@@ -1,0 +1,218 @@
+package configset
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const podSpec = `
+    spec:
+      containers:
+      - image: golang`
+
+const periodicSpec = `
+  spec:
+    containers:
+    - image: golang`
+
+func file(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
+
+func messages(err error) []string {
+	var errs *Errors
+	if !errors.As(err, &errs) {
+		return nil
+	}
+	var out []string
+	for _, e := range errs.List {
+		out = append(out, e.String())
+	}
+	return out
+}
+
+func TestJobDiscovery(t *testing.T) {
+	fsys := fstest.MapFS{
+		"prow/config.yaml":               file("presubmits:\n  org/repo:\n  - name: from-config\n    always_run: true" + podSpec + "\n"),
+		"jobs/a.yaml":                    file("presubmits:\n  org/repo:\n  - name: a" + podSpec + "\n"),
+		"jobs/sub/b.yml":                 file("postsubmits:\n  org/other:\n  - name: b" + podSpec + "\n"),
+		"jobs/sub/deeper/c.yaml":         file("periodics:\n- name: c\n  interval: 1h\n  spec:\n    containers:\n    - image: x\n"),
+		"jobs/sub/OWNERS":                file("approvers: [x]\n"),
+		"jobs/README.md":                 file("# not yaml: at all: ["),
+		"jobs/ignored/.prowignore":       file("# comment\nskip-*.yaml\n"),
+		"jobs/ignored/skip-me.yaml":      file("this is: [not valid"),
+		"jobs/ignored/kept.yaml":         file("periodics:\n- name: kept\n  cron: '@daily'\n  spec:\n    containers:\n    - image: x\n"),
+		"jobs/.prowignore":               file("/sub/deeper/dropped/\n"),
+		"jobs/sub/deeper/dropped/d.yaml": file("garbage: ["),
+	}
+	set, err := Load(context.Background(), fsys, Options{ConfigPath: "prow/config.yaml", JobConfigPath: "jobs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := set.Summary()
+	want := Summary{Presubmits: 2, Postsubmits: 1, Periodics: 2, Repositories: 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Summary (-want +got):\n%s", diff)
+	}
+	wantFiles := []string{
+		"jobs/.prowignore", "jobs/a.yaml", "jobs/ignored/.prowignore", "jobs/ignored/kept.yaml",
+		"jobs/sub/b.yml", "jobs/sub/deeper/c.yaml", "prow/config.yaml",
+	}
+	if diff := cmp.Diff(wantFiles, set.Files); diff != "" {
+		t.Errorf("Files (-want +got):\n%s", diff)
+	}
+	if ns := *set.Jobs.Presubmits["org/repo"][0].Namespace; ns != "default" {
+		t.Errorf("namespace = %q, want the pod_namespace default", ns)
+	}
+}
+
+func TestErrorsAcrossFiles(t *testing.T) {
+	fsys := fstest.MapFS{
+		"config.yaml":         file("plank:\n  pod_pending_timeout: 1x\n"),
+		"jobs/z.yaml":         file("presubmits:\n  org/repo:\n  - name: a\n    alwyas_run: true" + podSpec + "\n"),
+		"jobs/a.yaml":         file("periodics:\n- name: p\n  cron: 'nope'" + periodicSpec + "\n"),
+		"jobs/dup/z.yaml":     file("periodics: []\n"),
+		"plugins.yaml":        file("plugins:\n  org: [lgtm, nonesuch]\n"),
+		"labels.yaml":         file("default:\n  labels:\n  - {name: x, color: nothex}\n"),
+		"orgs/myorg/org.yaml": file("members: [a]\nadmins: [a]\n"),
+	}
+	_, err := Load(context.Background(), fsys, Options{
+		ConfigPath: "config.yaml", JobConfigPath: "jobs", PluginConfigPath: "plugins.yaml",
+		LabelsPath: "labels.yaml", OrgConfigPaths: []string{"orgs"}, OwnersDir: "missing",
+	})
+	want := []string{
+		`config.yaml:2:24: invalid duration "1x": expected a duration such as 90s or 2h`,
+		`jobs/a.yaml:2:3: periodic "p": invalid cron "nope": expected exactly 5 fields, found 1: [nope]`,
+		`jobs/z.yaml: job config file name z.yaml is also used by jobs/dup/z.yaml; names must be unique`,
+		`labels.yaml:3:5: default: label "x": color must be six hex digits, not "nothex"`,
+		`missing: open: file does not exist`,
+		`orgs/myorg/org.yaml:1:1: org myorg: a is listed in admins and members`,
+		`plugins.yaml:2:8: plugins[org]: unknown plugin "nonesuch"`,
+	}
+	if diff := cmp.Diff(want, messages(err)); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	var errs *Errors
+	if !errors.As(err, &errs) || len(errs.First(2)) != 2 {
+		t.Errorf("errors.As or First failed on %T", err)
+	}
+}
+
+func TestTrusted(t *testing.T) {
+	fsys := fstest.MapFS{
+		"jobs/a.yaml": file("periodics:\n- name: p\n  cron: 'nope'" + periodicSpec + "\n"),
+	}
+	if _, err := Load(context.Background(), fsys, Options{JobConfigPath: "jobs"}); err == nil {
+		t.Fatal("strict load accepted an invalid cron")
+	}
+	set, err := Load(context.Background(), fsys, Options{JobConfigPath: "jobs", Trusted: true})
+	if err != nil {
+		t.Fatalf("trusted load: %v", err)
+	}
+	if set.Jobs.Periodics[0].Cluster != "default" {
+		t.Error("trusted load did not apply defaults")
+	}
+	fsys["jobs/a.yaml"] = file("periodics:\n- name: p\n  crn: x\n")
+	if _, err := Load(context.Background(), fsys, Options{JobConfigPath: "jobs", Trusted: true}); err == nil {
+		t.Fatal("trusted load accepted an unknown field")
+	}
+}
+
+func TestSupplemental(t *testing.T) {
+	fsys := fstest.MapFS{
+		"config.yaml": file(`branch-protection:
+  orgs:
+    org:
+      protect: true
+tide:
+  queries: [{orgs: [org], labels: [lgtm]}]
+`),
+		"plugins.yaml":                       file("plugins:\n  org: [lgtm]\n"),
+		"supp/team_prowconfig.yaml":          file("branch-protection:\n  orgs:\n    org:\n      repos:\n        r: {protect: false}\n    new: {protect: true}\ntide:\n  queries: [{repos: [new/x]}]\n"),
+		"supp/ignored.yaml":                  file("not: [read"),
+		"supp/bad_prowconfig.yaml":           file("sinker: {max_pod_age: 1h}\n"),
+		"psupp/team_pluginconfig.yaml":       file("plugins:\n  new: [hold]\n"),
+		"psupp/clash_pluginconfig.yaml":      file("plugins:\n  org: [approve]\n"),
+		"psupp/disallowed_pluginconfig.yaml": file("size: {s: 1, m: 2, l: 3, xl: 4, xxl: 5}\n"),
+	}
+	_, err := Load(context.Background(), fsys, Options{
+		ConfigPath: "config.yaml", PluginConfigPath: "plugins.yaml",
+		SupplementalProwConfigDirs: []string{"supp"}, SupplementalPluginConfigDirs: []string{"psupp"},
+	})
+	want := []string{
+		`psupp/clash_pluginconfig.yaml:2:8: plugins[org] is already set`,
+		`psupp/disallowed_pluginconfig.yaml: a supplemental plugin config may only set plugins, external_plugins, approve, lgtm, triggers and welcome`,
+		`supp/bad_prowconfig.yaml: a supplemental config may only set branch-protection, tide and slack_reporter_configs`,
+	}
+	if diff := cmp.Diff(want, messages(err)); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+
+	delete(fsys, "supp/bad_prowconfig.yaml")
+	delete(fsys, "psupp/clash_pluginconfig.yaml")
+	delete(fsys, "psupp/disallowed_pluginconfig.yaml")
+	set, err := Load(context.Background(), fsys, Options{
+		ConfigPath: "config.yaml", PluginConfigPath: "plugins.yaml",
+		SupplementalProwConfigDirs: []string{"supp"}, SupplementalPluginConfigDirs: []string{"psupp"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := set.Config.BranchProtection.Orgs["org"].Repos["r"]; !ok {
+		t.Error("repo r from the supplemental config is missing")
+	}
+	if _, ok := set.Config.BranchProtection.Orgs["new"]; !ok {
+		t.Error("org new from the supplemental config is missing")
+	}
+	if len(set.Config.Tide.Queries) != 2 {
+		t.Errorf("tide queries = %d, want 2", len(set.Config.Tide.Queries))
+	}
+	if diff := cmp.Diff([]string{"hold"}, set.Plugins.EnabledFor("new", "x")); diff != "" {
+		t.Errorf("plugins of new/x (-want +got):\n%s", diff)
+	}
+}
+
+func TestOrgsAndOwners(t *testing.T) {
+	fsys := fstest.MapFS{
+		"config/k/org.yaml":        file("admins: [a]\nteams:\n  root: {}\n"),
+		"config/k/sig/teams.yaml":  file("teams:\n  sig: {members: [b]}\n"),
+		"config/k/sig/OWNERS":      file("approvers: [b]\n"),
+		"config/OWNERS":            file("approvers: [lead]\n"),
+		"config/OWNERS_ALIASES":    file("aliases:\n  lead: [a]\n"),
+		"config/restrictions.yaml": file("restrictions: []\n"),
+		"config/.git/OWNERS":       file("not: [yaml"),
+	}
+	set, err := Load(context.Background(), fsys, Options{OrgConfigPaths: []string{"config"}, OwnersDir: "config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(set.Orgs.Orgs["k"].Teams); n != 2 {
+		t.Errorf("teams of k = %d, want 2", n)
+	}
+	if diff := cmp.Diff([]string{"a", "b"}, set.Owners.ApproversOf("k/sig/x.yaml")); diff != "" {
+		t.Errorf("approvers (-want +got):\n%s", diff)
+	}
+	if s := set.Summary(); s.Orgs != 1 || s.Teams != 2 || s.OwnersFiles != 2 {
+		t.Errorf("Summary = %+v", s)
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	fsys := fstest.MapFS{"jobs/a.yaml": file("periodics: []\n")}
+	if _, err := Load(ctx, fsys, Options{JobConfigPath: "jobs"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Load = %v, want context.Canceled", err)
+	}
+}
+
+func TestLoadDirPaths(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := LoadDir(context.Background(), dir, Options{ConfigPath: "nope.yaml"}); err == nil {
+		t.Fatal("a missing config.yaml was accepted")
+	} else if diff := cmp.Diff([]string{"nope.yaml: open: no such file or directory"}, messages(err)); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
