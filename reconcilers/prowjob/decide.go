@@ -25,20 +25,25 @@ const (
 
 // Local run phases, as a LocalRunner reports them.
 const (
-	LocalNotFound  = "NotFound"
-	LocalRunning   = "Running"
-	LocalSucceeded = "Succeeded"
-	LocalFailed    = "Failed"
+	// LocalNotFound: the runner knows nothing of the run.
+	LocalNotFound = "NotFound"
+	// LocalRunning: the run is cloning, running or uploading.
+	LocalRunning = "Running"
+	// LocalFinished: the run ended; State says how.
+	LocalFinished = "Finished"
 )
 
 // LocalStatus is what a LocalRunner knows of one run.
 type LocalStatus struct {
-	// Phase is LocalNotFound, LocalRunning, LocalSucceeded or LocalFailed.
+	// Phase is LocalNotFound, LocalRunning or LocalFinished.
 	Phase string
-	// StartTime is when the process started; zero when unknown.
+	// StartTime is when the run started; zero when unknown.
 	StartTime time.Time
-	// Message explains a failure.
-	Message string
+	// State is how a finished run ended: success, failure, aborted or
+	// error.
+	State v1alpha1.ProwJobState
+	// Description says why, for status.description.
+	Description string
 }
 
 // blocked says why a triggered run may not start yet.
@@ -197,27 +202,33 @@ func revive(pj *v1alpha1.ProwJob, obs observation, errorOnEviction bool) decisio
 
 func decideLocal(pj *v1alpha1.ProwJob, obs observation) decision {
 	switch obs.local.Phase {
-	case LocalSucceeded:
-		return decision{state: v1alpha1.SuccessState, description: descSucceeded}
-	case LocalFailed:
-		desc := descFailed
-		if obs.local.Message != "" {
-			desc = obs.local.Message
+	case LocalFinished:
+		st := obs.local.State
+		if !isTerminal(st) {
+			st = v1alpha1.ErrorState
 		}
-		return decision{state: v1alpha1.FailureState, description: desc}
+		desc := obs.local.Description
+		if desc == "" {
+			desc = map[v1alpha1.ProwJobState]string{v1alpha1.SuccessState: descSucceeded, v1alpha1.FailureState: descFailed,
+				v1alpha1.AbortedState: descAborted, v1alpha1.ErrorState: descProcessLost}[st]
+		}
+		return decision{state: st, description: desc}
 	case LocalRunning:
+		// Runs tell the reconciler when they end (LocalRunner's notify);
+		// look again now and then all the same.
+		poll := obs.cfg.WaitInterval
 		start := obs.local.StartTime
 		if start.IsZero() && pj.Status.PendingTime != nil {
 			start = pj.Status.PendingTime.Time
 		}
 		if start.IsZero() {
-			return decision{state: v1alpha1.PendingState, description: descRunning}
+			return decision{state: v1alpha1.PendingState, description: descRunning, requeueAfter: poll}
 		}
 		left := start.Add(obs.cfg.timeoutsFor(pj).running).Sub(obs.now)
 		if left <= 0 {
 			return decision{action: actStop, state: v1alpha1.AbortedState, description: descRunningTimeout}
 		}
-		return decision{state: v1alpha1.PendingState, description: descRunning, requeueAfter: left}
+		return decision{state: v1alpha1.PendingState, description: descRunning, requeueAfter: min(left, poll)}
 	default:
 		return decision{state: v1alpha1.ErrorState, description: descProcessLost}
 	}

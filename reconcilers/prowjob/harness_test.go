@@ -2,6 +2,7 @@ package prowjob
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"text/template"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/bowline-ci/bowline/reconcilers/prowjob/decorate"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 	"github.com/bowline-ci/bowline/test/envtest"
 )
@@ -55,7 +57,10 @@ func start(t testing.TB, cfg Config, mut ...func(*Reconciler)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Reconciler{Clock: h.clock, Config: func() Config { return h.cfg }}
+	r := &Reconciler{Clock: h.clock, Config: func() Config { return h.cfg },
+		BuildPod: DecoratedPods(func(*v1alpha1.ProwJob) decorate.Options {
+			return decorate.Options{Image: "registry.example/bowline:test"}
+		})}
 	for _, m := range mut {
 		m(r)
 	}
@@ -145,6 +150,22 @@ func (h *harness) waitState(name string, state v1alpha1.ProwJobState) *v1alpha1.
 	return pj
 }
 
+// waitDescription waits until the controller has recorded a description,
+// so that what it saw before a clock step is settled.
+func (h *harness) waitDescription(name, desc string) {
+	h.t.Helper()
+	eventually(h.t, fmt.Sprintf("ProwJob %s described %q", name, desc), func() error {
+		pj := &v1alpha1.ProwJob{}
+		if err := h.c.Get(context.Background(), client.ObjectKey{Namespace: h.ns, Name: name}, pj); err != nil {
+			return err
+		}
+		if pj.Status.Description != desc {
+			return fmt.Errorf("description %q", pj.Status.Description)
+		}
+		return nil
+	})
+}
+
 // pod waits for a pod to exist and returns it.
 func (h *harness) pod(name string) *corev1.Pod {
 	h.t.Helper()
@@ -204,3 +225,7 @@ func urlTemplate(t testing.TB) *template.Template {
 	t.Helper()
 	return template.Must(template.New("url").Parse("https://ci.example/view/{{.Spec.Job}}/{{.Status.BuildID}}"))
 }
+
+var errNotYet = errors.New("not yet")
+
+func clientMergeFrom(orig *v1alpha1.ProwJob) client.Patch { return client.MergeFrom(orig) }

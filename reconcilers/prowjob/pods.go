@@ -2,7 +2,6 @@ package prowjob
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/bowline-ci/bowline/reconcilers/prowjob/decorate"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -45,25 +45,20 @@ const FieldOwner = "bowline-prowjob"
 // namespace, labels and owner.
 type PodBuilder func(ctx context.Context, pj *v1alpha1.ProwJob, buildID string) (*corev1.Pod, error)
 
-// PlainPod is the PodBuilder for undecorated jobs: the job's pod spec with
-// Prow's basic environment in every container and restartPolicy Never.
-func PlainPod(_ context.Context, pj *v1alpha1.ProwJob, buildID string) (*corev1.Pod, error) {
-	if pj.Spec.PodSpec == nil {
-		return nil, errors.New("the job has no pod spec")
+// DecoratedPods is the PodBuilder of package decorate: Prow's environment
+// in every container and, for decorated jobs, the pod utilities. opts gives
+// the decoration settings of a run (the bowline image, plank's default
+// decoration config for its repository and cluster); nil means none.
+func DecoratedPods(opts func(*v1alpha1.ProwJob) decorate.Options) PodBuilder {
+	return func(_ context.Context, pj *v1alpha1.ProwJob, buildID string) (*corev1.Pod, error) {
+		run := pj.DeepCopy()
+		run.Status.BuildID = buildID
+		var o decorate.Options
+		if opts != nil {
+			o = opts(run)
+		}
+		return decorate.Pod(run, o)
 	}
-	spec := pj.Spec.PodSpec.DeepCopy()
-	spec.RestartPolicy = corev1.RestartPolicyNever
-	env := []corev1.EnvVar{
-		{Name: "CI", Value: "true"},
-		{Name: "JOB_NAME", Value: pj.Spec.Job},
-		{Name: "JOB_TYPE", Value: string(pj.Spec.Type)},
-		{Name: "BUILD_ID", Value: buildID},
-		{Name: "PROW_JOB_ID", Value: pj.Name},
-	}
-	for i := range spec.Containers {
-		spec.Containers[i].Env = append(env[:len(env):len(env)], spec.Containers[i].Env...)
-	}
-	return &corev1.Pod{Spec: *spec}, nil
 }
 
 // podLabels are the labels of a run's pod.

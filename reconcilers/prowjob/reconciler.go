@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -38,7 +39,7 @@ type Reconciler struct {
 	// Config returns the current plank settings; nil means plank's
 	// defaults.
 	Config func() Config
-	// BuildPod makes a run's pod; default PlainPod.
+	// BuildPod makes a run's pod; default DecoratedPods without defaults.
 	BuildPod PodBuilder
 	// BuildClusters are the build clusters besides the operator's own, by
 	// alias. The manager must run them (mgr.Add).
@@ -52,6 +53,9 @@ type Reconciler struct {
 	// MaxConcurrentReconciles is how many runs are reconciled at once;
 	// default 8.
 	MaxConcurrentReconciles int
+
+	localOnce sync.Once
+	localCh   chan event.GenericEvent
 }
 
 // buildCluster is where a run's pod goes.
@@ -79,7 +83,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		if retErr == nil {
 			pj.Status.ObservedGeneration = pj.Generation
 		}
-		retErr = errors.Join(retErr, r.patchStatus(ctx, orig, pj))
+		err := r.patchStatus(ctx, orig, pj)
+		if err == nil && pj.Complete() && pj.Spec.Agent == v1alpha1.LocalAgent {
+			r.Local.Forget(ctx, pj)
+		}
+		retErr = errors.Join(retErr, err)
 	}()
 
 	obs, err := r.observe(ctx, pj)
@@ -241,7 +249,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		r.Clock = clock.RealClock{}
 	}
 	if r.BuildPod == nil {
-		r.BuildPod = PlainPod
+		r.BuildPod = DecoratedPods(nil)
 	}
 	if r.IDs == nil {
 		r.IDs = NewBuildIDs(r.Clock)
@@ -261,6 +269,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		}))).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToProwJob), builder.WithPredicates(jobPod)).
 		Watches(&v1alpha1.ProwJob{}, handler.Funcs{UpdateFunc: r.slotFreedOnUpdate, DeleteFunc: r.slotFreedOnDelete})
+	if r.Local != nil {
+		b = b.WatchesRawSource(source.Channel(r.localEvents(), &handler.EnqueueRequestForObject{}))
+	}
 	for _, c := range r.BuildClusters {
 		b = b.WatchesRawSource(source.Kind(c.GetCache(), client.Object(&corev1.Pod{}),
 			handler.EnqueueRequestsFromMapFunc(podToProwJob), jobPod))

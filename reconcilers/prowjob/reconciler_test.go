@@ -46,6 +46,13 @@ func TestRunSucceeds(t *testing.T) {
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("restartPolicy = %s", pod.Spec.RestartPolicy)
 	}
+	env := map[string]string{}
+	for _, e := range pod.Spec.Containers[0].Env {
+		env[e.Name] = e.Value
+	}
+	if env["BUILD_ID"] != pj.Status.BuildID || env["PROW_JOB_ID"] != "unit" || env["PULL_NUMBER"] != "7" || env["JOB_SPEC"] == "" {
+		t.Errorf("pod environment lacks Prow's contract: %v", env)
+	}
 
 	h.kubelet("unit", func(s *corev1.PodStatus) { s.Phase = corev1.PodPending })
 	h.kubelet("unit", running(h.clock.Now()))
@@ -148,10 +155,15 @@ func TestUnschedulablePodTimesOut(t *testing.T) {
 func TestRunningTimeoutAborts(t *testing.T) {
 	h := start(t, Config{})
 	h.create(h.job("slow", func(pj *v1alpha1.ProwJob) {
-		pj.Spec.DecorationConfig = &v1alpha1.DecorationConfig{PodRunningTimeout: &metav1.Duration{Duration: time.Hour}}
+		pj.Spec.DecorationConfig = &v1alpha1.DecorationConfig{PodRunningTimeout: &metav1.Duration{Duration: time.Hour},
+			GCSConfiguration: &v1alpha1.GCSConfiguration{Bucket: "gs://logs"}}
 	}))
 	h.waitState("slow", v1alpha1.PendingState)
+	if pod := h.pod("slow"); len(pod.Spec.InitContainers) == 0 {
+		t.Errorf("decorated job's pod has no pod utilities")
+	}
 	h.kubelet("slow", running(h.clock.Now()))
+	h.waitDescription("slow", descRunning)
 	h.clock.Step(61 * time.Minute)
 	h.kubelet("slow", func(s *corev1.PodStatus) { s.Message = "still going" })
 	pj := h.waitState("slow", v1alpha1.AbortedState)
