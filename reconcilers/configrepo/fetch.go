@@ -243,6 +243,9 @@ func authFor(rawURL string, secret *corev1.Secret, knownHostsFile string) (trans
 		if err != nil {
 			return nil, errors.New(`secret key "identity" is not a usable private key`)
 		}
+		if err := os.MkdirAll(filepath.Dir(knownHostsFile), 0o700); err != nil {
+			return nil, err
+		}
 		if err := os.WriteFile(knownHostsFile, d["known_hosts"], 0o600); err != nil {
 			return nil, err
 		}

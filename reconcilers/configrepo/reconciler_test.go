@@ -153,6 +153,13 @@ func TestPushInvalidFix(t *testing.T) {
 		g.Expect(other.served(key)).To(Equal(rev(sha3)))
 		g.Expect(r.Status.History).To(HaveLen(3))
 	})
+	assertMetrics(t, op, map[string]float64{
+		"bowline_configrepo_reconcile_duration_seconds":         3,
+		"bowline_configrepo_commit_to_applied_seconds":          2,
+		"bowline_configrepo_failures_total":                     1,
+		"bowline_configrepo_applied_revision_timestamp_seconds": 1,
+	})
+
 	// The previous snapshot is kept until the next reconcile has seen the
 	// new one recorded; then only the applied one is left.
 	requestReconcile(t, key)
@@ -282,6 +289,42 @@ func TestTokenAuth(t *testing.T) {
 	for _, e := range list.Items {
 		if strings.Contains(e.Note, "t0ken") {
 			t.Errorf("event shows a token: %s", e.Note)
+		}
+	}
+}
+
+// assertMetrics checks that each metric family has at least the given
+// number of observations (histograms), count (counters) or series (gauges).
+func assertMetrics(t *testing.T, op *operator, want map[string]float64) {
+	t.Helper()
+	families, err := op.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.GetHistogram() != nil:
+				got[f.GetName()] += float64(m.GetHistogram().GetSampleCount())
+			case m.GetCounter() != nil:
+				got[f.GetName()] += m.GetCounter().GetValue()
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "reason" && l.GetValue() != v1alpha1.ReasonValidationFailed {
+						t.Errorf("failure counted with reason %s", l.GetValue())
+					}
+				}
+			case m.GetGauge() != nil:
+				if m.GetGauge().GetValue() < float64(time.Now().Add(-time.Hour).Unix()) {
+					t.Errorf("%s = %v, want a recent commit time", f.GetName(), m.GetGauge().GetValue())
+				}
+				got[f.GetName()]++
+			}
+		}
+	}
+	for name, min := range want {
+		if got[name] < min {
+			t.Errorf("%s = %v, want at least %v", name, got[name], min)
 		}
 	}
 }
