@@ -17,7 +17,11 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
 	"github.com/bowline-ci/bowline/test/envtest"
 )
 
@@ -115,7 +119,7 @@ func TestOperatorProcess(t *testing.T) {
 	}
 	bin := buildBowline(t)
 	metrics, probes := freePort(t), freePort(t)
-	cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig,
+	cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--data-dir", t.TempDir(),
 		"--metrics-bind-address", metrics, "--health-probe-bind-address", probes)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -141,12 +145,41 @@ func TestOperatorProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The config role reconciles a ConfigRepository.
+	repo, sha := localConfigRepo(t)
+	cr := &v1alpha1.ConfigRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "config"},
+		Spec:       v1alpha1.ConfigRepositorySpec{URL: repo},
+	}
+	if err := env.Client.Create(ctx, cr); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(cr), cr); err != nil {
+			t.Fatal(err)
+		}
+		if c := meta.FindStatusCondition(cr.Status.Conditions, v1alpha1.ConditionReady); c != nil && c.Status == metav1.ConditionTrue {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("ConfigRepository not Ready: %+v", cr.Status.Conditions)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if want := "main@sha1:" + sha; cr.Status.LastAppliedRevision != want {
+		t.Errorf("applied %q, want %q", cr.Status.LastAppliedRevision, want)
+	}
+
 	body, err := waitHTTP(ctx, "http://"+metrics+"/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(body, "# TYPE") {
 		t.Errorf("/metrics does not look like Prometheus exposition:\n%.300s", body)
+	}
+	if !strings.Contains(body, "bowline_configrepo_reconcile_duration_seconds") {
+		t.Error("/metrics lacks the ConfigRepository reconciler's metrics")
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -178,4 +211,39 @@ func TestOperatorProcess(t *testing.T) {
 	if n == 0 {
 		t.Error("the operator wrote no log lines")
 	}
+}
+
+// localConfigRepo makes a git repository with a small valid configuration
+// and returns its path and head commit.
+func localConfigRepo(t *testing.T) (dir, sha string) {
+	t.Helper()
+	dir = t.TempDir()
+	files := map[string]string{
+		"config/prow/config.yaml":     "prowjob_namespace: default\n",
+		"config/jobs/example/ci.yaml": "periodics:\n- name: ci-periodic\n  interval: 1h\n  spec:\n    containers:\n    - image: alpine\n      command: [\"true\"]\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=Test", "GIT_AUTHOR_EMAIL=test@example.com", "GIT_COMMITTER_NAME=Test", "GIT_COMMITTER_EMAIL=test@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "--quiet", "--initial-branch=main")
+	git("add", ".")
+	git("commit", "--quiet", "-m", "Config")
+	return dir, git("rev-parse", "HEAD")
 }
