@@ -214,11 +214,34 @@ func TestCensorsToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	remote := a.remote(Options{GitHubHost: "git.example.com"}, podutils.Refs{Org: "o", Repo: "r"})
-	if !strings.Contains(remote, "s3cr3t-token@git.example.com/o/r.git") {
-		t.Errorf("remote = %s, want the token in the user info", remote)
+	if remote != "https://git.example.com/o/r.git" {
+		t.Errorf("remote = %s", remote)
 	}
-	if got := a.censor("git fetch " + remote); strings.Contains(got, "s3cr3t") {
+	args := strings.Join(a.configArgs(), " ")
+	if !strings.Contains(args, "http.extraHeader=Authorization: Basic ") {
+		t.Errorf("config args = %s, want the token in a header", args)
+	}
+	if got := a.censor("git " + args + " fetch; token s3cr3t-token"); strings.Contains(got, "s3cr3t") || strings.Contains(got, a.header()) {
 		t.Errorf("censor() left the token: %s", got)
+	}
+
+	// A clone with the token: nothing in the records shows it.
+	o := newOrigin(t)
+	root := t.TempDir()
+	records, err := Run(context.Background(), Options{
+		SrcRoot: root, Log: filepath.Join(root, "clone.json"), OAuthTokenFile: tokenFile,
+		GitRefs: []podutils.Refs{{Org: "acme", Repo: "widgets", BaseRef: "main", CloneURI: o.dir}},
+	})
+	if err != nil || Failed(records) {
+		t.Fatalf("clone with a token: %v\n%s", err, FormatLog(records))
+	}
+	raw, _ := os.ReadFile(filepath.Join(root, "clone.json"))
+	if strings.Contains(string(raw), "s3cr3t") || strings.Contains(string(raw), a.header()) {
+		t.Errorf("clone records show the token:\n%s", raw)
+	}
+	fetchHead, _ := os.ReadFile(filepath.Join(root, "src/github.com/acme/widgets/.git/FETCH_HEAD"))
+	if len(fetchHead) == 0 || strings.Contains(string(fetchHead), "s3cr3t") {
+		t.Errorf("FETCH_HEAD = %q: want it written, without the token", fetchHead)
 	}
 }
 

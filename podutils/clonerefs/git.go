@@ -3,8 +3,8 @@ package clonerefs
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,17 +92,33 @@ func (a *auth) cleanup() {
 	}
 }
 
-// censor removes the token from text that goes into the records.
+// censor removes the token, and the header made from it, from text that
+// goes into the records.
 func (a *auth) censor(s string) string {
 	if a.token == "" {
 		return s
 	}
+	s = strings.ReplaceAll(s, a.header(), "CENSORED")
 	return strings.ReplaceAll(s, a.token, "CENSORED")
 }
 
+// header is the basic-auth credential git sends with the token.
+func (a *auth) header() string {
+	return base64.StdEncoding.EncodeToString([]byte("x-access-token:" + a.token))
+}
+
+// configArgs are the `git -c` settings every command gets. The token goes
+// in an HTTP header, not in the remote's address, so that it is written
+// neither to .git/FETCH_HEAD nor into error messages.
+func (a *auth) configArgs() []string {
+	if a.token == "" {
+		return nil
+	}
+	return []string{"-c", "http.extraHeader=Authorization: Basic " + a.header()}
+}
+
 // remote is the address git fetches from: clone_uri, else the repository
-// link, else https://<host>/<org>/<repo>.git. An OAuth token goes into the
-// user info of HTTPS addresses.
+// link, else https://<host>/<org>/<repo>.git.
 func (a *auth) remote(o Options, r podutils.Refs) string {
 	addr := r.CloneURI
 	if addr == "" && r.RepoLink != "" {
@@ -114,12 +130,6 @@ func (a *auth) remote(o Options, r podutils.Refs) string {
 			host = "github.com"
 		}
 		addr = fmt.Sprintf("https://%s/%s/%s.git", host, r.Org, r.Repo)
-	}
-	if a.token != "" {
-		if u, err := url.Parse(addr); err == nil && u.Scheme == "https" {
-			u.User = url.UserPassword("x-access-token", a.token)
-			addr = u.String()
-		}
 	}
 	return addr
 }
@@ -134,7 +144,7 @@ type cloner struct {
 
 // git runs one command; on failure the record is marked failed.
 func (c *cloner) git(args ...string) (string, error) {
-	cmd := exec.CommandContext(c.ctx, "git", args...)
+	cmd := exec.CommandContext(c.ctx, "git", append(c.auth.configArgs(), args...)...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), c.auth.env...)
 	var out bytes.Buffer

@@ -29,6 +29,7 @@ const OptionsEnv = "SIDECAR_OPTIONS"
 const (
 	DefaultMarkerPollInterval = 500 * time.Millisecond
 	DefaultLogUploadInterval  = 5 * time.Second
+	DefaultGracePeriod        = 15 * time.Second
 	// finalUploadTimeout bounds the last uploads after an interruption.
 	finalUploadTimeout = 2 * time.Minute
 )
@@ -48,6 +49,10 @@ type Options struct {
 	// IgnoreInterrupts keeps waiting for the markers when the sidecar is
 	// interrupted, instead of finishing the run as aborted.
 	IgnoreInterrupts bool `json:"ignore_interrupts,omitempty"`
+	// GracePeriod is how long an interrupted sidecar still waits for the
+	// entrypoints, themselves interrupted, to write their markers; default
+	// DefaultGracePeriod.
+	GracePeriod podutils.Duration `json:"grace_period,omitzero"`
 	// SecretDirs hold mounted secrets whose values are censored from the
 	// logs before upload.
 	SecretDirs []string `json:"secret_dirs,omitempty"`
@@ -212,9 +217,11 @@ type uploader struct {
 	sizes map[int]int64
 }
 
-// wait returns once every marker exists (false) or ctx ended (true),
-// uploading the logs every log upload interval meanwhile.
-func (u *uploader) wait(ctx context.Context) bool {
+// wait returns once every marker exists, uploading the logs every log
+// upload interval meanwhile. When ctx ends first (and interrupts are not
+// ignored) it waits at most the grace period more, for the interrupted
+// entrypoints to write their markers, and reports the interruption.
+func (u *uploader) wait(ctx context.Context) (interrupted bool) {
 	poll := u.opts.MarkerPollInterval.Duration
 	if poll <= 0 {
 		poll = DefaultMarkerPollInterval
@@ -222,6 +229,10 @@ func (u *uploader) wait(ctx context.Context) bool {
 	every := u.opts.LogUploadInterval.Duration
 	if every <= 0 {
 		every = DefaultLogUploadInterval
+	}
+	grace := u.opts.GracePeriod.Duration
+	if grace <= 0 {
+		grace = DefaultGracePeriod
 	}
 	markers := time.NewTicker(poll)
 	defer markers.Stop()
@@ -231,18 +242,24 @@ func (u *uploader) wait(ctx context.Context) bool {
 	if u.opts.IgnoreInterrupts {
 		done = nil
 	}
+	var giveUp <-chan time.Time
 	for !u.allMarkers() {
 		select {
 		case <-done:
+			interrupted, done = true, nil
+			t := time.NewTimer(grace)
+			defer t.Stop()
+			giveUp = t.C
+		case <-giveUp:
 			return true
 		case <-markers.C:
 		case <-logs.C:
 			// A failed upload of a growing log is retried at the next tick
 			// and at the end; the run is not failed for it.
-			_ = u.uploadLogs(ctx, false)
+			_ = u.uploadLogs(context.WithoutCancel(ctx), false)
 		}
 	}
-	return false
+	return interrupted
 }
 
 func (u *uploader) allMarkers() bool {

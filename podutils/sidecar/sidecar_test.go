@@ -36,6 +36,7 @@ func newFixture(t *testing.T, containers ...string) *fixture {
 		ArtifactDir:        filepath.Join(f.logs, "artifacts"),
 		MarkerPollInterval: podutils.Duration{Duration: 5 * time.Millisecond},
 		LogUploadInterval:  podutils.Duration{Duration: 5 * time.Millisecond},
+		GracePeriod:        podutils.Duration{Duration: 50 * time.Millisecond},
 	}
 	for _, c := range containers {
 		f.opts.Entries = append(f.opts.Entries, Entry{
@@ -192,6 +193,35 @@ func TestInterruptedFinishesAsAborted(t *testing.T) {
 	}
 	if b, _ := f.store.ReadFile(context.Background(), "logs/build/9/build-log.txt"); string(b) != "started\n" {
 		t.Errorf("build-log.txt = %q", b)
+	}
+}
+
+func TestInterruptedWaitsForTheMarkers(t *testing.T) {
+	// Interrupted (the pod is being deleted), the sidecar still takes the
+	// exit code the interrupted entrypoint writes within the grace period.
+	f := newFixture(t, "test")
+	f.opts.GracePeriod = podutils.Duration{Duration: time.Minute}
+	e := f.opts.Entries[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan Result, 1)
+	go func() {
+		res, err := Finish(ctx, f.store, f.opts, f.spec)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	write(t, e.ProcessLog, "started\nProcess was aborted\n")
+	if err := entrypoint.WriteMarker(e.MarkerFile, 0); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if res.Result != podutils.ResultSuccess {
+		t.Errorf("Finish() = %+v: want the marker's outcome, not a guess", res)
+	}
+	if b, _ := f.store.ReadFile(context.Background(), "logs/build/9/build-log.txt"); !strings.Contains(string(b), "aborted") {
+		t.Errorf("build-log.txt = %q: want the entrypoint's last lines", b)
 	}
 }
 

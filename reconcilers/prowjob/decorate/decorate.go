@@ -198,6 +198,9 @@ func decorate(pod *corev1.Pod, spec podutils.JobSpec, dc *v1alpha1.DecorationCon
 		Entries:          entries,
 		ArtifactDir:      ArtifactsDir,
 		IgnoreInterrupts: boolValue(dc.UploadIgnoresInterrupts),
+		// On pod deletion, wait for the interrupted entrypoints' markers a
+		// little longer than their grace period.
+		GracePeriod: podutils.Duration{Duration: durationOr(dc.GracePeriod, DefaultGracePeriod) + 5*time.Second},
 	}
 	sidecarMounts := append([]corev1.VolumeMount{logs}, storageMounts...)
 	if boolValue(dc.CensorSecrets) {
