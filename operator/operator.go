@@ -193,13 +193,29 @@ func (o *OperatorOptions) runs(component string) bool {
 
 // setupComponents registers the chosen roles with mgr. Every role reads
 // the configuration from stores: the config role fills them itself by
-// reconciling ConfigRepositories; any other process follows the snapshots
-// the config role publishes.
+// reconciling ConfigRepositories (on the leader); everywhere else a
+// Follower loads the snapshots the config role publishes.
 func (o *OperatorOptions) setupComponents(mgr ctrl.Manager, stores *snapshot.Stores) error {
 	publisher := &snapshot.Publisher{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}
+	f := &snapshot.Follower{Client: mgr.GetClient(), Publisher: publisher, Stores: stores}
+	if o.runs("config") {
+		// A standby replica follows what the leader publishes, so its
+		// non-elected roles (hook, web) have the configuration too; once
+		// elected, the reconciler fills the Stores itself.
+		f.Paused = func() bool {
+			select {
+			case <-mgr.Elected():
+				return true
+			default:
+				return false
+			}
+		}
+	}
+	if err := f.SetupWithManager(mgr, "snapshot-follower"); err != nil {
+		return err
+	}
 	if !o.runs("config") {
-		f := &snapshot.Follower{Client: mgr.GetClient(), Publisher: publisher, Stores: stores}
-		return f.SetupWithManager(mgr, "snapshot-follower")
+		return nil
 	}
 	m, err := configrepo.NewMetrics(metrics.Registry)
 	if err != nil {

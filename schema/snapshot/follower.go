@@ -30,6 +30,11 @@ type Follower struct {
 	Stores *Stores
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Paused reports whether someone else fills the Stores for now: in a
+	// process that also runs the ConfigRepository reconciler, the
+	// reconciler does once this replica is the leader, and a Follower only
+	// covers the standby time. Nil means never paused.
+	Paused func() bool
 }
 
 // SetupWithManager registers the Follower with mgr. name distinguishes
@@ -45,6 +50,9 @@ func (f *Follower) SetupWithManager(mgr ctrl.Manager, name string) error {
 // Reconcile loads the published snapshot of one ConfigRepository when it
 // differs from the one in its Store.
 func (f *Follower) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if f.Paused != nil && f.Paused() {
+		return ctrl.Result{}, nil
+	}
 	store := f.Stores.For(req.NamespacedName)
 	repo := &v1alpha1.ConfigRepository{}
 	if err := f.Client.Get(ctx, req.NamespacedName, repo); err != nil {

@@ -236,3 +236,38 @@ func TestFollower(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowerPaused leaves the Stores alone while paused (on the leader,
+// where the reconciler fills them).
+func TestFollowerPaused(t *testing.T) {
+	ns := env.Namespace(t)
+	repo := configRepo(t, ns)
+	files, names := bigConfig(3, "p")
+	a, err := Pack(files, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Publisher{Client: env.Client, Reader: env.Client}
+	ref, err := p.Publish(context.Background(), repo, "main@sha1:p", a, metav1.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := repo.DeepCopy()
+	repo.Status.Snapshot = ref
+	if err := env.Client.Status().Patch(context.Background(), repo, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	paused := true
+	stores := &Stores{}
+	f := &Follower{Client: env.Client, Publisher: p, Stores: stores, Paused: func() bool { return paused }}
+	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: repo.Name}}
+	for _, paused = range []bool{true, false} {
+		if _, err := f.Reconcile(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		got := stores.For(req.NamespacedName).Current()
+		if paused && got != nil || !paused && (got == nil || got.Digest != a.Digest) {
+			t.Errorf("paused=%v: Store holds %+v", paused, got)
+		}
+	}
+}
