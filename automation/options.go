@@ -48,7 +48,7 @@ func DefaultOptions() Options {
 		MaxBodyBytes:    25 << 20,
 		QueueSize:       1000,
 		MaxQueuedBytes:  256 << 20,
-		Workers:         16,
+		Workers:         32,
 		MaxAttempts:     5,
 		RetryBackoff:    250 * time.Millisecond,
 		MaxRetryBackoff: 10 * time.Second,

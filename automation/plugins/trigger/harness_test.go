@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/go-logr/logr/testr"
 	"github.com/google/go-github/v89/github"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/automation"
@@ -91,21 +93,29 @@ type handled struct {
 type recorder struct {
 	plugin.Plugin
 	ch chan handled
+	// observe, when set, replaces sending to ch (for benchmarks).
+	observe *atomic.Pointer[func(handled)]
 }
 
 func (r recorder) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
 	err := r.Plugin.Handle(ctx, log, ev)
+	if f := r.observe.Load(); f != nil {
+		(*f)(handled{ev: ev, err: err})
+		return err
+	}
 	r.ch <- handled{ev: ev, err: err}
 	return err
 }
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	ns    string
 	forge *forgetest.Env
 	gh    *github.Client
 	done  chan handled
+	// observe replaces done when set.
+	observe atomic.Pointer[func(handled)]
 	// hookURL is the webhook server's endpoint.
 	hookURL string
 }
@@ -146,10 +156,16 @@ func postsubmit(name string, mod func(*jobs.Postsubmit)) jobs.Postsubmit {
 
 // start runs the API server namespace, the webhook server with the trigger
 // plugin, and a forge delivering to it.
-func start(t *testing.T, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugins.Trigger) *harness {
+func start(t testing.TB, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugins.Trigger) *harness {
+	t.Helper()
+	ns := env.Namespace(t)
+	return startIn(t, ns, kubeClient(t), pre, post, tr)
+}
+
+// startIn is start with the namespace and API server client given.
+func startIn(t testing.TB, ns string, kc trigger.Kube, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugins.Trigger) *harness {
 	t.Helper()
 	ctx := t.Context()
-	ns := env.Namespace(t)
 	jc := &jobs.Config{Presubmits: map[string][]jobs.Presubmit{repo: pre}, Postsubmits: map[string][]jobs.Postsubmit{repo: post}}
 	jc.SetDefaults(jobs.Defaults{PodNamespace: "test-pods"})
 	cfg := &trigger.Config{Presubmits: jc.Presubmits[repo], Postsubmits: jc.Postsubmits[repo], Trigger: tr, Namespace: ns}
@@ -161,14 +177,14 @@ func start(t *testing.T, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugin
 		defer ghMu.Unlock()
 		return trigger.FromClient(h.gh), nil
 	}
-	p := trigger.New(source{cfg}, ghFor, env.Client, botLogin)
+	p := trigger.New(source{cfg}, ghFor, kc, botLogin)
 	opts := automation.DefaultOptions()
 	opts.RetryBackoff, opts.MaxRetryBackoff = 10*time.Millisecond, 50*time.Millisecond
 	srv, err := automation.NewServer(opts, automation.Deps{
-		Plugins:    []plugin.Plugin{recorder{Plugin: p, ch: h.done}},
+		Plugins:    []plugin.Plugin{recorder{Plugin: p, ch: h.done, observe: &h.observe}},
 		Enablement: enabled{"acme": {trigger.Name}},
 		Secrets:    automation.Secrets{"*": {[]byte(hookSecret)}},
-		Log:        testr.New(t),
+		Log:        testLogger(t),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -382,4 +398,34 @@ func (h *harness) redeliver(delivery, event string, payload any) {
 	if resp.StatusCode != http.StatusAccepted {
 		h.t.Fatalf("redelivery answered %s", resp.Status)
 	}
+}
+
+// testLogger logs to the test, and nowhere in benchmarks.
+func testLogger(t testing.TB) logr.Logger {
+	if tt, ok := t.(*testing.T); ok {
+		return testr.New(tt)
+	}
+	return logr.Discard()
+}
+
+var (
+	kubeOnce sync.Once
+	kube     client.Client
+	kubeErr  error
+)
+
+// kubeClient is a client without client-go's default throttle of 5
+// requests a second, which a webhook server creating a run per event
+// cannot live with; deployments raise it the same way.
+func kubeClient(t testing.TB) client.Client {
+	t.Helper()
+	kubeOnce.Do(func() {
+		cfg := rest.CopyConfig(env.Config)
+		cfg.QPS, cfg.Burst = 1000, 2000
+		kube, kubeErr = client.New(cfg, client.Options{Scheme: env.Scheme})
+	})
+	if kubeErr != nil {
+		t.Fatal(kubeErr)
+	}
+	return kube
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -218,22 +217,16 @@ func older(a, b *v1alpha1.ProwJob) bool {
 }
 
 // abort marks a run aborted, as Prow's clients do; the jobs reconciler
-// stops its pod and completes it. A run that ended meanwhile is left alone.
+// stops its pod and completes it. The patch carries only the state and
+// its description, without a resourceVersion: a run that ended between the
+// read and the patch may end up aborted, which for a superseded or closed
+// pull request's run is what was wanted anyway, and a stale cache cannot
+// make the abort fail.
 func (h *handler) abort(ctx context.Context, pj *v1alpha1.ProwJob, why string) error {
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur := &v1alpha1.ProwJob{}
-		if err := h.kube.Get(ctx, client.ObjectKeyFromObject(pj), cur); err != nil {
-			return err
-		}
-		if terminal(cur.Status.State) {
-			return nil
-		}
-		orig := cur.DeepCopy()
-		cur.Status.State = v1alpha1.AbortedState
-		cur.Status.Description = why
-		return h.kube.Status().Patch(ctx, cur, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
-	})
-	if client.IgnoreNotFound(err) != nil {
+	orig := pj.DeepCopy()
+	pj.Status.State = v1alpha1.AbortedState
+	pj.Status.Description = why
+	if err := h.kube.Status().Patch(ctx, pj, client.MergeFrom(orig)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("abort ProwJob %s: %w", pj.Name, err)
 	}
 	h.log.Info("Aborted a run", "job", pj.Spec.Job, "prowJob", pj.Name, "reason", why)

@@ -113,11 +113,12 @@ func FromClient(c *github.Client) *GitHub {
 // when bowline runs as a GitHub App).
 type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
 
-// Kube is what the plugin needs from the API server.
+// Kube is what the plugin needs from the API server. A client whose reads
+// come from an informer cache (a controller-runtime manager's) suits it:
+// lists are only used to find runs to abort.
 type Kube interface {
 	Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error
 	List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error
-	Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error
 	Status() client.SubResourceWriter
 }
 
