@@ -268,7 +268,7 @@ func (c *cloner) clone(o Options, r podutils.Refs) error {
 		msg := fmt.Sprintf("Merge #%d (%s) into %s", p.Number, shortSHA(p.SHA), r.BaseRef)
 		if _, err := c.git("merge", "--no-ff", "--no-stat", "-m", msg, head); err != nil {
 			// Leave a clean tree behind; the record already says why.
-			c.git("merge", "--abort") //nolint:errcheck // best effort after a failed merge
+			_, _ = c.git("merge", "--abort")
 			return err
 		}
 	}

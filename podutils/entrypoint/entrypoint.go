@@ -180,7 +180,8 @@ func execute(ctx context.Context, o Options, out io.Writer) Result {
 	pw.Close()
 	copied := make(chan struct{})
 	go func() {
-		io.Copy(out, pr) //nolint:errcheck // the log is best effort once the pipe breaks
+		// Once the log cannot be written there is nowhere to report it.
+		_, _ = io.Copy(out, pr)
 		close(copied)
 	}()
 	exited := make(chan error, 1)

@@ -29,7 +29,6 @@ import (
 type kubelet struct {
 	t    *testing.T
 	root string
-	env  map[string]map[string]string
 }
 
 func (k *kubelet) options(c corev1.Container, name string, into any) {
