@@ -135,7 +135,7 @@ func Finish(ctx context.Context, store *artifacts.Store, o Options, spec podutil
 
 	// Upload even when interrupted: the run's files matter most then.
 	upCtx := ctx
-	if interrupted {
+	if ctx.Err() != nil {
 		var cancel context.CancelFunc
 		upCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalUploadTimeout)
 		defer cancel()
