@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -29,7 +30,14 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	bucket *blob.Bucket
 	where  string
+	// local is set for directory buckets, whose listings must leave out
+	// the temporary files of writes in progress.
+	local bool
 }
+
+// inProgress matches the temporary files the directory driver writes next
+// to an object before renaming them into place.
+var inProgress = regexp.MustCompile(`\.[0-9a-f]+\.tmp$`)
 
 // Open opens a bucket. location is a gs://, s3:// or file:// URL, a path
 // (anything with a slash: a local directory, created when missing), or a
@@ -63,7 +71,7 @@ func Open(ctx context.Context, location string) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open bucket directory %s: %w", abs, err)
 		}
-		return &Store{bucket: b, where: abs}, nil
+		return &Store{bucket: b, where: abs, local: true}, nil
 	}
 	b, err := blob.OpenBucket(ctx, location)
 	if err != nil {
@@ -232,7 +240,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]Object, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
-		if o.IsDir {
+		if o.IsDir || (s.local && inProgress.MatchString(o.Key)) {
 			continue
 		}
 		out = append(out, Object{Key: o.Key, Name: strings.TrimPrefix(o.Key, prefix), Size: o.Size, Modified: o.ModTime})

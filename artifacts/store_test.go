@@ -50,6 +50,10 @@ func TestStoreRoundTrip(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "logs/unit/1/artifacts/sub/a.txt")); err != nil || string(b) != "a" {
 		t.Fatalf("file on disk = %q, %v", b, err)
 	}
+	// A write in progress (the driver's temporary file) is not listed.
+	if err := os.WriteFile(filepath.Join(dir, "logs/unit/1/build-log.txt.18b4c2a1f0e3d5c7.tmp"), []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	objs, err := s.List(ctx, run)
 	if err != nil {
 		t.Fatal(err)
