@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"testing/fstest"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
@@ -31,20 +30,8 @@ import (
 // remoteName is the remote of every cache repository.
 const remoteName = "origin"
 
-// revision is one resolved commit of the repository.
-type revision struct {
-	// ID is <ref>@sha1:<sha> (sha1:<sha> for a commit ref).
-	ID string
-	// Commit is the commit's hash.
-	Commit plumbing.Hash
-	// CommitTime is when it was committed.
-	CommitTime time.Time
-	// Files holds the files under the configured paths.
-	Files fs.FS
-}
-
-// refSpec returns the branch, tag or commit spec.ref selects (default: the
-// branch main) and the name it takes in revisions.
+// refName returns the kind of ref spec.ref selects (branch, tag or commit;
+// default: the branch main) and its name.
 func refName(ref *v1alpha1.GitRef) (kind, name string) {
 	switch {
 	case ref == nil:

@@ -86,6 +86,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // Reconcile brings one ConfigRepository's applied revision up to date.
+//
+// +kubebuilder:rbac:groups=bowline.dev,resources=configrepositories,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=bowline.dev,resources=configrepositories/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=bowline.dev,resources=configrepositories/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	obj := &v1alpha1.ConfigRepository{}
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {

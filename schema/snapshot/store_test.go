@@ -65,7 +65,9 @@ func TestStores(t *testing.T) {
 	var s Stores
 	k1 := types.NamespacedName{Namespace: "a", Name: "x"}
 	k2 := types.NamespacedName{Namespace: "b", Name: "x"}
-	if s.For(k1) != s.For(k1) {
+	first := s.For(k1)
+	first.Set(&Snapshot{Revision: "a"})
+	if again := s.For(k1); again != first || again.Current().Revision != "a" {
 		t.Error("For returns different Stores for one key")
 	}
 	if s.For(k1) == s.For(k2) {
