@@ -41,6 +41,7 @@ func newRootCommand() *cobra.Command {
 		newOperatorCommand(),
 		newCheckCommand(),
 		newBootstrapCommand(),
+		newSandboxCommand(),
 		newCloneRefsCommand(), newInitUploadCommand(), newEntrypointCommand(), newSidecarCommand(),
 	)
 	return root

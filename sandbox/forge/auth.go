@@ -243,6 +243,7 @@ func (s *state) orgRole(p principal, o *org) string {
 type rateLimiter struct {
 	mu     sync.Mutex
 	limit  int
+	search int
 	now    func() time.Time
 	window map[string]*rateWindow
 }
@@ -252,8 +253,8 @@ type rateWindow struct {
 	used  int
 }
 
-func newRateLimiter(limit int, now func() time.Time) *rateLimiter {
-	return &rateLimiter{limit: limit, now: now, window: map[string]*rateWindow{}}
+func newRateLimiter(limit, search int, now func() time.Time) *rateLimiter {
+	return &rateLimiter{limit: limit, search: search, now: now, window: map[string]*rateWindow{}}
 }
 
 type rateState struct {
@@ -266,7 +267,7 @@ type rateState struct {
 func (l *rateLimiter) state(who, resource string, spend bool) rateState {
 	limit, period := l.limit, time.Hour
 	if resource == "search" {
-		limit, period = 30, time.Minute
+		limit, period = l.search, time.Minute
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -38,6 +38,9 @@ type Options struct {
 	// RateLimit is the hourly request budget per token reported in the
 	// X-RateLimit-* headers; 0 means GitHub's 5000.
 	RateLimit int
+	// SearchRateLimit is the per-minute budget for search; 0 means
+	// GitHub's 30.
+	SearchRateLimit int
 	// EnforceRateLimit answers 403 once a token's budget is spent, as GitHub
 	// does. Off by default so that long tests and benchmarks are not cut off.
 	EnforceRateLimit bool
@@ -49,7 +52,7 @@ type Options struct {
 // concurrent use.
 type Forge struct {
 	opts    Options
-	git     *gitstore.Store
+	git     *cachedGit
 	gitDir  string
 	tempDir string
 	now     func() time.Time
@@ -105,12 +108,16 @@ func New(opts Options) (*Forge, error) {
 		f.cleanup()
 		return nil, fmt.Errorf("open git store: %w", err)
 	}
-	f.git = git
+	f.git = newCachedGit(git)
 	limit := opts.RateLimit
 	if limit <= 0 {
 		limit = 5000
 	}
-	f.limits = newRateLimiter(limit, f.now)
+	search := opts.SearchRateLimit
+	if search <= 0 {
+		search = 30
+	}
+	f.limits = newRateLimiter(limit, search, f.now)
 	f.hooks = newDispatcher(f, opts.HookClient, opts.HookQueue)
 	if opts.DataDir != "" {
 		delay := opts.PersistDelay

@@ -35,7 +35,7 @@ func (f *Forge) gitHandler() http.Handler {
 		p, _ := ctx.Value(pusherKey{}).(principal)
 		f.pushed(ctx, owner, name, updates, p.login)
 	}
-	h := f.git.Handler(auth, onPush)
+	h := f.git.Store.Handler(auth, onPush)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := f.authenticate(r)
 		if err != nil {
@@ -50,6 +50,7 @@ func (f *Forge) gitHandler() http.Handler {
 // pushed records ref updates made outside the API (a git push, or an
 // Actor's commit) and sends the events GitHub would.
 func (f *Forge) pushed(ctx context.Context, owner, name string, updates []gitstore.RefUpdate, pusher string) {
+	f.git.invalidate(owner, name)
 	_ = f.write(func(t *tx) error {
 		r := t.repo(owner, name)
 		if r == nil {
