@@ -42,13 +42,18 @@ type validator struct {
 	c    *Config
 	opts ValidateOptions
 	errs *yamlpos.Errors
-	res  map[string]error
+	res  map[string]compiled
+}
+
+type compiled struct {
+	re  *regexp.Regexp
+	err error
 }
 
 // Validate runs Prow's semantic checks on defaulted jobs and adds every
 // problem to errs, positioned at the job it concerns.
 func (c *Config) Validate(opts ValidateOptions, errs *yamlpos.Errors) {
-	v := &validator{c: c, opts: opts, errs: errs, res: map[string]error{}}
+	v := &validator{c: c, opts: opts, errs: errs, res: map[string]compiled{}}
 	for _, repo := range sortedKeys(c.Presubmits) {
 		list := c.Presubmits[repo]
 		v.repoKey(repo, list, func(i int) yamlpos.Pos { return list[i].Pos })
@@ -113,12 +118,17 @@ func lenOf(list any) int {
 
 // regexp checks that a pattern compiles, once per distinct pattern.
 func (v *validator) regexp(pattern string) error {
-	if err, ok := v.res[pattern]; ok {
-		return err
-	}
-	_, err := regexp.Compile(pattern)
-	v.res[pattern] = err
+	_, err := v.compile(pattern)
 	return err
+}
+
+func (v *validator) compile(pattern string) (*regexp.Regexp, error) {
+	if c, ok := v.res[pattern]; ok {
+		return c.re, c.err
+	}
+	re, err := regexp.Compile(pattern)
+	v.res[pattern] = compiled{re, err}
+	return re, err
 }
 
 func (v *validator) base(kind string, j *JobBase) {
@@ -271,10 +281,12 @@ func (v *validator) presubmit(p *Presubmit) {
 	switch {
 	case (p.Trigger == "") != (p.RerunCommand == ""):
 		v.fail(p.Pos, "%s: trigger and rerun_command must be set together", what)
+	case p.Trigger == DefaultTriggerFor(p.Name) && p.RerunCommand == DefaultRerunCommandFor(p.Name):
+		// The defaults are valid and match each other by construction.
 	case p.Trigger != "":
-		if err := v.regexp(p.Trigger); err != nil {
+		if re, err := v.compile(p.Trigger); err != nil {
 			v.fail(p.Pos, "%s: trigger: %v", what, err)
-		} else if !regexp.MustCompile(p.Trigger).MatchString(p.RerunCommand) {
+		} else if !re.MatchString(p.RerunCommand) {
 			v.fail(p.Pos, "%s: rerun_command %q does not match trigger %q", what, p.RerunCommand, p.Trigger)
 		}
 	}

@@ -46,6 +46,9 @@ func Parse(file string, data []byte) (root *yaml.Node, err error) {
 			root, err = nil, Error{File: file, Message: fmt.Sprintf("invalid YAML: %v", r)}
 		}
 	}()
+	if fast, ok := parseFast(data); ok {
+		return fast, nil
+	}
 	var n yaml.Node
 	if err := yaml.Unmarshal(data, &n); err != nil {
 		return nil, syntaxError(file, err)
@@ -538,7 +541,18 @@ func (s *state) generic(n *yaml.Node) any {
 }
 
 func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+	if n.Kind != yaml.ScalarNode {
+		return false
+	}
+	if n.Tag == "" && n.Style == 0 {
+		// What yaml.v3 resolves to null, without resolving every scalar.
+		switch n.Value {
+		case "", "~", "null", "Null", "NULL":
+			return true
+		}
+		return false
+	}
+	return n.ShortTag() == "!!null"
 }
 
 func describe(n *yaml.Node) string {
