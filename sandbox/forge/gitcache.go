@@ -150,7 +150,7 @@ func (g *cachedGit) Mergeable(ctx context.Context, owner, repo, baseBranch, head
 		return false, err
 	}
 	return remember(g, isSHA(headSHA), fmt.Sprintf("mergeable|%s|%s|%s", repoKey(owner, repo), base, headSHA), func() (bool, error) {
-		return g.Store.Mergeable(ctx, owner, repo, base, headSHA)
+		return g.Store.Mergeable(ctx, owner, repo, baseBranch, headSHA)
 	})
 }
 
