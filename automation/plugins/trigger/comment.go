@@ -67,6 +67,10 @@ func (h *handler) comment(ctx context.Context, c *plugin.Comment) error {
 		return nil
 	}
 	cmds := parseCommands(c.Body)
+	if h.cfg.Trigger.IgnoreOkToTest {
+		// Only trusted authors' pull requests are tested.
+		cmds.okToTest, cmds.okToTestCancel = false, false
+	}
 	custom := h.customTriggers(c.Body)
 	if !cmds.any() && len(custom) == 0 {
 		return nil
@@ -97,10 +101,7 @@ func (h *handler) comment(ctx context.Context, c *plugin.Comment) error {
 		}
 	}
 	if !trusted && !hasLabel(pr.Labels, OkToTestLabel) {
-		if !cmds.okToTest {
-			return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: tests cannot be started until a trusted user has checked this pull request and commented `/ok-to-test`.", c.Author))
-		}
-		return nil
+		return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: tests cannot be started until a trusted user has checked this pull request and commented `/ok-to-test`.", c.Author))
 	}
 	return h.runCommands(ctx, pr, c.Author, cmds, custom)
 }
@@ -134,7 +135,7 @@ func (h *handler) runCommands(ctx context.Context, pr *github.PullRequest, by st
 	branch := pr.GetBase().GetRef()
 	candidates := h.presubmitsFor(branch)
 	if cmds.list {
-		if err := h.reply(ctx, pr.GetNumber(), h.listMessage(ctx, by, pr, candidates)); err != nil {
+		if err := h.reply(ctx, pr.GetNumber(), h.listMessage(by, pr, candidates)); err != nil {
 			return err
 		}
 	}
@@ -228,7 +229,7 @@ func (h *handler) contexts(ctx context.Context, sha string) (failed, reported ma
 }
 
 // listMessage answers /test ?.
-func (h *handler) listMessage(ctx context.Context, by string, pr *github.PullRequest, candidates []*jobs.Presubmit) string {
+func (h *handler) listMessage(by string, pr *github.PullRequest, candidates []*jobs.Presubmit) string {
 	return fmt.Sprintf("@%s: these jobs can run on this pull request (branch %s):\n\n%s", by, pr.GetBase().GetRef(), availableJobs(candidates))
 }
 

@@ -144,6 +144,17 @@ func TestCommands(t *testing.T) {
 			wantLabels: []string{"needs-ok-to-test"}, wantReply: "/ok-to-test",
 		},
 		{
+			name: "ignore_ok_to_test ignores /ok-to-test", author: "bob", file: codeChange,
+			trigger:    plugins.Trigger{Repos: []string{"acme"}, IgnoreOkToTest: true},
+			act:        func(h *harness, n int, _ string) { h.comment("alice", n, "/ok-to-test") },
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "a job's own trigger", author: "alice", file: codeChange,
+			act:      func(h *harness, n int, _ string) { h.comment("alice", n, "/run-special") },
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -", "presubmit special -"},
+		},
+		{
 			name: "/test on a draft runs the named job", author: "alice", file: codeChange,
 			act: func(h *harness, n int, _ string) {
 				if err := h.forge.As("alice").SetDraft(h.ctx, repo, n, true); err != nil {
@@ -158,7 +169,9 @@ func TestCommands(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := start(t, standardJobs(), nil, tc.trigger)
+			special := presubmit("special")
+			special.Trigger, special.RerunCommand = `(?m)^/run-special\s*$`, "/run-special"
+			h := start(t, append(standardJobs(), special), nil, tc.trigger)
 			n, sha := h.openPR(tc.author, "topic", map[string]string{tc.file: "x\n"}, false)
 			tc.act(h, n, sha)
 			h.wantRuns(tc.wantRuns...)

@@ -42,7 +42,7 @@ func (h *handler) prOpened(ctx context.Context, pr *github.PullRequest) error {
 		return err
 	}
 	if trusted {
-		if h.cfg.Trigger.IgnoreOkToTest || pr.GetDraft() {
+		if pr.GetDraft() {
 			return nil
 		}
 		return h.runAutomatic(ctx, pr, author, false)

@@ -194,7 +194,7 @@ triggers:
   trusted_apps:
   - dependabot              # GitHub Apps whose pull requests are trusted
   join_org_url: https://github.com/my-org/community   # linked from the needs-ok-to-test comment
-  ignore_ok_to_test: false  # true: trusted authors' pull requests are tested only on request
+  ignore_ok_to_test: false  # true: /ok-to-test is ignored, only trusted authors' pull requests are tested
 `, "\n"),
 		Commands: []plugin.Command{
 			{Usage: "/test [<job> ...|all|?]", Featured: true,
