@@ -1,6 +1,6 @@
 // Package initupload records the start of a run: it uploads started.json,
-// the clone records and clone log, and, for postsubmits and periodics,
-// latest-build.txt. When a clone failed it also uploads finished.json with
+// the clone records and clone log, and the index entries that lead to the
+// run (latest-build.txt, and pr-logs/directory/ for presubmits). When a clone failed it also uploads finished.json with
 // a failure and reports the failure, so that the run ends before its test
 // command starts, as Prow's initupload does.
 package initupload
@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/bowline-ci/bowline/artifacts"
@@ -80,11 +81,8 @@ func Upload(ctx context.Context, store *artifacts.Store, o Options, spec podutil
 	if err := writeJSON(ctx, store, artifacts.Key(runPath, podutils.StartedFile), started); err != nil {
 		return err
 	}
-	if spec.Type == v1alpha1.PostsubmitJob || spec.Type == v1alpha1.PeriodicJob {
-		latest := artifacts.Key(path.Dir(runPath), podutils.LatestBuildFile)
-		if err := store.WriteFile(ctx, latest, []byte(spec.BuildID)); err != nil {
-			return err
-		}
+	if err := writeIndex(ctx, store, o.Storage, spec, runPath); err != nil {
+		return err
 	}
 
 	if clonerefs.Failed(records) {
@@ -93,6 +91,26 @@ func Upload(ctx context.Context, store *artifacts.Store, o Options, spec podutil
 			return err
 		}
 		return ErrCloneFailed
+	}
+	return nil
+}
+
+// writeIndex writes what lets readers find a job's runs, as Prow does:
+// latest-build.txt beside the runs of postsubmits and periodics, and for
+// presubmits and batches, whose runs are spread over pull requests, an
+// entry pr-logs/directory/<job>/<build>.txt naming the run's directory
+// plus pr-logs/directory/<job>/latest-build.txt.
+func writeIndex(ctx context.Context, store *artifacts.Store, cfg artifacts.Config, spec podutils.JobSpec, runPath string) error {
+	switch spec.Type {
+	case v1alpha1.PostsubmitJob, v1alpha1.PeriodicJob:
+		return store.WriteFile(ctx, artifacts.Key(path.Dir(runPath), podutils.LatestBuildFile), []byte(spec.BuildID))
+	case v1alpha1.PresubmitJob, v1alpha1.BatchJob:
+		dir := path.Join(cfg.PathPrefix, "pr-logs/directory", spec.Job)
+		link := strings.TrimSuffix(cfg.Bucket, "/") + "/" + runPath
+		if err := store.WriteFile(ctx, artifacts.Key(dir, spec.BuildID+".txt"), []byte(link)); err != nil {
+			return err
+		}
+		return store.WriteFile(ctx, artifacts.Key(dir, podutils.LatestBuildFile), []byte(spec.BuildID))
 	}
 	return nil
 }

@@ -79,6 +79,12 @@ func TestUploadStarted(t *testing.T) {
 	if ok, _ := store.Exists(ctx, run+"/finished.json"); ok {
 		t.Error("finished.json written for a run that cloned fine")
 	}
+	if b, err := store.ReadFile(ctx, "pr-logs/directory/unit/100.txt"); err != nil || string(b) != o.Storage.Bucket+"/"+run {
+		t.Errorf("directory entry = %q, %v", b, err)
+	}
+	if b, err := store.ReadFile(ctx, "pr-logs/directory/unit/latest-build.txt"); err != nil || string(b) != "100" {
+		t.Errorf("directory latest-build.txt = %q, %v", b, err)
+	}
 }
 
 func mustJSON(v any) string {
