@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/plugin"
@@ -305,5 +308,80 @@ func TestOptionsValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want error containing %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestServe runs the server as the operator does, on a listener until its
+// context ends, and checks that shutdown drains what was accepted.
+func TestServe(t *testing.T) {
+	var handled atomic.Int32
+	rec := &recorder{name: "p", events: []string{"issue_comment"}, handle: func(ctx context.Context, ev *plugin.Event) error {
+		handled.Add(1)
+		return nil
+	}}
+	opts := testOptions()
+	opts.Addr = "127.0.0.1:0"
+	reg := prometheus.NewRegistry()
+	en := &switchable{}
+	en.set("p")
+	srv, err := automation.NewServer(opts, automation.Deps{Plugins: []plugin.Plugin{rec}, Enablement: en,
+		Secrets: automation.Secrets{"*": {[]byte(secret)}}, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ctx, ln) }()
+	ts := &testServer{Server: srv, url: "http://" + ln.Addr().String(), reg: reg}
+	for i := range 20 {
+		if resp := ts.post(t, "issue_comment", fmt.Sprint("d-", i), commentPayload(t), secret); resp.StatusCode != http.StatusAccepted {
+			t.Fatal(resp.Status)
+		}
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve did not return after its context ended")
+	}
+	if got := handled.Load(); got != 20 {
+		t.Errorf("handled %d of 20 before Serve returned", got)
+	}
+}
+
+// TestSecretFile: a rotated secret file is picked up without a restart.
+func TestSecretFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hmac")
+	if err := os.WriteFile(path, []byte("first\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := automation.NewSecretFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Secrets("acme", "widgets"); len(got) != 1 || string(got[0]) != "first" {
+		t.Fatalf("secrets %q", got)
+	}
+	if err := os.WriteFile(path, []byte("'*':\n- value: second-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Secrets("acme", "widgets"); len(got) != 1 || string(got[0]) != "second-token" {
+		t.Errorf("after rotation %q", got)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Secrets("acme", "widgets"); len(got) != 1 || string(got[0]) != "second-token" {
+		t.Errorf("after the file vanished %q, want the last secrets read", got)
+	}
+	if _, err := automation.NewSecretFile(path); err == nil {
+		t.Error("a missing file was accepted")
 	}
 }

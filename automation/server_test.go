@@ -342,12 +342,13 @@ func TestRejections(t *testing.T) {
 		key     string
 		want    int
 		outcome string
+		log     string
 	}{
-		{name: "bad signature", event: "issue_comment", body: body, key: "wrong", want: http.StatusUnauthorized, outcome: automation.OutcomeBadSignature},
+		{name: "bad signature", event: "issue_comment", body: body, key: "wrong", want: http.StatusUnauthorized, outcome: automation.OutcomeBadSignature, log: "Rejected a webhook with a missing or bad signature"},
 		{name: "no signature", event: "issue_comment", body: body, want: http.StatusUnauthorized, outcome: automation.OutcomeBadSignature},
 		{name: "oversize", event: "issue_comment", body: append(bytes.Clone(body), bytes.Repeat([]byte(" "), 100)...), key: secret, want: http.StatusRequestEntityTooLarge, outcome: automation.OutcomeTooLarge},
-		{name: "garbage", event: "issue_comment", body: []byte("{not json"), key: secret, want: http.StatusBadRequest, outcome: automation.OutcomeMalformed},
-		{name: "wrong shape", event: "issue_comment", body: []byte(`{"comment": "a string"}`), key: secret, want: http.StatusBadRequest, outcome: automation.OutcomeMalformed},
+		{name: "garbage", event: "issue_comment", body: []byte("{not json"), key: secret, want: http.StatusBadRequest, outcome: automation.OutcomeMalformed, log: "Rejected a malformed webhook"},
+		{name: "wrong shape", event: "issue_comment", body: []byte(`{"comment": "a string"}`), key: secret, want: http.StatusBadRequest, outcome: automation.OutcomeMalformed, log: "Rejected a malformed webhook"},
 		{name: "no event type", event: "", body: body, key: secret, want: http.StatusBadRequest, outcome: automation.OutcomeMalformed},
 		{name: "unknown event type", event: "no_such_event", body: body, key: secret, want: http.StatusOK, outcome: automation.OutcomeIgnored},
 	}
@@ -372,6 +373,9 @@ func TestRejections(t *testing.T) {
 			ts.Shutdown(ctx)
 			if len(rec.ch) != 0 {
 				t.Errorf("a rejected delivery reached the plugin")
+			}
+			if !strings.Contains(ts.logs.String(), tc.log) {
+				t.Errorf("no log line %q in:\n%s", tc.log, ts.logs.String())
 			}
 			if strings.Contains(ts.logs.String(), secret) {
 				t.Errorf("the secret was logged")
