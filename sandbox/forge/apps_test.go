@@ -22,7 +22,7 @@ const appID, installationID = 42, 4242
 // appEnv starts a forge with a GitHub App installed on acme and returns
 // go-github clients authenticated as the app (JWT) and as its
 // installation, both through ghinstallation as a real deployment would.
-func appEnv(t *testing.T) (env *forgetest.Env, app, inst *github.Client) {
+func appEnv(t *testing.T) (env *forgetest.Env, hooks *forgetest.Receiver, app, inst *github.Client) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -39,6 +39,8 @@ func appEnv(t *testing.T) (env *forgetest.Env, app, inst *github.Client) {
 	seed.Apps = []forge.SeedApp{{ID: appID, Slug: "bowline", Owner: "acme",
 		PublicKey:     string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
 		Installations: []forge.SeedInstallation{{ID: installationID, Account: "acme"}}}}
+	hooks = forgetest.NewReceiver(t, hookSecret)
+	seed.Orgs[0].Hooks = []forge.SeedHook{{URL: hooks.URL, Secret: hookSecret, Events: []string{"check_run", "issues"}}}
 	env = forgetest.StartSeed(t, seed, forge.Options{})
 	atr := ghinstallation.NewAppsTransportFromPrivateKey(env.Server.Client().Transport, appID, key)
 	atr.BaseURL = env.URL
@@ -53,11 +55,11 @@ func appEnv(t *testing.T) (env *forgetest.Env, app, inst *github.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env, app, inst
+	return env, hooks, app, inst
 }
 
 func TestGitHubApp(t *testing.T) {
-	env, app, inst := appEnv(t)
+	env, hooks, app, inst := appEnv(t)
 	ctx := t.Context()
 	a := must[*github.App](t)(app.Apps.Get(ctx, ""))
 	if a.GetID() != appID || a.GetSlug() != "bowline" {
@@ -100,6 +102,10 @@ func TestGitHubApp(t *testing.T) {
 	if iss.GetUser().GetLogin() != "bowline[bot]" || iss.GetUser().GetType() != "Bot" || len(iss.Labels) != 1 {
 		t.Fatalf("issue by the app %+v", iss.GetUser())
 	}
+	opened := hooks.WaitFor("issues", "opened", wait).Parsed.(*github.IssuesEvent)
+	if opened.GetInstallation().GetID() != installationID {
+		t.Fatalf("payload installation %d, want %d", opened.GetInstallation().GetID(), installationID)
+	}
 
 	// Check runs: only apps may write them.
 	main := must[*github.Reference](t)(inst.Git.GetRef(ctx, "acme", "widgets", "heads/main"))
@@ -117,6 +123,10 @@ func TestGitHubApp(t *testing.T) {
 		Conclusion: github.Ptr("success"), Output: &github.CheckRunOutput{Title: github.Ptr("ok"), Summary: github.Ptr("all good")}}))
 	if cr.GetStatus() != "completed" || cr.GetConclusion() != "success" || cr.GetName() != "ci/unit" || cr.GetCompletedAt().IsZero() {
 		t.Fatalf("updated check run %+v", cr)
+	}
+	completed := hooks.WaitFor("check_run", "completed", wait).Parsed.(*github.CheckRunEvent)
+	if completed.GetCheckRun().GetConclusion() != "success" || completed.GetCheckRun().GetHeadSHA() != sha {
+		t.Fatalf("check_run completed %+v", completed.GetCheckRun())
 	}
 	must[*github.CheckRun](t)(inst.Checks.CreateCheckRun(ctx, "acme", "widgets", github.CreateCheckRunOptions{Name: "ci/lint", HeadSHA: sha}))
 	list := must[*github.ListCheckRunsResults](t)(env.Client(t, "").Checks.ListCheckRunsForRef(ctx, "acme", "widgets", "main", nil))

@@ -58,6 +58,11 @@ func TestConditionalRequestsAndRateLimit(t *testing.T) {
 	if got := get(t, fx.env, "/repos/acme/widgets", "alice-token", nil).Header.Get("X-RateLimit-Used"); got != "1" {
 		t.Fatalf("alice used %s", got)
 	}
+	// Asking is free.
+	limits := must[*github.RateLimits](t)(fx.client(t, "bob-token").RateLimit.Get(fx.ctx))
+	if limits.GetCore().Remaining != 4998 || limits.GetSearch().Limit != 30 {
+		t.Fatalf("rate limits %+v", limits)
+	}
 }
 
 func TestRateLimitEnforced(t *testing.T) {
