@@ -55,8 +55,10 @@ type Options struct {
 	LogUploadInterval time.Duration
 	// KeepWorkspaces leaves workspaces in place after runs end.
 	KeepWorkspaces bool
-	// Notify, when set, is called (from the run's goroutine) each time a
-	// run changes phase, so that the reconciler can requeue its ProwJob.
+	// Notify, when set, is called each time a run changes phase, so that
+	// the reconciler can requeue its ProwJob. It is called on its own
+	// goroutine: a Notify that blocks holds up neither the run nor
+	// Shutdown.
 	Notify func(namespace, name string)
 }
 
@@ -237,7 +239,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 
 func (r *Runner) notify(run *Run) {
 	if r.opts.Notify != nil {
-		r.opts.Notify(run.namespace, run.name)
+		go r.opts.Notify(run.namespace, run.name)
 	}
 }
 

@@ -67,23 +67,21 @@ func gitRepo(t *testing.T) (string, string) {
 type harness struct {
 	runner *Runner
 	store  *artifacts.Store
-	mu     sync.Mutex
-	seen   []string
+	// notified receives each notification, "namespace/name".
+	notified chan string
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	bucket := filepath.Join(t.TempDir(), "bucket")
-	h := &harness{}
+	h := &harness{notified: make(chan string, 64)}
 	r, err := NewRunner(Options{
 		Root:              filepath.Join(t.TempDir(), "ws"),
 		Bucket:            bucket,
 		Env:               []string{"EXTRA=from-runner"},
 		LogUploadInterval: 20 * time.Millisecond,
 		Notify: func(ns, name string) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.seen = append(h.seen, ns+"/"+name)
+			h.notified <- ns + "/" + name
 		},
 	})
 	if err != nil {
@@ -189,10 +187,16 @@ func TestFailingJobLeavesLogAndArtifacts(t *testing.T) {
 	if _, err := os.Stat(run.Workspace()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("workspace left behind: %v", err)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.seen) < 2 || h.seen[len(h.seen)-1] != "ci/run-fail" {
-		t.Errorf("notifications = %v, want one per phase change", h.seen)
+	// One notification when the command started, one when the run ended.
+	for range 2 {
+		select {
+		case got := <-h.notified:
+			if got != "ci/run-fail" {
+				t.Errorf("notified %s", got)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("missing notification: want one per phase change")
+		}
 	}
 }
 
