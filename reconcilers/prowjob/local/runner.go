@@ -78,10 +78,14 @@ func (o Options) Validate() error {
 type Runner struct {
 	opts Options
 
-	mu   sync.Mutex
-	runs map[string]*Run
-	wg   sync.WaitGroup
+	mu     sync.Mutex
+	runs   map[string]*Run
+	closed bool
+	wg     sync.WaitGroup
 }
+
+// ErrShutDown is returned by Start once Shutdown has been called.
+var ErrShutDown = errors.New("local runner is shut down")
 
 // NewRunner returns a Runner.
 func NewRunner(o Options) (*Runner, error) {
@@ -157,6 +161,9 @@ func (r *Runner) Start(ctx context.Context, pj *v1alpha1.ProwJob) (*Run, error) 
 	if run, ok := r.runs[key(pj.Namespace, pj.Name)]; ok {
 		return run, nil
 	}
+	if r.closed {
+		return nil, ErrShutDown
+	}
 	plan, err := r.plan(pj)
 	if err != nil {
 		return nil, err
@@ -216,10 +223,11 @@ func (r *Runner) Forget(namespace, name string) {
 	}
 }
 
-// Shutdown aborts every run and waits for them to end (their processes
+// Shutdown aborts every run, refuses new ones, and waits for them to end (their processes
 // killed, their logs uploaded) or for ctx to end.
 func (r *Runner) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
+	r.closed = true
 	for _, run := range r.runs {
 		run.Abort()
 	}

@@ -408,4 +408,10 @@ func TestShutdownAbortsRuns(t *testing.T) {
 	if st := run.Status(); st.Result.State != v1alpha1.AbortedState {
 		t.Errorf("result = %+v", st.Result)
 	}
+	late := presubmit("run-late", "", "", "true")
+	late.Spec.Type = v1alpha1.PeriodicJob
+	late.Spec.Refs = nil
+	if _, err := h.runner.Start(context.Background(), late); !errors.Is(err, ErrShutDown) {
+		t.Errorf("Start() after Shutdown = %v, want ErrShutDown", err)
+	}
 }
