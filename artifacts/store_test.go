@@ -100,6 +100,24 @@ func TestOpenLocations(t *testing.T) {
 	if _, err := Open(ctx, "nosuch://bucket"); err == nil {
 		t.Error("Open(nosuch://) succeeded")
 	}
+
+	// The S3 driver is registered: opening needs no network, and the
+	// store's name never shows credentials.
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	s3, err := Open(ctx, "s3://ci-logs?region=eu-west-1&endpoint=http://minio.example:9000&use_path_style=true")
+	if err != nil {
+		t.Fatalf("Open(s3://) = %v", err)
+	}
+	defer s3.Close()
+	if !strings.HasPrefix(s3.String(), "s3://ci-logs") {
+		t.Errorf("String() = %s", s3.String())
+	}
+	if got := redact("s3://user:pw@bucket"); strings.Contains(got, "pw") {
+		t.Errorf("redact() = %s", got)
+	}
 }
 
 // chunkWriter hands each write to a channel, so the test sees the tail's
