@@ -70,6 +70,7 @@ orgs:
 repos:
 - name: acme/widgets
   files: {README.md: "# widgets\n"}
+  collaborators: {bob: write}
 `
 
 func runSandbox(t *testing.T, args ...string) string {
