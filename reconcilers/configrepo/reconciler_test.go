@@ -123,6 +123,7 @@ func TestPushInvalidFix(t *testing.T) {
 		g.Expect(r.Status.ObservedGeneration).To(Equal(r.Generation))
 		g.Expect(r.Status.History[0].Result).To(Equal(v1alpha1.ReasonValidationFailed))
 	})
+	t.Logf("Ready: %s", condition(get(NewWithT(t), key), v1alpha1.ConditionReady).Message)
 	if got := op.served(key); got != rev(sha1) {
 		t.Errorf("this process serves %q while stalled, want %q", got, rev(sha1))
 	}
