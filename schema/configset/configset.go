@@ -244,6 +244,11 @@ func (l *loader) load() (*Set, error) {
 		all = append(all, t)
 		return t
 	}
+	// The two big single files go first, so that no worker is left
+	// parsing one of them after the many small job files are done.
+	if o.PluginConfigPath != "" {
+		pluginTask = add(o.PluginConfigPath, &plugins.Config{})
+	}
 	if o.ConfigPath != "" {
 		cfgTask = add(o.ConfigPath, &configFile{})
 	}
@@ -256,9 +261,6 @@ func (l *loader) load() (*Set, error) {
 		for _, p := range l.suffixFiles(dir, SupplementalProwConfigSuffix) {
 			suppProw = append(suppProw, add(p, &prowconfig.Config{}))
 		}
-	}
-	if o.PluginConfigPath != "" {
-		pluginTask = add(o.PluginConfigPath, &plugins.Config{})
 	}
 	for _, dir := range o.SupplementalPluginConfigDirs {
 		for _, p := range l.suffixFiles(dir, SupplementalPluginConfigSuffix) {

@@ -22,12 +22,13 @@ func (p *Preset) Matches(labels map[string]string) bool {
 
 // ApplyPresets merges every matching preset into the pod spec of every
 // kubernetes job. A preset setting an env var, volume or volume mount that
-// the job already has is an error, as in Prow.
+// the job already has is an error, as in Prow. Repositories and chunks of
+// periodics are handled concurrently.
 func (c *Config) ApplyPresets(errs *yamlpos.Errors) {
 	if len(c.Presets) == 0 {
 		return
 	}
-	apply := func(kind string, j *JobBase) {
+	apply := func(kind string, j *JobBase, errs *yamlpos.Errors) {
 		if j.Spec == nil {
 			return
 		}
@@ -41,19 +42,32 @@ func (c *Config) ApplyPresets(errs *yamlpos.Errors) {
 			}
 		}
 	}
+	var units []func(*yamlpos.Errors)
 	for _, list := range c.Presubmits {
-		for i := range list {
-			apply(TypePresubmit, &list[i].JobBase)
-		}
+		units = append(units, func(e *yamlpos.Errors) {
+			for i := range list {
+				apply(TypePresubmit, &list[i].JobBase, e)
+			}
+		})
 	}
 	for _, list := range c.Postsubmits {
-		for i := range list {
-			apply(TypePostsubmit, &list[i].JobBase)
-		}
+		units = append(units, func(e *yamlpos.Errors) {
+			for i := range list {
+				apply(TypePostsubmit, &list[i].JobBase, e)
+			}
+		})
 	}
-	for i := range c.Periodics {
-		apply(TypePeriodic, &c.Periodics[i].JobBase)
+	for lo := 0; lo < len(c.Periodics); lo += chunk {
+		part := c.Periodics[lo:min(lo+chunk, len(c.Periodics))]
+		units = append(units, func(e *yamlpos.Errors) {
+			for i := range part {
+				apply(TypePeriodic, &part[i].JobBase, e)
+			}
+		})
 	}
+	runParallel(len(units), errs, func() func(int, *yamlpos.Errors) {
+		return func(i int, e *yamlpos.Errors) { units[i](e) }
+	})
 }
 
 func mergePreset(p *Preset, spec *corev1.PodSpec) error {

@@ -2,7 +2,9 @@ package jobs
 
 import (
 	"regexp"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -51,47 +53,103 @@ type compiled struct {
 }
 
 // Validate runs Prow's semantic checks on defaulted jobs and adds every
-// problem to errs, positioned at the job it concerns.
+// problem to errs, positioned at the job it concerns. Repositories and
+// chunks of periodics are checked concurrently.
 func (c *Config) Validate(opts ValidateOptions, errs *yamlpos.Errors) {
-	v := &validator{c: c, opts: opts, errs: errs, res: map[string]compiled{}}
+	var units []func(v *validator)
 	for _, repo := range sortedKeys(c.Presubmits) {
 		list := c.Presubmits[repo]
-		v.repoKey(repo, list, func(i int) yamlpos.Pos { return list[i].Pos })
-		for i := range list {
-			v.presubmit(&list[i])
-			for j := range i {
-				if list[j].Name == list[i].Name && list[j].Brancher.intersects(list[i].Brancher) {
-					v.fail(list[i].Pos, "presubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
-					break
-				}
-			}
-		}
+		units = append(units, func(v *validator) { v.presubmits(repo, list) })
 	}
 	for _, repo := range sortedKeys(c.Postsubmits) {
 		list := c.Postsubmits[repo]
-		v.repoKey(repo, list, func(i int) yamlpos.Pos { return list[i].Pos })
-		for i := range list {
-			v.postsubmit(&list[i])
-			for j := range i {
-				if list[j].Name == list[i].Name && list[j].Brancher.intersects(list[i].Brancher) {
-					v.fail(list[i].Pos, "postsubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
-					break
-				}
-			}
-		}
+		units = append(units, func(v *validator) { v.postsubmits(repo, list) })
 	}
+	for lo := 0; lo < len(c.Periodics); lo += chunk {
+		part := c.Periodics[lo:min(lo+chunk, len(c.Periodics))]
+		units = append(units, func(v *validator) {
+			for i := range part {
+				v.periodic(&part[i])
+			}
+		})
+	}
+	units = append(units, func(v *validator) {
+		for i := range c.Presets {
+			v.preset(&c.Presets[i])
+		}
+	})
+	runParallel(len(units), errs, func() func(int, *yamlpos.Errors) {
+		v := &validator{c: c, opts: opts, res: map[string]compiled{}}
+		return func(i int, e *yamlpos.Errors) {
+			v.errs = e
+			units[i](v)
+		}
+	})
 	seen := make(map[string]yamlpos.Pos, len(c.Periodics))
 	for i := range c.Periodics {
 		p := &c.Periodics[i]
-		v.periodic(p)
 		if prev, dup := seen[p.Name]; dup {
-			v.fail(p.Pos, "periodic %q: duplicate job name (also at %s)", p.Name, prev)
+			errs.AddPos(p.Pos, "periodic %q: duplicate job name (also at %s)", p.Name, prev)
 		} else {
 			seen[p.Name] = p.Pos
 		}
 	}
-	for i := range c.Presets {
-		v.preset(&c.Presets[i])
+}
+
+// chunk is how many periodics one unit of concurrent work handles.
+const chunk = 64
+
+// runParallel calls the function made by worker for each of n units, on
+// GOMAXPROCS goroutines, each with its own error list; the lists are added
+// to errs at the end.
+func runParallel(n int, errs *yamlpos.Errors, worker func() func(int, *yamlpos.Errors)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	next := make(chan int)
+	lists := make([]yamlpos.Errors, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			do := worker()
+			for i := range next {
+				do(i, &lists[w])
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i := range lists {
+		errs.Append(&lists[i])
+	}
+}
+
+func (v *validator) presubmits(repo string, list []Presubmit) {
+	v.repoKey(repo, list, func(i int) yamlpos.Pos { return list[i].Pos })
+	for i := range list {
+		v.presubmit(&list[i])
+		for j := range i {
+			if list[j].Name == list[i].Name && list[j].Brancher.intersects(list[i].Brancher) {
+				v.fail(list[i].Pos, "presubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
+				break
+			}
+		}
+	}
+}
+
+func (v *validator) postsubmits(repo string, list []Postsubmit) {
+	v.repoKey(repo, list, func(i int) yamlpos.Pos { return list[i].Pos })
+	for i := range list {
+		v.postsubmit(&list[i])
+		for j := range i {
+			if list[j].Name == list[i].Name && list[j].Brancher.intersects(list[i].Brancher) {
+				v.fail(list[i].Pos, "postsubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
+				break
+			}
+		}
 	}
 }
 

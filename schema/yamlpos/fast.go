@@ -55,12 +55,21 @@ type fastParser struct {
 	lines []fastLine // content lines; comment-only and blank lines are kept with text ""
 	i     int
 	slab  []yaml.Node
+	// slabbed counts the nodes allocated so far.
+	slabbed int
 }
 
 // node allocates nodes in chunks: a file's nodes live and die together.
+// The first chunk is sized for the file (about two nodes a line), so small
+// files do not waste a large chunk.
 func (p *fastParser) node(n yaml.Node) *yaml.Node {
 	if len(p.slab) == 0 {
-		p.slab = make([]yaml.Node, 256)
+		size := 64
+		if p.slabbed == 0 {
+			size = max(size, 2*len(p.lines))
+		}
+		p.slab = make([]yaml.Node, size)
+		p.slabbed += size
 	}
 	x := &p.slab[0]
 	p.slab = p.slab[1:]
