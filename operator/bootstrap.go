@@ -79,4 +79,3 @@ drives everything.`,
 	o.AddFlags(cmd.Flags())
 	return cmd
 }
-

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
@@ -54,10 +56,14 @@ func (o *LogOptions) level() (zapcore.Level, error) {
 	return zapcore.Level(-n), nil
 }
 
-// Logger builds the logger. Call Validate first.
-func (o *LogOptions) Logger() logr.Logger {
+// Logger builds the logger, writing to standard error. Call Validate first.
+func (o *LogOptions) Logger() logr.Logger { return o.LoggerTo(os.Stderr) }
+
+// LoggerTo builds the logger, writing to w. Call Validate first.
+func (o *LogOptions) LoggerTo(w io.Writer) logr.Logger {
 	lvl, _ := o.level()
 	return zap.New(
+		zap.WriteTo(w),
 		zap.UseDevMode(false),
 		zap.Level(lvl),
 		zap.StacktraceLevel(zapcore.PanicLevel),
