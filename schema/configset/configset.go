@@ -414,3 +414,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// BranchPolicy is the effective branch protection of a branch: config.yaml's
+// policy inherited from org to repo to branch, with the contexts of the
+// branch's required presubmits added. Nil when the branch is not protected.
+func (s *Set) BranchPolicy(org, repo, branch string) *prowconfig.Policy {
+	jc := prowconfig.JobContextsFor(s.Jobs.Presubmits[org+"/"+repo], branch)
+	return s.Config.BranchProtection.GetPolicy(org, repo, branch, jc)
+}

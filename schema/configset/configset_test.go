@@ -216,3 +216,53 @@ func TestLoadDirPaths(t *testing.T) {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }
+
+func TestBranchPolicy(t *testing.T) {
+	fsys := fstest.MapFS{
+		"config.yaml": file(`branch-protection:
+  orgs:
+    org:
+      protect: true
+      required_status_checks: {contexts: [cla]}
+      repos:
+        repo:
+          require_manually_triggered_jobs: true
+presubmits:
+  org/repo:
+  - {name: unit, always_run: true` + inlineSpec + `}
+  - {name: manual` + inlineSpec + `}
+  - {name: docs, run_if_changed: '^docs/'` + inlineSpec + `}
+  - {name: opt, always_run: true, optional: true` + inlineSpec + `}
+  - {name: silent, always_run: true, skip_report: true` + inlineSpec + `}
+  - {name: release-only, always_run: true, branches: [release]` + inlineSpec + `}
+  org/other:
+  - {name: lint, always_run: true, context: ci/lint` + inlineSpec + `}
+`),
+	}
+	set, err := Load(context.Background(), fsys, Options{ConfigPath: "config.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		org, repo, branch string
+		want              []string
+	}{
+		{"org", "repo", "main", []string{"cla", "manual", "unit"}},
+		{"org", "repo", "release", []string{"cla", "manual", "release-only", "unit"}},
+		{"org", "other", "main", []string{"ci/lint", "cla"}},
+	}
+	for _, tt := range tests {
+		p := set.BranchPolicy(tt.org, tt.repo, tt.branch)
+		if p == nil || p.RequiredStatusChecks == nil {
+			t.Fatalf("%s/%s@%s: no policy", tt.org, tt.repo, tt.branch)
+		}
+		if diff := cmp.Diff(tt.want, p.RequiredStatusChecks.Contexts); diff != "" {
+			t.Errorf("%s/%s@%s contexts (-want +got):\n%s", tt.org, tt.repo, tt.branch, diff)
+		}
+	}
+	if p := set.BranchPolicy("elsewhere", "x", "main"); p != nil {
+		t.Errorf("unconfigured org has a policy: %+v", p)
+	}
+}
+
+const inlineSpec = `, spec: {containers: [{image: x}]}`

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/yamlpos"
 )
 
@@ -189,7 +190,7 @@ type JobContexts struct {
 // then the org's, the repo's and the branch's, with the required contexts of
 // the branch's jobs added. It returns nil when the branch is not protected
 // or not managed.
-func (bp *BranchProtection) GetPolicy(org, repo, branch string, jobs JobContexts) *Policy {
+func (bp *BranchProtection) GetPolicy(org, repo, branch string, jc JobContexts) *Policy {
 	p := bp.Policy
 	o, hasOrg := bp.Orgs[org]
 	r, hasRepo := o.Repos[repo]
@@ -209,15 +210,15 @@ func (bp *BranchProtection) GetPolicy(org, repo, branch string, jobs JobContexts
 	if !hasBranch && !branchIncluded(p, branch) {
 		return nil
 	}
-	required := append([]string(nil), jobs.Required...)
+	required := append([]string(nil), jc.Required...)
 	if isTrue(p.RequireManuallyTriggeredJobs) {
-		required = append(required, jobs.Manual...)
+		required = append(required, jc.Manual...)
 	}
 	if len(required) > 0 {
 		p = p.Apply(Policy{RequiredStatusChecks: &ContextPolicy{Contexts: required}})
 	}
-	tested := len(jobs.Required) > 0 || len(jobs.Manual) > 0 ||
-		(jobs.Optional > 0 && isTrue(bp.ProtectReposWithOptionalJobs))
+	tested := len(jc.Required) > 0 || len(jc.Manual) > 0 ||
+		(jc.Optional > 0 && isTrue(bp.ProtectReposWithOptionalJobs))
 	if p.Protect == nil && isTrue(bp.ProtectTested) && tested {
 		yes := true
 		p.Protect = &yes
@@ -245,4 +246,32 @@ func branchIncluded(p Policy, branch string) bool {
 		}
 	}
 	return false
+}
+
+// JobContextsFor sorts the presubmits that run on a branch by what branch
+// protection makes of them, as Prow's branchprotector does: reporting,
+// non-optional jobs that always run are required; those that only run when
+// asked (no change matcher, not run_before_merge) are manual; other
+// reporting jobs are optional.
+func JobContextsFor(presubmits []jobs.Presubmit, branch string) JobContexts {
+	var out JobContexts
+	for i := range presubmits {
+		p := &presubmits[i]
+		if p.SkipReport || !p.ShouldRun(branch) {
+			continue
+		}
+		switch {
+		case p.Optional:
+			out.Optional++
+		case p.AlwaysRun:
+			out.Required = append(out.Required, p.Context)
+		case p.RunIfChanged == "" && p.SkipIfOnlyChanged == "" && !p.RunBeforeMerge:
+			out.Manual = append(out.Manual, p.Context)
+		default:
+			out.Optional++
+		}
+	}
+	slices.Sort(out.Required)
+	slices.Sort(out.Manual)
+	return out
 }
