@@ -41,7 +41,9 @@ type outcome struct {
 	Suspended bool
 	// Failure is the reason of a failed reconcile.
 	Failure string
-	// Detail explains the failure; it never holds a secret.
+	// Detail explains the failure; it never holds a secret. For a
+	// validation failure it is set only when the same revision failed
+	// before, to keep the message that counted all its errors.
 	Detail string
 	// Attempted is the newest revision fetched.
 	Attempted string
@@ -89,7 +91,10 @@ func setConditions(obj *v1alpha1.ConfigRepository, o outcome) {
 		remove(v1alpha1.ConditionStalled)
 		return
 	case o.Failure == v1alpha1.ReasonValidationFailed:
-		msg := validationMessage(o.Attempted, o.Errors) + "; " + stays
+		msg := o.Detail // the message of the same failure, seen before
+		if msg == "" {
+			msg = validationMessage(o.Attempted, o.Errors) + "; " + stays
+		}
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, o.Failure, msg)
 		set(v1alpha1.ConditionStalled, metav1.ConditionTrue, o.Failure, msg)
 		remove(v1alpha1.ConditionReconciling)

@@ -49,6 +49,13 @@ func TestSetConditions(t *testing.T) {
 			v1alpha1.ConditionPluginsReady: {metav1.ConditionTrue, v1alpha1.ReasonSucceeded, "from revision main@sha1:a"},
 		},
 	}, {
+		name: "the same invalid revision again keeps its message",
+		o:    outcome{Failure: v1alpha1.ReasonValidationFailed, Detail: "Revision main@sha1:b is invalid (120 errors): …", Applied: "main@sha1:a", Attempted: "main@sha1:b", Errors: errs, Summary: sum},
+		want: map[string]*cond{
+			v1alpha1.ConditionReady:   {metav1.ConditionFalse, v1alpha1.ReasonValidationFailed, "(120 errors)"},
+			v1alpha1.ConditionStalled: {metav1.ConditionTrue, v1alpha1.ReasonValidationFailed, "(120 errors)"},
+		},
+	}, {
 		name: "invalid first revision",
 		o:    outcome{Failure: v1alpha1.ReasonValidationFailed, Attempted: "main@sha1:b", Errors: errs[:1]},
 		want: map[string]*cond{

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -112,6 +113,9 @@ func (r *Reconciler) fetch(ctx context.Context, sc *scope) error {
 		// Known invalid: validating the same files again would say the same.
 		sc.unchanged = true
 		sc.out.Failure, sc.out.Errors = v1alpha1.ReasonValidationFailed, st.ValidationErrors
+		if c := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); c != nil && c.Reason == v1alpha1.ReasonValidationFailed {
+			sc.out.Detail = c.Message
+		}
 		return nil
 	}
 	cache, _ := r.blobs.Load(obj.UID)

@@ -142,6 +142,17 @@ func TestPushInvalidFix(t *testing.T) {
 		g.Expect(reasons).To(ContainElement(HavePrefix(v1alpha1.ReasonValidationFailed + ": Revision " + rev(sha2))))
 	})
 
+	// Asking again changes nothing: the same message, one history entry.
+	stalled := get(NewWithT(t), key)
+	again := requestReconcile(t, key)
+	eventually(t, 30*time.Second, func(g Gomega) {
+		r := get(g, key)
+		g.Expect(r.Status.LastHandledReconcileAt).To(Equal(again))
+		g.Expect(condition(r, v1alpha1.ConditionReady).Message).To(Equal(condition(stalled, v1alpha1.ConditionReady).Message))
+		g.Expect(r.Status.History).To(HaveLen(len(stalled.Status.History)))
+		g.Expect(r.Status.ValidationErrors).To(Equal(stalled.Status.ValidationErrors))
+	})
+
 	// The fix: applied everywhere, the stale snapshot pruned.
 	sha3 := f.push(t, "config", validConfig("3"))
 	requestReconcile(t, key)
