@@ -80,7 +80,7 @@ func TestGitHubApp(t *testing.T) {
 		t.Fatalf("no installation = %d, want 404", got)
 	}
 	tok := must[*github.InstallationToken](t)(app.Apps.CreateInstallationToken(ctx, installationID, nil))
-	if tok.GetToken() == "" || tok.GetExpiresAt().Sub(time.Now()) < 50*time.Minute {
+	if tok.GetToken() == "" || time.Until(tok.GetExpiresAt().Time) < 50*time.Minute {
 		t.Fatalf("token expires %v", tok.GetExpiresAt())
 	}
 	// A user token cannot call /app; the JWT cannot call the rest.

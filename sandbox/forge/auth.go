@@ -97,7 +97,7 @@ func botLogin(a *app) string { return a.Slug + "[bot]" }
 // by its issuer claim. Callers hold f.mu.
 func (f *Forge) verifyAppJWT(raw string) (*app, error) {
 	var found *app
-	parser := jwt.Parser{ValidMethods: []string{"RS256"}, SkipClaimsValidation: true}
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
 	claims := &jwt.RegisteredClaims{}
 	_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		id, err := strconv.ParseInt(claims.Issuer, 10, 64)

@@ -2,7 +2,6 @@ package forge
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
@@ -289,5 +288,3 @@ func (t *tx) pingEvent(r *repo, o *org, h *hook, sender string) {
 	}
 	t.events = append(t.events, event{name: "ping", payload: ev, targets: []hookTarget{target}})
 }
-
-func fmtInt(n int) string { return fmt.Sprint(n) }

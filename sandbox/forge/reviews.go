@@ -14,9 +14,10 @@ func (f *Forge) reviewJSON(s *state, r *repo, i *issue, rv *review) *github.Pull
 	num := fmt.Sprint(i.Number)
 	out := &github.PullRequestReview{ID: github.Ptr(rv.ID), NodeID: nodeID("PRR", rv.ID),
 		User: f.userJSON(s, rv.User), Body: github.Ptr(rv.Body), State: github.Ptr(rv.State),
-		CommitID:          github.Ptr(rv.CommitID),
-		HTMLURL:           github.Ptr(f.repoHTML(r, "pull", num) + fmt.Sprintf("#pullrequestreview-%d", rv.ID)),
-		PullRequestURL:    github.Ptr(f.repoAPI(r, "pulls", num)),
+		CommitID:       github.Ptr(rv.CommitID),
+		HTMLURL:        github.Ptr(f.repoHTML(r, "pull", num) + fmt.Sprintf("#pullrequestreview-%d", rv.ID)),
+		PullRequestURL: github.Ptr(f.repoAPI(r, "pulls", num)),
+		//lint:ignore SA1019 REST responses and webhooks still carry author_association, which Prow's trust rules read.
 		AuthorAssociation: github.Ptr(s.association(r, rv.User)),
 	}
 	if rv.State != "PENDING" {
@@ -406,6 +407,7 @@ func (f *Forge) reviewCommentJSON(s *state, r *repo, cm *comment) *github.PullRe
 	out := &github.PullRequestComment{ID: github.Ptr(cm.ID), NodeID: nodeID("PRRC", cm.ID), Body: github.Ptr(cm.Body),
 		Path: github.Ptr(cm.Path), CommitID: github.Ptr(cm.CommitID), OriginalCommitID: github.Ptr(cm.CommitID),
 		User: f.userJSON(s, cm.User), CreatedAt: ts(cm.Created), UpdatedAt: ts(cm.Updated),
+		//lint:ignore SA1019 REST responses and webhooks still carry author_association, which Prow's trust rules read.
 		AuthorAssociation: github.Ptr(s.association(r, cm.User)),
 		URL:               github.Ptr(f.repoAPI(r, "pulls", "comments", id)),
 		HTMLURL:           github.Ptr(f.repoHTML(r, "pull", num) + "#discussion_r" + id),
