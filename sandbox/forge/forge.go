@@ -230,11 +230,12 @@ func (f *Forge) write(fn func(t *tx) error) error {
 	f.mu.Lock()
 	t := &tx{state: f.st, f: f, now: f.now().UTC().Truncate(time.Second)}
 	err := fn(t)
-	events := t.events
+	// Queue under the lock so that hooks see events in the order the
+	// changes were made, even for concurrent requests.
+	f.hooks.enqueue(t.events)
 	f.mu.Unlock()
 	if f.persist != nil {
 		f.persist.changed()
 	}
-	f.hooks.enqueue(events)
 	return err
 }

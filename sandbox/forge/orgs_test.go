@@ -151,3 +151,22 @@ func TestTeams(t *testing.T) {
 		t.Fatalf("deleted team = %d, want 404", got)
 	}
 }
+
+func TestTeamsByID(t *testing.T) {
+	fx := setup(t)
+	alice := fx.client(t, "alice-token")
+	org := must[*github.Organization](t)(alice.Organizations.Get(fx.ctx, "acme"))
+	team := must[*github.Team](t)(alice.Teams.GetTeamBySlug(fx.ctx, "acme", "maintainers"))
+	got := must[*github.Team](t)(alice.Teams.GetTeamByID(fx.ctx, org.GetID(), team.GetID()))
+	if got.GetSlug() != "maintainers" {
+		t.Fatalf("by ID: %+v", got)
+	}
+	must[*github.Membership](t)(alice.Teams.AddTeamMembershipByID(fx.ctx, org.GetID(), team.GetID(), "alice", nil))
+	if got := logins(must[[]*github.User](t)(alice.Teams.ListTeamMembersByID(fx.ctx, org.GetID(), team.GetID(), nil))); got != "alice,bob" {
+		t.Fatalf("members by ID %s", got)
+	}
+	_, resp, err := alice.Teams.GetTeamByID(fx.ctx, org.GetID(), 1)
+	if got := status(t, resp, err); got != http.StatusNotFound {
+		t.Fatalf("unknown team ID = %d, want 404", got)
+	}
+}

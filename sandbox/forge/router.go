@@ -173,6 +173,20 @@ func (f *Forge) routes() http.Handler {
 	h("GET "+repo+"/installation", f.installationOn)
 	h("GET /installation/repositories", f.installationRepos)
 
+	// Teams by ID, as go-github's ...ByID methods address them.
+	const byID = "/organizations/{orgid}/team/{teamid}"
+	h("GET "+byID, f.teamByID(f.getTeam))
+	h("PATCH "+byID, f.teamByID(f.editTeam))
+	h("DELETE "+byID, f.teamByID(f.deleteTeam))
+	h("GET "+byID+"/members", f.teamByID(f.listTeamMembers))
+	h("GET "+byID+"/memberships/{user}", f.teamByID(f.getTeamMembership))
+	h("PUT "+byID+"/memberships/{user}", f.teamByID(f.setTeamMembership))
+	h("DELETE "+byID+"/memberships/{user}", f.teamByID(f.removeTeamMembership))
+	h("GET "+byID+"/repos", f.teamByID(f.listTeamRepos))
+	h("GET "+byID+"/repos/{owner}/{repo}", f.teamByID(f.checkTeamRepo))
+	h("PUT "+byID+"/repos/{owner}/{repo}", f.teamByID(f.setTeamRepo))
+	h("DELETE "+byID+"/repos/{owner}/{repo}", f.teamByID(f.removeTeamRepo))
+
 	h("GET /rate_limit", f.rateLimit)
 	h("/", func(c *call) error { return errNotFound() })
 
@@ -214,7 +228,7 @@ func split(comment handlerFunc, subs map[string]handlerFunc) handlerFunc {
 }
 
 var apiRoots = map[string]bool{"repos": true, "orgs": true, "users": true, "user": true, "search": true,
-	"app": true, "installation": true, "rate_limit": true}
+	"app": true, "installation": true, "rate_limit": true, "organizations": true}
 
 // isGitPath recognises /{owner}/{repo}.git/... and the smart HTTP
 // endpoints of /{owner}/{repo}/...

@@ -451,3 +451,37 @@ func (f *Forge) removeTeamRepo(c *call) error {
 	}
 	return c.noContent()
 }
+
+// teamByID serves a by-ID team route with the by-slug handler.
+func (f *Forge) teamByID(fn handlerFunc) handlerFunc {
+	return func(c *call) error {
+		orgID, err := c.int64Param("orgid")
+		if err != nil {
+			return err
+		}
+		teamID, err := c.int64Param("teamid")
+		if err != nil {
+			return err
+		}
+		var login, slug string
+		_ = f.read(func(s *state) error {
+			for _, o := range s.Orgs {
+				if o.ID != orgID {
+					continue
+				}
+				for _, t := range o.Teams {
+					if t.ID == teamID {
+						login, slug = o.Login, t.Slug
+					}
+				}
+			}
+			return nil
+		})
+		if slug == "" {
+			return errNotFound()
+		}
+		c.r.SetPathValue("org", login)
+		c.r.SetPathValue("team", slug)
+		return fn(c)
+	}
+}
