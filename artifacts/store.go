@@ -136,8 +136,9 @@ func (s *Store) UploadFile(ctx context.Context, key, file string) error {
 }
 
 // UploadDir writes every regular file under dir to prefix/<relative path>.
-// A missing directory uploads nothing.
-func (s *Store) UploadDir(ctx context.Context, prefix, dir string) error {
+// A missing directory uploads nothing. transform, when not nil, filters each
+// file's content on its way up (censoring, for one).
+func (s *Store) UploadDir(ctx context.Context, prefix, dir string, transform func(io.Reader) io.Reader) error {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -152,7 +153,16 @@ func (s *Store) UploadDir(ctx context.Context, prefix, dir string) error {
 		if err != nil {
 			return err
 		}
-		return s.UploadFile(ctx, path.Join(prefix, filepath.ToSlash(rel)), p)
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", p, err)
+		}
+		defer f.Close()
+		var r io.Reader = f
+		if transform != nil {
+			r = transform(f)
+		}
+		return s.Upload(ctx, path.Join(prefix, filepath.ToSlash(rel)), r)
 	})
 }
 

@@ -39,10 +39,10 @@ func TestStoreRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.UploadDir(ctx, Key(run, "artifacts"), src); err != nil {
+	if err := s.UploadDir(ctx, Key(run, "artifacts"), src, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UploadDir(ctx, Key(run, "artifacts"), filepath.Join(src, "missing")); err != nil {
+	if err := s.UploadDir(ctx, Key(run, "artifacts"), filepath.Join(src, "missing"), nil); err != nil {
 		t.Fatalf("UploadDir of a missing directory: %v", err)
 	}
 

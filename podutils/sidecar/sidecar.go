@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -54,7 +55,7 @@ type Options struct {
 	// DefaultGracePeriod.
 	GracePeriod podutils.Duration `json:"grace_period,omitzero"`
 	// SecretDirs hold mounted secrets whose values are censored from the
-	// logs before upload.
+	// logs and artifacts before upload.
 	SecretDirs []string `json:"secret_dirs,omitempty"`
 }
 
@@ -169,7 +170,8 @@ func Finish(ctx context.Context, store *artifacts.Store, o Options, spec podutil
 		errs = append(errs, err)
 	}
 	if o.ArtifactDir != "" {
-		if err := store.UploadDir(upCtx, artifacts.Key(runPath, podutils.ArtifactsDir), o.ArtifactDir); err != nil {
+		censorFile := func(r io.Reader) io.Reader { return newCensoringReader(r, u.secrets) }
+		if err := store.UploadDir(upCtx, artifacts.Key(runPath, podutils.ArtifactsDir), o.ArtifactDir, censorFile); err != nil {
 			errs = append(errs, fmt.Errorf("upload artifacts: %w", err))
 		}
 	}
@@ -338,9 +340,3 @@ func loadSecrets(dirs []string) ([]string, error) {
 	return out, nil
 }
 
-func censor(s string, secrets []string) string {
-	for _, v := range secrets {
-		s = strings.ReplaceAll(s, v, strings.Repeat("*", 8))
-	}
-	return s
-}

@@ -116,6 +116,7 @@ func TestFinishUploadsLogArtifactsAndFinished(t *testing.T) {
 
 	write(t, e.ProcessLog, "building\nusing hunter2-secret\nFAIL\n")
 	write(t, filepath.Join(f.opts.ArtifactDir, "junit.xml"), "<testsuite/>")
+	write(t, filepath.Join(f.opts.ArtifactDir, "env.txt"), "TOKEN=hunter2-secret\n")
 	write(t, e.MetadataFile, `{"revision":"v1.2.3"}`)
 	if err := entrypoint.WriteMarker(e.MarkerFile, 1); err != nil {
 		t.Fatal(err)
@@ -137,6 +138,9 @@ func TestFinishUploadsLogArtifactsAndFinished(t *testing.T) {
 	}
 	if strings.Contains(string(log), "hunter2") || !strings.Contains(string(log), "FAIL") {
 		t.Errorf("build-log.txt = %q: want the whole log with the secret censored", log)
+	}
+	if b, err := f.store.ReadFile(ctx, "logs/build/9/artifacts/env.txt"); err != nil || string(b) != "TOKEN=**************\n" {
+		t.Errorf("artifact env.txt = %q, %v: want the secret censored", b, err)
 	}
 	if b, err := f.store.ReadFile(ctx, "logs/build/9/artifacts/junit.xml"); err != nil || string(b) != "<testsuite/>" {
 		t.Errorf("artifact = %q, %v", b, err)
