@@ -339,4 +339,3 @@ func loadSecrets(dirs []string) ([]string, error) {
 	}
 	return out, nil
 }
-
