@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -190,7 +191,12 @@ func (d *dispatcher) deliver(dl *delivery) {
 	resp, err := d.client.Do(req)
 	if err != nil {
 		dl.Status = "failed to connect"
-		d.f.log.Info("Webhook delivery failed", "hook", dl.HookID, "event", dl.Event, "error", err.Error())
+		// The hook URL may carry credentials; log it redacted.
+		msg := err.Error()
+		if u, perr := url.Parse(dl.target.url); perr == nil {
+			msg = strings.ReplaceAll(msg, dl.target.url, u.Redacted())
+		}
+		d.f.log.Info("Webhook delivery failed", "hook", dl.HookID, "event", dl.Event, "error", msg)
 		return
 	}
 	defer resp.Body.Close()
