@@ -108,3 +108,34 @@ func TestSuspendAndDelete(t *testing.T) {
 		g.Expect(other.served(key)).To(BeEmpty())
 	})
 }
+
+// TestPathsChangeWhileStopped edits spec.paths to an invalid location while
+// the operator is down: the restarted operator restores the last good
+// revision with the paths it was validated with, and stalls on the new
+// ones.
+func TestPathsChangeWhileStopped(t *testing.T) {
+	ns := env.Namespace(t)
+	f := newForge(t, "")
+	files := validConfig("1")
+	files["other/jobs/bad.yaml"] = invalidJobs()[jobFile]
+	sha1 := f.create(t, "config", files)
+	data := t.TempDir()
+	op := startOperator(t, ns, data)
+	key := newRepo(t, ns, "config", f.url("config"))
+	eventually(t, 30*time.Second, func(g Gomega) { readyAt(g, get(g, key), rev(sha1)) })
+	op.stop()
+
+	setSpec(t, key, func(r *v1alpha1.ConfigRepository) { r.Spec.Paths.Jobs = "other/jobs" })
+	op = startOperator(t, ns, data)
+	eventually(t, 30*time.Second, func(g Gomega) {
+		r := get(g, key)
+		stalled := condition(r, v1alpha1.ConditionStalled)
+		g.Expect(stalled).NotTo(BeNil())
+		g.Expect(stalled.ObservedGeneration).To(Equal(r.Generation))
+		g.Expect(stalled.Message).To(ContainSubstring("other/jobs/bad.yaml:4:"))
+		snap := op.stores.For(key).Current()
+		g.Expect(snap).NotTo(BeNil())
+		g.Expect(snap.Revision).To(Equal(rev(sha1)))
+		g.Expect(snap.Config.Jobs.Periodics).To(HaveLen(1))
+	})
+}

@@ -183,7 +183,7 @@ func errorLines(err error) []string {
 // publish packs the files the loader read and stores them as the
 // ConfigRepository's snapshot, unless that exact content is already there.
 func (r *Reconciler) publish(ctx context.Context, sc *scope) error {
-	a, err := snapshot.Pack(sc.files, sc.set.Files)
+	a, err := snapshot.Pack(sc.files, sc.set.Files, sc.obj.Spec.Paths)
 	if err != nil {
 		sc.out.Failure, sc.out.Detail = v1alpha1.ReasonPublishFailed, err.Error()
 		return err

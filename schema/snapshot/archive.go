@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"testing/fstest"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
 // maxArchiveSize bounds what Unpack expands, so a corrupt or hostile
@@ -33,29 +36,54 @@ type Archive struct {
 	Digest string
 }
 
-// Pack archives files (slash-separated paths in fsys) deterministically:
-// sorted, without times, owners or modes beyond 0644, compressed at a fixed
-// level.
-func Pack(fsys fs.FS, files []string) (*Archive, error) {
+// manifestName is the archive entry that records how to load the files.
+const manifestName = ".bowline-snapshot.json"
+
+// manifest makes an archive self-describing: a process loading it needs
+// neither the ConfigRepository's current spec (which may be newer than the
+// published revision) nor the repository.
+type manifest struct {
+	// Paths are the ConfigRepository's paths, defaults applied, at the
+	// time the revision was validated.
+	Paths v1alpha1.ConfigPaths `json:"paths"`
+}
+
+// Pack archives files (slash-separated paths in fsys) deterministically,
+// with a manifest recording paths: sorted, without times, owners or modes
+// beyond 0644, compressed at a fixed level.
+func Pack(fsys fs.FS, files []string, paths v1alpha1.ConfigPaths) (*Archive, error) {
 	names := slices.Clone(files)
 	slices.Sort(names)
 	names = slices.Compact(names)
+	m, err := json.Marshal(manifest{Paths: WithDefaults(paths)})
+	if err != nil {
+		return nil, err
+	}
 	var tarBuf bytes.Buffer
 	tw := tar.NewWriter(&tarBuf)
+	write := func(name string, b []byte) error {
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(b)), Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("pack %s: %w", name, err)
+		}
+		if _, err := tw.Write(b); err != nil {
+			return fmt.Errorf("pack %s: %w", name, err)
+		}
+		return nil
+	}
+	if err := write(manifestName, m); err != nil {
+		return nil, err
+	}
 	for _, name := range names {
-		if !fs.ValidPath(name) || name == "." {
+		if !fs.ValidPath(name) || name == "." || name == manifestName {
 			return nil, fmt.Errorf("pack: invalid path %q", name)
 		}
 		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("pack: %w", err)
 		}
-		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(b)), Format: tar.FormatPAX}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, fmt.Errorf("pack %s: %w", name, err)
-		}
-		if _, err := tw.Write(b); err != nil {
-			return nil, fmt.Errorf("pack %s: %w", name, err)
+		if err := write(name, b); err != nil {
+			return nil, err
 		}
 	}
 	if err := tw.Close(); err != nil {
@@ -86,7 +114,8 @@ func Digest(data []byte) string {
 }
 
 // Unpack verifies data against digest and returns its files as a read-only
-// file system; directories are implied by the file paths.
+// file system; directories are implied by the file paths. The manifest is
+// a file too, read by archivePaths.
 func Unpack(data []byte, digest string) (fs.FS, error) {
 	if got := Digest(data); got != digest {
 		return nil, fmt.Errorf("archive digest is %s, want %s", got, digest)
@@ -115,4 +144,21 @@ func Unpack(data []byte, digest string) (fs.FS, error) {
 		}
 		files[name] = &fstest.MapFile{Data: b, Mode: 0o444}
 	}
+}
+
+// archivePaths returns the paths recorded in an unpacked archive's
+// manifest, or def when it has none.
+func archivePaths(fsys fs.FS, def v1alpha1.ConfigPaths) (v1alpha1.ConfigPaths, error) {
+	b, err := fs.ReadFile(fsys, manifestName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return def, nil
+	}
+	if err != nil {
+		return def, err
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return def, fmt.Errorf("snapshot manifest: %w", err)
+	}
+	return m.Paths, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
 func testFiles() fstest.MapFS {
@@ -21,12 +23,12 @@ func testFiles() fstest.MapFS {
 
 func TestPackIsDeterministic(t *testing.T) {
 	files := []string{"config/prow/config.yaml", "config/jobs/b/b.yaml", "config/jobs/a/a.yaml"}
-	a, err := Pack(testFiles(), files)
+	a, err := Pack(testFiles(), files, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reordered := []string{"config/jobs/a/a.yaml", "config/jobs/b/b.yaml", "config/prow/config.yaml", "config/jobs/a/a.yaml"}
-	b, err := Pack(testFiles(), reordered)
+	b, err := Pack(testFiles(), reordered, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func TestPackIsDeterministic(t *testing.T) {
 	}
 	changed := testFiles()
 	changed["config/jobs/a/a.yaml"] = &fstest.MapFile{Data: []byte("periodics: [] # changed\n")}
-	c, err := Pack(changed, files)
+	c, err := Pack(changed, files, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func TestPackIsDeterministic(t *testing.T) {
 
 func TestUnpack(t *testing.T) {
 	files := []string{"config/prow/config.yaml", "config/jobs/a/a.yaml", "config/jobs/b/b.yaml"}
-	a, err := Pack(testFiles(), files)
+	a, err := Pack(testFiles(), files, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestUnpack(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"config/jobs/a/a.yaml", "config/jobs/b/b.yaml", "config/prow/config.yaml"}, names); diff != "" {
+	if diff := cmp.Diff([]string{manifestName, "config/jobs/a/a.yaml", "config/jobs/b/b.yaml", "config/prow/config.yaml"}, names); diff != "" {
 		t.Errorf("unpacked files (-want +got):\n%s", diff)
 	}
 	b, err := fs.ReadFile(got, "config/prow/config.yaml")
@@ -83,7 +85,7 @@ func TestUnpack(t *testing.T) {
 }
 
 func TestUnpackRejects(t *testing.T) {
-	a, err := Pack(testFiles(), []string{"config/prow/config.yaml"})
+	a, err := Pack(testFiles(), []string{"config/prow/config.yaml"}, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +109,7 @@ func TestUnpackRejects(t *testing.T) {
 
 func TestPackRejectsBadPaths(t *testing.T) {
 	for _, p := range []string{"../etc/passwd", "/abs", ".", "missing.yaml"} {
-		if _, err := Pack(testFiles(), []string{p}); err == nil {
+		if _, err := Pack(testFiles(), []string{p}, v1alpha1.ConfigPaths{}); err == nil {
 			t.Errorf("Pack(%q) succeeded", p)
 		}
 	}
@@ -153,5 +155,35 @@ func TestSplit(t *testing.T) {
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("split(%d, %d) (-want +got):\n%s", tt.n, tt.size, diff)
 		}
+	}
+}
+
+// TestManifest: an archive says how to load it, whatever the spec says now.
+func TestManifest(t *testing.T) {
+	files := fstest.MapFS{"ci/jobs/a.yaml": {Data: []byte("periodics: []\n")}}
+	a, err := Pack(files, []string{"ci/jobs/a.yaml"}, v1alpha1.ConfigPaths{Jobs: "ci/jobs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := Unpack(a.Data, a.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := archivePaths(fsys, v1alpha1.ConfigPaths{Jobs: "elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := WithDefaults(v1alpha1.ConfigPaths{Jobs: "ci/jobs"})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("archivePaths (-want +got):\n%s", diff)
+	}
+	if _, err := Pack(files, []string{manifestName}, v1alpha1.ConfigPaths{}); err == nil {
+		t.Error("Pack accepted a file named like the manifest")
+	}
+	// An archive without a manifest falls back to the given paths.
+	old := fstest.MapFS{"x.yaml": {Data: []byte("{}")}}
+	got, err = archivePaths(old, v1alpha1.ConfigPaths{Jobs: "elsewhere"})
+	if err != nil || got.Jobs != "elsewhere" {
+		t.Errorf("archivePaths without a manifest = %+v, %v", got, err)
 	}
 }

@@ -89,7 +89,11 @@ func Restore(ctx context.Context, p *Publisher, repo *v1alpha1.ConfigRepository,
 	if err != nil {
 		return nil, err
 	}
-	set, err := Load(ctx, fsys, repo.Spec.Paths, true)
+	paths, err := archivePaths(fsys, repo.Spec.Paths)
+	if err != nil {
+		return nil, err
+	}
+	set, err := Load(ctx, fsys, paths, true)
 	if err != nil {
 		return nil, fmt.Errorf("load snapshot %s: %w", ref.Digest, err)
 	}

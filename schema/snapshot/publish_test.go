@@ -68,7 +68,7 @@ func TestPublishFetchPrune(t *testing.T) {
 	p := &Publisher{Client: env.Client, Reader: env.Client, ChunkSize: 1 << 10}
 
 	files, names := bigConfig(200, "one")
-	a, err := Pack(files, names)
+	a, err := Pack(files, names, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestPublishFetchPrune(t *testing.T) {
 
 	// A second snapshot; prune keeps only what it is told to keep.
 	files2, names2 := bigConfig(10, "two")
-	b, err := Pack(files2, names2)
+	b, err := Pack(files2, names2, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestFetchVerifiesDigest(t *testing.T) {
 	repo := configRepo(t, ns)
 	p := &Publisher{Client: env.Client, Reader: env.Client, ChunkSize: 1 << 10}
 	files, names := bigConfig(50, "x")
-	a, err := Pack(files, names)
+	a, err := Pack(files, names, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestFollower(t *testing.T) {
 	updates := store.Subscribe(mctx)
 	for i, tag := range []string{"one", "two"} {
 		files, names := bigConfig(5+i, tag)
-		a, err := Pack(files, names)
+		a, err := Pack(files, names, v1alpha1.ConfigPaths{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +243,7 @@ func TestFollowerPaused(t *testing.T) {
 	ns := env.Namespace(t)
 	repo := configRepo(t, ns)
 	files, names := bigConfig(3, "p")
-	a, err := Pack(files, names)
+	a, err := Pack(files, names, v1alpha1.ConfigPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
