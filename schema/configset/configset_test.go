@@ -46,6 +46,8 @@ func TestJobDiscovery(t *testing.T) {
 		"jobs/ignored/kept.yaml":         file("periodics:\n- name: kept\n  cron: '@daily'\n  spec:\n    containers:\n    - image: x\n"),
 		"jobs/.prowignore":               file("/sub/deeper/dropped/\n"),
 		"jobs/sub/deeper/dropped/d.yaml": file("garbage: ["),
+		"jobs/..2026_01_01/a.yaml":       file("garbage: ["),
+		"jobs/..data":                    file("not a job file"),
 	}
 	set, err := Load(context.Background(), fsys, Options{ConfigPath: "prow/config.yaml", JobConfigPath: "jobs"})
 	if err != nil {

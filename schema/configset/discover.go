@@ -38,6 +38,14 @@ func (l *loader) walk(root string, skipDir func(p string) bool) ([]string, bool)
 			l.fileError(p, err)
 			return nil
 		}
+		// Kubernetes mounts ConfigMaps with "..data"-style directories and
+		// links for atomic updates; the files appear once outside them.
+		if p != root && strings.HasPrefix(d.Name(), "..") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if d.IsDir() {
 			if p != root && skipDir != nil && skipDir(p) {
 				return fs.SkipDir
