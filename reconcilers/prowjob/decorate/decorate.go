@@ -255,7 +255,10 @@ func (b *builder) wrap(c *corev1.Container, several bool, workDir string) (sidec
 	if c.WorkingDir == "" {
 		c.WorkingDir = workDir
 	}
-	setEnv(c, append([]podutils.EnvVar{{Name: entrypoint.OptionsEnv, Value: string(raw)}}, b.env...))
+	// The options come after every other variable, so that the kubelet
+	// expands $(VAR) references in the wrapped command and arguments, as it
+	// would have in the container's own command.
+	setEnv(c, append(append([]podutils.EnvVar{}, b.env...), podutils.EnvVar{Name: entrypoint.OptionsEnv, Value: string(raw)}))
 	return sidecar.Entry{
 		ContainerName: eopts.ContainerName,
 		ProcessLog:    eopts.ProcessLog,

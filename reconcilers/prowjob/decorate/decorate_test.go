@@ -196,6 +196,9 @@ func TestDecoratedPodContract(t *testing.T) {
 	if env := envOf(test); env["GOFLAGS"] != "-mod=readonly" {
 		t.Errorf("the job's own env was lost: %v", env)
 	}
+	if last := test.Env[len(test.Env)-1].Name; last != entrypoint.OptionsEnv {
+		t.Errorf("last env var = %s: the entrypoint options must come last so that $(VAR) in the command expands", last)
+	}
 	if got := strings.Join(test.Command, " "); got != "/tools/bowline entrypoint" || len(test.Args) != 0 {
 		t.Errorf("test command = %q %q", got, test.Args)
 	}

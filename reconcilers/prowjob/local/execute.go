@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -85,9 +86,13 @@ func (r *Runner) plan(pj *v1alpha1.ProwJob) (*plan, error) {
 		if err := lookCommand(c.Name, args[0]); err != nil {
 			return nil, err
 		}
-		env, err := r.environment(c.Name, c.Env, jobEnv, p.workspace)
+		env, vars, err := r.environment(c.Name, c.Env, jobEnv, p.workspace)
 		if err != nil {
 			return nil, err
+		}
+		// $(VAR) in the command and arguments, as the kubelet expands them.
+		for i := range args {
+			args[i] = expand(args[i], vars)
 		}
 		cdir := logs
 		name := ""
@@ -122,7 +127,7 @@ func (r *Runner) plan(pj *v1alpha1.ProwJob) (*plan, error) {
 
 // environment is a process's environment: the host's basics, the runner's
 // extra variables, the container's own, then the job contract, which wins.
-func (r *Runner) environment(container string, own []corev1.EnvVar, job []podutils.EnvVar, workspace string) ([]string, error) {
+func (r *Runner) environment(container string, own []corev1.EnvVar, job []podutils.EnvVar, workspace string) ([]string, map[string]string, error) {
 	vars := map[string]string{}
 	var order []string
 	set := func(k, v string) {
@@ -143,7 +148,7 @@ func (r *Runner) environment(container string, own []corev1.EnvVar, job []poduti
 	}
 	for _, e := range own {
 		if e.ValueFrom != nil {
-			return nil, fmt.Errorf("container %q: env %s comes from a Secret, ConfigMap or field, which the local agent cannot resolve", container, e.Name)
+			return nil, nil, fmt.Errorf("container %q: env %s comes from a Secret, ConfigMap or field, which the local agent cannot resolve", container, e.Name)
 		}
 		set(e.Name, expand(e.Value, vars))
 	}
@@ -154,16 +159,40 @@ func (r *Runner) environment(container string, own []corev1.EnvVar, job []poduti
 	for _, k := range order {
 		out = append(out, k+"="+vars[k])
 	}
-	return out, nil
+	return out, vars, nil
 }
 
-// expand replaces $(NAME) references to earlier variables, as the kubelet
-// does for container env.
+// varRef is a kubelet variable reference, $(NAME).
+var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)`)
+
+// expand replaces $(NAME) references to known variables, as the kubelet
+// does; unknown references stay as written, and $$(NAME) is an escaped,
+// literal $(NAME).
 func expand(v string, vars map[string]string) string {
 	if !strings.Contains(v, "$(") {
 		return v
 	}
-	return os.Expand(strings.NewReplacer("$(", "${", ")", "}").Replace(v), func(k string) string { return vars[k] })
+	var b strings.Builder
+	last := 0
+	for _, m := range varRef.FindAllStringSubmatchIndex(v, -1) {
+		start, end := m[0], m[1]
+		if start > 0 && v[start-1] == '$' {
+			// Escaped: drop one $ and keep the reference.
+			b.WriteString(v[last : start-1])
+			b.WriteString(v[start:end])
+			last = end
+			continue
+		}
+		b.WriteString(v[last:start])
+		if val, ok := vars[v[m[2]:m[3]]]; ok {
+			b.WriteString(val)
+		} else {
+			b.WriteString(v[start:end])
+		}
+		last = end
+	}
+	b.WriteString(v[last:])
+	return b.String()
 }
 
 // execute carries out a planned run.

@@ -146,7 +146,8 @@ func TestFailingJobLeavesLogAndArtifacts(t *testing.T) {
 	h := newHarness(t)
 	origin, sha := gitRepo(t)
 	pj := presubmit("run-fail", origin, sha, "sh", "-c",
-		`echo hi; echo "$JOB_NAME $PULL_NUMBER $GREETING"; test -f feature.txt && echo merged; mkdir -p $ARTIFACTS; echo x > $ARTIFACTS/a.txt; exit 1`)
+		`echo hi; echo "$JOB_NAME $PULL_NUMBER $GREETING"; echo "$0"; test -f feature.txt && echo merged; mkdir -p $ARTIFACTS; echo x > $ARTIFACTS/a.txt; exit 1`,
+		"--job=$(JOB_NAME)")
 	run, err := h.runner.Start(context.Background(), pj)
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +161,7 @@ func TestFailingJobLeavesLogAndArtifacts(t *testing.T) {
 		t.Errorf("run path = %s", res.RunPath)
 	}
 	log := h.read(t, dir+"/build-log.txt")
-	for _, want := range []string{"hi\n", "unit 1 hello from-runner\n", "merged\n"} {
+	for _, want := range []string{"hi\n", "unit 1 hello from-runner\n", "--job=unit\n", "merged\n"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("build-log.txt lacks %q:\n%s", want, log)
 		}
@@ -311,6 +312,21 @@ func TestAbortWhileRunningKillsTheProcessGroup(t *testing.T) {
 	}
 	if got := h.read(t, res.RunPath+"/artifacts/child.pid"); strings.TrimSpace(got) != strconv.Itoa(pid) {
 		t.Errorf("artifacts not uploaded after the abort: %q", got)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	vars := map[string]string{"JOB_NAME": "unit", "A": "x"}
+	tests := map[string]string{
+		"--job=$(JOB_NAME)":   "--job=unit",
+		"$(A)$(A)-$(MISSING)": "xx-$(MISSING)",
+		"$$(A) stays":         "$(A) stays",
+		"plain $A":            "plain $A",
+	}
+	for in, want := range tests {
+		if got := expand(in, vars); got != want {
+			t.Errorf("expand(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
