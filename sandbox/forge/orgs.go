@@ -365,3 +365,37 @@ func (f *Forge) acceptMembership(c *call) error {
 	}
 	return c.ok(out)
 }
+
+// listOutsideCollaborators is everyone with access to one of the org's
+// repositories who is not a member.
+func (f *Forge) listOutsideCollaborators(c *call) error {
+	var out []*github.User
+	err := f.read(func(s *state) error {
+		o, err := c.orgFor(s, true)
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, r := range s.Repos {
+			if key(r.Owner) != key(o.Login) {
+				continue
+			}
+			for login := range r.Collaborators {
+				if _, member := o.Members[login]; !member {
+					seen[login] = true
+				}
+			}
+		}
+		logins := make([]string, 0, len(seen))
+		for l := range seen {
+			logins = append(logins, l)
+		}
+		sort.Strings(logins)
+		out = f.usersJSON(s, canonical(s, logins))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.ok(paginate(c, out))
+}

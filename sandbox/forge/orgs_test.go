@@ -114,6 +114,20 @@ func TestTeams(t *testing.T) {
 	if p.GetRoleName() != "maintain" || p.GetPermission() != "write" {
 		t.Fatalf("bob on secret %s/%s", p.GetRoleName(), p.GetPermission())
 	}
+	// Adding a non-member to a team invites them to the org.
+	m = must[*github.Membership](t)(alice.Teams.AddTeamMembershipBySlug(fx.ctx, "acme", "release-managers", "dave", nil))
+	invs := must[[]*github.Invitation](t)(alice.Teams.ListPendingTeamInvitationsBySlug(fx.ctx, "acme", "release-managers", nil))
+	if m.GetState() != "pending" || len(invs) != 1 || invs[0].GetLogin() != "dave" {
+		t.Fatalf("team invitation: state %s, invitations %v", m.GetState(), invs)
+	}
+	must[*github.Membership](t)(fx.client(t, "dave-token").Organizations.EditOrgMembership(fx.ctx, "", "acme", &github.Membership{State: github.Ptr("active")}))
+	if _, err := alice.Teams.RemoveTeamMembershipBySlug(fx.ctx, "acme", "release-managers", "dave"); err != nil {
+		t.Fatal(err)
+	}
+	outside := must[[]*github.User](t)(alice.Organizations.ListOutsideCollaborators(fx.ctx, "acme", nil))
+	if logins(outside) != "carol" {
+		t.Fatalf("outside collaborators %s", logins(outside))
+	}
 	// A team maintainer manages the team.
 	bob := fx.client(t, "bob-token")
 	must[*github.Membership](t)(bob.Teams.AddTeamMembershipBySlug(fx.ctx, "acme", "release-managers", "alice", nil))

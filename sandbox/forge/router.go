@@ -36,6 +36,7 @@ func (f *Forge) routes() http.Handler {
 	h("PUT /orgs/{org}/memberships/{user}", f.setMembership)
 	h("DELETE /orgs/{org}/memberships/{user}", f.removeMembership)
 	h("GET /orgs/{org}/invitations", f.listInvitations)
+	h("GET /orgs/{org}/outside_collaborators", f.listOutsideCollaborators)
 
 	// Teams.
 	h("GET /orgs/{org}/teams", f.listTeams)
@@ -47,6 +48,7 @@ func (f *Forge) routes() http.Handler {
 	h("GET /orgs/{org}/teams/{team}/memberships/{user}", f.getTeamMembership)
 	h("PUT /orgs/{org}/teams/{team}/memberships/{user}", f.setTeamMembership)
 	h("DELETE /orgs/{org}/teams/{team}/memberships/{user}", f.removeTeamMembership)
+	h("GET /orgs/{org}/teams/{team}/invitations", f.listTeamInvitations)
 	h("GET /orgs/{org}/teams/{team}/repos", f.listTeamRepos)
 	h("GET /orgs/{org}/teams/{team}/repos/{owner}/{repo}", f.checkTeamRepo)
 	h("PUT /orgs/{org}/teams/{team}/repos/{owner}/{repo}", f.setTeamRepo)

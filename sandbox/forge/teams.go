@@ -485,3 +485,33 @@ func (f *Forge) teamByID(fn handlerFunc) handlerFunc {
 		return fn(c)
 	}
 }
+
+// listTeamInvitations lists the team's members whose org invitation is
+// still pending.
+func (f *Forge) listTeamInvitations(c *call) error {
+	var out []*github.Invitation
+	err := f.read(func(s *state) error {
+		o, tm, err := c.teamFor(s, false)
+		if err != nil {
+			return err
+		}
+		var logins []string
+		for l := range tm.Members {
+			if o.Invitations[l] != nil {
+				logins = append(logins, l)
+			}
+		}
+		sort.Strings(logins)
+		out = []*github.Invitation{}
+		for _, l := range logins {
+			inv := o.Invitations[l]
+			out = append(out, &github.Invitation{ID: github.Ptr(inv.ID), Login: github.Ptr(inv.Login),
+				Role: github.Ptr("direct_member"), CreatedAt: ts(inv.Created), Inviter: f.userJSON(s, inv.Inviter)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.ok(paginate(c, out))
+}
