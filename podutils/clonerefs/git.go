@@ -253,6 +253,23 @@ func (c *cloner) clone(o Options, r podutils.Refs) error {
 		}
 	}
 
+	if err := c.mergePulls(remote, r); err != nil {
+		return err
+	}
+
+	if !r.SkipSubmodules {
+		if _, err := os.Stat(filepath.Join(c.dir, ".gitmodules")); err == nil {
+			if _, err := c.git("submodule", "update", "--init", "--recursive"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mergePulls fetches each pull request and merges it, in order, with a
+// merge commit; a conflict leaves the tree clean and fails the clone.
+func (c *cloner) mergePulls(remote string, r podutils.Refs) error {
 	for _, p := range r.Pulls {
 		ref := p.Ref
 		if ref == "" {
@@ -270,14 +287,6 @@ func (c *cloner) clone(o Options, r podutils.Refs) error {
 			// Leave a clean tree behind; the record already says why.
 			_, _ = c.git("merge", "--abort")
 			return err
-		}
-	}
-
-	if !r.SkipSubmodules {
-		if _, err := os.Stat(filepath.Join(c.dir, ".gitmodules")); err == nil {
-			if _, err := c.git("submodule", "update", "--init", "--recursive"); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

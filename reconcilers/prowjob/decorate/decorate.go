@@ -150,14 +150,11 @@ func decorate(pod *corev1.Pod, spec podutils.JobSpec, dc *v1alpha1.DecorationCon
 		cloneLog = path.Join(LogsMount, "clone.json")
 		b.addVolume(corev1.Volume{Name: codeVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 		code = corev1.VolumeMount{Name: codeVolume, MountPath: CodeMount}
-		copts, mounts := b.cloneOptions(spec, cloneLog)
-		raw, err := json.Marshal(copts)
+		cr, err := b.cloneRefsContainer(spec, cloneLog, []corev1.VolumeMount{logs, code})
 		if err != nil {
 			return err
 		}
-		inits = append(inits, b.utility(cloneRefsName, imageOr(dc, func(u *v1alpha1.UtilityImages) string { return u.CloneRefs }, o.Image),
-			[]string{"clonerefs"}, clonerefs.OptionsEnv, string(raw), append([]corev1.VolumeMount{logs, code}, mounts...),
-			resources(dc, func(r *v1alpha1.UtilityResources) *corev1.ResourceRequirements { return r.CloneRefs })))
+		inits = append(inits, cr)
 	}
 
 	iopts, err := json.Marshal(initupload.Options{Storage: storage, Log: cloneLog})
@@ -193,6 +190,22 @@ func decorate(pod *corev1.Pod, spec podutils.JobSpec, dc *v1alpha1.DecorationCon
 		entries = append(entries, entry)
 	}
 
+	sc, err := b.sidecarContainer(storage, entries, secretVolumes, append([]corev1.VolumeMount{logs}, storageMounts...))
+	if err != nil {
+		return err
+	}
+	setEnv(&sc, storageEnv)
+	pod.Spec.Containers = append(pod.Spec.Containers, sc)
+
+	b.podSettings()
+	return nil
+}
+
+// sidecarContainer is the sidecar that waits for entries and uploads. With
+// censoring on, it also mounts the job's Secret volumes to know what to
+// hide.
+func (b *builder) sidecarContainer(storage artifacts.Config, entries []sidecar.Entry, secretVolumes []string, mounts []corev1.VolumeMount) (corev1.Container, error) {
+	dc := b.dc
 	sopts := sidecar.Options{
 		Storage:          storage,
 		Entries:          entries,
@@ -202,26 +215,32 @@ func decorate(pod *corev1.Pod, spec podutils.JobSpec, dc *v1alpha1.DecorationCon
 		// little longer than their grace period.
 		GracePeriod: podutils.Duration{Duration: durationOr(dc.GracePeriod, DefaultGracePeriod) + 5*time.Second},
 	}
-	sidecarMounts := append([]corev1.VolumeMount{logs}, storageMounts...)
 	if boolValue(dc.CensorSecrets) {
 		for _, v := range secretVolumes {
 			dir := path.Join(SecretsRoot, "censor", v)
-			sidecarMounts = append(sidecarMounts, corev1.VolumeMount{Name: v, MountPath: dir, ReadOnly: true})
+			mounts = append(mounts, corev1.VolumeMount{Name: v, MountPath: dir, ReadOnly: true})
 			sopts.SecretDirs = append(sopts.SecretDirs, dir)
 		}
 	}
 	raw, err := json.Marshal(sopts)
 	if err != nil {
-		return err
+		return corev1.Container{}, err
 	}
-	sc := b.utility(sidecarName, imageOr(dc, func(u *v1alpha1.UtilityImages) string { return u.Sidecar }, o.Image),
-		[]string{"sidecar"}, sidecar.OptionsEnv, string(raw), sidecarMounts,
-		resources(dc, func(r *v1alpha1.UtilityResources) *corev1.ResourceRequirements { return r.Sidecar }))
-	setEnv(&sc, storageEnv)
-	pod.Spec.Containers = append(pod.Spec.Containers, sc)
+	return b.utility(sidecarName, imageOr(dc, func(u *v1alpha1.UtilityImages) string { return u.Sidecar }, b.o.Image),
+		[]string{"sidecar"}, sidecar.OptionsEnv, string(raw), mounts,
+		resources(dc, func(r *v1alpha1.UtilityResources) *corev1.ResourceRequirements { return r.Sidecar })), nil
+}
 
-	b.podSettings()
-	return nil
+// cloneRefsContainer is the init container that clones the refs.
+func (b *builder) cloneRefsContainer(spec podutils.JobSpec, cloneLog string, mounts []corev1.VolumeMount) (corev1.Container, error) {
+	copts, secretMounts := b.cloneOptions(spec, cloneLog)
+	raw, err := json.Marshal(copts)
+	if err != nil {
+		return corev1.Container{}, err
+	}
+	return b.utility(cloneRefsName, imageOr(b.dc, func(u *v1alpha1.UtilityImages) string { return u.CloneRefs }, b.o.Image),
+		[]string{"clonerefs"}, clonerefs.OptionsEnv, string(raw), append(mounts, secretMounts...),
+		resources(b.dc, func(r *v1alpha1.UtilityResources) *corev1.ResourceRequirements { return r.CloneRefs })), nil
 }
 
 // wrap replaces a test container's command by the entrypoint running it.
