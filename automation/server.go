@@ -139,14 +139,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("Serving webhooks", "addr", ln.Addr().String())
+	var serveErr error
 	select {
-	case err := <-errc:
-		s.Shutdown(context.Background())
-		return fmt.Errorf("serve webhooks: %w", err)
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
 	grace, cancel := context.WithTimeout(context.Background(), s.opts.GracePeriod)
 	defer cancel()
+	if serveErr != nil {
+		s.Shutdown(grace)
+		return fmt.Errorf("serve webhooks: %w", serveErr)
+	}
 	// Stop reading new deliveries first, so that none is accepted after
 	// the queue is closed; then drain.
 	_ = srv.Shutdown(grace)
