@@ -43,6 +43,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	must[*github.IssueComment](t)(c.Issues.CreateComment(ctx, "acme", "widgets", pr.GetNumber(), &github.IssueComment{Body: github.Ptr("hello")}))
+	must[*github.Label](t)(c.Issues.EditLabel(ctx, "acme", "widgets", "lgtm", &github.Label{Color: github.Ptr("000000")}))
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -60,5 +61,9 @@ func TestStateSurvivesRestart(t *testing.T) {
 	labels := must[[]*github.Label](t)(c.Issues.ListLabels(ctx, "acme", "widgets", nil))
 	if len(labels) != 3 {
 		t.Fatalf("labels duplicated or lost: %d", len(labels))
+	}
+	// Seeding again does not undo changes made through the API.
+	if l := must[*github.Label](t)(c.Issues.GetLabel(ctx, "acme", "widgets", "lgtm")); l.GetColor() != "000000" {
+		t.Fatalf("lgtm colour after restart %s, want the edited 000000", l.GetColor())
 	}
 }

@@ -32,8 +32,10 @@ import (
 //	  collaborators: {carol: read}
 //	  labels: [{name: lgtm, color: 15dd18}]
 //
-// Seeding is additive and idempotent: what exists already (for example in a
-// snapshot loaded from the data directory) is left as it is.
+// Seeding is additive and idempotent: it adds what is missing and leaves
+// what exists already (for example in a snapshot loaded from the data
+// directory) as it is, so a restart with the same seed keeps changes made
+// through the API, other than removals.
 type Seed struct {
 	// Users are people and bots; each may have a personal access token.
 	Users []SeedUser `json:"users,omitempty"`
@@ -309,16 +311,11 @@ func (t *tx) seedOrg(s SeedOrg) error {
 	}
 	o := t.org(s.Login)
 	if o == nil {
-		o = &org{ID: t.id(), Login: s.Login, Created: t.now, Members: map[string]string{}, Teams: map[string]*team{}}
+		o = &org{ID: t.id(), Login: s.Login, Name: s.Name, Description: s.Description, Created: t.now,
+			Members: map[string]string{}, Teams: map[string]*team{}}
 		t.Orgs[key(s.Login)] = o
 	}
-	if s.Name != "" {
-		o.Name = s.Name
-	}
-	if s.Description != "" {
-		o.Description = s.Description
-	}
-	if s.DefaultRepoPermission != "" {
+	if s.DefaultRepoPermission != "" && o.DefaultPerm == "" {
 		p := s.DefaultRepoPermission
 		if p != permNone {
 			if p = normPerm(p); p == "" {
@@ -335,7 +332,9 @@ func (t *tx) seedOrg(s SeedOrg) error {
 	}
 	for _, a := range s.Admins {
 		t.ensureUser(a)
-		o.Members[key(a)] = "admin"
+		if _, ok := o.Members[key(a)]; !ok {
+			o.Members[key(a)] = "admin"
+		}
 	}
 	for _, h := range s.Hooks {
 		hk, err := t.seedHook(h)
@@ -386,26 +385,32 @@ func (t *tx) seedTeams(s SeedOrg) error {
 				Members: map[string]string{}, Repos: map[string]string{}, Created: t.now}
 			o.Teams[slug] = tm
 		}
-		tm.Description = st.Description
-		if st.Privacy != "" {
-			tm.Privacy = st.Privacy
-		}
-		if st.Parent != "" {
-			tm.Parent = slugify(st.Parent)
+		if tm.Created.Equal(t.now) {
+			tm.Description = st.Description
+			if st.Privacy != "" {
+				tm.Privacy = st.Privacy
+			}
+			if st.Parent != "" {
+				tm.Parent = slugify(st.Parent)
+			}
 		}
 		for _, m := range st.Members {
 			t.ensureUser(m)
 			if _, ok := o.Members[key(m)]; !ok {
 				o.Members[key(m)] = "member"
 			}
-			tm.Members[key(m)] = "member"
+			if _, ok := tm.Members[key(m)]; !ok {
+				tm.Members[key(m)] = "member"
+			}
 		}
 		for _, m := range st.Maintainers {
 			t.ensureUser(m)
 			if _, ok := o.Members[key(m)]; !ok {
 				o.Members[key(m)] = "member"
 			}
-			tm.Members[key(m)] = "maintainer"
+			if _, ok := tm.Members[key(m)]; !ok {
+				tm.Members[key(m)] = "maintainer"
+			}
 		}
 		for name, perm := range st.Repos {
 			p := normPerm(perm)
@@ -415,7 +420,9 @@ func (t *tx) seedTeams(s SeedOrg) error {
 			if t.repo(o.Login, name) == nil {
 				return fmt.Errorf("seed team %s/%s: no repository %s/%s", s.Login, st.Name, o.Login, name)
 			}
-			tm.Repos[key(o.Login+"/"+name)] = p
+			if _, ok := tm.Repos[key(o.Login+"/"+name)]; !ok {
+				tm.Repos[key(o.Login+"/"+name)] = p
+			}
 		}
 	}
 	for _, st := range s.Teams {
@@ -450,16 +457,18 @@ func (t *tx) seedRepo(ctx context.Context, s SeedRepo, files map[string][]byte) 
 			}
 		}
 		r.Pushed = t.now
+		r.Description, r.Private, r.Archived = s.Description, s.Private, s.Archived
 		t.Repos[key(r.fullName())] = r
 	}
-	r.Description, r.Private, r.Archived = s.Description, s.Private, s.Archived
 	for login, perm := range s.Collaborators {
 		p := normPerm(perm)
 		if p == "" {
 			return fmt.Errorf("seed repo %s: permission %q for %s is not read, triage, write, maintain or admin", r.fullName(), perm, login)
 		}
 		t.ensureUser(login)
-		r.Collaborators[key(login)] = p
+		if _, ok := r.Collaborators[key(login)]; !ok {
+			r.Collaborators[key(login)] = p
+		}
 	}
 	for _, l := range s.Labels {
 		color := strings.TrimPrefix(l.Color, "#")
@@ -469,8 +478,7 @@ func (t *tx) seedRepo(ctx context.Context, s SeedRepo, files map[string][]byte) 
 		if !validColor.MatchString(color) {
 			return fmt.Errorf("seed repo %s: label %q has color %q, not six hex digits", r.fullName(), l.Name, l.Color)
 		}
-		if ex := r.label(l.Name); ex != nil {
-			ex.Color, ex.Description = strings.ToLower(color), l.Description
+		if r.label(l.Name) != nil {
 			continue
 		}
 		r.Labels[key(l.Name)] = &label{ID: t.id(), Name: l.Name, Color: strings.ToLower(color), Description: l.Description}
@@ -495,6 +503,9 @@ func (t *tx) seedRepo(ctx context.Context, s SeedRepo, files map[string][]byte) 
 		}
 	}
 	for branch, p := range s.Protection {
+		if r.Protections[branch] != nil {
+			continue
+		}
 		r.Protections[branch] = &protection{HasStatusChecks: len(p.RequiredStatusChecks) > 0 || p.Strict,
 			Contexts: p.RequiredStatusChecks, Strict: p.Strict, HasReviews: p.RequiredReviews > 0,
 			RequiredReviews: p.RequiredReviews, EnforceAdmins: p.EnforceAdmins}
