@@ -24,7 +24,7 @@ func TestSandboxOptionsValidate(t *testing.T) {
 		wantErr string
 	}{
 		{name: "serve defaults", serve: true},
-		{name: "serve with everything", serve: true, args: []string{"--addr=:0", "--data-dir=/tmp/x", "--seed=s.yaml", "--base-url=http://forge:3000"}},
+		{name: "serve with everything", serve: true, args: []string{"--addr=:0", "--data-dir=forge-data", "--seed=s.yaml", "--base-url=http://forge:3000"}},
 		{name: "bad address", serve: true, args: []string{"--addr=3000"}, wantErr: "--addr"},
 		{name: "bad base URL", serve: true, args: []string{"--base-url=forge:3000"}, wantErr: "--base-url"},
 		{name: "bad log format", serve: true, args: []string{"--log-format=xml"}, wantErr: "--log-format"},
