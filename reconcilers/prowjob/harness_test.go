@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,11 +35,12 @@ func TestMain(m *testing.M) {
 
 // harness is one running controller watching one test namespace.
 type harness struct {
-	t     testing.TB
-	ns    string
-	c     client.Client
-	clock *clocktesting.FakeClock
-	cfg   Config
+	t       testing.TB
+	metrics *prometheus.Registry
+	ns      string
+	c       client.Client
+	clock   *clocktesting.FakeClock
+	cfg     Config
 }
 
 // start runs a manager with the reconciler in a fresh namespace and stops
@@ -61,6 +63,10 @@ func start(t testing.TB, cfg Config, mut ...func(*Reconciler)) *harness {
 		BuildPod: DecoratedPods(func(*v1alpha1.ProwJob) decorate.Options {
 			return decorate.Options{Image: "registry.example/bowline:test"}
 		})}
+	h.metrics = prometheus.NewRegistry()
+	if r.Metrics, err = NewMetrics(h.metrics); err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range mut {
 		m(r)
 	}

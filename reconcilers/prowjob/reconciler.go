@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -56,6 +57,9 @@ type Reconciler struct {
 
 	localOnce sync.Once
 	localCh   chan event.GenericEvent
+	// written maps a run's key to the resourceVersion its last status
+	// write replaced, until the cache has caught up (see stale).
+	written sync.Map
 }
 
 // buildCluster is where a run's pod goes.
@@ -72,9 +76,12 @@ type buildCluster struct {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	pj := &v1alpha1.ProwJob{}
 	if err := r.Client.Get(ctx, req.NamespacedName, pj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.Delete(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if pj.Complete() || !r.handles(pj) || pj.DeletionTimestamp != nil {
+	if pj.Complete() || !r.handles(pj) || pj.DeletionTimestamp != nil || r.stale(pj) {
 		return ctrl.Result{}, nil
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("job", pj.Spec.Job, "state", pj.Status.State))
@@ -201,8 +208,28 @@ func (r *Reconciler) patchStatus(ctx context.Context, orig, pj *v1alpha1.ProwJob
 	if err := r.Client.Status().Patch(ctx, pj, patch, client.FieldOwner(FieldOwner)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("patch status: %w", err))
 	}
+	if !pj.Complete() {
+		r.written.Store(client.ObjectKeyFromObject(pj), orig.ResourceVersion)
+	}
 	r.Metrics.transition(pj, orig.Status.State)
 	return nil
+}
+
+// stale reports whether the cache still holds the version of a run that
+// this controller has since replaced: reconciling it would repeat the last
+// step and fail on the optimistic lock. The update event of the write
+// brings the run back once the cache has it.
+func (r *Reconciler) stale(pj *v1alpha1.ProwJob) bool {
+	key := client.ObjectKeyFromObject(pj)
+	old, ok := r.written.Load(key)
+	if !ok {
+		return false
+	}
+	if old == pj.ResourceVersion {
+		return true
+	}
+	r.written.Delete(key)
+	return false
 }
 
 func (r *Reconciler) config() Config {

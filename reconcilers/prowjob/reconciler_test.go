@@ -3,9 +3,11 @@ package prowjob
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -68,6 +70,21 @@ func TestRunSucceeds(t *testing.T) {
 	}
 	if pj.Status.ObservedGeneration != pj.Generation {
 		t.Errorf("observedGeneration = %d, want %d", pj.Status.ObservedGeneration, pj.Generation)
+	}
+	want := `
+# HELP bowline_prowjob_transition_total State changes of ProwJobs made by the job controller, by the state entered and the job type.
+# TYPE bowline_prowjob_transition_total counter
+bowline_prowjob_transition_total{state="pending",type="presubmit"} 1
+bowline_prowjob_transition_total{state="success",type="presubmit"} 1
+# HELP bowline_prowjobs ProwJobs in the cluster by state and type.
+# TYPE bowline_prowjobs gauge
+bowline_prowjobs{state="success",type="presubmit"} 1
+`
+	if err := testutil.GatherAndCompare(h.metrics, strings.NewReader(want), "bowline_prowjob_transition_total", "bowline_prowjobs"); err != nil {
+		t.Error(err)
+	}
+	if n, err := testutil.GatherAndCount(h.metrics, "bowline_prowjob_pod_creation_latency_seconds"); err != nil || n != 1 {
+		t.Errorf("pod creation latency histogram: %d series, %v", n, err)
 	}
 }
 
