@@ -358,3 +358,39 @@ func TestApplyDefault(t *testing.T) {
 		t.Error("nil.ApplyDefault(nil) is not nil")
 	}
 }
+
+func TestDecorationChecks(t *testing.T) {
+	tests := []struct {
+		name string
+		dc   string
+		want []string
+	}{
+		{name: "bowline's own images", dc: "{gcs_configuration: {bucket: file://artifacts, path_strategy: explicit}}"},
+		{
+			name: "some images",
+			dc:   "{utility_images: {clonerefs: c}, gcs_configuration: {bucket: b, path_strategy: explicit}}",
+			want: []string{`jobs.yaml:3:5: presubmit "a": decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar`},
+		},
+		{
+			name: "upload location",
+			dc:   "{gcs_configuration: {path_strategy: legacy}}",
+			want: []string{
+				`jobs.yaml:3:5: presubmit "a": decoration_config: gcs_configuration needs a bucket or local_output_dir`,
+				`jobs.yaml:3:5: presubmit "a": decoration_config: path_strategy legacy needs default_org and default_repo`,
+			},
+		},
+		{
+			name: "no upload configuration",
+			dc:   "{timeout: 1h}",
+			want: []string{`jobs.yaml:3:5: presubmit "a": decoration_config: gcs_configuration is not set`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := load(t, "presubmits:\n  org/repo:\n  - name: a\n    decorate: true\n    decoration_config: "+tt.dc+spec+"\n", Defaults{})
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

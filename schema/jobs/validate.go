@@ -276,9 +276,9 @@ func (v *validator) decoration(what string, j *JobBase) {
 		v.fail(j.Pos, "%s: decorated, but no decoration_config here or in plank's defaults", what)
 		return
 	}
-	if d.UtilityImages == nil {
-		v.fail(j.Pos, "%s: decoration_config: utility_images are not set", what)
-	} else if u := d.UtilityImages; u.CloneRefs == "" || u.InitUpload == "" || u.Entrypoint == "" || u.Sidecar == "" {
+	// Without utility_images bowline runs its own image, which holds all
+	// four utilities; Prow requires them. Set, they must all be set.
+	if u := d.UtilityImages; u != nil && (u.CloneRefs == "" || u.InitUpload == "" || u.Entrypoint == "" || u.Sidecar == "") {
 		v.fail(j.Pos, "%s: decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar", what)
 	}
 	if g := d.GCSConfiguration; g == nil {
