@@ -136,7 +136,8 @@ func TestMergeMethods(t *testing.T) {
 				t.Fatalf("main = %s with %d parents and message %q; merge result %s", cm.GetSHA(), len(cm.Parents), cm.GetCommit().GetMessage(), res.GetSHA())
 			}
 			merged := must[*github.PullRequest](t)(bob.PullRequests.Get(fx.ctx, "acme", "widgets", pr.GetNumber()))
-			if !merged.GetMerged() || merged.GetState() != "closed" || merged.GetMergedBy().GetLogin() != "bob" || merged.GetMergeCommitSHA() != res.GetSHA() {
+			if !merged.GetMerged() || merged.GetState() != "closed" || merged.GetMergedBy().GetLogin() != "bob" || merged.GetMergeCommitSHA() != res.GetSHA() ||
+				merged.GetChangedFiles() != 1 || merged.GetCommits() != 1 {
 				t.Fatalf("after merge: %+v", merged)
 			}
 			if !must[bool](t)(bob.PullRequests.IsMerged(fx.ctx, "acme", "widgets", pr.GetNumber())) {

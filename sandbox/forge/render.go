@@ -333,33 +333,7 @@ func (f *Forge) pullJSON(ctx context.Context, s *state, r *repo, i *issue, detai
 		out.MergeCommitSHA = github.Ptr(p.MergeCommitSHA)
 	}
 	if detail {
-		out.Comments = github.Ptr(r.commentCount(i.Number))
-		rc := 0
-		for _, c := range r.ReviewComments {
-			if c.Issue == i.Number {
-				rc++
-			}
-		}
-		out.ReviewComments = github.Ptr(rc)
-		if commits, err := f.git.Log(ctx, r.Owner, r.Name, baseSHA, p.HeadSHA, 250); err == nil {
-			out.Commits = github.Ptr(len(commits))
-		}
-		if files, err := f.git.Diff(ctx, r.Owner, r.Name, baseSHA, p.HeadSHA); err == nil {
-			add, del := 0, 0
-			for _, fc := range files {
-				add += fc.Additions
-				del += fc.Deletions
-			}
-			out.Additions, out.Deletions, out.ChangedFiles = github.Ptr(add), github.Ptr(del), github.Ptr(len(files))
-		}
-		if i.State == "open" {
-			mergeable, mstate := f.mergeability(ctx, s, r, i)
-			out.Mergeable = github.Ptr(mergeable)
-			out.Rebaseable = github.Ptr(mergeable)
-			out.MergeableState = github.Ptr(mstate)
-		} else {
-			out.MergeableState = github.Ptr("unknown")
-		}
+		f.pullDetail(ctx, s, r, i, out)
 	}
 	return out
 }
@@ -378,5 +352,40 @@ func (f *Forge) commentJSON(s *state, r *repo, c *comment) *github.IssueComment 
 		URL:               github.Ptr(f.repoAPI(r, "issues", "comments", id)),
 		HTMLURL:           github.Ptr(html + "#issuecomment-" + id),
 		IssueURL:          github.Ptr(f.repoAPI(r, "issues", fmt.Sprint(c.Issue))),
+	}
+}
+
+// pullDetail adds what only GET of one pull request reports: counts and
+// mergeability, which cost git work.
+func (f *Forge) pullDetail(ctx context.Context, s *state, r *repo, i *issue, out *github.PullRequest) {
+	p := i.PR
+	// A merged pull request is compared with its base before the merge.
+	baseSHA, _ := f.pullBase(ctx, r, i)
+	out.Comments = github.Ptr(r.commentCount(i.Number))
+	rc := 0
+	for _, c := range r.ReviewComments {
+		if c.Issue == i.Number {
+			rc++
+		}
+	}
+	out.ReviewComments = github.Ptr(rc)
+	if commits, err := f.git.Log(ctx, r.Owner, r.Name, baseSHA, p.HeadSHA, 250); err == nil {
+		out.Commits = github.Ptr(len(commits))
+	}
+	if files, err := f.git.Diff(ctx, r.Owner, r.Name, baseSHA, p.HeadSHA); err == nil {
+		add, del := 0, 0
+		for _, fc := range files {
+			add += fc.Additions
+			del += fc.Deletions
+		}
+		out.Additions, out.Deletions, out.ChangedFiles = github.Ptr(add), github.Ptr(del), github.Ptr(len(files))
+	}
+	if i.State == "open" {
+		mergeable, mstate := f.mergeability(ctx, s, r, i)
+		out.Mergeable = github.Ptr(mergeable)
+		out.Rebaseable = github.Ptr(mergeable)
+		out.MergeableState = github.Ptr(mstate)
+	} else {
+		out.MergeableState = github.Ptr("unknown")
 	}
 }
