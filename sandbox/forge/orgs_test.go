@@ -34,6 +34,21 @@ func TestUsers(t *testing.T) {
 	if len(orgs) != 1 || orgs[0].GetLogin() != "acme" {
 		t.Fatalf("bob's orgs %v", orgs)
 	}
+	tests := []struct{ login, want string }{
+		{"bob", "acme/secret,acme/widgets"},
+		{"carol", "acme/widgets"},
+		{"dave", ""},
+	}
+	for _, tt := range tests {
+		repos := must[[]*github.Repository](t)(fx.client(t, tt.login+"-token").Repositories.ListByAuthenticatedUser(fx.ctx, nil))
+		var names []string
+		for _, r := range repos {
+			names = append(names, r.GetFullName())
+		}
+		if got := strings.Join(names, ","); got != tt.want {
+			t.Errorf("/user/repos for %s = %s, want %s", tt.login, got, tt.want)
+		}
+	}
 }
 
 func TestOrgMembership(t *testing.T) {

@@ -337,7 +337,7 @@ func (f *Forge) listMyRepos(c *call) error {
 	_ = f.read(func(s *state) error {
 		var rs []*repo
 		for _, r := range s.Repos {
-			if atLeast(s.perm(c.who, r), permRead) && (r.Private || s.association(r, c.who.login) != "NONE" || s.perm(c.who, r) != permRead) {
+			if s.perm(c.who, r) != permNone && s.affiliated(c.who.login, r) {
 				if vf := visibilityFilter(c.query("visibility")); vf == nil || vf(r) {
 					rs = append(rs, r)
 				}
@@ -350,6 +350,34 @@ func (f *Forge) listMyRepos(c *call) error {
 		return nil
 	})
 	return c.ok(paginate(c, out))
+}
+
+// affiliated reports whether login owns r, is a member of its org, or
+// was given access as a collaborator or through a team: GET /user/repos's
+// owner, organization_member and collaborator affiliations.
+func (s *state) affiliated(login string, r *repo) bool {
+	k := key(login)
+	if key(r.Owner) == k {
+		return true
+	}
+	if _, ok := r.Collaborators[k]; ok {
+		return true
+	}
+	o := s.org(r.Owner)
+	if o == nil {
+		return false
+	}
+	if _, ok := o.Members[k]; ok {
+		return true
+	}
+	for _, t := range o.Teams {
+		if _, member := t.Members[k]; member {
+			if _, granted := t.Repos[key(r.fullName())]; granted {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // collaborators
