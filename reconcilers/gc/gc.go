@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +56,11 @@ type Config struct {
 	TerminatedPodTTL time.Duration
 	// Periodics are the names of the periodics in the configuration.
 	Periodics []string
+	// ExcludeClusters are build clusters whose pods are left alone.
+	ExcludeClusters []string
+	// Skip makes collection do nothing, while the configuration is not
+	// known.
+	Skip bool
 }
 
 func (c Config) withDefaults() Config {
@@ -155,6 +161,9 @@ func (c *Collector) config() Config {
 // Sync collects once.
 func (c *Collector) Sync(ctx context.Context) error {
 	cfg := c.config()
+	if cfg.Skip {
+		return nil
+	}
 	now := c.now()
 	var list v1alpha1.ProwJobList
 	if err := c.Client.List(ctx, &list, client.InNamespace(c.Namespace)); err != nil {
@@ -176,6 +185,9 @@ func (c *Collector) Sync(ctx context.Context) error {
 		clusters[alias] = cl.GetClient()
 	}
 	for alias, cl := range clusters {
+		if slices.Contains(cfg.ExcludeClusters, alias) {
+			continue
+		}
 		if err := c.collectPods(ctx, cl, alias, plan, cfg, now); err != nil {
 			errs = append(errs, err)
 		}

@@ -70,6 +70,10 @@ func decide(j Job, sched cronSchedule, latest *v1alpha1.ProwJob, since, now time
 		v.run = fired && !active
 		return v
 	}
+	if j.Interval <= 0 && j.MinimumInterval <= 0 {
+		// No schedule at all: configuration validation rejects this.
+		return verdict{}
+	}
 	if latest == nil {
 		return verdict{run: true}
 	}

@@ -40,6 +40,7 @@ func TestDecide(t *testing.T) {
 			wantNext: now.Add(5 * time.Minute)},
 		{name: "minimum_interval: over since completion", job: minimum, latest: run(-time.Hour, -11*time.Minute, true), wantRun: true},
 		{name: "minimum_interval: never ran, runs now", job: minimum, wantRun: true},
+		{name: "no schedule never runs", job: Job{Name: "none"}},
 		{name: "cron: never ran waits for the schedule", job: noon, since: now, wantNext: now.Add(24*time.Hour - 30*time.Second)},
 		{name: "cron: scheduled time passed since last check", job: noon, since: now.Add(-time.Minute), wantRun: true,
 			wantNext: now.Add(24*time.Hour - 30*time.Second)},
