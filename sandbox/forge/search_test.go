@@ -75,7 +75,11 @@ func TestSearchIssues(t *testing.T) {
 		{"is:pr milestone:v1", "alice-token", "", "", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.query+" as "+tt.token, func(t *testing.T) {
+		who := strings.TrimSuffix(tt.token, "-token")
+		if who == "" {
+			who = "anonymous"
+		}
+		t.Run(tt.query+" as "+who, func(t *testing.T) {
 			res := must[*github.IssuesSearchResult](t)(fx.client(t, tt.token).Search.Issues(fx.ctx, tt.query,
 				&github.SearchOptions{Sort: tt.sort, Order: tt.order}))
 			var got []string
