@@ -81,7 +81,13 @@ func runSandbox(t *testing.T, args ...string) string {
 	cmd.SetOut(&out)
 	cmd.SetErr(io.Discard)
 	if err := cmd.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("bowline sandbox %s: %v", strings.Join(args, " "), err)
+		shown := append([]string(nil), args...)
+		for i := range shown {
+			if i > 0 && shown[i-1] == "--token" {
+				shown[i] = "REDACTED"
+			}
+		}
+		t.Fatalf("bowline sandbox %s: %v", strings.Join(shown, " "), err)
 	}
 	return out.String()
 }
