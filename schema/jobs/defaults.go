@@ -238,4 +238,11 @@ func splitRepo(s string) (org, repo string, ok bool) {
 	return s[:i], s[i+1:], true
 }
 
-func describeJob(kind, name string) string { return fmt.Sprintf("%s %q", kind, name) }
+// describeJob names a job in messages: presubmit "name". It runs for every
+// job checked, so it avoids fmt for the usual, plain names.
+func describeJob(kind, name string) string {
+	if jobNameRe.MatchString(name) {
+		return kind + ` "` + name + `"`
+	}
+	return fmt.Sprintf("%s %q", kind, name)
+}

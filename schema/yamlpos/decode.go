@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -37,7 +38,15 @@ func NewDecoder() *Decoder { return &Decoder{} }
 
 // Parse reads the first YAML document of data. A syntax error is returned as
 // an Error with the file and, where the parser gives one, the line.
-func Parse(file string, data []byte) (root *yaml.Node, err error) {
+func Parse(file string, data []byte) (*yaml.Node, error) {
+	if fast, ok := parseFast(data); ok {
+		return fast, nil
+	}
+	return parseV3(file, data)
+}
+
+// parseV3 parses with yaml.v3 alone.
+func parseV3(file string, data []byte) (root *yaml.Node, err error) {
 	defer func() {
 		// The YAML parser is third-party code fed with untrusted input; a
 		// panic in it must become an error for this file, not a crash.
@@ -45,9 +54,6 @@ func Parse(file string, data []byte) (root *yaml.Node, err error) {
 			root, err = nil, Error{File: file, Message: fmt.Sprintf("invalid YAML: %v", r)}
 		}
 	}()
-	if fast, ok := parseFast(data); ok {
-		return fast, nil
-	}
 	var n yaml.Node
 	if err := yaml.Unmarshal(data, &n); err != nil {
 		return nil, syntaxError(file, err)
@@ -73,7 +79,12 @@ func syntaxError(file string, err error) Error {
 // Decode parses data and decodes its first document into out, which must be
 // a non-nil pointer. Every problem found is added to errs.
 func (d *Decoder) Decode(file string, data []byte, out any, errs *Errors) {
-	root, err := Parse(file, data)
+	if root, ok := parseFast(data); ok {
+		// The fast parser makes no aliases, so nothing can expand.
+		d.decodeNode(file, root, out, errs, math.MaxInt)
+		return
+	}
+	root, err := parseV3(file, data)
 	if err != nil {
 		errs.List = append(errs.List, err.(Error))
 		return
@@ -83,11 +94,15 @@ func (d *Decoder) Decode(file string, data []byte, out any, errs *Errors) {
 
 // DecodeNode decodes an already parsed node into out.
 func (d *Decoder) DecodeNode(file string, n *yaml.Node, out any, errs *Errors) {
+	d.decodeNode(file, n, out, errs, budgetFor(n))
+}
+
+func (d *Decoder) decodeNode(file string, n *yaml.Node, out any, errs *Errors, budget int) {
 	v := reflect.ValueOf(out)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		panic("yamlpos: DecodeNode needs a non-nil pointer")
 	}
-	s := &state{d: d, file: file, errs: errs, budget: budgetFor(n)}
+	s := &state{d: d, file: file, errs: errs, budget: budget}
 	s.decode(n, v.Elem())
 }
 
