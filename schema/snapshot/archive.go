@@ -59,8 +59,18 @@ func Pack(fsys fs.FS, files []string, paths v1alpha1.ConfigPaths) (*Archive, err
 	if err != nil {
 		return nil, err
 	}
-	var tarBuf bytes.Buffer
-	tw := tar.NewWriter(&tarBuf)
+	// The tar streams straight into the compressor: no uncompressed copy
+	// of the whole configuration is held. A zero gzip header (no name, no
+	// time) keeps the output deterministic; BestSpeed because publishing
+	// sits on the path from push to applied, and better compression would
+	// save a chunk at most.
+	var out bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	counted := &countingWriter{w: zw}
+	tw := tar.NewWriter(counted)
 	write := func(name string, b []byte) error {
 		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(b)), Format: tar.FormatPAX}
 		if err := tw.WriteHeader(hdr); err != nil {
@@ -89,21 +99,10 @@ func Pack(fsys fs.FS, files []string, paths v1alpha1.ConfigPaths) (*Archive, err
 	if err := tw.Close(); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
-	var out bytes.Buffer
-	// A zero gzip header (no name, no time) keeps the output deterministic.
-	// BestSpeed: publishing sits on the path from push to applied, and
-	// better compression would save a chunk at most.
-	zw, err := gzip.NewWriterLevel(&out, gzip.BestSpeed)
-	if err != nil {
-		return nil, err
-	}
-	size := int64(tarBuf.Len())
-	if _, err := tarBuf.WriteTo(zw); err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
-	}
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
+	size := counted.n
 	return &Archive{Data: out.Bytes(), Size: size, Digest: Digest(out.Bytes())}, nil
 }
 
@@ -144,6 +143,18 @@ func Unpack(data []byte, digest string) (fs.FS, error) {
 		}
 		files[name] = &fstest.MapFile{Data: b, Mode: 0o444}
 	}
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }
 
 // archivePaths returns the paths recorded in an unpacked archive's
