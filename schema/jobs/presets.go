@@ -28,13 +28,30 @@ func (c *Config) ApplyPresets(errs *yamlpos.Errors) {
 	if len(c.Presets) == 0 {
 		return
 	}
+	// Selectors as lists: iterating a map for every preset and job costs
+	// more than the merging itself.
+	type pair struct{ k, v string }
+	selectors := make([][]pair, len(c.Presets))
+	for i, p := range c.Presets {
+		for k, v := range p.Labels {
+			selectors[i] = append(selectors[i], pair{k, v})
+		}
+	}
+	matches := func(sel []pair, labels map[string]string) bool {
+		for _, kv := range sel {
+			if got, ok := labels[kv.k]; !ok || got != kv.v {
+				return false
+			}
+		}
+		return true
+	}
 	apply := func(kind string, j *JobBase, errs *yamlpos.Errors) {
 		if j.Spec == nil {
 			return
 		}
 		for i := range c.Presets {
 			p := &c.Presets[i]
-			if !p.Matches(j.Labels) {
+			if !matches(selectors[i], j.Labels) {
 				continue
 			}
 			if err := mergePreset(p, j.Spec); err != nil {
