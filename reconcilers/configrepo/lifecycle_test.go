@@ -139,3 +139,31 @@ func TestPathsChangeWhileStopped(t *testing.T) {
 		g.Expect(snap.Config.Jobs.Periodics).To(HaveLen(1))
 	})
 }
+
+// TestRevertToApplied moves the branch back to the applied revision after
+// an invalid push: Ready again, with no errors left behind.
+func TestRevertToApplied(t *testing.T) {
+	ns := env.Namespace(t)
+	f := newForge(t, "")
+	sha1 := f.create(t, "config", validConfig("1"))
+	startOperator(t, ns, t.TempDir())
+	key := newRepo(t, ns, "config", f.url("config"))
+	eventually(t, 30*time.Second, func(g Gomega) { readyAt(g, get(g, key), rev(sha1)) })
+
+	f.push(t, "config", invalidJobs())
+	requestReconcile(t, key)
+	eventually(t, 30*time.Second, func(g Gomega) {
+		g.Expect(get(g, key).Status.ValidationErrors).NotTo(BeEmpty())
+	})
+	if err := f.store.SetRef(context.Background(), owner, "config", "refs/heads/main", sha1, true); err != nil {
+		t.Fatal(err)
+	}
+	requestReconcile(t, key)
+	eventually(t, 30*time.Second, func(g Gomega) {
+		r := get(g, key)
+		readyAt(g, r, rev(sha1))
+		g.Expect(condition(r, v1alpha1.ConditionStalled)).To(BeNil())
+		g.Expect(r.Status.ValidationErrors).To(BeEmpty())
+		g.Expect(r.Status.LastAttemptedRevision).To(Equal(rev(sha1)))
+	})
+}

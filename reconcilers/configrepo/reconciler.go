@@ -175,7 +175,10 @@ func (r *Reconciler) finish(ctx context.Context, sc *scope, orig *v1alpha1.Confi
 		if o.Attempted != "" {
 			st.LastAttemptedRevision = o.Attempted
 		}
-		if sc.validated {
+		// Errors are replaced when this reconcile validated, and cleared
+		// when it ended well without validating (the branch went back to
+		// the applied revision).
+		if sc.validated || o.Failure == "" {
 			st.ValidationErrors = boundErrors(o.Errors)
 		}
 		st.History = recordHistory(st.History, v1alpha1.ReconcileRecord{
