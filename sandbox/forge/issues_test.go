@@ -187,3 +187,25 @@ func TestAssignees(t *testing.T) {
 		t.Fatalf("read-only assigns = %d, want 403", got)
 	}
 }
+
+func TestMilestones(t *testing.T) {
+	fx := setup(t)
+	bob := fx.client(t, "bob-token")
+	_, resp, err := fx.client(t, "carol-token").Issues.CreateMilestone(fx.ctx, "acme", "widgets", &github.Milestone{Title: github.Ptr("v1")})
+	if got := status(t, resp, err); got != http.StatusForbidden {
+		t.Fatalf("read-only creates a milestone = %d, want 403", got)
+	}
+	m := must[*github.Milestone](t)(bob.Issues.CreateMilestone(fx.ctx, "acme", "widgets", &github.Milestone{Title: github.Ptr("v1")}))
+	iss := must[*github.Issue](t)(bob.Issues.Create(fx.ctx, "acme", "widgets", &github.IssueRequest{Title: github.Ptr("t"), Milestone: m.Number}))
+	if iss.GetMilestone().GetTitle() != "v1" {
+		t.Fatalf("issue milestone %+v", iss.GetMilestone())
+	}
+	res := must[*github.IssuesSearchResult](t)(bob.Search.Issues(fx.ctx, "repo:acme/widgets milestone:v1", nil))
+	if res.GetTotal() != 1 {
+		t.Fatalf("search by milestone: %d", res.GetTotal())
+	}
+	list := must[[]*github.Milestone](t)(bob.Issues.ListMilestones(fx.ctx, "acme", "widgets", nil))
+	if len(list) != 1 || list[0].GetNumber() != m.GetNumber() {
+		t.Fatalf("milestones %v", list)
+	}
+}
