@@ -166,7 +166,9 @@ func start(t testing.TB, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugin
 func startIn(t testing.TB, ns string, kc trigger.Kube, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugins.Trigger) *harness {
 	t.Helper()
 	ctx := t.Context()
-	jc := &jobs.Config{Presubmits: map[string][]jobs.Presubmit{repo: pre}, Postsubmits: map[string][]jobs.Postsubmit{repo: post}}
+	// Defaulting writes to the jobs: work on copies, as parallel tests
+	// share their job lists.
+	jc := &jobs.Config{Presubmits: map[string][]jobs.Presubmit{repo: slices.Clone(pre)}, Postsubmits: map[string][]jobs.Postsubmit{repo: slices.Clone(post)}}
 	jc.SetDefaults(jobs.Defaults{PodNamespace: "test-pods"})
 	cfg := &trigger.Config{Presubmits: jc.Presubmits[repo], Postsubmits: jc.Postsubmits[repo], Trigger: tr, Namespace: ns}
 
@@ -233,6 +235,15 @@ func prAction(number int, action string) func(*plugin.Event) bool {
 	return func(ev *plugin.Event) bool {
 		pe, ok := ev.Payload.(*github.PullRequestEvent)
 		return ok && pe.GetAction() == action && pe.GetNumber() == number
+	}
+}
+
+// prLabeled matches the labeled event of one label: the bot's own labels
+// (needs-ok-to-test) send labeled events too.
+func prLabeled(number int, label string) func(*plugin.Event) bool {
+	return func(ev *plugin.Event) bool {
+		pe, ok := ev.Payload.(*github.PullRequestEvent)
+		return ok && pe.GetAction() == "labeled" && pe.GetNumber() == number && pe.GetLabel().GetName() == label
 	}
 }
 

@@ -125,7 +125,7 @@ func TestPullRequestEvents(t *testing.T) {
 				if err := h.forge.As("alice").Label(h.ctx, repo, n, "lgtm"); err != nil {
 					h.t.Fatal(err)
 				}
-				h.wait("labeled", prAction(n, "labeled"))
+				h.wait("labeled lgtm", prLabeled(n, "lgtm"))
 			},
 			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
 			wantLabels: []string{"lgtm", "needs-ok-to-test"}, wantReply: "/ok-to-test",
