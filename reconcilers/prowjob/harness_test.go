@@ -63,6 +63,7 @@ func start(t testing.TB, cfg Config, mut ...func(*Reconciler)) *harness {
 		BuildPod: DecoratedPods(func(*v1alpha1.ProwJob) decorate.Options {
 			return decorate.Options{Image: "registry.example/bowline:test"}
 		})}
+	r.Recorder = mgr.GetEventRecorder("bowline-prowjob")
 	h.metrics = prometheus.NewRegistry()
 	if r.Metrics, err = NewMetrics(h.metrics); err != nil {
 		t.Fatal(err)

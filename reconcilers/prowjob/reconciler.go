@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -49,6 +51,9 @@ type Reconciler struct {
 	Local LocalRunner
 	// Metrics, when set, records transitions and pod creation latency.
 	Metrics *Metrics
+	// Recorder, when set, emits an Event on every state change, its reason
+	// the Completed or Scheduled condition's.
+	Recorder events.EventRecorder
 	// IDs hands out build IDs; default NewBuildIDs(Clock).
 	IDs *BuildIDs
 	// MaxConcurrentReconciles is how many runs are reconciled at once;
@@ -212,7 +217,28 @@ func (r *Reconciler) patchStatus(ctx context.Context, orig, pj *v1alpha1.ProwJob
 		r.written.Store(client.ObjectKeyFromObject(pj), orig.ResourceVersion)
 	}
 	r.Metrics.transition(pj, orig.Status.State)
+	r.event(pj, orig.Status.State)
 	return nil
+}
+
+// event records a state change as an Event.
+func (r *Reconciler) event(pj *v1alpha1.ProwJob, from v1alpha1.ProwJobState) {
+	if r.Recorder == nil || pj.Status.State == from {
+		return
+	}
+	condType := v1alpha1.ConditionCompleted
+	if !pj.Complete() {
+		condType = v1alpha1.ConditionScheduled
+	}
+	reason := condType
+	if c := meta.FindStatusCondition(pj.Status.Conditions, condType); c != nil {
+		reason = c.Reason
+	}
+	typ := corev1.EventTypeNormal
+	if pj.Status.State == v1alpha1.ErrorState || pj.Status.State == v1alpha1.FailureState {
+		typ = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(pj, nil, typ, reason, string(pj.Status.State), "%s", pj.Status.Description)
 }
 
 // stale reports whether the cache still holds the version of a run that

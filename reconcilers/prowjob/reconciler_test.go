@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -98,6 +99,18 @@ func TestRunFails(t *testing.T) {
 	if c := meta.FindStatusCondition(pj.Status.Conditions, v1alpha1.ConditionCompleted); c == nil || c.Reason != v1alpha1.ReasonJobFailed {
 		t.Errorf("Completed = %+v", c)
 	}
+	eventually(t, "JobFailed event", func() error {
+		var list eventsv1.EventList
+		if err := h.c.List(context.Background(), &list, client.InNamespace(h.ns)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == "lint" && e.Reason == v1alpha1.ReasonJobFailed && e.Type == corev1.EventTypeWarning && e.Note == descFailed {
+				return nil
+			}
+		}
+		return fmt.Errorf("events %+v", list.Items)
+	})
 }
 
 func TestEvictedPodIsRevivedThenErrorsPastMaxRevivals(t *testing.T) {
