@@ -31,9 +31,7 @@ func TransformProwJob(obj any) (any, error) {
 		return obj, nil
 	}
 	pj.ManagedFields = nil
-	if _, ok := pj.Annotations[corev1.LastAppliedConfigAnnotation]; ok {
-		delete(pj.Annotations, corev1.LastAppliedConfigAnnotation)
-	}
+	delete(pj.Annotations, corev1.LastAppliedConfigAnnotation)
 	if pj.Complete() {
 		pj.Spec.PodSpec = nil
 		pj.Spec.PipelineRunSpec = nil

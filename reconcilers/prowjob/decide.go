@@ -13,8 +13,8 @@ import (
 type action int
 
 const (
-	// actNone changes nothing outside the ProwJob's status.
-	actNone action = iota
+	// The zero action changes nothing outside the ProwJob's status.
+	_ action = iota
 	// actStart creates the run's pod or starts its process.
 	actStart
 	// actStop deletes the run's pod or stops its process.

@@ -59,7 +59,7 @@ func TestRunSucceeds(t *testing.T) {
 
 	h.kubelet("unit", func(s *corev1.PodStatus) { s.Phase = corev1.PodPending })
 	h.kubelet("unit", running(h.clock.Now()))
-	pj = h.waitState("unit", v1alpha1.PendingState)
+	h.waitDescription("unit", descRunning)
 	h.kubelet("unit", terminated(corev1.PodSucceeded, 0))
 	pj = h.waitState("unit", v1alpha1.SuccessState)
 	if pj.Status.CompletionTime == nil || pj.Status.Description != descSucceeded {

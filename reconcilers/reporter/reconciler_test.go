@@ -46,15 +46,14 @@ repos:
 `
 
 type fixture struct {
-	t        *testing.T
-	ctx      context.Context
-	ns       string
-	forge    *forgetest.Env
-	gh       *github.Client
-	pr       *github.PullRequest
-	head     string
-	base     string
-	stopLast func()
+	t     *testing.T
+	ctx   context.Context
+	ns    string
+	forge *forgetest.Env
+	gh    *github.Client
+	pr    *github.PullRequest
+	head  string
+	base  string
 }
 
 func setup(t *testing.T) *fixture {
