@@ -62,6 +62,9 @@ func (r *Runner) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if r.Config == nil {
 		return errors.New("periodic: Config is required")
 	}
+	if r.Namespace == "" {
+		return errors.New("periodic: Namespace (prowjob_namespace) is required")
+	}
 	if err := prowjob.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}

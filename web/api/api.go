@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -56,12 +57,13 @@ type Handler struct {
 	// MaxItems bounds a list; default 2,000, newest first.
 	MaxItems int
 
-	mux *http.ServeMux
+	once sync.Once
+	mux  *http.ServeMux
 }
 
 // ServeHTTP routes a request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.mux == nil {
+	h.once.Do(func() {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /api/prowjobs", h.list)
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}", h.get)
@@ -69,7 +71,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}/artifacts", h.listArtifacts)
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}/artifacts/{path...}", h.artifact)
 		h.mux = mux
-	}
+	})
 	h.mux.ServeHTTP(w, r)
 }
 
