@@ -81,9 +81,10 @@ bowline_prowjob_transition_total{state="success",type="presubmit"} 1
 # TYPE bowline_prowjobs gauge
 bowline_prowjobs{state="success",type="presubmit"} 1
 `
-	if err := testutil.GatherAndCompare(h.metrics, strings.NewReader(want), "bowline_prowjob_transition_total", "bowline_prowjobs"); err != nil {
-		t.Error(err)
-	}
+	// The gauge counts from the controller's cache, which may lag a moment.
+	eventually(t, "metrics", func() error {
+		return testutil.GatherAndCompare(h.metrics, strings.NewReader(want), "bowline_prowjob_transition_total", "bowline_prowjobs")
+	})
 	if n, err := testutil.GatherAndCount(h.metrics, "bowline_prowjob_pod_creation_latency_seconds"); err != nil || n != 1 {
 		t.Errorf("pod creation latency histogram: %d series, %v", n, err)
 	}
