@@ -112,21 +112,35 @@ func (h *handler) customTriggers(body string) []*jobs.Presubmit {
 	var out []*jobs.Presubmit
 	for i := range h.cfg.Presubmits {
 		ps := &h.cfg.Presubmits[i]
-		if ps.Trigger != "" && ps.Trigger != jobs.DefaultTriggerFor(ps.Name) && ps.TriggerMatches(body) {
+		if ps.Trigger != "" && ps.Trigger != jobs.DefaultTriggerFor(ps.Name) && h.matches(ps.Trigger, body) {
 			out = append(out, ps)
 		}
 	}
 	return out
 }
 
-// trigger returns a presubmit's trigger, defaulted as Prow does.
-func trigger(ps *jobs.Presubmit) *jobs.Presubmit {
+// triggerOf returns a presubmit's trigger, defaulted as Prow does.
+func triggerOf(ps *jobs.Presubmit) string {
 	if ps.Trigger != "" {
-		return ps
+		return ps.Trigger
 	}
-	cp := *ps
-	cp.Trigger = jobs.DefaultTriggerFor(ps.Name)
-	return &cp
+	return jobs.DefaultTriggerFor(ps.Name)
+}
+
+// matches reports whether a trigger matches text. Compiled triggers are
+// kept, since every comment is matched against every job of its
+// repository; an invalid trigger (config validation reports it) matches
+// nothing.
+func (h *handler) matches(pattern, text string) bool {
+	if re, ok := h.triggers.Load(pattern); ok {
+		return re.(*regexp.Regexp) != nil && re.(*regexp.Regexp).MatchString(text)
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		re = nil
+	}
+	h.triggers.Store(pattern, re)
+	return re != nil && re.MatchString(text)
 }
 
 // runCommands starts the jobs that /test, /retest and /retest-required
@@ -153,7 +167,7 @@ func (h *handler) runCommands(ctx context.Context, pr *github.PullRequest, by st
 		line := "/test " + t
 		found := false
 		for _, ps := range candidates {
-			if trigger(ps).TriggerMatches(line) {
+			if h.matches(triggerOf(ps), line) {
 				toRun = append(toRun, ps)
 				found = true
 			}

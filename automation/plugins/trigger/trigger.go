@@ -29,6 +29,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/go-logr/logr"
 	"github.com/google/go-github/v89/github"
@@ -129,6 +130,9 @@ type Plugin struct {
 	kube   Kube
 	// botLogin is bowline's own GitHub login; its comments are ignored.
 	botLogin string
+	// triggers caches compiled triggers by pattern; it grows with the
+	// distinct triggers the config has held.
+	triggers sync.Map
 }
 
 // New returns the trigger plugin. botLogin is bowline's own login, whose
