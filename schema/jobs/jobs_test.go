@@ -380,9 +380,9 @@ func TestDecorationChecks(t *testing.T) {
 			},
 		},
 		{
-			name: "no upload configuration",
+			name: "no upload configuration: the operator's default location",
 			dc:   "{timeout: 1h}",
-			want: []string{`jobs.yaml:3:5: presubmit "a": decoration_config: gcs_configuration is not set`},
+			want: nil,
 		},
 	}
 	for _, tt := range tests {

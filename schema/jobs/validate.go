@@ -281,9 +281,10 @@ func (v *validator) decoration(what string, j *JobBase) {
 	if u := d.UtilityImages; u != nil && (u.CloneRefs == "" || u.InitUpload == "" || u.Entrypoint == "" || u.Sidecar == "") {
 		v.fail(j.Pos, "%s: decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar", what)
 	}
-	if g := d.GCSConfiguration; g == nil {
-		v.fail(j.Pos, "%s: decoration_config: gcs_configuration is not set", what)
-	} else {
+	// Without gcs_configuration the run's logs and artifacts go to the
+	// operator's default location (--artifacts-bucket; bowline up's data
+	// directory); Prow requires it.
+	if g := d.GCSConfiguration; g != nil {
 		switch g.PathStrategy {
 		case PathStrategyExplicit:
 		case PathStrategyLegacy, PathStrategySingle:
