@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -17,13 +19,17 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/reconcilers/configrepo"
+	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
+	ghclient "github.com/bowline-ci/bowline/scm/github"
 )
 
 // allComponents are the roles `bowline operator --components` can run.
@@ -50,6 +56,9 @@ type OperatorOptions struct {
 	// one full fetch.
 	DataDir string
 
+	// Roles configure the roles that follow the applied configuration.
+	Roles RoleOptions
+
 	Log LogOptions
 }
 
@@ -63,12 +72,16 @@ func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 8*time.Second, "how long to let running work finish after SIGTERM")
 	fs.StringSliceVar(&o.Components, "components", []string{"all"}, "roles to run, comma-separated: all or any of "+strings.Join(allComponents, ", "))
 	fs.StringVar(&o.DataDir, "data-dir", filepath.Join(os.TempDir(), "bowline"), "directory for git caches (an emptyDir in a cluster)")
+	o.Roles.AddFlags(fs)
 	o.Log.AddFlags(fs)
 }
 
 // Validate reports flag values that cannot work.
 func (o *OperatorOptions) Validate() error {
 	var errs []error
+	if err := o.Roles.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if o.ProbeAddr == "" {
 		errs = append(errs, errors.New("--health-probe-bind-address must not be empty"))
 	}
@@ -149,10 +162,35 @@ func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
 	if err != nil {
 		return err
 	}
+	// Webhook bursts create many ProwJobs at once; client-go's default of 5
+	// requests a second would queue them behind its own rate limiter.
+	cfg.QPS, cfg.Burst = 50, 100
+	mgr, err := o.newManager(cfg, scheme, log)
+	if err != nil {
+		return err
+	}
+	env, err := o.clusterRoleEnv(mgr, log)
+	if err != nil {
+		return err
+	}
+	if err := o.setupComponents(cmd.Context(), env); err != nil {
+		return err
+	}
+	log.Info("Starting operator", "components", o.Components, "version", version, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "leaderElection", o.LeaderElect)
+	if err := mgr.Start(cmd.Context()); err != nil {
+		return fmt.Errorf("run manager: %w", err)
+	}
+	log.Info("Operator stopped")
+	return nil
+}
+
+// newManager creates the controller-runtime manager with its probes.
+func (o *OperatorOptions) newManager(cfg *rest.Config, scheme *runtime.Scheme, log logr.Logger) (ctrl.Manager, error) {
 	shutdown := o.ShutdownTimeout
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Logger:                        log,
+		Cache:                         cache.Options{ByObject: prowjob.CacheByObject()},
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
 		LeaderElection:                o.LeaderElect,
@@ -162,10 +200,10 @@ func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
 		GracefulShutdownTimeout:       &shutdown,
 	})
 	if err != nil {
-		return fmt.Errorf("create manager: %w", err)
+		return nil, fmt.Errorf("create manager: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return err
+		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("informers", func(req *http.Request) error {
 		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
@@ -173,17 +211,38 @@ func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	if err := o.setupComponents(mgr, &snapshot.Stores{}); err != nil {
-		return err
+	return mgr, nil
+}
+
+// clusterRoleEnv prepares what the roles share in a cluster: GitHub from
+// the --github-* flags (none without credentials) and the webhook secrets
+// from --hmac-secret-file.
+func (o *OperatorOptions) clusterRoleEnv(mgr ctrl.Manager, log logr.Logger) (*roleEnv, error) {
+	env := &roleEnv{mgr: mgr, log: log, stores: &snapshot.Stores{}, creator: mgr.GetClient()}
+	if o.Roles.GitHub.TokenPath != "" || o.Roles.GitHub.AppID != 0 {
+		opts, err := o.Roles.GitHub.Options()
+		if err != nil {
+			return nil, err
+		}
+		m, err := ghclient.NewMetrics(metrics.Registry)
+		if err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+		opts.Metrics = m
+		if env.github, err = ghclient.New(opts); err != nil {
+			return nil, err
+		}
 	}
-	log.Info("Starting operator", "components", o.Components, "version", version, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "leaderElection", o.LeaderElect)
-	if err := mgr.Start(cmd.Context()); err != nil {
-		return fmt.Errorf("run manager: %w", err)
+	if o.Roles.Hook.HMACSecretFile != "" {
+		secrets, err := automation.NewSecretFile(o.Roles.Hook.HMACSecretFile)
+		if err != nil {
+			return nil, err
+		}
+		env.hookSecrets = secrets
 	}
-	log.Info("Operator stopped")
-	return nil
+	return env, nil
 }
 
 // runs reports whether the process runs component.
@@ -195,7 +254,16 @@ func (o *OperatorOptions) runs(component string) bool {
 // the configuration from stores: the config role fills them itself by
 // reconciling ConfigRepositories (on the leader); everywhere else a
 // Follower loads the snapshots the config role publishes.
-func (o *OperatorOptions) setupComponents(mgr ctrl.Manager, stores *snapshot.Stores) error {
+func (o *OperatorOptions) setupComponents(ctx context.Context, env *roleEnv) error {
+	mgr, stores := env.mgr, env.stores
+	key, err := o.Roles.configRepositoryKey()
+	if err != nil {
+		return err
+	}
+	env.store = stores.For(key)
+	if err := o.setupRoles(ctx, env); err != nil {
+		return err
+	}
 	publisher := &snapshot.Publisher{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}
 	f := &snapshot.Follower{Client: mgr.GetClient(), Publisher: publisher, Stores: stores}
 	if o.runs("config") {

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/bowline-ci/bowline/automation"
+	"github.com/bowline-ci/bowline/automation/configpush"
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/trigger"
+	"github.com/bowline-ci/bowline/reconcilers/gc"
+	"github.com/bowline-ci/bowline/reconcilers/periodic"
+	"github.com/bowline-ci/bowline/reconcilers/prowjob"
+	"github.com/bowline-ci/bowline/reconcilers/prowjob/local"
+	"github.com/bowline-ci/bowline/reconcilers/reporter"
+	"github.com/bowline-ci/bowline/schema/configset"
+	"github.com/bowline-ci/bowline/schema/snapshot"
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+	ghclient "github.com/bowline-ci/bowline/scm/github"
+	"github.com/bowline-ci/bowline/web/api"
+)
+
+// RoleOptions configure the roles that run from the applied configuration:
+// jobs, reporter, periodic, gc (part of jobs), hook and web.
+type RoleOptions struct {
+	// ConfigRepository is namespace/name of the ConfigRepository whose
+	// configuration these roles follow.
+	ConfigRepository string
+	// ProwJobNamespace is where periodic runs are created and old runs
+	// collected (Prow's prowjob_namespace).
+	ProwJobNamespace string
+	// ArtifactsBucket is where runs without a gcs_configuration keep their
+	// logs and artifacts, and where the web role reads them.
+	ArtifactsBucket string
+
+	GitHub   ghclient.Flags
+	Hook     automation.Options
+	Jobs     prowjob.Options
+	Reporter reporter.Options
+}
+
+// AddFlags registers the roles' flags.
+func (o *RoleOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.ConfigRepository, "config-repository", "bowline-system/config", "namespace/name of the ConfigRepository whose configuration jobs, hook and web follow")
+	fs.StringVar(&o.ProwJobNamespace, "prowjob-namespace", "bowline-system", "namespace of ProwJobs (Prow's prowjob_namespace)")
+	fs.StringVar(&o.ArtifactsBucket, "artifacts-bucket", "", "logs and artifacts of runs that name no bucket: a directory, file://, s3:// or gs:// URL")
+	o.GitHub.AddFlags(fs)
+	o.Hook = automation.DefaultOptions()
+	o.Hook.AddFlags(fs)
+	o.Jobs.AddFlags(fs)
+	o.Reporter.AddFlags(fs)
+}
+
+// Validate reports flag values that cannot work.
+func (o *RoleOptions) Validate() error {
+	var errs []error
+	if _, err := o.configRepositoryKey(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.ProwJobNamespace == "" {
+		errs = append(errs, errors.New("--prowjob-namespace must not be empty"))
+	}
+	for _, err := range []error{o.GitHub.Validate(), o.Hook.Validate(), o.Jobs.Validate(), o.Reporter.Validate()} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (o *RoleOptions) configRepositoryKey() (types.NamespacedName, error) {
+	ns, name, ok := strings.Cut(o.ConfigRepository, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return types.NamespacedName{}, fmt.Errorf("--config-repository %q is not namespace/name", o.ConfigRepository)
+	}
+	return types.NamespacedName{Namespace: ns, Name: name}, nil
+}
+
+// roleEnv is what the roles of one process share.
+type roleEnv struct {
+	mgr    ctrl.Manager
+	log    logr.Logger
+	stores *snapshot.Stores
+	// store is the Store of the ConfigRepository the roles follow.
+	store  *snapshot.Store
+	github *ghclient.Client
+	// hookSecrets validate webhook deliveries.
+	hookSecrets automation.SecretSource
+	// local configures the local agent; nil leaves local jobs alone.
+	local *local.Options
+	// creator creates ProwJobs for the trigger and periodic roles; it is the
+	// manager's client unless runs are redirected to the local agent.
+	creator client.Client
+}
+
+// current returns the applied configuration, or nil before the first.
+func (e *roleEnv) current() *configset.Set {
+	if s := e.store.Current(); s != nil {
+		return s.Config
+	}
+	return nil
+}
+
+// setupRoles registers the roles o.runs chooses, besides config.
+func (o *OperatorOptions) setupRoles(ctx context.Context, env *roleEnv) error {
+	mgr := env.mgr
+	if o.runs("jobs") {
+		if err := o.setupJobs(ctx, env); err != nil {
+			return err
+		}
+	}
+	if o.runs("reporter") && env.github == nil {
+		env.log.Info("Not reporting to GitHub: no GitHub credentials")
+	}
+	if o.runs("reporter") && env.github != nil {
+		r := &reporter.Reconciler{
+			Client:                  mgr.GetClient(),
+			GitHub:                  env.github.ForOrg,
+			Config:                  func() reporter.Config { return reporter.ConfigFrom(env.current()) },
+			BotLogin:                o.Roles.Reporter.BotLogin,
+			MaxConcurrentReconciles: o.Roles.Reporter.Workers,
+		}
+		if err := r.SetupWithManager(ctx, mgr); err != nil {
+			return fmt.Errorf("reporter: %w", err)
+		}
+	}
+	if o.runs("periodic") {
+		r := &periodic.Runner{
+			Client:    env.creator,
+			Namespace: o.Roles.ProwJobNamespace,
+			Config: func() periodic.Config {
+				c, err := periodic.ConfigFrom(env.current())
+				if err != nil {
+					env.log.Error(err, "Reading periodic jobs from the applied configuration")
+				}
+				return c
+			},
+		}
+		if err := r.SetupWithManager(ctx, mgr); err != nil {
+			return fmt.Errorf("periodic: %w", err)
+		}
+	}
+	return o.setupHTTP(env)
+}
+
+func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
+	mgr := env.mgr
+	m, err := prowjob.NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
+	r := &prowjob.Reconciler{
+		Config: func() prowjob.Config {
+			c, err := prowjob.ConfigFrom(env.current())
+			if err != nil {
+				env.log.Error(err, "Reading plank's settings from the applied configuration")
+			}
+			return c
+		},
+		BuildPod:                prowjob.DecoratedPods(prowjob.PodOptionsFrom(env.current, o.Roles.Jobs.UtilityImage)),
+		Metrics:                 m,
+		MaxConcurrentReconciles: o.Roles.Jobs.Workers,
+	}
+	if env.local != nil {
+		opts := *env.local
+		opts.Notify = r.NotifyLocal
+		runner, err := local.NewRunner(opts)
+		if err != nil {
+			return err
+		}
+		r.Local = prowjob.LocalProcesses{Runner: runner}
+		// Runs end with the process: no job outlives bowline.
+		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+			<-ctx.Done()
+			stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			runner.Shutdown(stop)
+			return nil
+		})); err != nil {
+			return err
+		}
+	}
+	if err := r.SetupWithManager(ctx, mgr); err != nil {
+		return fmt.Errorf("prowjob: %w", err)
+	}
+	gm, err := gc.NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
+	collector := &gc.Collector{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Namespace: o.Roles.ProwJobNamespace,
+		Config:    func() gc.Config { return gc.ConfigFrom(env.current()) },
+		Metrics:   gm,
+	}
+	if err := collector.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("gc: %w", err)
+	}
+	return nil
+}
+
+// setupHTTP serves the hook and web roles on one address: the webhook at
+// /hook, plugin help at /plugin-help and the JSON API under /api/.
+func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
+	mux := http.NewServeMux()
+	var hook *automation.Server
+	if o.runs("hook") && (env.github == nil || env.hookSecrets == nil) {
+		if slices.Contains(o.Components, "hook") {
+			return errors.New("the hook role needs GitHub credentials (--github-token-path or --github-app-id) and --hmac-secret-file")
+		}
+		env.log.Info("Not serving webhooks: no GitHub credentials or webhook secret")
+	} else if o.runs("hook") {
+		var err error
+		if hook, err = o.newHookServer(env); err != nil {
+			return err
+		}
+		h := hook.Handler()
+		mux.Handle(automation.HookPath, h)
+		mux.Handle(automation.PluginHelpPath, h)
+	}
+	if o.runs("web") {
+		mux.Handle("/api/", &api.Handler{
+			Client:    env.mgr.GetClient(),
+			APIReader: env.mgr.GetAPIReader(),
+			Artifacts: &api.BlobArtifacts{DefaultBucket: o.Roles.ArtifactsBucket},
+		})
+	}
+	if hook == nil && !o.runs("web") {
+		return nil
+	}
+	return env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, handler: mux, hook: hook, grace: o.Roles.Hook.GracePeriod, log: env.log})
+}
+
+func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error) {
+	gh := func(ctx context.Context, org string) (*trigger.GitHub, error) {
+		c, err := env.github.ForOrg(org)
+		if err != nil {
+			return nil, err
+		}
+		return trigger.FromClient(c), nil
+	}
+	plugins := []plugin.Plugin{
+		trigger.New(trigger.FromSnapshot(env.store, ""), gh, triggerKube{creator: env.creator, Client: env.mgr.GetClient()}, o.Roles.Reporter.BotLogin),
+	}
+	return automation.NewServer(o.Roles.Hook, automation.Deps{
+		Plugins:    plugins,
+		Always:     []plugin.Plugin{configpush.New(env.mgr.GetClient(), nil)},
+		Enablement: automation.PluginsFromSnapshot(env.store),
+		Secrets:    env.hookSecrets,
+		Registerer: metrics.Registry,
+		Log:        env.log,
+	})
+}
+
+// triggerKube creates runs through the creator (which may redirect them to
+// the local agent) and reads through the manager's cache.
+type triggerKube struct {
+	creator client.Client
+	client.Client
+}
+
+func (k triggerKube) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	return k.creator.Create(ctx, obj, opts...)
+}
+
+// httpRole serves the hook and web handlers until the manager stops, then
+// drains the webhook queue.
+type httpRole struct {
+	addr    string
+	handler http.Handler
+	hook    *automation.Server
+	grace   time.Duration
+	log     logr.Logger
+}
+
+// NeedLeaderElection is false: every replica serves.
+func (h *httpRole) NeedLeaderElection() bool { return false }
+
+func (h *httpRole) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", h.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", h.addr, err)
+	}
+	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	h.log.Info("Serving HTTP", "addr", ln.Addr().String())
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+	}
+	grace, cancel := context.WithTimeout(context.Background(), h.grace)
+	defer cancel()
+	_ = srv.Shutdown(grace)
+	if h.hook != nil {
+		h.hook.Shutdown(grace)
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+// localAgent redirects runs of the kubernetes agent to the local agent: with
+// `bowline up` there is no kubelet, and every job runs as local processes.
+type localAgent struct{ client.Client }
+
+func (l localAgent) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	if pj, ok := obj.(*v1alpha1.ProwJob); ok && (pj.Spec.Agent == "" || pj.Spec.Agent == v1alpha1.KubernetesAgent) {
+		pj.Spec.Agent = v1alpha1.LocalAgent
+	}
+	return l.Client.Create(ctx, obj, opts...)
+}
