@@ -41,7 +41,8 @@ type Options struct {
 	GitUserEmail string `json:"git_user_email,omitempty"`
 	// GitRefs are the repositories to clone.
 	GitRefs []podutils.Refs `json:"refs"`
-	// GitHubHost is the host of default clone URLs; default github.com.
+	// GitHubHost is the host of default clone URLs, optionally with a
+	// scheme (http://host:port); default github.com over https.
 	GitHubHost string `json:"github_host,omitempty"`
 	// OAuthTokenFile holds a token for cloning over HTTPS. The token never
 	// appears in the records.

@@ -264,3 +264,25 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestRemote(t *testing.T) {
+	tests := []struct {
+		name string
+		host string
+		refs podutils.Refs
+		want string
+	}{
+		{"github by default", "", podutils.Refs{Org: "o", Repo: "r"}, "https://github.com/o/r.git"},
+		{"host", "git.example.com", podutils.Refs{Org: "o", Repo: "r"}, "https://git.example.com/o/r.git"},
+		{"host with scheme", "http://127.0.0.1:3000/", podutils.Refs{Org: "o", Repo: "r"}, "http://127.0.0.1:3000/o/r.git"},
+		{"repository link", "git.example.com", podutils.Refs{Org: "o", Repo: "r", RepoLink: "http://forge/o/r/"}, "http://forge/o/r.git"},
+		{"clone URI", "git.example.com", podutils.Refs{Org: "o", Repo: "r", CloneURI: "ssh://git@forge/o/r"}, "ssh://git@forge/o/r"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (&auth{}).remote(Options{GitHubHost: tt.host}, tt.refs); got != tt.want {
+				t.Errorf("remote = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -118,7 +118,8 @@ func (a *auth) configArgs() []string {
 }
 
 // remote is the address git fetches from: clone_uri, else the repository
-// link, else https://<host>/<org>/<repo>.git.
+// link, else https://<host>/<org>/<repo>.git (<host> may carry its own
+// scheme, as the sandbox forge's http://127.0.0.1:3000 does).
 func (a *auth) remote(o Options, r podutils.Refs) string {
 	addr := r.CloneURI
 	if addr == "" && r.RepoLink != "" {
@@ -129,7 +130,10 @@ func (a *auth) remote(o Options, r podutils.Refs) string {
 		if host == "" {
 			host = "github.com"
 		}
-		addr = fmt.Sprintf("https://%s/%s/%s.git", host, r.Org, r.Repo)
+		if !strings.Contains(host, "://") {
+			host = "https://" + host
+		}
+		addr = fmt.Sprintf("%s/%s/%s.git", strings.TrimSuffix(host, "/"), r.Org, r.Repo)
 	}
 	return addr
 }
