@@ -211,6 +211,29 @@ func (h *harness) kubelet(name string, mut func(*corev1.PodStatus)) {
 	})
 }
 
+// poke writes a pod's status message so that the controller looks at its
+// run again, as after a clock step. A pod that is gone already needs no
+// poke: the controller acted on its own.
+func (h *harness) poke(name, message string) {
+	h.t.Helper()
+	eventually(h.t, "poke pod "+name, func() error {
+		p := &corev1.Pod{}
+		err := h.c.Get(context.Background(), client.ObjectKey{Namespace: h.ns, Name: name}, p)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p.Status.Message = message
+		err = h.c.Status().Update(context.Background(), p)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+}
+
 func running(now time.Time) func(*corev1.PodStatus) {
 	return func(s *corev1.PodStatus) {
 		t := metav1.NewTime(now)

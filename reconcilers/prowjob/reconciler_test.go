@@ -123,8 +123,16 @@ func TestEvictedPodIsRevivedThenErrorsPastMaxRevivals(t *testing.T) {
 	h.kubelet("e2e", evict)
 	h.podGone("e2e")
 	h.pod("e2e-1")
-	pj := h.waitState("e2e", v1alpha1.PendingState)
-	if pj.Status.PodName != "e2e-1" || pj.Status.PodRevivalCount != 1 || pj.Status.BuildID != first.Status.BuildID {
+	pj := &v1alpha1.ProwJob{}
+	// The new pod is created before the run records it.
+	eventually(t, "revival recorded", func() error {
+		pj = h.waitState("e2e", v1alpha1.PendingState)
+		if pj.Status.PodName != "e2e-1" {
+			return fmt.Errorf("pod %q", pj.Status.PodName)
+		}
+		return nil
+	})
+	if pj.Status.PodRevivalCount != 1 || pj.Status.BuildID != first.Status.BuildID {
 		t.Fatalf("after revival: pod %q, revivals %d, build %s (was %s)", pj.Status.PodName, pj.Status.PodRevivalCount, pj.Status.BuildID, first.Status.BuildID)
 	}
 	h.kubelet("e2e-1", evict)
@@ -175,7 +183,7 @@ func TestUnschedulablePodTimesOut(t *testing.T) {
 	h.kubelet("big", func(s *corev1.PodStatus) { unschedulable(s); s.Message = "0/3 nodes are available" })
 	h.waitState("big", v1alpha1.PendingState)
 	h.clock.Step(2 * time.Minute)
-	h.kubelet("big", func(s *corev1.PodStatus) { unschedulable(s); s.Message = "0/4 nodes are available" })
+	h.poke("big", "0/4 nodes are available")
 	pj := h.waitState("big", v1alpha1.ErrorState)
 	if pj.Status.Description != descUnscheduledTimeout {
 		t.Errorf("description = %q", pj.Status.Description)
@@ -196,7 +204,7 @@ func TestRunningTimeoutAborts(t *testing.T) {
 	h.kubelet("slow", running(h.clock.Now()))
 	h.waitDescription("slow", descRunning)
 	h.clock.Step(61 * time.Minute)
-	h.kubelet("slow", func(s *corev1.PodStatus) { s.Message = "still going" })
+	h.poke("slow", "still going")
 	pj := h.waitState("slow", v1alpha1.AbortedState)
 	if pj.Status.Description != descRunningTimeout || pj.Status.CompletionTime == nil {
 		t.Errorf("status = %q, completion %v", pj.Status.Description, pj.Status.CompletionTime)
