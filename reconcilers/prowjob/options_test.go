@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+	ctrl "sigs.k8s.io/controller-runtime"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 )
 
 func TestOptions(t *testing.T) {
@@ -28,5 +30,20 @@ func TestOptions(t *testing.T) {
 				t.Errorf("Validate() = %v, want error %t", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestIndexFieldsTwice: every controller that lists by the indexes
+// registers them, so a second registration on one manager must succeed.
+func TestIndexFieldsTwice(t *testing.T) {
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := IndexFields(t.Context(), mgr.GetFieldIndexer()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
