@@ -41,6 +41,7 @@ func newRootCommand() *cobra.Command {
 		newOperatorCommand(),
 		newCheckCommand(),
 		newBootstrapCommand(),
+		newUpCommand(),
 		newSandboxCommand(),
 		newCloneRefsCommand(), newInitUploadCommand(), newEntrypointCommand(), newSidecarCommand(),
 	)

@@ -164,7 +164,7 @@ func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
 	}
 	// Webhook bursts create many ProwJobs at once; client-go's default of 5
 	// requests a second would queue them behind its own rate limiter.
-	cfg.QPS, cfg.Burst = 50, 100
+	cfg.QPS, cfg.Burst = 200, 400
 	mgr, err := o.newManager(cfg, scheme, log)
 	if err != nil {
 		return err

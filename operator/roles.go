@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -46,6 +47,9 @@ type RoleOptions struct {
 	// ArtifactsBucket is where runs without a gcs_configuration keep their
 	// logs and artifacts, and where the web role reads them.
 	ArtifactsBucket string
+	// JobURLTemplate renders a run's page address (a Go template over the
+	// ProwJob) when plank.job_url_template does not.
+	JobURLTemplate string
 
 	GitHub   ghclient.Flags
 	Hook     automation.Options
@@ -58,6 +62,7 @@ func (o *RoleOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ConfigRepository, "config-repository", "bowline-system/config", "namespace/name of the ConfigRepository whose configuration jobs, hook and web follow")
 	fs.StringVar(&o.ProwJobNamespace, "prowjob-namespace", "bowline-system", "namespace of ProwJobs (Prow's prowjob_namespace)")
 	fs.StringVar(&o.ArtifactsBucket, "artifacts-bucket", "", "logs and artifacts of runs that name no bucket: a directory, file://, s3:// or gs:// URL")
+	fs.StringVar(&o.JobURLTemplate, "job-url-template", "", "Go template over the ProwJob for the link on GitHub statuses, when plank.job_url_template sets none")
 	o.GitHub.AddFlags(fs)
 	o.Hook = automation.DefaultOptions()
 	o.Hook.AddFlags(fs)
@@ -70,6 +75,9 @@ func (o *RoleOptions) Validate() error {
 	var errs []error
 	if _, err := o.configRepositoryKey(); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := template.New("job-url").Parse(o.JobURLTemplate); err != nil {
+		errs = append(errs, fmt.Errorf("--job-url-template: %w", err))
 	}
 	if o.ProwJobNamespace == "" {
 		errs = append(errs, errors.New("--prowjob-namespace must not be empty"))
@@ -163,15 +171,25 @@ func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
 	if err != nil {
 		return fmt.Errorf("register metrics: %w", err)
 	}
+	var jobURL *template.Template
+	if o.Roles.JobURLTemplate != "" {
+		if jobURL, err = template.New("job-url").Parse(o.Roles.JobURLTemplate); err != nil {
+			return fmt.Errorf("--job-url-template: %w", err)
+		}
+	}
 	r := &prowjob.Reconciler{
 		Config: func() prowjob.Config {
 			c, err := prowjob.ConfigFrom(env.current())
 			if err != nil {
 				env.log.Error(err, "Reading plank's settings from the applied configuration")
 			}
+			if c.JobURLTemplate == nil {
+				c.JobURLTemplate = jobURL
+			}
 			return c
 		},
 		BuildPod:                prowjob.DecoratedPods(prowjob.PodOptionsFrom(env.current, o.Roles.Jobs.UtilityImage)),
+		Recorder:                mgr.GetEventRecorder("bowline-prowjob"),
 		Metrics:                 m,
 		MaxConcurrentReconciles: o.Roles.Jobs.Workers,
 	}

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/jobspec"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -79,7 +80,7 @@ func (h *handler) presubmitRun(ps *jobs.Presubmit, pr *github.PullRequest, trigg
 	if ctx == "" {
 		ctx = ps.Name
 	}
-	spec := baseSpec(v1alpha1.PresubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
+	spec := jobspec.Base(v1alpha1.PresubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
 	spec.RerunCommand = ps.RerunCommand
 	if spec.RerunCommand == "" {
 		spec.RerunCommand = jobs.DefaultRerunCommandFor(ps.Name)
@@ -101,7 +102,7 @@ func (h *handler) presubmitRun(ps *jobs.Presubmit, pr *github.PullRequest, trigg
 	if pr.GetHTMLURL() != "" {
 		refs.Pulls[0].CommitLink = pr.GetHTMLURL() + "/commits/" + sha
 	}
-	withUtility(refs, ps.UtilityConfig)
+	jobspec.WithUtility(refs, ps.UtilityConfig)
 	spec.Refs = refs
 	pj := h.newProwJob(spec, &ps.JobBase, runName(h.ev.DeliveryID, "presubmit", ps.Name, strconv.Itoa(pr.GetNumber()), sha), triggeredBy)
 	pj.Labels[v1alpha1.IsOptionalLabel] = strconv.FormatBool(ps.Optional)

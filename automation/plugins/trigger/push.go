@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/jobspec"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -67,13 +68,13 @@ func (h *handler) postsubmitRun(ps *jobs.Postsubmit, ev *github.PushEvent, branc
 	if ctx == "" {
 		ctx = ps.Name
 	}
-	spec := baseSpec(v1alpha1.PostsubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
+	spec := jobspec.Base(v1alpha1.PostsubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
 	repoLink := ev.GetRepo().GetHTMLURL()
 	refs := &v1alpha1.Refs{Org: h.org, Repo: h.repo, RepoLink: repoLink, BaseRef: branch, BaseSHA: ev.GetAfter()}
 	if repoLink != "" {
 		refs.BaseLink = repoLink + "/commit/" + ev.GetAfter()
 	}
-	withUtility(refs, ps.UtilityConfig)
+	jobspec.WithUtility(refs, ps.UtilityConfig)
 	spec.Refs = refs
 	by := ev.GetSender().GetLogin()
 	if by == "" {
