@@ -1,0 +1,225 @@
+// Package e2e runs bowline the way its README says and checks what a user
+// would see.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/test/envtest"
+)
+
+// ready is the part of bowline up's ready file the test reads.
+type ready struct {
+	URL        string `json:"url"`
+	Kubeconfig string `json:"kubeconfig"`
+	Sandbox    struct {
+		URL      string `json:"url"`
+		DemoRepo string `json:"demoRepo"`
+		Token    string `json:"token"`
+	} `json:"sandbox"`
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestUp runs `bowline up` in a fresh data directory, opens a pull request
+// in the sandbox through its GitHub API, waits for the presubmit's status
+// to turn success, then stops bowline with SIGTERM and checks that nothing
+// it started is left running.
+func TestUp(t *testing.T) {
+	binDir, err := envtest.BinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	bowline := filepath.Join(tmp, "bowline")
+	build := exec.Command("go", "build", "-o", bowline, "../../operator")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	dataDir := filepath.Join(tmp, "data")
+	readyFile := filepath.Join(tmp, "ready.json")
+	cmd := exec.Command(bowline, "up", "--data-dir", dataDir, "--ready-file", readyFile,
+		"--bin-dir", binDir, "--addr", freeAddr(t), "--sandbox-addr", freeAddr(t))
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("bowline up said:\n%s", out.String())
+			if b, err := os.ReadFile(filepath.Join(dataDir, "bowline.log")); err == nil {
+				t.Logf("last log lines:\n%s", tail(string(b), 30))
+			}
+		}
+	})
+
+	r := waitReady(t, readyFile, exited, 3*time.Minute)
+	if !strings.Contains(out.String(), "Ready in") {
+		t.Errorf("bowline up printed no ready line:\n%s", out.String())
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	base := r.Sandbox.URL + "/"
+	gh, err := github.NewClient(github.WithAuthToken(r.Sandbox.Token), github.WithURLs(&base, &base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := openPullRequest(ctx, t, gh, r.Sandbox.DemoRepo)
+	owner, name, _ := strings.Cut(r.Sandbox.DemoRepo, "/")
+	for {
+		st, _, err := gh.Repositories.GetCombinedStatus(ctx, owner, name, sha, nil)
+		if err == nil && st.GetState() == "success" && len(st.Statuses) > 0 {
+			if c := st.Statuses[0].GetContext(); c != "pull-hello-test" {
+				t.Errorf("status context %q, want pull-hello-test", c)
+			}
+			break
+		}
+		if err == nil && (st.GetState() == "failure" || st.GetState() == "error") {
+			t.Fatalf("presubmit ended %s: %v", st.GetState(), st.Statuses)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the presubmit's status did not turn success (last: %v, %v)", st, err)
+		case err := <-exited:
+			t.Fatalf("bowline up exited early: %v", err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("bowline up exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("bowline up still running 30s after SIGTERM")
+	}
+	if left := processesUnder(dataDir); len(left) > 0 {
+		t.Errorf("processes left running after bowline up stopped: %v", left)
+	}
+}
+
+func waitReady(t *testing.T, path string, exited <-chan error, timeout time.Duration) ready {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			var r ready
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatalf("ready file: %v", err)
+			}
+			if r.Sandbox.URL == "" || r.Kubeconfig == "" || r.URL == "" {
+				t.Fatalf("ready file lacks addresses: %s", b)
+			}
+			return r
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("bowline up exited before it was ready: %v", err)
+		case <-deadline:
+			t.Fatal("bowline up did not write its ready file in time")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// openPullRequest pushes a change to a new branch and opens a pull request
+// from it, as the demo user; it returns the head commit.
+func openPullRequest(ctx context.Context, t *testing.T, gh *github.Client, repo string) string {
+	t.Helper()
+	owner, name, _ := strings.Cut(repo, "/")
+	main, _, err := gh.Git.GetRef(ctx, owner, name, "heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := gh.Git.CreateRef(ctx, owner, name, github.CreateRef{Ref: "refs/heads/greeting", SHA: main.GetObject().GetSHA()}); err != nil {
+		t.Fatal(err)
+	}
+	cur, _, _, err := gh.Repositories.GetContents(ctx, owner, name, "README.md", &github.RepositoryContentGetOptions{Ref: "greeting"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := gh.Repositories.CreateFile(ctx, owner, name, "README.md", &github.RepositoryContentFileOptions{
+		Message: github.Ptr("Say more in the README"),
+		Content: []byte("# hello\n\nA friendlier README.\n"),
+		Branch:  github.Ptr("greeting"),
+		SHA:     cur.SHA,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, _, err := gh.PullRequests.Create(ctx, owner, name, &github.NewPullRequest{
+		Title: github.Ptr("A friendlier README"), Head: github.Ptr("greeting"), Base: github.Ptr("main"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.GetHead().GetSHA() != res.Commit.GetSHA() {
+		t.Fatalf("pull request head %s, pushed %s", pr.GetHead().GetSHA(), res.Commit.GetSHA())
+	}
+	return res.Commit.GetSHA()
+}
+
+// processesUnder lists processes whose command line or working directory
+// is inside dir: the control plane and any job bowline started.
+func processesUnder(dir string) []string {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return []string{fmt.Sprintf("cannot read /proc: %v", err)}
+	}
+	var out []string
+	for _, e := range entries {
+		pid := e.Name()
+		if pid[0] < '0' || pid[0] > '9' {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		if err != nil {
+			continue
+		}
+		cwd, _ := os.Readlink(filepath.Join("/proc", pid, "cwd"))
+		args := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		if strings.Contains(args, dir) || strings.HasPrefix(cwd, dir) {
+			out = append(out, pid+": "+args)
+		}
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
