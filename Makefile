@@ -73,12 +73,8 @@ bench: tools ## Run the benchmarks and print the headline figures.
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee bin/bench.txt | grep -E '^(Benchmark|ok|FAIL|---)'
 
 .PHONY: run
-run: build tools ## Run the whole system on this machine.
-	@if ! $(BIN)/bowline up --help >/dev/null 2>&1; then \
-		echo "bowline up does not exist yet: make run will start it once it does."; \
-		exit 1; \
-	fi
-	$(BIN)/bowline up
+run: build tools ## Run the whole system on this machine (bowline up).
+	$(BIN)/bowline up $(UP_FLAGS)
 
 .PHONY: help
 help: ## List the targets.
