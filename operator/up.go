@@ -368,10 +368,12 @@ func applyConfigRepository(ctx context.Context, c client.Client, url, token stri
 			ObjectMeta: metav1.ObjectMeta{Name: "config-repo-credentials", Namespace: upNamespace},
 			StringData: map[string]string{"token": token},
 		}
-		if err := c.Create(ctx, sec); apierrors.IsAlreadyExists(err) {
+		err := c.Create(ctx, sec)
+		if apierrors.IsAlreadyExists(err) {
 			err = c.Update(ctx, sec)
-		} else if err != nil {
-			return fmt.Errorf("create the config repository's Secret: %w", err)
+		}
+		if err != nil {
+			return fmt.Errorf("write the config repository's Secret: %w", err)
 		}
 		spec.SecretRef = &v1alpha1.LocalObjectReference{Name: sec.Name}
 	}
