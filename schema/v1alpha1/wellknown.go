@@ -50,6 +50,10 @@ const (
 	// DeliveryAnnotation is the X-GitHub-Delivery ID of the webhook that
 	// started the run, so that a run can be traced back to its event.
 	DeliveryAnnotation = "bowline.dev/delivery"
+	// CreatedAtAnnotation is when the creator made the run, in RFC 3339
+	// with nanoseconds: finer than metadata.creationTimestamp, so that a
+	// newer run of a job can tell it is newer within the same second.
+	CreatedAtAnnotation = "bowline.dev/created-at"
 )
 
 // LabelValue returns s shortened, if needed, to a valid label value: at most

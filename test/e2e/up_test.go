@@ -45,7 +45,19 @@ func freeAddr(t *testing.T) string {
 // in the sandbox through its GitHub API, waits for the presubmit's status
 // to turn success, then stops bowline with SIGTERM and checks that nothing
 // it started is left running.
-func TestUp(t *testing.T) {
+// upProcess is a running `bowline up`.
+type upProcess struct {
+	cmd     *exec.Cmd
+	exited  chan error
+	dataDir string
+	ready   ready
+	out     *strings.Builder
+}
+
+// startUp builds bowline and runs `bowline up` in a fresh data directory
+// with free ports, waiting until it is ready.
+func startUp(t *testing.T, args ...string) *upProcess {
+	t.Helper()
 	binDir, err := envtest.BinDir()
 	if err != nil {
 		t.Fatal(err)
@@ -57,40 +69,74 @@ func TestUp(t *testing.T) {
 	if err := build.Run(); err != nil {
 		t.Fatalf("go build: %v", err)
 	}
-	dataDir := filepath.Join(tmp, "data")
+	p := &upProcess{dataDir: filepath.Join(tmp, "data"), exited: make(chan error, 1), out: &strings.Builder{}}
 	readyFile := filepath.Join(tmp, "ready.json")
-	cmd := exec.Command(bowline, "up", "--data-dir", dataDir, "--ready-file", readyFile,
-		"--bin-dir", binDir, "--addr", freeAddr(t), "--sandbox-addr", freeAddr(t))
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	p.cmd = exec.Command(bowline, append([]string{"up", "--data-dir", p.dataDir, "--ready-file", readyFile,
+		"--bin-dir", binDir, "--addr", freeAddr(t), "--sandbox-addr", freeAddr(t)}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = p.cmd.Process.Kill()
 		if t.Failed() {
-			t.Logf("bowline up said:\n%s", out.String())
-			if b, err := os.ReadFile(filepath.Join(dataDir, "bowline.log")); err == nil {
-				t.Logf("last log lines:\n%s", tail(string(b), 30))
+			t.Logf("bowline up said:\n%s", p.out.String())
+			if b, err := os.ReadFile(filepath.Join(p.dataDir, "bowline.log")); err == nil {
+				t.Logf("last log lines:\n%s", tail(string(b), 40))
 			}
 		}
 	})
+	p.ready = waitReady(t, readyFile, p.exited, 3*time.Minute)
+	return p
+}
 
-	r := waitReady(t, readyFile, exited, 3*time.Minute)
-	if !strings.Contains(out.String(), "Ready in") {
-		t.Errorf("bowline up printed no ready line:\n%s", out.String())
+// stop sends SIGTERM and checks that bowline exits cleanly, leaving no
+// process behind.
+func (p *upProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
 	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("bowline up exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("bowline up still running 30s after SIGTERM")
+	}
+	if left := processesUnder(p.dataDir); len(left) > 0 {
+		t.Errorf("processes left running after bowline up stopped: %v", left)
+	}
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	base := r.Sandbox.URL + "/"
-	gh, err := github.NewClient(github.WithAuthToken(r.Sandbox.Token), github.WithURLs(&base, &base))
+// sandboxClient is a go-github client of the sandbox forge.
+func (p *upProcess) sandboxClient(t *testing.T, token string) *github.Client {
+	t.Helper()
+	base := p.ready.Sandbox.URL + "/"
+	gh, err := github.NewClient(github.WithAuthToken(token), github.WithURLs(&base, &base))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sha := openPullRequest(ctx, t, gh, r.Sandbox.DemoRepo)
+	return gh
+}
+
+// TestUp runs `bowline up` in a fresh data directory, opens a pull request
+// in the sandbox through its GitHub API, waits for the presubmit's status
+// to turn success, then stops bowline with SIGTERM and checks that nothing
+// it started is left running.
+func TestUp(t *testing.T) {
+	p := startUp(t)
+	r := p.ready
+	if !strings.Contains(p.out.String(), "Ready in") {
+		t.Errorf("bowline up printed no ready line:\n%s", p.out.String())
+	}
+	exited := p.exited
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	gh := p.sandboxClient(t, r.Sandbox.Token)
+	sha := openPullRequest(ctx, t, gh, r.Sandbox.DemoRepo, "greeting", map[string]string{"README.md": "# hello\n\nA friendlier README.\n"})
 	owner, name, _ := strings.Cut(r.Sandbox.DemoRepo, "/")
 	for {
 		st, _, err := gh.Repositories.GetCombinedStatus(ctx, owner, name, sha, nil)
@@ -112,20 +158,7 @@ func TestUp(t *testing.T) {
 		}
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("bowline up exited with %v after SIGTERM", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("bowline up still running 30s after SIGTERM")
-	}
-	if left := processesUnder(dataDir); len(left) > 0 {
-		t.Errorf("processes left running after bowline up stopped: %v", left)
-	}
+	p.stop(t)
 }
 
 func waitReady(t *testing.T, path string, exited <-chan error, timeout time.Duration) ready {
@@ -152,41 +185,51 @@ func waitReady(t *testing.T, path string, exited <-chan error, timeout time.Dura
 	}
 }
 
-// openPullRequest pushes a change to a new branch and opens a pull request
-// from it, as the demo user; it returns the head commit.
-func openPullRequest(ctx context.Context, t *testing.T, gh *github.Client, repo string) string {
+// openPullRequest pushes files to a new branch and opens a pull request
+// from it, as the client's user; it returns the head commit.
+func openPullRequest(ctx context.Context, t *testing.T, gh *github.Client, repo, branch string, files map[string]string) string {
+	t.Helper()
+	sha := pushFiles(ctx, t, gh, repo, branch, files, true)
+	owner, name, _ := strings.Cut(repo, "/")
+	pr, _, err := gh.PullRequests.Create(ctx, owner, name, &github.NewPullRequest{
+		Title: github.Ptr("Change " + branch), Head: github.Ptr(branch), Base: github.Ptr("main"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.GetHead().GetSHA() != sha {
+		t.Fatalf("pull request head %s, pushed %s", pr.GetHead().GetSHA(), sha)
+	}
+	return sha
+}
+
+// pushFiles commits files to branch (creating it from main when create is
+// set) through the contents API and returns the last commit.
+func pushFiles(ctx context.Context, t *testing.T, gh *github.Client, repo, branch string, files map[string]string, create bool) string {
 	t.Helper()
 	owner, name, _ := strings.Cut(repo, "/")
-	main, _, err := gh.Git.GetRef(ctx, owner, name, "heads/main")
-	if err != nil {
-		t.Fatal(err)
+	if create {
+		main, _, err := gh.Git.GetRef(ctx, owner, name, "heads/main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := gh.Git.CreateRef(ctx, owner, name, github.CreateRef{Ref: "refs/heads/" + branch, SHA: main.GetObject().GetSHA()}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, _, err := gh.Git.CreateRef(ctx, owner, name, github.CreateRef{Ref: "refs/heads/greeting", SHA: main.GetObject().GetSHA()}); err != nil {
-		t.Fatal(err)
+	sha := ""
+	for path, content := range files {
+		opts := &github.RepositoryContentFileOptions{Message: github.Ptr("Change " + path), Content: []byte(content), Branch: github.Ptr(branch)}
+		if cur, _, _, err := gh.Repositories.GetContents(ctx, owner, name, path, &github.RepositoryContentGetOptions{Ref: branch}); err == nil && cur != nil {
+			opts.SHA = cur.SHA
+		}
+		res, _, err := gh.Repositories.CreateFile(ctx, owner, name, path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sha = res.Commit.GetSHA()
 	}
-	cur, _, _, err := gh.Repositories.GetContents(ctx, owner, name, "README.md", &github.RepositoryContentGetOptions{Ref: "greeting"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, _, err := gh.Repositories.CreateFile(ctx, owner, name, "README.md", &github.RepositoryContentFileOptions{
-		Message: github.Ptr("Say more in the README"),
-		Content: []byte("# hello\n\nA friendlier README.\n"),
-		Branch:  github.Ptr("greeting"),
-		SHA:     cur.SHA,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, _, err := gh.PullRequests.Create(ctx, owner, name, &github.NewPullRequest{
-		Title: github.Ptr("A friendlier README"), Head: github.Ptr("greeting"), Base: github.Ptr("main"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pr.GetHead().GetSHA() != res.Commit.GetSHA() {
-		t.Fatalf("pull request head %s, pushed %s", pr.GetHead().GetSHA(), res.Commit.GetSHA())
-	}
-	return res.Commit.GetSHA()
+	return sha
 }
 
 // processesUnder lists processes whose command line or working directory

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/google/uuid"
@@ -68,6 +69,7 @@ func (h *handler) newProwJob(spec v1alpha1.ProwJobSpec, j *jobs.JobBase, name, t
 	if h.ev.DeliveryID != "" {
 		annotations[v1alpha1.DeliveryAnnotation] = h.ev.DeliveryID
 	}
+	annotations[v1alpha1.CreatedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
 	return &v1alpha1.ProwJob{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.cfg.Namespace, Labels: labels, Annotations: annotations},
 		Spec:       spec,
@@ -174,8 +176,9 @@ func (h *handler) abortPR(ctx context.Context, number int, job, why string) erro
 }
 
 // supersede aborts the older runs of the jobs just started on a pull
-// request. Runs are ordered by creation time, then name, so that two events
-// handled at once never abort each other's runs.
+// request. The runs just started count as the newest even when the cache
+// does not show them yet; runs are ordered by creation time, then name, so
+// that two events handled at once never abort each other's newest runs.
 func (h *handler) supersede(ctx context.Context, number int, started []*v1alpha1.ProwJob) error {
 	if len(started) == 0 {
 		return nil
@@ -184,20 +187,10 @@ func (h *handler) supersede(ctx context.Context, number int, started []*v1alpha1
 	if err != nil {
 		return err
 	}
-	newest := map[string]*v1alpha1.ProwJob{}
-	for i := range runs {
-		pj := &runs[i]
-		if terminal(pj.Status.State) {
-			continue
-		}
-		if cur, ok := newest[pj.Spec.Job]; !ok || older(cur, pj) {
-			newest[pj.Spec.Job] = pj
-		}
-	}
 	for _, s := range started {
 		for i := range runs {
 			pj := &runs[i]
-			if pj.Spec.Job != s.Spec.Job || terminal(pj.Status.State) || pj.Name == newest[pj.Spec.Job].Name {
+			if pj.Spec.Job != s.Spec.Job || pj.Name == s.Name || terminal(pj.Status.State) || !older(pj, s) {
 				continue
 			}
 			if err := h.abort(ctx, pj, "Aborted: superseded by a newer run of the same job."); err != nil {
@@ -208,9 +201,15 @@ func (h *handler) supersede(ctx context.Context, number int, started []*v1alpha1
 	return nil
 }
 
-// older orders runs by creation time, then name.
+// older orders runs by creation time (the created-at annotation where both
+// have it, else metadata.creationTimestamp), then name.
 func older(a, b *v1alpha1.ProwJob) bool {
 	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
+	ca, errA := time.Parse(time.RFC3339Nano, a.Annotations[v1alpha1.CreatedAtAnnotation])
+	cb, errB := time.Parse(time.RFC3339Nano, b.Annotations[v1alpha1.CreatedAtAnnotation])
+	if errA == nil && errB == nil {
+		ta, tb = ca, cb
+	}
 	if !ta.Equal(tb) {
 		return ta.Before(tb)
 	}
