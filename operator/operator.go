@@ -29,7 +29,6 @@ import (
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
-	ghclient "github.com/bowline-ci/bowline/scm/github"
 )
 
 // allComponents are the roles `bowline operator --components` can run.
@@ -226,12 +225,7 @@ func (o *OperatorOptions) clusterRoleEnv(mgr ctrl.Manager, log logr.Logger) (*ro
 		if err != nil {
 			return nil, err
 		}
-		m, err := ghclient.NewMetrics(metrics.Registry)
-		if err != nil {
-			return nil, fmt.Errorf("register metrics: %w", err)
-		}
-		opts.Metrics = m
-		if env.github, err = ghclient.New(opts); err != nil {
+		if env.github, err = newGitHubClient(opts); err != nil {
 			return nil, err
 		}
 	}

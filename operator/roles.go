@@ -98,6 +98,17 @@ func (o *RoleOptions) configRepositoryKey() (types.NamespacedName, error) {
 	return types.NamespacedName{Namespace: ns, Name: name}, nil
 }
 
+// newGitHubClient builds the process's GitHub client, its metrics on
+// controller-runtime's registry.
+func newGitHubClient(opts ghclient.Options) (*ghclient.Client, error) {
+	m, err := ghclient.NewMetrics(metrics.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	opts.Metrics = m
+	return ghclient.New(opts)
+}
+
 // roleEnv is what the roles of one process share.
 type roleEnv struct {
 	mgr    ctrl.Manager

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -27,11 +28,11 @@ func startSandbox(ctx context.Context, log logr.Logger, dataDir, addr, hookURL, 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := readFiles(fsys, "sandbox", "")
+	raw, err := fs.ReadFile(fsys, "sandbox/seed.yaml")
 	if err != nil {
 		return nil, err
 	}
-	seed, err := forge.ParseSeed(raw["seed.yaml"])
+	seed, err := forge.ParseSeed(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/local"
@@ -129,10 +128,5 @@ func (o *UpOptions) githubClient(sb *upSandbox) (*ghclient.Client, error) {
 	default:
 		return nil, errors.New("no GitHub credentials and no sandbox")
 	}
-	m, err := ghclient.NewMetrics(metrics.Registry)
-	if err != nil {
-		return nil, err
-	}
-	opts.Metrics = m
-	return ghclient.New(opts)
+	return newGitHubClient(opts)
 }
