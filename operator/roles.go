@@ -284,7 +284,7 @@ func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error
 		return trigger.FromClient(c), nil
 	}
 	plugins := []plugin.Plugin{
-		trigger.New(trigger.FromSnapshot(env.store, ""), gh, triggerKube{creator: env.creator, Client: env.mgr.GetClient()}, o.Roles.Reporter.BotLogin),
+		trigger.New(trigger.FromSnapshot(env.store, ""), gh, triggerKube{creator: env.creator, reader: env.mgr.GetAPIReader(), Client: env.mgr.GetClient()}, o.Roles.Reporter.BotLogin),
 	}
 	return automation.NewServer(o.Roles.Hook, automation.Deps{
 		Plugins:    plugins,
@@ -297,14 +297,20 @@ func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error
 }
 
 // triggerKube creates runs through the creator (which may redirect them to
-// the local agent) and reads through the manager's cache.
+// the local agent) and lists them from the API server (trigger.Kube says
+// why).
 type triggerKube struct {
 	creator client.Client
+	reader  client.Reader
 	client.Client
 }
 
 func (k triggerKube) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	return k.creator.Create(ctx, obj, opts...)
+}
+
+func (k triggerKube) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return k.reader.List(ctx, list, opts...)
 }
 
 // httpRole serves the hook and web handlers until the manager stops, then

@@ -40,7 +40,7 @@ func IndexFields(ctx context.Context, idx client.FieldIndexer) error {
 			return fmt.Errorf("index ProwJobs by %s: %w", name, err)
 		}
 	}
-	return nil
+	return v1alpha1.AddPullIndex(ctx, idx)
 }
 
 func indexedState(pj *v1alpha1.ProwJob) v1alpha1.ProwJobState {
@@ -100,20 +100,10 @@ func (r *Reconciler) countAhead(ctx context.Context, pj *v1alpha1.ProwJob, index
 			if o.UID == pj.UID || o.Complete() {
 				continue
 			}
-			if state == v1alpha1.PendingState || olderThan(o, pj) {
+			if state == v1alpha1.PendingState || v1alpha1.CreatedBefore(o, pj) {
 				n++
 			}
 		}
 	}
 	return n, nil
-}
-
-// olderThan orders runs by creation, then by name for runs created in the
-// same second.
-func olderThan(a, b *v1alpha1.ProwJob) bool {
-	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
-	if !ta.Equal(tb) {
-		return ta.Before(tb)
-	}
-	return a.Name < b.Name
 }

@@ -63,6 +63,9 @@ type observation struct {
 	pod *corev1.Pod
 	// local is the local runner's view of the run.
 	local LocalStatus
+	// supersededBy names a newer run of the same presubmit on the same
+	// pull request; set only for presubmit runs that have not ended.
+	supersededBy string
 }
 
 // decision is the next step of the state machine.
@@ -101,6 +104,9 @@ const (
 // was observed, it returns the next state and the side effect that gets
 // there. It is pure; the reconciler carries the decision out.
 func decide(pj *v1alpha1.ProwJob, obs observation) decision {
+	if obs.supersededBy != "" && superseding(pj.Status.State) {
+		return decision{action: actStop, state: v1alpha1.AbortedState, description: descSuperseded}
+	}
 	switch pj.Status.State {
 	case "", v1alpha1.TriggeredState:
 		return decideTriggered(pj, obs)
@@ -119,6 +125,12 @@ func decide(pj *v1alpha1.ProwJob, obs observation) decision {
 	// Other states are not ours to move: scheduling belongs to a scheduler,
 	// and a terminal state set by another client is only completed.
 	return decision{state: pj.Status.State, description: pj.Status.Description}
+}
+
+// superseding reports whether a run in state s is aborted when a newer run
+// of its job starts: one that has not ended and that this controller moves.
+func superseding(s v1alpha1.ProwJobState) bool {
+	return s == "" || s == v1alpha1.TriggeredState || s == v1alpha1.PendingState
 }
 
 func decideTriggered(pj *v1alpha1.ProwJob, obs observation) decision {

@@ -140,6 +140,15 @@ func (r *Reconciler) observe(ctx context.Context, pj *v1alpha1.ProwJob) (observa
 			obs.pod = pod
 		}
 	}
+	if pj.Spec.Type == v1alpha1.PresubmitJob && superseding(state) {
+		newer, err := r.newerRun(ctx, pj)
+		if err != nil {
+			return obs, err
+		}
+		if obs.supersededBy = newer; newer != "" {
+			return obs, nil
+		}
+	}
 	if state == "" || state == v1alpha1.TriggeredState {
 		b, err := r.checkLimits(ctx, pj, obs.cfg)
 		if err != nil {
@@ -321,7 +330,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 			return r.handles(o.(*v1alpha1.ProwJob))
 		}))).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToProwJob), builder.WithPredicates(jobPod)).
-		Watches(&v1alpha1.ProwJob{}, handler.Funcs{UpdateFunc: r.slotFreedOnUpdate, DeleteFunc: r.slotFreedOnDelete})
+		Watches(&v1alpha1.ProwJob{}, handler.Funcs{CreateFunc: r.supersedeOnCreate, UpdateFunc: r.slotFreedOnUpdate, DeleteFunc: r.slotFreedOnDelete})
 	if r.Local != nil {
 		b = b.WatchesRawSource(source.Channel(r.localEvents(), &handler.EnqueueRequestForObject{}))
 	}

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,8 +24,6 @@ import (
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
-// IndexPull indexes presubmit runs by "org/repo#number".
-const IndexPull = "bowline.dev/pull"
 
 // FieldOwner is the field manager of the reports this controller writes.
 const FieldOwner = "bowline-reporter"
@@ -125,7 +122,7 @@ func (r *Reconciler) createStatus(ctx context.Context, gh *github.Client, pj *v1
 // one pull request are serialised so that the last writer saw every run.
 func (r *Reconciler) syncComment(ctx context.Context, gh *github.Client, pj *v1alpha1.ProwJob) error {
 	refs := pj.Spec.Refs
-	key := pullKey(refs.Org, refs.Repo, refs.Pulls[0].Number)
+	key := v1alpha1.PullKey(refs.Org, refs.Repo, int(refs.Pulls[0].Number))
 	mu := r.pullLock(key)
 	mu.Lock()
 	defer mu.Unlock()
@@ -185,7 +182,7 @@ func (r *Reconciler) failedRuns(ctx context.Context, pj *v1alpha1.ProwJob) ([]fa
 	refs := pj.Spec.Refs
 	var list v1alpha1.ProwJobList
 	if err := r.Client.List(ctx, &list, client.InNamespace(pj.Namespace),
-		client.MatchingFields{IndexPull: pullKey(refs.Org, refs.Repo, refs.Pulls[0].Number)}); err != nil {
+		client.MatchingFields{v1alpha1.IndexPull: v1alpha1.PullKey(refs.Org, refs.Repo, int(refs.Pulls[0].Number))}); err != nil {
 		return nil, fmt.Errorf("list runs of the pull request: %w", err)
 	}
 	sha := statusSHA(pj)
@@ -286,10 +283,6 @@ func gone(err error) bool {
 		(e.Response.StatusCode == http.StatusNotFound || e.Response.StatusCode == http.StatusUnprocessableEntity)
 }
 
-func pullKey(org, repo string, number int32) string {
-	return org + "/" + repo + "#" + strconv.Itoa(int(number))
-}
-
 func (r *Reconciler) config() Config {
 	if r.Config == nil {
 		return Config{}
@@ -311,15 +304,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if r.MaxConcurrentReconciles <= 0 {
 		r.MaxConcurrentReconciles = 5
 	}
-	err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.ProwJob{}, IndexPull, func(o client.Object) []string {
-		pj := o.(*v1alpha1.ProwJob)
-		if pj.Spec.Type != v1alpha1.PresubmitJob || pj.Spec.Refs == nil || len(pj.Spec.Refs.Pulls) != 1 {
-			return nil
-		}
-		return []string{pullKey(pj.Spec.Refs.Org, pj.Spec.Refs.Repo, pj.Spec.Refs.Pulls[0].Number)}
-	})
-	if err != nil && !strings.Contains(err.Error(), "conflict") {
-		return fmt.Errorf("index ProwJobs by pull request: %w", err)
+	if err := v1alpha1.AddPullIndex(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("reporter").

@@ -20,11 +20,17 @@ import (
 	"github.com/google/go-github/v89/github"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
+	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -159,7 +165,39 @@ func postsubmit(name string, mod func(*jobs.Postsubmit)) jobs.Postsubmit {
 func start(t testing.TB, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugins.Trigger) *harness {
 	t.Helper()
 	ns := env.Namespace(t)
+	startJobs(t, ns)
 	return startIn(t, ns, kubeClient(t), pre, post, tr)
+}
+
+// startJobs runs the jobs controller on a namespace until the test ends:
+// it aborts the runs a newer run of the same job supersedes. Pods are
+// created but never run (there is no kubelet), so runs stay pending.
+func startJobs(t testing.TB, ns string) {
+	t.Helper()
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 env.Scheme,
+		Logger:                 logr.Discard(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}, ByObject: prowjob.CacheByObject()},
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := (&prowjob.Reconciler{}).SetupWithManager(ctx, mgr); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("jobs controller: %v", err)
+		}
+	})
 }
 
 // startIn is start with the namespace and API server client given.
@@ -169,7 +207,7 @@ func startIn(t testing.TB, ns string, kc trigger.Kube, pre []jobs.Presubmit, pos
 	// Defaulting writes to the jobs: work on copies, as parallel tests
 	// share their job lists.
 	jc := &jobs.Config{Presubmits: map[string][]jobs.Presubmit{repo: slices.Clone(pre)}, Postsubmits: map[string][]jobs.Postsubmit{repo: slices.Clone(post)}}
-	jc.SetDefaults(jobs.Defaults{PodNamespace: "test-pods"})
+	jc.SetDefaults(jobs.Defaults{PodNamespace: ns})
 	cfg := &trigger.Config{Presubmits: jc.Presubmits[repo], Postsubmits: jc.Postsubmits[repo], Trigger: tr, Namespace: ns}
 
 	h := &harness{t: t, ctx: ctx, ns: ns, done: make(chan handled, 100)}
@@ -301,7 +339,7 @@ func (h *harness) pushPR(author string, number int, branch string, files map[str
 }
 
 // runs lists the ProwJobs as "type job state", sorted; state is "-" for
-// runs not aborted.
+// runs not aborted (those the jobs controller started are pending).
 func (h *harness) runs() []string {
 	h.t.Helper()
 	var list v1alpha1.ProwJobList
@@ -310,9 +348,9 @@ func (h *harness) runs() []string {
 	}
 	var out []string
 	for _, pj := range list.Items {
-		st := string(pj.Status.State)
-		if st == "" {
-			st = "-"
+		st := "-"
+		if pj.Status.State == v1alpha1.AbortedState {
+			st = string(pj.Status.State)
 		}
 		out = append(out, fmt.Sprintf("%s %s %s", pj.Spec.Type, pj.Spec.Job, st))
 	}
@@ -329,11 +367,22 @@ func (h *harness) prowJobs() []v1alpha1.ProwJob {
 	return list.Items
 }
 
+// wantRuns waits up to 20s for the runs to be want: superseded runs are
+// aborted by the jobs controller shortly after the trigger handled the
+// event.
 func (h *harness) wantRuns(want ...string) {
 	h.t.Helper()
 	sort.Strings(want)
-	if got := h.runs(); !slices.Equal(got, want) {
-		h.t.Fatalf("runs:\n got %q\nwant %q", got, want)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := h.runs()
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("runs:\n got %q\nwant %q", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

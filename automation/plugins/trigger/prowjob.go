@@ -133,7 +133,9 @@ func terminal(s v1alpha1.ProwJobState) bool {
 	return false
 }
 
-// prRuns lists the presubmit runs of a pull request.
+// prRuns lists the presubmit runs of a pull request. Kube reads them from
+// the API server, not a cache, so that runs created moments ago (by the
+// event before a close) are found.
 func (h *handler) prRuns(ctx context.Context, number int) ([]v1alpha1.ProwJob, error) {
 	var list v1alpha1.ProwJobList
 	err := h.kube.List(ctx, &list, client.InNamespace(h.cfg.Namespace), client.MatchingLabels{
@@ -175,53 +177,11 @@ func (h *handler) abortPR(ctx context.Context, number int, job, why string) erro
 	return nil
 }
 
-// supersede aborts the older runs of the jobs just started on a pull
-// request. The runs just started count as the newest even when the cache
-// does not show them yet; runs are ordered by creation time, then name, so
-// that two events handled at once never abort each other's newest runs.
-func (h *handler) supersede(ctx context.Context, number int, started []*v1alpha1.ProwJob) error {
-	if len(started) == 0 {
-		return nil
-	}
-	runs, err := h.prRuns(ctx, number)
-	if err != nil {
-		return err
-	}
-	for _, s := range started {
-		for i := range runs {
-			pj := &runs[i]
-			if pj.Spec.Job != s.Spec.Job || pj.Name == s.Name || terminal(pj.Status.State) || !older(pj, s) {
-				continue
-			}
-			if err := h.abort(ctx, pj, "Aborted: superseded by a newer run of the same job."); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// older orders runs by creation time (the created-at annotation where both
-// have it, else metadata.creationTimestamp), then name.
-func older(a, b *v1alpha1.ProwJob) bool {
-	ta, tb := a.CreationTimestamp.Time, b.CreationTimestamp.Time
-	ca, errA := time.Parse(time.RFC3339Nano, a.Annotations[v1alpha1.CreatedAtAnnotation])
-	cb, errB := time.Parse(time.RFC3339Nano, b.Annotations[v1alpha1.CreatedAtAnnotation])
-	if errA == nil && errB == nil {
-		ta, tb = ca, cb
-	}
-	if !ta.Equal(tb) {
-		return ta.Before(tb)
-	}
-	return a.Name < b.Name
-}
-
 // abort marks a run aborted, as Prow's clients do; the jobs reconciler
 // stops its pod and completes it. The patch carries only the state and
 // its description, without a resourceVersion: a run that ended between the
-// read and the patch may end up aborted, which for a superseded or closed
-// pull request's run is what was wanted anyway, and a stale cache cannot
-// make the abort fail.
+// read and the patch may end up aborted, which for a closed pull request's
+// run is what was wanted anyway.
 func (h *handler) abort(ctx context.Context, pj *v1alpha1.ProwJob, why string) error {
 	orig := pj.DeepCopy()
 	pj.Status.State = v1alpha1.AbortedState

@@ -99,7 +99,7 @@ func TestProwJobContents(t *testing.T) {
 	s := pj.Spec
 	if s.Type != v1alpha1.PresubmitJob || s.Job != "unit" || s.Context != "ci/unit" || s.Report ||
 		s.RerunCommand != "/test unit" || s.MaxConcurrency != 3 || s.Cluster != "build-1" ||
-		s.Agent != v1alpha1.KubernetesAgent || s.Namespace != "test-pods" || s.PodSpec == nil || s.DecorationConfig == nil {
+		s.Agent != v1alpha1.KubernetesAgent || s.Namespace != h.ns || s.PodSpec == nil || s.DecorationConfig == nil {
 		t.Errorf("spec: %+v", s)
 	}
 	r := s.Refs

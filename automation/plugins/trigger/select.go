@@ -7,7 +7,6 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
-	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
 // maxListedFiles is where GitHub stops listing a pull request's files.
@@ -100,21 +99,19 @@ func (h *handler) runAutomatic(ctx context.Context, pr *github.PullRequest, trig
 	return h.start(ctx, pr, list, triggeredBy, retest)
 }
 
-// start creates one run of each presubmit for a pull request's head, then
-// aborts the older runs of the same jobs.
+// start creates one run of each presubmit for a pull request's head. The
+// jobs controller aborts the older runs of the same jobs, as Prow's plank
+// does.
 func (h *handler) start(ctx context.Context, pr *github.PullRequest, list []*jobs.Presubmit, triggeredBy string, retest bool) error {
 	seen := map[string]bool{}
-	var started []*v1alpha1.ProwJob
 	for _, ps := range list {
 		if seen[ps.Name] {
 			continue
 		}
 		seen[ps.Name] = true
-		pj := h.presubmitRun(ps, pr, triggeredBy, retest)
-		if err := h.create(ctx, pj); err != nil {
+		if err := h.create(ctx, h.presubmitRun(ps, pr, triggeredBy, retest)); err != nil {
 			return err
 		}
-		started = append(started, pj)
 	}
-	return h.supersede(ctx, pr.GetNumber(), started)
+	return nil
 }

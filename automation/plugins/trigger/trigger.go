@@ -14,8 +14,10 @@
 //     pull request gets the needs-ok-to-test label and a comment, and
 //     nothing runs until a trusted user comments /ok-to-test.
 //   - Closing a pull request or converting it to a draft aborts its running
-//     presubmits; a new run of a job aborts the older runs of that job on
-//     the same pull request.
+//     presubmits. A new run of a job supersedes the older runs of that job
+//     on the same pull request: the jobs controller aborts them, as Prow's
+//     plank does (reconcilers/prowjob), so that the webhook path writes one
+//     object per job it starts.
 //   - Postsubmits run on pushes, filtered by branch and by the files the
 //     pushed commits change.
 //
@@ -30,6 +32,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/google/go-github/v89/github"
@@ -114,9 +117,11 @@ func FromClient(c *github.Client) *GitHub {
 // when bowline runs as a GitHub App).
 type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
 
-// Kube is what the plugin needs from the API server. A client whose reads
-// come from an informer cache (a controller-runtime manager's) suits it:
-// lists are only used to find runs to abort.
+// Kube is what the plugin needs from the API server. Lists find the runs
+// of a pull request to abort when it is closed or becomes a draft; they
+// should read the API server rather than a cache, which may not show the
+// runs the previous event created yet. They are rare: pushes and comments
+// only create.
 type Kube interface {
 	Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error
 	List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error
@@ -133,12 +138,14 @@ type Plugin struct {
 	// triggers caches compiled triggers by pattern; it grows with the
 	// distinct triggers the config has held.
 	triggers sync.Map
+	// trust caches membership and collaborator answers.
+	trust *trustCache
 }
 
 // New returns the trigger plugin. botLogin is bowline's own login, whose
 // comments never trigger anything; it may be empty.
 func New(cfg ConfigSource, gh GitHubFor, kube Kube, botLogin string) *Plugin {
-	return &Plugin{config: cfg, github: gh, kube: kube, botLogin: botLogin}
+	return &Plugin{config: cfg, github: gh, kube: kube, botLogin: botLogin, trust: newTrustCache(TrustCacheTTL, time.Now)}
 }
 
 // Name implements plugin.Plugin.
@@ -146,11 +153,14 @@ func (p *Plugin) Name() string { return Name }
 
 // Events implements plugin.Plugin.
 func (p *Plugin) Events() []string {
-	return []string{"pull_request", "push", plugin.GenericComment}
+	return []string{"pull_request", "push", plugin.GenericComment, "organization", "member"}
 }
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
+	if p.trust.forgetFromEvent(ev.Payload) {
+		return nil
+	}
 	cfg := p.config.TriggerConfig(ev.Org, ev.Repo)
 	if cfg == nil {
 		return nil

@@ -103,7 +103,7 @@ func TestPullRequestEvents(t *testing.T) {
 			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted"},
 		},
 		{
-			name: "a new push aborts the superseded runs", author: "alice", file: codeChange,
+			name: "a new push runs again, superseding the older runs", author: "alice", file: codeChange,
 			then: func(h *harness, n int) {
 				h.pushPR("alice", n, "topic", map[string]string{"src/more.go": "package main\n"})
 			},

@@ -11,7 +11,8 @@ import (
 
 // trustedUser reports whether login may start jobs in the repository: a
 // trusted app, a member of the repository's org (or of trusted_org), or,
-// unless only_org_members, a collaborator.
+// unless only_org_members, a collaborator. GitHub's answers are cached for
+// TrustCacheTTL.
 func (h *handler) trustedUser(ctx context.Context, login string) (bool, error) {
 	if login == "" {
 		return false, nil
@@ -27,9 +28,13 @@ func (h *handler) trustedUser(ctx context.Context, login string) (bool, error) {
 		orgs = append(orgs, t.TrustedOrg)
 	}
 	for _, org := range orgs {
-		member, _, err := h.gh.Organizations.IsMember(ctx, org, login)
-		if err != nil {
-			return false, fmt.Errorf("check %s membership of %s: %w", org, login, err)
+		member, ok := h.trust.get(org, login)
+		if !ok {
+			var err error
+			if member, _, err = h.gh.Organizations.IsMember(ctx, org, login); err != nil {
+				return false, fmt.Errorf("check %s membership of %s: %w", org, login, err)
+			}
+			h.trust.put(org, login, member)
 		}
 		if member {
 			return true, nil
@@ -38,9 +43,14 @@ func (h *handler) trustedUser(ctx context.Context, login string) (bool, error) {
 	if t.OnlyOrgMembers {
 		return false, nil
 	}
-	collab, _, err := h.gh.Repositories.IsCollaborator(ctx, h.org, h.repo, login)
-	if err != nil {
-		return false, fmt.Errorf("check whether %s collaborates on %s/%s: %w", login, h.org, h.repo, err)
+	scope := h.org + "/" + h.repo
+	collab, ok := h.trust.get(scope, login)
+	if !ok {
+		var err error
+		if collab, _, err = h.gh.Repositories.IsCollaborator(ctx, h.org, h.repo, login); err != nil {
+			return false, fmt.Errorf("check whether %s collaborates on %s/%s: %w", login, h.org, h.repo, err)
+		}
+		h.trust.put(scope, login, collab)
 	}
 	return collab, nil
 }
