@@ -200,6 +200,11 @@ func (o Options) withDefaults() Options {
 	if o.Transport == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.ResponseHeaderTimeout = o.RequestTimeout
+		// Go keeps 2 idle connections per host by default: with more
+		// requests in flight than that, every other request would open
+		// (and TLS-handshake) a new connection. GitHub allows 100
+		// concurrent requests per token.
+		tr.MaxIdleConnsPerHost = maxIdleConnsPerHost
 		o.Transport = tr
 	}
 	if o.Clock == nil {
@@ -210,6 +215,10 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// maxIdleConnsPerHost is how many idle connections the default transport
+// keeps to one host.
+const maxIdleConnsPerHost = 100
 
 func setDefault[T comparable](v *T, def T) {
 	var zero T

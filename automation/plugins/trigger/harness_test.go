@@ -36,6 +36,7 @@ import (
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/plugins"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
+	ghclient "github.com/bowline-ci/bowline/scm/github"
 	"github.com/bowline-ci/bowline/scm/webhook"
 	"github.com/bowline-ci/bowline/test/envtest"
 )
@@ -243,8 +244,19 @@ func startIn(t testing.TB, ns string, kc trigger.Kube, pre []jobs.Presubmit, pos
 		t.Fatal(err)
 	}
 	h.forge = forgetest.StartSeed(t, sd, forge.Options{})
+	// The plugin talks to the forge through bowline's own GitHub client,
+	// as the operator's does (ETag cache, connection pool); the test's
+	// own checks use a plain go-github client.
+	bot, err := ghclient.New(ghclient.Options{BaseURL: h.forge.URL + "/", Token: "bot-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := bot.ForOrg("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ghMu.Lock()
-	h.gh = h.forge.Client(t, "bot-token")
+	h.gh = gh
 	ghMu.Unlock()
 	return h
 }
