@@ -14,5 +14,7 @@
 // "github"; a run whose state equals the recorded one is not reported again,
 // so an operator restart reports nothing twice. Runs with spec.report false
 // (the job's skip_report) and job types outside github_reporter's
-// job_types_to_report are not reported.
+// job_types_to_report are not reported, nor is a presubmit run once a newer
+// run reports the same context on the same commit: that one owns the
+// status now.
 package reporter

@@ -71,6 +71,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		retErr = errors.Join(retErr, r.patchReports(ctx, orig, pj))
 	}()
 
+	newer, err := r.newerOnCommit(ctx, pj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if newer != "" {
+		// The newer run's status owns the context: reporting this one
+		// (typically aborted as superseded) would overwrite it.
+		ctrl.LoggerFrom(ctx).V(1).Info("Not reporting a superseded run", "newer", newer)
+		setReport(&pj.Status, pj.Status.State, metav1.NewTime(r.Clock.Now()))
+		return ctrl.Result{}, nil
+	}
 	gh, err := r.GitHub(pj.Spec.Refs.Org)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("github client for %s: %w", pj.Spec.Refs.Org, err)
@@ -174,6 +185,28 @@ func (r *Reconciler) syncComment(ctx context.Context, gh *github.Client, pj *v1a
 		}
 	}
 	return nil
+}
+
+// newerOnCommit returns the name of a presubmit run created after pj that
+// reports the same status context on the same commit, or "".
+func (r *Reconciler) newerOnCommit(ctx context.Context, pj *v1alpha1.ProwJob) (string, error) {
+	keys := v1alpha1.PullIndexKeys(pj)
+	if len(keys) == 0 {
+		return "", nil
+	}
+	var list v1alpha1.ProwJobList
+	if err := r.Client.List(ctx, &list, client.InNamespace(pj.Namespace),
+		client.MatchingFields{v1alpha1.IndexPull: keys[0]}, client.UnsafeDisableDeepCopy); err != nil {
+		return "", fmt.Errorf("list runs of the pull request: %w", err)
+	}
+	sha, name := statusSHA(pj), statusContext(pj)
+	for i := range list.Items {
+		o := &list.Items[i]
+		if o.UID != pj.UID && o.Spec.Report && statusContext(o) == name && statusSHA(o) == sha && v1alpha1.CreatedBefore(pj, o) {
+			return o.Name, nil
+		}
+	}
+	return "", nil
 }
 
 // failedRuns lists, per status context, the newest completed reported run

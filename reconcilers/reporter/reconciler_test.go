@@ -312,3 +312,37 @@ func eventually(t *testing.T, what string, fn func() error) {
 		time.Sleep(25 * time.Millisecond)
 	}
 }
+
+// TestSupersededRunDoesNotOverwriteNewer: when a /test starts a newer run
+// of a job on the same commit, the older run's abort must not replace the
+// newer run's status.
+func TestSupersededRunDoesNotOverwriteNewer(t *testing.T) {
+	fx := setup(t)
+	fx.start(Config{})
+	old := fx.run("e2e-1", "e2e")
+	fx.setState(old, v1alpha1.PendingState)
+	fx.waitStatus(fx.head, "e2e", "pending")
+	newer := fx.run("e2e-2", "e2e")
+	fx.setState(newer, v1alpha1.PendingState)
+	eventually(t, "newer run's pending status", func() error {
+		if st := fx.statuses(fx.head, "e2e"); len(st) < 2 || st[0].GetTargetURL() != "https://ci.example/view/e2e-2" {
+			return fmt.Errorf("statuses %v", st)
+		}
+		return nil
+	})
+	fx.setState(old, v1alpha1.AbortedState)
+	eventually(t, "superseded run's report recorded", func() error {
+		if err := env.Client.Get(fx.ctx, client.ObjectKeyFromObject(old), old); err != nil {
+			return err
+		}
+		if lastReported(old) != v1alpha1.AbortedState {
+			return fmt.Errorf("reports = %+v", old.Status.Reports)
+		}
+		return nil
+	})
+	if st := fx.statuses(fx.head, "e2e"); st[0].GetState() != "pending" || st[0].GetTargetURL() != "https://ci.example/view/e2e-2" {
+		t.Errorf("latest e2e status = %s → %s, want the newer run's pending", st[0].GetState(), st[0].GetTargetURL())
+	}
+	fx.setState(newer, v1alpha1.SuccessState)
+	fx.waitStatus(fx.head, "e2e", "success")
+}
