@@ -24,7 +24,6 @@ import (
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
-
 // FieldOwner is the field manager of the reports this controller writes.
 const FieldOwner = "bowline-reporter"
 
