@@ -2,7 +2,6 @@ package prowjob
 
 import (
 	"context"
-	"fmt"
 
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -29,17 +28,12 @@ const descSuperseded = "Aborted: superseded by a newer run of the same job."
 // counts, finished or not: an older run's result must never land after a
 // newer one's.
 func (r *Reconciler) newerRun(ctx context.Context, pj *v1alpha1.ProwJob) (string, error) {
-	keys := v1alpha1.PullIndexKeys(pj)
-	if len(keys) == 0 {
-		return "", nil
+	runs, err := v1alpha1.PullRuns(ctx, r.Client, pj)
+	if err != nil {
+		return "", err
 	}
-	var list v1alpha1.ProwJobList
-	if err := r.Client.List(ctx, &list, client.InNamespace(pj.Namespace),
-		client.MatchingFields{v1alpha1.IndexPull: keys[0]}, client.UnsafeDisableDeepCopy); err != nil {
-		return "", fmt.Errorf("list runs of %s: %w", keys[0], err)
-	}
-	for i := range list.Items {
-		o := &list.Items[i]
+	for i := range runs {
+		o := &runs[i]
 		if o.UID != pj.UID && o.Spec.Job == pj.Spec.Job && v1alpha1.CreatedBefore(pj, o) {
 			return o.Name, nil
 		}
@@ -54,18 +48,13 @@ func (r *Reconciler) supersedeOnCreate(ctx context.Context, e event.CreateEvent,
 	if !ok || pj.Complete() {
 		return
 	}
-	keys := v1alpha1.PullIndexKeys(pj)
-	if len(keys) == 0 {
+	runs, err := v1alpha1.PullRuns(ctx, r.Client, pj)
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Cannot list the runs a new run supersedes", "prowJob", pj.Name)
 		return
 	}
-	var list v1alpha1.ProwJobList
-	if err := r.Client.List(ctx, &list, client.InNamespace(pj.Namespace),
-		client.MatchingFields{v1alpha1.IndexPull: keys[0]}, client.UnsafeDisableDeepCopy); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Cannot list the runs a new run supersedes", "pull", keys[0])
-		return
-	}
-	for i := range list.Items {
-		o := &list.Items[i]
+	for i := range runs {
+		o := &runs[i]
 		if o.UID != pj.UID && o.Spec.Job == pj.Spec.Job && !o.Complete() && r.handles(o) && v1alpha1.CreatedBefore(o, pj) {
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
 		}

@@ -189,18 +189,13 @@ func (r *Reconciler) syncComment(ctx context.Context, gh *github.Client, pj *v1a
 // newerOnCommit returns the name of a presubmit run created after pj that
 // reports the same status context on the same commit, or "".
 func (r *Reconciler) newerOnCommit(ctx context.Context, pj *v1alpha1.ProwJob) (string, error) {
-	keys := v1alpha1.PullIndexKeys(pj)
-	if len(keys) == 0 {
-		return "", nil
-	}
-	var list v1alpha1.ProwJobList
-	if err := r.Client.List(ctx, &list, client.InNamespace(pj.Namespace),
-		client.MatchingFields{v1alpha1.IndexPull: keys[0]}, client.UnsafeDisableDeepCopy); err != nil {
-		return "", fmt.Errorf("list runs of the pull request: %w", err)
+	runs, err := v1alpha1.PullRuns(ctx, r.Client, pj)
+	if err != nil {
+		return "", err
 	}
 	sha, name := statusSHA(pj), statusContext(pj)
-	for i := range list.Items {
-		o := &list.Items[i]
+	for i := range runs {
+		o := &runs[i]
 		if o.UID != pj.UID && o.Spec.Report && statusContext(o) == name && statusSHA(o) == sha && v1alpha1.CreatedBefore(pj, o) {
 			return o.Name, nil
 		}
@@ -211,16 +206,14 @@ func (r *Reconciler) newerOnCommit(ctx context.Context, pj *v1alpha1.ProwJob) (s
 // failedRuns lists, per status context, the newest completed reported run
 // on pj's head commit that did not succeed.
 func (r *Reconciler) failedRuns(ctx context.Context, pj *v1alpha1.ProwJob) ([]failedRun, error) {
-	refs := pj.Spec.Refs
-	var list v1alpha1.ProwJobList
-	if err := r.Client.List(ctx, &list, client.InNamespace(pj.Namespace),
-		client.MatchingFields{v1alpha1.IndexPull: v1alpha1.PullKey(refs.Org, refs.Repo, int(refs.Pulls[0].Number))}); err != nil {
-		return nil, fmt.Errorf("list runs of the pull request: %w", err)
+	runs, err := v1alpha1.PullRuns(ctx, r.Client, pj)
+	if err != nil {
+		return nil, err
 	}
 	sha := statusSHA(pj)
 	newest := map[string]*v1alpha1.ProwJob{}
-	for i := range list.Items {
-		o := &list.Items[i]
+	for i := range runs {
+		o := &runs[i]
 		if !o.Complete() || !o.Spec.Report || statusSHA(o) != sha {
 			continue
 		}

@@ -58,3 +58,20 @@ func CreatedBefore(a, b *ProwJob) bool {
 	}
 	return a.Name < b.Name
 }
+
+// PullRuns lists, through IndexPull, the runs in pj's namespace that test
+// the same pull request as pj, pj among them; none when pj is not a
+// presubmit of one pull request. r must be a cache with the index (see
+// AddPullIndex). The runs are the cache's own objects: do not modify them.
+func PullRuns(ctx context.Context, r client.Reader, pj *ProwJob) ([]ProwJob, error) {
+	keys := PullIndexKeys(pj)
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var list ProwJobList
+	if err := r.List(ctx, &list, client.InNamespace(pj.Namespace),
+		client.MatchingFields{IndexPull: keys[0]}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("list runs of %s: %w", keys[0], err)
+	}
+	return list.Items, nil
+}
