@@ -218,7 +218,7 @@ func (r *Reconciler) failedRuns(ctx context.Context, pj *v1alpha1.ProwJob) ([]fa
 			continue
 		}
 		ctxName := statusContext(o)
-		if n, ok := newest[ctxName]; !ok || newer(o, n) {
+		if n, ok := newest[ctxName]; !ok || v1alpha1.CreatedBefore(n, o) {
 			newest[ctxName] = o
 		}
 	}
@@ -230,22 +230,6 @@ func (r *Reconciler) failedRuns(ctx context.Context, pj *v1alpha1.ProwJob) ([]fa
 	}
 	slices.SortFunc(failed, func(a, b failedRun) int { return strings.Compare(a.context, b.context) })
 	return failed, nil
-}
-
-// newer orders runs by creation, then by build ID (which increases with
-// every run of a job), then by name.
-func newer(a, b *v1alpha1.ProwJob) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return b.CreationTimestamp.Before(&a.CreationTimestamp)
-	}
-	ai, bi := a.Status.BuildID, b.Status.BuildID
-	if len(ai) != len(bi) {
-		return len(ai) > len(bi)
-	}
-	if ai != bi {
-		return ai > bi
-	}
-	return a.Name > b.Name
 }
 
 func (r *Reconciler) botLogin(ctx context.Context, gh *github.Client) (string, error) {
