@@ -20,12 +20,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/sandbox/gitstore"
 	"github.com/bowline-ci/bowline/schema/snapshot"
@@ -122,8 +118,8 @@ func (f *forge) push(t testing.TB, name string, files map[string][]byte) string 
 type operator struct {
 	stores  *snapshot.Stores
 	metrics *prometheus.Registry
-	cancel  context.CancelFunc
-	done    chan error
+	// stop ends the manager and waits until it has stopped.
+	stop func()
 }
 
 func testLogger() logr.Logger {
@@ -135,35 +131,10 @@ func testLogger() logr.Logger {
 
 func newManager(t testing.TB, ns string) ctrl.Manager {
 	t.Helper()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:     env.Scheme,
-		Logger:     testLogger(),
-		Metrics:    metricsserver.Options{BindAddress: "0"},
-		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mgr
+	return env.Manager(t, ns, func(o *ctrl.Options) { o.Logger = testLogger() })
 }
 
-func (o *operator) start(t testing.TB, mgr ctrl.Manager) {
-	ctx, cancel := context.WithCancel(context.Background())
-	o.cancel, o.done = cancel, make(chan error, 1)
-	go func() { o.done <- mgr.Start(ctx) }()
-	t.Cleanup(o.stop)
-}
-
-// stop ends the manager and waits until it has stopped.
-func (o *operator) stop() {
-	if o.cancel == nil {
-		return
-	}
-	o.cancel()
-	<-o.done
-	o.cancel = nil
-}
+func (o *operator) start(t testing.TB, mgr ctrl.Manager) { o.stop = envtest.Run(t, mgr) }
 
 // startOperator runs the reconciler for namespace ns with its git caches
 // in dataDir.

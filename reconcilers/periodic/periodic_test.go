@@ -1,7 +1,6 @@
 package periodic
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -10,12 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -41,28 +36,18 @@ func TestRunnerCreatesRuns(t *testing.T) {
 	// Fifty seconds before a scheduled 10-minute mark.
 	start := time.Now().UTC().Truncate(10 * time.Minute).Add(10*time.Minute - 50*time.Second)
 	clk := clocktesting.NewFakeClock(start)
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme: env.Scheme, Logger: logr.Discard(),
-		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mgr := env.Manager(t, ns)
 	cfg := Config{TickInterval: time.Hour, Periodics: []Job{
 		{Name: "ci-interval", Interval: time.Hour, Spec: spec(), Labels: map[string]string{"team": "infra"}},
 		{Name: "ci-minimum", MinimumInterval: 10 * time.Minute, Spec: spec()},
 		{Name: "ci-cron", Cron: "*/10 * * * *", Spec: spec()},
 	}}
 	r := &Runner{Client: mgr.GetClient(), Namespace: ns, Clock: clk, Config: func() Config { return cfg }}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx := t.Context()
 	if err := prowjob.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	envtest.Run(t, mgr)
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		t.Fatal("cache did not sync")
 	}

@@ -14,12 +14,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/decorate"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -48,41 +44,24 @@ type harness struct {
 func start(t testing.TB, cfg Config, mut ...func(*Reconciler)) *harness {
 	t.Helper()
 	h := &harness{t: t, ns: env.Namespace(t), c: env.Client, clock: clocktesting.NewFakeClock(time.Now()), cfg: cfg}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Logger:                 logr.Discard(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{h.ns: {}}, ByObject: CacheByObject()},
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mgr := env.Manager(t, h.ns, func(o *ctrl.Options) { o.Cache.ByObject = CacheByObject() })
 	r := &Reconciler{Clock: h.clock, Config: func() Config { return h.cfg },
 		BuildPod: DecoratedPods(func(*v1alpha1.ProwJob) decorate.Options {
 			return decorate.Options{Image: "registry.example/bowline:test"}
 		})}
 	r.Recorder = mgr.GetEventRecorder("bowline-prowjob")
 	h.metrics = prometheus.NewRegistry()
+	var err error
 	if r.Metrics, err = NewMetrics(h.metrics); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range mut {
 		m(r)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := r.SetupWithManager(ctx, mgr); err != nil {
+	if err := r.SetupWithManager(t.Context(), mgr); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	envtest.Run(t, mgr)
 	return h
 }
 

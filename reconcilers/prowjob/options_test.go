@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
-	ctrl "sigs.k8s.io/controller-runtime"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 )
 
 func TestOptions(t *testing.T) {
@@ -36,11 +34,7 @@ func TestOptions(t *testing.T) {
 // TestIndexFieldsTwice: every controller that lists by the indexes
 // registers them, so a second registration on one manager must succeed.
 func TestIndexFieldsTwice(t *testing.T) {
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mgr := env.Manager(t, "")
 	for range 2 {
 		if err := IndexFields(t.Context(), mgr.GetFieldIndexer()); err != nil {
 			t.Fatal(err)

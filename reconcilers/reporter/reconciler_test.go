@@ -11,12 +11,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/google/go-github/v89/github"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
@@ -71,38 +67,16 @@ func setup(t *testing.T) *fixture {
 // start runs a manager with the reporter until stop or the test's end.
 func (fx *fixture) start(cfg Config) (stop func()) {
 	t := fx.t
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme: env.Scheme, Logger: logr.Discard(),
-		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{fx.ns: {}}},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mgr := env.Manager(t, fx.ns)
 	r := &Reconciler{
 		GitHub:                  func(string) (*github.Client, error) { return fx.gh, nil },
 		Config:                  func() Config { return cfg },
 		MaxConcurrentReconciles: 1,
 	}
-	ctx, cancel := context.WithCancel(fx.ctx)
-	if err := r.SetupWithManager(ctx, mgr); err != nil {
+	if err := r.SetupWithManager(fx.ctx, mgr); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("manager: %v", err)
-			}
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return envtest.Run(t, mgr)
 }
 
 // run creates a reported presubmit run of the pull request's head.

@@ -12,10 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 	"github.com/bowline-ci/bowline/test/envtest"
@@ -184,23 +181,13 @@ func TestFollower(t *testing.T) {
 	repo := configRepo(t, ns)
 	p := &Publisher{Client: env.Client, Reader: env.Client}
 	stores := &Stores{}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:     env.Scheme,
-		Metrics:    metricsserver.Options{BindAddress: "0"},
-		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mgr := env.Manager(t, ns)
 	f := &Follower{Client: mgr.GetClient(), Publisher: &Publisher{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}, Stores: stores}
 	if err := f.SetupWithManager(mgr, "follower"); err != nil {
 		t.Fatal(err)
 	}
-	mctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	envtest.Run(t, mgr)
+	mctx := t.Context()
 
 	store := stores.For(types.NamespacedName{Namespace: ns, Name: repo.Name})
 	updates := store.Subscribe(mctx)

@@ -11,16 +11,24 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-logr/logr"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	ctrlenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/schema/crds"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -157,4 +165,52 @@ func (e *Env) Kubeconfig(dir string) (string, error) {
 	}
 	p := filepath.Join(dir, "kubeconfig")
 	return p, os.WriteFile(p, b, 0o600)
+}
+
+// Manager builds a controller-runtime manager on this control plane for
+// one test: its cache holds namespace ns only (every namespace when ns is
+// empty), it logs nowhere, it serves metrics and health probes on ports of
+// its own choosing, and it lets a test register a controller name that
+// another test registered already. mut adjusts the options before the
+// manager is built.
+func (e *Env) Manager(t testing.TB, ns string, mut ...func(*ctrl.Options)) ctrl.Manager {
+	t.Helper()
+	opts := ctrl.Options{
+		Scheme:                 e.Scheme,
+		Logger:                 logr.Discard(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	}
+	if ns != "" {
+		opts.Cache.DefaultNamespaces = map[string]cache.Config{ns: {}}
+	}
+	for _, m := range mut {
+		m(&opts)
+	}
+	mgr, err := ctrl.NewManager(e.Config, opts)
+	if err != nil {
+		t.Fatalf("new manager: %v", err)
+	}
+	return mgr
+}
+
+// Run starts mgr and runs it until the test ends. The returned func stops
+// it earlier and waits for it; calling it again does nothing. A manager
+// that ends with an error fails the test.
+func Run(t testing.TB, mgr ctrl.Manager) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("manager: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }

@@ -20,12 +20,8 @@ import (
 	"github.com/google/go-github/v89/github"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/plugin"
@@ -175,30 +171,11 @@ func start(t testing.TB, pre []jobs.Presubmit, post []jobs.Postsubmit, tr plugin
 // created but never run (there is no kubelet), so runs stay pending.
 func startJobs(t testing.TB, ns string) {
 	t.Helper()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Logger:                 logr.Discard(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}, ByObject: prowjob.CacheByObject()},
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
+	mgr := env.Manager(t, ns, func(o *ctrl.Options) { o.Cache.ByObject = prowjob.CacheByObject() })
+	if err := (&prowjob.Reconciler{}).SetupWithManager(t.Context(), mgr); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := (&prowjob.Reconciler{}).SetupWithManager(ctx, mgr); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("jobs controller: %v", err)
-		}
-	})
+	envtest.Run(t, mgr)
 }
 
 // startIn is start with the namespace and API server client given.
