@@ -25,6 +25,8 @@ import (
 const (
 	HookPath       = "/hook"
 	PluginHelpPath = "/plugin-help"
+	// APIPluginHelpPath serves the plugin help in Prow's JSON shape.
+	APIPluginHelpPath = "/api/plugin-help"
 )
 
 // Deps are what the server works with, constructed by the caller.
@@ -157,13 +159,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Handler serves HookPath and PluginHelpPath, and starts the worker pool
+// Handler serves HookPath, PluginHelpPath and APIPluginHelpPath, and starts the worker pool
 // that handles what it accepts; Shutdown stops it.
 func (s *Server) Handler() http.Handler {
 	s.StartWorkers()
 	mux := http.NewServeMux()
 	mux.HandleFunc(HookPath, s.serveHook)
 	mux.HandleFunc(PluginHelpPath, s.servePluginHelp)
+	mux.HandleFunc("GET "+APIPluginHelpPath, s.serveProwHelp)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -177,6 +180,11 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) servePluginHelp(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(s.plugins.HelpIndex(s.enable.Enablement()))
+}
+
+func (s *Server) serveProwHelp(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(s.plugins.ProwHelp(s.enable.Enablement()))
 }
 
 // eventLabel bounds the event label of metrics to the event types GitHub

@@ -41,3 +41,14 @@ func (p pluginsYAML) EnabledRepos() map[string][]string {
 	}
 	return out
 }
+
+// ExternalPlugins lists plugins.yaml's external_plugins by entry.
+func (p pluginsYAML) ExternalPlugins() map[string][]string {
+	out := map[string][]string{}
+	for scope, list := range p.c.ExternalPlugins {
+		for _, ep := range list {
+			out[scope] = append(out[scope], ep.Name)
+		}
+	}
+	return out
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/google/go-github/v89/github"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -22,7 +23,7 @@ import (
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/configpush"
 	"github.com/bowline-ci/bowline/automation/plugin"
-	"github.com/bowline-ci/bowline/automation/plugins/trigger"
+	"github.com/bowline-ci/bowline/automation/plugins"
 	"github.com/bowline-ci/bowline/reconcilers/gc"
 	"github.com/bowline-ci/bowline/reconcilers/periodic"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
@@ -244,7 +245,8 @@ func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
 }
 
 // setupHTTP serves the hook and web roles on one address: the webhook at
-// /hook, plugin help at /plugin-help and the JSON API under /api/.
+// /hook, plugin help at /plugin-help and (in Prow's shape) /api/plugin-help,
+// and the JSON API under /api/.
 func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 	mux := http.NewServeMux()
 	var hook *automation.Server
@@ -261,6 +263,7 @@ func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 		h := hook.Handler()
 		mux.Handle(automation.HookPath, h)
 		mux.Handle(automation.PluginHelpPath, h)
+		mux.Handle(automation.APIPluginHelpPath, h)
 	}
 	if o.runs("web") {
 		mux.Handle("/api/", &api.Handler{
@@ -276,18 +279,14 @@ func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 }
 
 func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error) {
-	gh := func(ctx context.Context, org string) (*trigger.GitHub, error) {
-		c, err := env.github.ForOrg(org)
-		if err != nil {
-			return nil, err
-		}
-		return trigger.FromClient(c), nil
-	}
-	plugins := []plugin.Plugin{
-		trigger.New(trigger.FromSnapshot(env.store, ""), gh, triggerKube{creator: env.creator, reader: env.mgr.GetAPIReader(), Client: env.mgr.GetClient()}, o.Roles.Reporter.BotLogin),
-	}
+	all := plugins.All(plugins.Deps{
+		Config:   env.store,
+		GitHub:   func(_ context.Context, org string) (*github.Client, error) { return env.github.ForOrg(org) },
+		Kube:     triggerKube{creator: env.creator, reader: env.mgr.GetAPIReader(), Client: env.mgr.GetClient()},
+		BotLogin: o.Roles.Reporter.BotLogin,
+	})
 	return automation.NewServer(o.Roles.Hook, automation.Deps{
-		Plugins:    plugins,
+		Plugins:    all,
 		Always:     []plugin.Plugin{configpush.New(env.mgr.GetClient(), nil)},
 		Enablement: automation.PluginsFromSnapshot(env.store),
 		Secrets:    env.hookSecrets,

@@ -124,6 +124,7 @@ func (t *tx) pullEvent(ctx context.Context, r *repo, i *issue, action, sender st
 // issueOrPullLabelEvent sends "labeled"/"unlabeled" as a pull_request or
 // issues event, as GitHub does.
 func (t *tx) labelEvent(ctx context.Context, r *repo, i *issue, action, sender string, l *label) {
+	t.recordLabelEvent(i, action, sender, l)
 	if i.PR != nil {
 		t.pullEvent(ctx, r, i, action, sender, func(ev *github.PullRequestEvent) { ev.Label = t.f.labelJSON(r, l) })
 		return

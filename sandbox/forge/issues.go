@@ -392,6 +392,7 @@ func (t *tx) setAssignees(ctx context.Context, r *repo, i *issue, logins []strin
 }
 
 func (t *tx) assignEvent(ctx context.Context, r *repo, i *issue, action, login, who string) {
+	t.recordAssignEvent(i, action, login, who)
 	if i.PR != nil {
 		t.pullEvent(ctx, r, i, action, who, func(ev *github.PullRequestEvent) { ev.Assignee = t.f.userJSON(t.state, login) })
 		return

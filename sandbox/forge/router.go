@@ -89,6 +89,8 @@ func (f *Forge) routes() http.Handler {
 	h("PATCH "+repo+"/git/refs/{ref...}", f.updateRef)
 	h("DELETE "+repo+"/git/refs/{ref...}", f.deleteRef)
 	h("GET "+repo+"/git/commits/{sha}", f.getGitCommit)
+	h("GET "+repo+"/git/trees/{sha}", f.getTree)
+	h("GET "+repo+"/git/blobs/{sha}", f.getBlob)
 	h("GET "+repo+"/commits", f.listCommits)
 	h("GET "+repo+"/commits/{ref}", f.getCommit)
 	h("GET "+repo+"/compare/{basehead...}", f.compare)
@@ -112,7 +114,7 @@ func (f *Forge) routes() http.Handler {
 	h("GET "+repo+"/issues/{number}", f.getIssue)
 	h("PATCH "+repo+"/issues/{number}", f.editIssue)
 	h("GET "+repo+"/issues/{a}/{b}", split(f.getComment, map[string]handlerFunc{
-		"comments": f.listComments, "labels": f.listIssueLabels}))
+		"comments": f.listComments, "labels": f.listIssueLabels, "events": f.listIssueEvents}))
 	h("DELETE "+repo+"/issues/{a}/{b}", split(f.deleteComment, map[string]handlerFunc{
 		"labels": f.removeAllIssueLabels, "assignees": f.removeAssignees}))
 	h("PATCH "+repo+"/issues/comments/{id}", f.editComment)

@@ -212,6 +212,8 @@ type issue struct {
 	Closed      *time.Time `json:"closed,omitempty"`
 	ClosedBy    string     `json:"closedBy,omitempty"`
 	PR          *pull      `json:"pr,omitempty"`
+	// Events are what GitHub's issue events API lists (issueevents.go).
+	Events []*issueEvent `json:"events,omitempty"`
 }
 
 type pull struct {

@@ -1,0 +1,53 @@
+// Package plugins lists bowline's hook plugins. All is the one place where
+// they are constructed: the operator runs what it returns, and the plugin
+// reference (docs/plugins.md) is generated from the same list, so the two
+// cannot disagree.
+package plugins
+
+import (
+	"context"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/trigger"
+	"github.com/bowline-ci/bowline/schema/snapshot"
+)
+
+// SnapshotSource gives the applied config revision; a *snapshot.Store is
+// one.
+type SnapshotSource interface {
+	Current() *snapshot.Snapshot
+}
+
+// Deps are what the plugins need. The zero value constructs every plugin
+// (for their help) but handles no event.
+type Deps struct {
+	// Config is the applied configuration revision.
+	Config SnapshotSource
+	// GitHub returns the client for an org (an installation's, when bowline
+	// runs as a GitHub App).
+	GitHub func(ctx context.Context, org string) (*github.Client, error)
+	// Kube creates and lists ProwJobs for the trigger plugin.
+	Kube trigger.Kube
+	// BotLogin is bowline's own GitHub login; empty looks it up.
+	BotLogin string
+}
+
+// All constructs every plugin bowline has, in the order they run for an
+// event.
+func All(d Deps) []plugin.Plugin {
+	return []plugin.Plugin{
+		trigger.New(trigger.FromSnapshot(d.Config, ""), triggerGitHub(d.GitHub), d.Kube, d.BotLogin),
+	}
+}
+
+func triggerGitHub(gh func(context.Context, string) (*github.Client, error)) trigger.GitHubFor {
+	return func(ctx context.Context, org string) (*trigger.GitHub, error) {
+		c, err := gh(ctx, org)
+		if err != nil {
+			return nil, err
+		}
+		return trigger.FromClient(c), nil
+	}
+}
