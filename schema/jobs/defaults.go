@@ -139,25 +139,43 @@ func (p *Presubmit) TriggerMatches(body string) bool {
 	return err == nil && re.MatchString(body)
 }
 
-// ShouldRun reports whether the job applies to a base branch.
+// ShouldRun reports whether the job applies to a base branch. As in Prow,
+// each list is one regular expression, its patterns joined with "|", that
+// may match anywhere in the branch name: `^release-` selects release-1.34,
+// `main` selects main and also main-2 (write `^main$` for the one branch).
+// skip_branches wins over branches.
 func (b Brancher) ShouldRun(branch string) bool {
-	if matchesAny(b.SkipBranches, branch) {
+	if len(b.SkipBranches) > 0 && matchesJoined(b.SkipBranches, branch) {
 		return false
 	}
-	return len(b.Branches) == 0 || matchesAny(b.Branches, branch)
+	return len(b.Branches) == 0 || matchesJoined(b.Branches, branch)
 }
 
-func matchesAny(patterns []string, s string) bool {
+// matchesJoined matches a branch against patterns joined into one
+// expression, as Prow compiles them. An invalid expression (validation
+// reports it) matches nothing.
+func matchesJoined(patterns []string, branch string) bool {
+	re, err := regexp.Compile(strings.Join(patterns, "|"))
+	return err == nil && re.MatchString(branch)
+}
+
+// wholeName reports whether a branch list names the whole branch. It is
+// what duplicate detection (intersects) compares literal branch names with.
+func (b Brancher) wholeName(branch string) bool {
+	if matchesAnchored(b.SkipBranches, branch) {
+		return false
+	}
+	return len(b.Branches) == 0 || matchesAnchored(b.Branches, branch)
+}
+
+func matchesAnchored(patterns []string, s string) bool {
 	for _, p := range patterns {
-		if re, err := regexp.Compile(anchor(p)); err == nil && re.MatchString(s) {
+		if re, err := regexp.Compile("^(?:" + p + ")$"); err == nil && re.MatchString(s) {
 			return true
 		}
 	}
 	return false
 }
-
-// anchor makes a branch pattern match whole branch names, as Prow does.
-func anchor(p string) string { return "^(?:" + p + ")$" }
 
 // intersects reports whether two job variants could run for the same
 // branch. It is exact for literal branch names, which is what duplicate job
@@ -172,12 +190,12 @@ func (b Brancher) intersects(o Brancher) bool {
 		return coveredBy(b, o)
 	}
 	for _, x := range b.Branches {
-		if o.ShouldRun(x) && !matchesAny(b.SkipBranches, x) {
+		if o.wholeName(x) && !matchesAnchored(b.SkipBranches, x) {
 			return true
 		}
 	}
 	for _, x := range o.Branches {
-		if b.ShouldRun(x) && !matchesAny(o.SkipBranches, x) {
+		if b.wholeName(x) && !matchesAnchored(o.SkipBranches, x) {
 			return true
 		}
 	}
@@ -187,7 +205,7 @@ func (b Brancher) intersects(o Brancher) bool {
 // coveredBy reports whether any branch listed by a reaches the job that
 // lists none (other), i.e. not all of them are skipped by it.
 func coveredBy(a, other Brancher) bool {
-	return slices.ContainsFunc(a.Branches, other.ShouldRun)
+	return slices.ContainsFunc(a.Branches, other.wholeName)
 }
 
 // RunsAgainstChanges reports whether a change matcher wants a job to run for

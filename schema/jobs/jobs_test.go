@@ -131,11 +131,20 @@ func TestBrancher(t *testing.T) {
 		branch string
 		want   bool
 	}{
+		// Prow joins each list with "|" into one unanchored expression
+		// (config.Brancher.ShouldRun): a pattern matches anywhere.
 		{"no filter", Brancher{}, "main", true},
 		{"listed", Brancher{Branches: []string{"main", `release-\d+`}}, "release-1", true},
-		{"anchored", Brancher{Branches: []string{"main"}}, "main-2", false},
+		{"unanchored, as Prow: main also selects main-2", Brancher{Branches: []string{"main"}}, "main-2", true},
+		{"unanchored, as Prow: main also selects not-main", Brancher{Branches: []string{"main"}}, "not-main", true},
+		{"anchored by the user", Brancher{Branches: []string{"^main$"}}, "main-2", false},
+		{"Kubernetes' ^release-* selects release branches", Brancher{Branches: []string{"^main$", "^release-*"}}, "release-1.34", true},
+		{"Kubernetes' ^release-* leaves other branches", Brancher{Branches: []string{"^main$", "^release-*"}}, "feature-x", false},
+		{"Kubernetes' ^dependabot skips dependabot branches", Brancher{SkipBranches: []string{"^dependabot"}}, "dependabot/go_modules/x", false},
+		{"Kubernetes' ^dependabot keeps main", Brancher{SkipBranches: []string{"^dependabot"}}, "main", true},
 		{"skip wins", Brancher{Branches: []string{".*"}, SkipBranches: []string{"gh-pages"}}, "gh-pages", false},
 		{"skip only", Brancher{SkipBranches: []string{`release-\d+\.\d+`}}, "release-1.34", false},
+		{"flags in one pattern reach the next, as in Prow's joined expression", Brancher{Branches: []string{"(?i)x", "MAIN"}}, "main", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,7 +213,7 @@ func TestValidate(t *testing.T) {
 				`jobs.yaml:3:5: presubmit "bad name": run_if_changed and skip_if_only_changed are mutually exclusive`,
 				`jobs.yaml:10:5: presubmit "b": trigger and rerun_command must be set together`,
 				`jobs.yaml:15:5: presubmit "c": rerun_command "/see" does not match trigger "(?m)^/c$"`,
-				"jobs.yaml:21:5: presubmit \"d\": branch pattern \"[z\": error parsing regexp: missing closing ]: `[z)$`",
+				"jobs.yaml:21:5: presubmit \"d\": branch pattern \"[z\": error parsing regexp: missing closing ]: `[z`",
 				`jobs.yaml:21:5: presubmit "d": job_queue_name "nope" is not in plank.job_queue_capacities`,
 				`jobs.yaml:21:5: presubmit "d": max_concurrency must not be negative`,
 				"jobs.yaml:21:5: presubmit \"d\": run_if_changed: error parsing regexp: missing closing ): `(`",

@@ -139,7 +139,8 @@ type Pull struct {
 }
 
 // Brancher selects the base branches a job runs for. Both lists hold
-// regular expressions matched against the whole branch name.
+// regular expressions that, as in Prow, may match anywhere in the branch
+// name (ShouldRun).
 type Brancher struct {
 	// SkipBranches wins over Branches.
 	SkipBranches []string `json:"skip_branches,omitempty"`

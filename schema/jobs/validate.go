@@ -308,7 +308,7 @@ func (v *validator) decoration(what string, j *JobBase) {
 func (v *validator) branches(what string, j *JobBase, b Brancher) {
 	for _, list := range [][]string{b.Branches, b.SkipBranches} {
 		for _, p := range list {
-			if err := v.regexp(anchor(p)); err != nil {
+			if err := v.regexp(p); err != nil {
 				v.fail(j.Pos, "%s: branch pattern %q: %v", what, p, err)
 			}
 		}

@@ -62,16 +62,21 @@ func (c commands) any() bool {
 }
 
 // comment handles the commands in a new comment on an open pull request.
+// As in Prow, anyone may /test and /retest a trusted pull request (its
+// author is trusted, or it is labelled ok-to-test); on other pull requests
+// only trusted users may. Only trusted users may say /ok-to-test and
+// /ok-to-test cancel. Commands in fenced code blocks do not count.
 func (h *handler) comment(ctx context.Context, c *plugin.Comment) error {
-	if c.Action != plugin.CommentCreated || !c.IsPR || c.IssueState == "closed" || (h.botLogin != "" && c.Author == h.botLogin) {
+	if c.Action != plugin.CommentCreated || !c.IsPR || c.IssueState == "closed" || h.isBot(ctx, c.Author) {
 		return nil
 	}
-	cmds := parseCommands(c.Body)
+	text := c.CommandText()
+	cmds := parseCommands(text)
 	if h.cfg.Trigger.IgnoreOkToTest {
 		// Only trusted authors' pull requests are tested.
 		cmds.okToTest, cmds.okToTestCancel = false, false
 	}
-	custom := h.customTriggers(c.Body)
+	custom := h.customTriggers(text)
 	if !cmds.any() && len(custom) == 0 {
 		return nil
 	}
@@ -86,24 +91,42 @@ func (h *handler) comment(ctx context.Context, c *plugin.Comment) error {
 	if err != nil {
 		return err
 	}
+	if !trusted {
+		prTrusted, err := h.trustedPR(ctx, pr)
+		if err != nil {
+			return err
+		}
+		if !prTrusted {
+			return h.reply(ctx, pr.GetNumber(), h.untrustedReply(c.Author))
+		}
+	}
 	if cmds.okToTestCancel {
 		return h.okToTestCancel(ctx, pr, c.Author, trusted)
 	}
 	if cmds.okToTest {
-		if !trusted {
-			return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: only members of the %s organization may say `/ok-to-test`.", c.Author, h.org))
-		}
-		if err := h.markOkToTest(ctx, pr); err != nil {
-			return err
+		// On a pull request that is trusted already, an untrusted user's
+		// /ok-to-test only runs the automatic jobs, as Prow's does; it
+		// never labels anything.
+		if trusted {
+			if err := h.markOkToTest(ctx, pr); err != nil {
+				return err
+			}
 		}
 		if !pr.GetDraft() {
 			cmds.all = true
 		}
 	}
-	if !trusted && !hasLabel(pr.Labels, OkToTestLabel) {
-		return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: tests cannot be started until a trusted user has checked this pull request and commented `/ok-to-test`.", c.Author))
-	}
 	return h.runCommands(ctx, pr, c.Author, cmds, custom)
+}
+
+// untrustedReply answers a command from an untrusted user on a pull request
+// that is not trusted either.
+func (h *handler) untrustedReply(by string) string {
+	if h.cfg.Trigger.IgnoreOkToTest {
+		return fmt.Sprintf("@%s: pull requests from untrusted authors cannot be marked trusted with `/ok-to-test` in this repository: "+
+			"their tests are started by members of the %s organization with `/test`.", by, h.org)
+	}
+	return fmt.Sprintf("@%s: tests cannot be started until a trusted user has checked this pull request and commented `/ok-to-test`.", by)
 }
 
 // customTriggers lists the presubmits whose own trigger (not the default
@@ -302,7 +325,7 @@ func (h *handler) markOkToTest(ctx context.Context, pr *github.PullRequest) erro
 // author waits for /ok-to-test again. Runs already started continue.
 func (h *handler) okToTestCancel(ctx context.Context, pr *github.PullRequest, by string, trusted bool) error {
 	if !trusted {
-		return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: only members of the %s organization may say `/ok-to-test cancel`.", by, h.org))
+		return h.reply(ctx, pr.GetNumber(), fmt.Sprintf("@%s: only trusted users may withdraw `/ok-to-test`.", by))
 	}
 	if hasLabel(pr.Labels, OkToTestLabel) {
 		if err := h.removeLabel(ctx, pr.GetNumber(), OkToTestLabel); err != nil {

@@ -19,6 +19,8 @@ func TestCommands(t *testing.T) {
 		wantRuns   []string
 		wantLabels []string
 		wantReply  string
+		// thenWait waits for events after act before the runs are checked.
+		thenWait func(h *harness, number int)
 	}{
 		{
 			name: "/test <job> runs a manual job", author: "alice", file: codeChange,
@@ -105,6 +107,8 @@ func TestCommands(t *testing.T) {
 			act:        func(h *harness, n int, _ string) { h.comment("alice", n, "/ok-to-test") },
 			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
 			wantLabels: []string{"ok-to-test"}, wantReply: "/ok-to-test",
+			// The label bowline adds itself starts nothing more.
+			thenWait: func(h *harness, n int) { h.wait("ok-to-test label", prLabeled(n, "ok-to-test")) },
 		},
 		{
 			name: "after /ok-to-test, new pushes run and the author may /retest", author: "bob", file: codeChange,
@@ -120,7 +124,86 @@ func TestCommands(t *testing.T) {
 		{
 			name: "/ok-to-test by an outsider is refused", author: "bob", file: codeChange,
 			act:        func(h *harness, n int, _ string) { h.comment("bob", n, "/ok-to-test") },
-			wantLabels: []string{"needs-ok-to-test"}, wantReply: "only members of the acme organization may say `/ok-to-test`",
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "tests cannot be started until a trusted user",
+		},
+		// Prow: anyone may /test and /retest a trusted pull request
+		// (trigger's TrustedPullRequest: trusted author or ok-to-test).
+		{
+			name: "an outsider may /test a member's pull request", author: "alice", file: codeChange,
+			act:      func(h *harness, n int, _ string) { h.comment("bob", n, "/test e2e") },
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -", "presubmit e2e -"},
+		},
+		{
+			name: "an outsider may /retest a member's pull request", author: "alice", file: codeChange,
+			act: func(h *harness, n int, sha string) {
+				if err := h.forge.As(botLogin).SetStatus(h.ctx, repo, sha, "unit", "failure", ""); err != nil {
+					h.t.Fatal(err)
+				}
+				h.comment("bob", n, "/retest")
+			},
+			// unit failed; build and lint have not reported yet.
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
+				"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "an outsider may /test on a pull request labelled ok-to-test", author: "bob", file: codeChange,
+			act: func(h *harness, n int, _ string) {
+				h.comment("alice", n, "/ok-to-test")
+				h.wait("ok-to-test label", prLabeled(n, "ok-to-test"))
+				h.comment("carl", n, "/test e2e")
+			},
+			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -", "presubmit e2e -"},
+			wantLabels: []string{"ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "an outsider's /ok-to-test on a member's pull request runs the jobs but labels nothing", author: "alice", file: codeChange,
+			act: func(h *harness, n int, _ string) { h.comment("bob", n, "/ok-to-test") },
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
+				"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "an outsider cannot withdraw /ok-to-test", author: "bob", file: codeChange,
+			act: func(h *harness, n int, _ string) {
+				h.comment("alice", n, "/ok-to-test")
+				h.wait("ok-to-test label", prLabeled(n, "ok-to-test"))
+				h.comment("carl", n, "/ok-to-test cancel")
+			},
+			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+			wantLabels: []string{"ok-to-test"}, wantReply: "only trusted users may withdraw `/ok-to-test`",
+		},
+		{
+			name: "a person adding the ok-to-test label starts the automatic jobs", author: "bob", file: codeChange,
+			act: func(h *harness, n int, _ string) {
+				if err := h.forge.As("alice").Label(h.ctx, repo, n, "ok-to-test"); err != nil {
+					h.t.Fatal(err)
+				}
+				h.wait("labeled ok-to-test", prLabeled(n, "ok-to-test"))
+			},
+			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+			wantLabels: []string{"ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "/ok-to-test in a code block is not a command", author: "bob", file: codeChange,
+			act: func(h *harness, n int, _ string) {
+				h.comment("alice", n, "Reply with:\n```\n/ok-to-test\n```\n")
+			},
+			wantLabels: []string{"needs-ok-to-test"}, wantReply: "/ok-to-test",
+		},
+		{
+			name: "a quoted /test is not a command", author: "alice", file: codeChange,
+			act:      func(h *harness, n int, _ string) { h.comment("alice", n, "> /test e2e\nwhy?") },
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "/test all leaves run_before_merge jobs to the merge controller", author: "alice", file: codeChange,
+			act: func(h *harness, n int, _ string) { h.comment("alice", n, "/test all") },
+			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
+				"presubmit unit -", "presubmit lint -", "presubmit build -"},
+		},
+		{
+			name: "/test names a run_before_merge job and it runs", author: "alice", file: codeChange,
+			act:      func(h *harness, n int, _ string) { h.comment("alice", n, "/test before-merge") },
+			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -", "presubmit before-merge -"},
 		},
 		{
 			name: "an outsider's /test on an unverified pull request is refused", author: "bob", file: codeChange,
@@ -174,6 +257,9 @@ func TestCommands(t *testing.T) {
 			h := start(t, append(standardJobs(), special), nil, tc.trigger)
 			n, sha := h.openPR(tc.author, "topic", map[string]string{tc.file: "x\n"}, false)
 			tc.act(h, n, sha)
+			if tc.thenWait != nil {
+				tc.thenWait(h, n)
+			}
 			h.wantRuns(tc.wantRuns...)
 			h.wantLabels(n, tc.wantLabels...)
 			if tc.wantReply != "" {

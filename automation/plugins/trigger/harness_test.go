@@ -48,13 +48,14 @@ const (
 )
 
 // seed is the forge's content: alice is an acme member, carol a
-// collaborator, bob an outsider, helper[bot] an app's bot.
+// collaborator, bob and carl outsiders, helper[bot] an app's bot.
 const seed = `
 users:
 - {login: bowline-bot, token: bot-token, bot: true}
 - {login: alice}
 - {login: carol}
 - {login: bob}
+- {login: carl}
 - {login: "helper[bot]", bot: true}
 orgs:
 - login: acme
@@ -117,6 +118,8 @@ type harness struct {
 	forge *forgetest.Env
 	gh    *github.Client
 	done  chan handled
+	// seen are handled events no wait has matched yet.
+	seen []handled
 	// observe replaces done when set.
 	observe atomic.Pointer[func(handled)]
 	// hookURL is the webhook server's endpoint.
@@ -126,10 +129,11 @@ type harness struct {
 // job options
 type psOpt func(*jobs.Presubmit)
 
-func always(p *jobs.Presubmit)   { p.AlwaysRun = true }
-func optional(p *jobs.Presubmit) { p.Optional = true }
-func ifChanged(re string) psOpt  { return func(p *jobs.Presubmit) { p.RunIfChanged = re } }
-func unlessOnly(re string) psOpt { return func(p *jobs.Presubmit) { p.SkipIfOnlyChanged = re } }
+func always(p *jobs.Presubmit)      { p.AlwaysRun = true }
+func optional(p *jobs.Presubmit)    { p.Optional = true }
+func ifChanged(re string) psOpt     { return func(p *jobs.Presubmit) { p.RunIfChanged = re } }
+func unlessOnly(re string) psOpt    { return func(p *jobs.Presubmit) { p.SkipIfOnlyChanged = re } }
+func beforeMerge(p *jobs.Presubmit) { p.RunBeforeMerge = true }
 func onBranches(b ...string) psOpt {
 	return func(p *jobs.Presubmit) { p.Branches = b }
 }
@@ -188,7 +192,7 @@ func startIn(t testing.TB, ns string, kc trigger.Kube, pre []jobs.Presubmit, pos
 	jc.SetDefaults(jobs.Defaults{PodNamespace: ns})
 	cfg := &trigger.Config{Presubmits: jc.Presubmits[repo], Postsubmits: jc.Postsubmits[repo], Trigger: tr, Namespace: ns}
 
-	h := &harness{t: t, ctx: ctx, ns: ns, done: make(chan handled, 100)}
+	h := &harness{t: t, ctx: ctx, ns: ns, done: make(chan handled, 1000)}
 	var ghMu sync.Mutex
 	ghFor := func(context.Context, string) (*trigger.GitHub, error) {
 		ghMu.Lock()
@@ -240,18 +244,34 @@ func startIn(t testing.TB, ns string, kc trigger.Kube, pre []jobs.Presubmit, pos
 
 // wait returns once the trigger plugin has handled an event matching
 // match, failing the test if that took more than 30s or the plugin failed.
+// Events handled meanwhile that do not match are kept for later waits:
+// events of one action (a comment, and the label it adds) are handled
+// concurrently and may finish in any order.
 func (h *harness) wait(what string, match func(*plugin.Event) bool) {
 	h.t.Helper()
+	check := func(d handled) bool {
+		if !match(d.ev) {
+			return false
+		}
+		if d.err != nil {
+			h.t.Fatalf("%s: trigger failed: %v", what, d.err)
+		}
+		return true
+	}
+	for i, d := range h.seen {
+		if check(d) {
+			h.seen = slices.Delete(h.seen, i, i+1)
+			return
+		}
+	}
 	deadline := time.After(30 * time.Second)
 	for {
 		select {
 		case d := <-h.done:
-			if match(d.ev) {
-				if d.err != nil {
-					h.t.Fatalf("%s: trigger failed: %v", what, d.err)
-				}
+			if check(d) {
 				return
 			}
+			h.seen = append(h.seen, d)
 		case <-deadline:
 			h.t.Fatalf("trigger did not handle %s within 30s", what)
 		}

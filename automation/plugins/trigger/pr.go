@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-github/v89/github"
 )
@@ -80,18 +81,37 @@ func (h *handler) prUpdated(ctx context.Context, pr *github.PullRequest) error {
 	return h.runAutomatic(ctx, pr, pr.GetUser().GetLogin(), false)
 }
 
-// prLabeled runs one round of tests when a trusted user applies lgtm to a
-// pull request still waiting for /ok-to-test, as Prow does.
+// prLabeled handles labels that start tests, as Prow does:
+//   - lgtm applied by a trusted user to a pull request still waiting for
+//     /ok-to-test runs one round of tests;
+//   - ok-to-test applied by a person (GitHub lets only those with triage
+//     access label) marks the pull request trusted: needs-ok-to-test goes
+//     and the automatic jobs run. The label bowline adds itself for an
+//     /ok-to-test comment is skipped: the comment started the jobs.
 func (h *handler) prLabeled(ctx context.Context, ev *github.PullRequestEvent) error {
 	pr := ev.GetPullRequest()
-	if ev.GetLabel().GetName() != "lgtm" || !hasLabel(pr.Labels, NeedsOkToTestLabel) || pr.GetDraft() {
+	sender := ev.GetSender().GetLogin()
+	switch {
+	case pr.GetDraft() || pr.GetState() == "closed":
 		return nil
+	case strings.EqualFold(ev.GetLabel().GetName(), OkToTestLabel):
+		if h.isBot(ctx, sender) {
+			return nil
+		}
+		if hasLabel(pr.Labels, NeedsOkToTestLabel) {
+			if err := h.removeLabel(ctx, pr.GetNumber(), NeedsOkToTestLabel); err != nil {
+				return err
+			}
+		}
+		return h.runAutomatic(ctx, pr, sender, false)
+	case ev.GetLabel().GetName() == "lgtm" && hasLabel(pr.Labels, NeedsOkToTestLabel):
+		trusted, err := h.trustedUser(ctx, sender)
+		if err != nil || !trusted {
+			return err
+		}
+		return h.runAutomatic(ctx, pr, sender, false)
 	}
-	trusted, err := h.trustedUser(ctx, ev.GetSender().GetLogin())
-	if err != nil || !trusted {
-		return err
-	}
-	return h.runAutomatic(ctx, pr, ev.GetSender().GetLogin(), false)
+	return nil
 }
 
 // reply comments on an issue or pull request.

@@ -38,8 +38,25 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
+// Meta is what a run records about how it started.
+type Meta struct {
+	// Namespace is where the run is created (prowjob_namespace).
+	Namespace string
+	// Name is the ProwJob's name; empty picks a random UUID.
+	Name string
+	// TriggeredBy is the GitHub login whose action started the run.
+	TriggeredBy string
+	// DeliveryID is the webhook delivery that started the run, if any.
+	DeliveryID string
+	// Retest marks a run started by /retest.
+	Retest bool
+	// CreatedByMerge marks a run the merge controller started (Prow's
+	// created-by-tide).
+	CreatedByMerge bool
+}
+
 // newProwJob fills in the metadata every run gets.
-func (h *handler) newProwJob(spec v1alpha1.ProwJobSpec, j *jobs.JobBase, name, triggeredBy string) *v1alpha1.ProwJob {
+func newProwJob(spec v1alpha1.ProwJobSpec, j *jobs.JobBase, m Meta) *v1alpha1.ProwJob {
 	labels := map[string]string{}
 	for k, v := range j.Labels {
 		labels[k] = v
@@ -49,49 +66,93 @@ func (h *handler) newProwJob(spec v1alpha1.ProwJobSpec, j *jobs.JobBase, name, t
 		annotations[k] = v
 	}
 	labels[v1alpha1.CreatedByLabel] = "true"
+	if m.CreatedByMerge {
+		labels[v1alpha1.CreatedByMergeLabel] = "true"
+	}
 	labels[v1alpha1.TypeLabel] = string(spec.Type)
 	labels[v1alpha1.JobLabel] = v1alpha1.LabelValue(spec.Job)
 	if r := spec.Refs; r != nil {
 		labels[v1alpha1.OrgLabel] = v1alpha1.LabelValue(r.Org)
 		labels[v1alpha1.RepoLabel] = v1alpha1.LabelValue(r.Repo)
 		labels[v1alpha1.BaseRefLabel] = v1alpha1.LabelValue(r.BaseRef)
-		if len(r.Pulls) > 0 {
+		if len(r.Pulls) > 0 && spec.Type == v1alpha1.PresubmitJob {
 			labels[v1alpha1.PullLabel] = strconv.Itoa(int(r.Pulls[0].Number))
 		}
+	}
+	if m.Retest {
+		labels[v1alpha1.RetestLabel] = "true"
 	}
 	annotations[v1alpha1.JobAnnotation] = spec.Job
 	if spec.Context != "" {
 		annotations[v1alpha1.ContextAnnotation] = spec.Context
 	}
-	if triggeredBy != "" {
-		annotations[v1alpha1.TriggeredByAnnotation] = triggeredBy
+	if m.TriggeredBy != "" {
+		annotations[v1alpha1.TriggeredByAnnotation] = m.TriggeredBy
 	}
-	if h.ev.DeliveryID != "" {
-		annotations[v1alpha1.DeliveryAnnotation] = h.ev.DeliveryID
+	if m.DeliveryID != "" {
+		annotations[v1alpha1.DeliveryAnnotation] = m.DeliveryID
 	}
 	annotations[v1alpha1.CreatedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
+	name := m.Name
+	if name == "" {
+		name = uuid.NewString()
+	}
 	return &v1alpha1.ProwJob{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.cfg.Namespace, Labels: labels, Annotations: annotations},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: m.Namespace, Labels: labels, Annotations: annotations},
 		Spec:       spec,
 	}
 }
 
-// presubmitRun builds the run of a presubmit for a pull request.
-func (h *handler) presubmitRun(ps *jobs.Presubmit, pr *github.PullRequest, triggeredBy string, retest bool) *v1alpha1.ProwJob {
+// PresubmitRun is the ProwJob of one presubmit testing refs, built as the
+// trigger builds its own runs: a presubmit run when refs hold one pull
+// request, a batch run when they hold several (the merge controller's
+// batches). refs.baseSHA should be the base branch's current tip.
+func PresubmitRun(ps *jobs.Presubmit, refs v1alpha1.Refs, m Meta) *v1alpha1.ProwJob {
 	ctx := ps.Context
 	if ctx == "" {
 		ctx = ps.Name
 	}
-	spec := jobspec.Base(v1alpha1.PresubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
+	typ := v1alpha1.PresubmitJob
+	if len(refs.Pulls) > 1 {
+		typ = v1alpha1.BatchJob
+	}
+	spec := jobspec.Base(typ, &ps.JobBase, ctx, !ps.SkipReport)
 	spec.RerunCommand = ps.RerunCommand
 	if spec.RerunCommand == "" {
 		spec.RerunCommand = jobs.DefaultRerunCommandFor(ps.Name)
 	}
+	r := refs.DeepCopy()
+	jobspec.WithUtility(r, ps.UtilityConfig)
+	spec.Refs = r
+	pj := newProwJob(spec, &ps.JobBase, m)
+	pj.Labels[v1alpha1.IsOptionalLabel] = strconv.FormatBool(ps.Optional)
+	return pj
+}
+
+// RunBeforeMerge lists the presubmits that the merge controller runs right
+// before it merges into branch, as Prow's Tide does: the run_before_merge
+// jobs whose branches match. The trigger never starts them by itself (not
+// on pull request events, /test all, /ok-to-test, nor for a /retest of a
+// job that has not reported); a /test naming one, or a /retest after one
+// failed, still runs it, as in Prow.
+func RunBeforeMerge(presubmits []jobs.Presubmit, branch string) []*jobs.Presubmit {
+	var out []*jobs.Presubmit
+	for i := range presubmits {
+		if ps := &presubmits[i]; ps.RunBeforeMerge && ps.Brancher.ShouldRun(branch) {
+			out = append(out, ps)
+		}
+	}
+	return out
+}
+
+// presubmitRun builds the run of a presubmit for a pull request, tested
+// against baseSHA.
+func (h *handler) presubmitRun(ps *jobs.Presubmit, pr *github.PullRequest, baseSHA, triggeredBy string, retest bool) *v1alpha1.ProwJob {
 	repoLink := pr.GetBase().GetRepo().GetHTMLURL()
 	sha := pr.GetHead().GetSHA()
-	refs := &v1alpha1.Refs{
+	refs := v1alpha1.Refs{
 		Org: h.org, Repo: h.repo, RepoLink: repoLink,
-		BaseRef: pr.GetBase().GetRef(), BaseSHA: pr.GetBase().GetSHA(),
+		BaseRef: pr.GetBase().GetRef(), BaseSHA: baseSHA,
 		Pulls: []v1alpha1.Pull{{
 			Number: int32(pr.GetNumber()), Author: pr.GetUser().GetLogin(), SHA: sha,
 			Title: truncate(pr.GetTitle(), 1024), HeadRef: pr.GetHead().GetRef(), Link: pr.GetHTMLURL(),
@@ -104,14 +165,10 @@ func (h *handler) presubmitRun(ps *jobs.Presubmit, pr *github.PullRequest, trigg
 	if pr.GetHTMLURL() != "" {
 		refs.Pulls[0].CommitLink = pr.GetHTMLURL() + "/commits/" + sha
 	}
-	jobspec.WithUtility(refs, ps.UtilityConfig)
-	spec.Refs = refs
-	pj := h.newProwJob(spec, &ps.JobBase, runName(h.ev.DeliveryID, "presubmit", ps.Name, strconv.Itoa(pr.GetNumber()), sha), triggeredBy)
-	pj.Labels[v1alpha1.IsOptionalLabel] = strconv.FormatBool(ps.Optional)
-	if retest {
-		pj.Labels[v1alpha1.RetestLabel] = "true"
-	}
-	return pj
+	return PresubmitRun(ps, refs, Meta{
+		Namespace: h.cfg.Namespace, TriggeredBy: triggeredBy, DeliveryID: h.ev.DeliveryID, Retest: retest,
+		Name: runName(h.ev.DeliveryID, "presubmit", ps.Name, strconv.Itoa(pr.GetNumber()), sha),
+	})
 }
 
 // create creates a run; one that exists already was created by an earlier

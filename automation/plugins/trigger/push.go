@@ -80,5 +80,8 @@ func (h *handler) postsubmitRun(ps *jobs.Postsubmit, ev *github.PushEvent, branc
 	if by == "" {
 		by = ev.GetPusher().GetLogin()
 	}
-	return h.newProwJob(spec, &ps.JobBase, runName(h.ev.DeliveryID, "postsubmit", ps.Name, ev.GetAfter()), by)
+	return newProwJob(spec, &ps.JobBase, Meta{
+		Namespace: h.cfg.Namespace, TriggeredBy: by, DeliveryID: h.ev.DeliveryID,
+		Name: runName(h.ev.DeliveryID, "postsubmit", ps.Name, ev.GetAfter()),
+	})
 }

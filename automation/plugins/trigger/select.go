@@ -99,19 +99,45 @@ func (h *handler) runAutomatic(ctx context.Context, pr *github.PullRequest, trig
 	return h.start(ctx, pr, list, triggeredBy, retest)
 }
 
-// start creates one run of each presubmit for a pull request's head. The
-// jobs controller aborts the older runs of the same jobs, as Prow's plank
-// does.
+// start creates one run of each presubmit for a pull request's head,
+// tested against the current tip of its base branch, read now: the
+// event's base SHA is where the pull request branched off, possibly long
+// ago, and Prow too tests against the tip. So a /retest after a fix landed
+// on the base branch tests with the fix. The jobs controller aborts the
+// older runs of the same jobs, as Prow's plank does.
 func (h *handler) start(ctx context.Context, pr *github.PullRequest, list []*jobs.Presubmit, triggeredBy string, retest bool) error {
+	if len(list) == 0 {
+		return nil
+	}
+	base, err := h.baseSHA(ctx, pr.GetBase().GetRef())
+	if err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, ps := range list {
 		if seen[ps.Name] {
 			continue
 		}
 		seen[ps.Name] = true
-		if err := h.create(ctx, h.presubmitRun(ps, pr, triggeredBy, retest)); err != nil {
+		if err := h.create(ctx, h.presubmitRun(ps, pr, base, triggeredBy, retest)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// baseSHA reads the commit a branch points to, once per event.
+func (h *handler) baseSHA(ctx context.Context, branch string) (string, error) {
+	if h.base != "" {
+		return h.base, nil
+	}
+	ref, _, err := h.gh.Git.GetRef(ctx, h.org, h.repo, "heads/"+branch)
+	if err != nil {
+		return "", fmt.Errorf("read the tip of %s/%s branch %s: %w", h.org, h.repo, branch, err)
+	}
+	if ref.GetObject().GetSHA() == "" {
+		return "", fmt.Errorf("read the tip of %s/%s branch %s: no commit", h.org, h.repo, branch)
+	}
+	h.base = ref.GetObject().GetSHA()
+	return h.base, nil
 }

@@ -12,7 +12,12 @@
 //   - Trust: members of the repository's org, its collaborators (unless
 //     only_org_members) and trusted_apps are trusted. An untrusted author's
 //     pull request gets the needs-ok-to-test label and a comment, and
-//     nothing runs until a trusted user comments /ok-to-test.
+//     nothing runs until a trusted user comments /ok-to-test or a person
+//     labels it ok-to-test. Anyone may /test and /retest a trusted pull
+//     request (trusted author, or labelled ok-to-test), as in Prow.
+//   - Presubmits test the current tip of the base branch, read when the run
+//     is created; run_before_merge jobs are the merge controller's to start
+//     (RunBeforeMerge, PresubmitRun).
 //   - Closing a pull request or converting it to a draft aborts its running
 //     presubmits. A new run of a job supersedes the older runs of that job
 //     on the same pull request: the jobs controller aborts them, as Prow's
@@ -32,6 +37,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -100,17 +106,33 @@ type OrganizationsAPI interface {
 	IsMember(ctx context.Context, org, user string) (bool, *github.Response, error)
 }
 
+// GitAPI is the part of GitHub's git database API the plugin uses; a
+// *github.GitService satisfies it.
+type GitAPI interface {
+	GetRef(ctx context.Context, owner, repo, ref string) (*github.Reference, *github.Response, error)
+}
+
+// UsersAPI is the part of GitHub's users API the plugin uses; a
+// *github.UsersService satisfies it.
+type UsersAPI interface {
+	Get(ctx context.Context, user string) (*github.User, *github.Response, error)
+}
+
 // GitHub is the plugin's view of GitHub for one org.
 type GitHub struct {
 	Issues        IssuesAPI
 	PullRequests  PullRequestsAPI
 	Repositories  RepositoriesAPI
 	Organizations OrganizationsAPI
+	// Git reads the tip of a pull request's base branch.
+	Git GitAPI
+	// Users, when set, finds bowline's own login if New was given none.
+	Users UsersAPI
 }
 
 // FromClient is the GitHub view of a go-github client.
 func FromClient(c *github.Client) *GitHub {
-	return &GitHub{Issues: c.Issues, PullRequests: c.PullRequests, Repositories: c.Repositories, Organizations: c.Organizations}
+	return &GitHub{Issues: c.Issues, PullRequests: c.PullRequests, Repositories: c.Repositories, Organizations: c.Organizations, Git: c.Git, Users: c.Users}
 }
 
 // GitHubFor returns the GitHub view for an org (an installation's client,
@@ -133,8 +155,10 @@ type Plugin struct {
 	config ConfigSource
 	github GitHubFor
 	kube   Kube
-	// botLogin is bowline's own GitHub login; its comments are ignored.
-	botLogin string
+	// botLogin is bowline's own GitHub login; its comments and the
+	// ok-to-test labels it adds itself are ignored. When New is given none,
+	// it is looked up once (GitHub.Users).
+	botLogin atomic.Pointer[string]
 	// triggers caches compiled triggers by pattern; it grows with the
 	// distinct triggers the config has held.
 	triggers sync.Map
@@ -145,7 +169,11 @@ type Plugin struct {
 // New returns the trigger plugin. botLogin is bowline's own login, whose
 // comments never trigger anything; it may be empty.
 func New(cfg ConfigSource, gh GitHubFor, kube Kube, botLogin string) *Plugin {
-	return &Plugin{config: cfg, github: gh, kube: kube, botLogin: botLogin, trust: newTrustCache(TrustCacheTTL, time.Now)}
+	p := &Plugin{config: cfg, github: gh, kube: kube, trust: newTrustCache(TrustCacheTTL, time.Now)}
+	if botLogin != "" {
+		p.botLogin.Store(&botLogin)
+	}
+	return p
 }
 
 // Name implements plugin.Plugin.
@@ -182,6 +210,27 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 	return nil
 }
 
+// isBot reports whether login is bowline's own. Without a configured login,
+// it asks GitHub whose token this is, once; a GitHub App's installation
+// token cannot say, so an App should be given its bot login
+// (--github-bot-login, "<app-slug>[bot]").
+func (h *handler) isBot(ctx context.Context, login string) bool {
+	if b := h.botLogin.Load(); b != nil {
+		return strings.EqualFold(*b, login)
+	}
+	if h.gh.Users == nil {
+		return false
+	}
+	u, _, err := h.gh.Users.Get(ctx, "")
+	if err != nil || u.GetLogin() == "" {
+		h.log.V(1).Info("Cannot look up bowline's own GitHub login", "error", fmt.Sprint(err))
+		return false
+	}
+	bot := u.GetLogin()
+	h.botLogin.CompareAndSwap(nil, &bot)
+	return strings.EqualFold(bot, login)
+}
+
 // handler handles one event.
 type handler struct {
 	*Plugin
@@ -192,6 +241,8 @@ type handler struct {
 	org, repo string
 	// files caches the pull request's changed files.
 	files []string
+	// base caches the tip of the pull request's base branch.
+	base string
 }
 
 // Help implements plugin.Plugin.

@@ -17,6 +17,8 @@ func standardJobs() []jobs.Presubmit {
 		presubmit("e2e"),
 		presubmit("release-only", always, onBranches(`release-.*`)),
 		presubmit("not-on-main", always, skipBranches(`main`)),
+		// Only the merge controller starts it, right before merging.
+		presubmit("before-merge", always, beforeMerge),
 	}
 }
 

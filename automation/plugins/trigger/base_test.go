@@ -1,0 +1,71 @@
+package trigger_test
+
+import (
+	"testing"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/automation/plugins/trigger"
+	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// TestRunsTestTheCurrentBaseTip: Prow's trigger reads the base branch's
+// tip (GetRef heads/<base>) when it creates presubmits, rather than the
+// event's base.sha. A delivery that waited while the base branch moved,
+// and a /retest after a fix landed on the base, both test the new tip.
+func TestRunsTestTheCurrentBaseTip(t *testing.T) {
+	h := start(t, []jobs.Presubmit{presubmit("unit", always)}, nil, trigger.Config{}.Trigger)
+	n, sha := h.openPR("alice", "topic", map[string]string{"src/a.go": "x\n"}, false)
+	stale, err := h.forge.As("alice").PR(h.ctx, repo, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := stale.GetBase().GetSHA()
+	if got := baseSHAs(h, "unit"); len(got) != 1 || got[0] != before {
+		t.Fatalf("first run tests base %q, want the tip %s", got, before)
+	}
+
+	// A fix lands on main.
+	tip, err := h.forge.As("alice").Push(h.ctx, repo, "main", map[string][]byte{"fix.go": []byte("package main\n")}, "fix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.wait("push to main", pushTo("refs/heads/main"))
+
+	// An event from before the push, delivered late, still tests the tip.
+	ev := &github.PullRequestEvent{Action: github.Ptr("reopened"), Number: github.Ptr(n), PullRequest: stale, Repo: stale.GetBase().GetRepo()}
+	h.redeliver("late-delivery", "pull_request", ev)
+	h.wait("late reopened", prAction(n, "reopened"))
+	// And so does /retest.
+	if err := h.forge.As(botLogin).SetStatus(h.ctx, repo, sha, "unit", "failure", ""); err != nil {
+		t.Fatal(err)
+	}
+	h.comment("alice", n, "/retest")
+
+	got := baseSHAs(h, "unit")
+	if len(got) != 3 || got[0] != before || got[1] != tip || got[2] != tip {
+		t.Errorf("runs test bases %q, want %s then the new tip %s twice", got, before, tip)
+	}
+}
+
+// baseSHAs lists the base commits a job's runs test, oldest first.
+func baseSHAs(h *harness, job string) []string {
+	h.t.Helper()
+	var runs []*v1alpha1.ProwJob
+	for _, pj := range h.prowJobs() {
+		if pj.Spec.Job == job {
+			runs = append(runs, &pj)
+		}
+	}
+	for i := 1; i < len(runs); i++ {
+		for j := i; j > 0 && v1alpha1.CreatedBefore(runs[j], runs[j-1]); j-- {
+			runs[j], runs[j-1] = runs[j-1], runs[j]
+		}
+	}
+	var out []string
+	for _, pj := range runs {
+		out = append(out, pj.Spec.Refs.BaseSHA)
+	}
+	return out
+}
