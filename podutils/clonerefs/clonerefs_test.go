@@ -209,7 +209,7 @@ func TestCensorsToken(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("s3cr3t-token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, err := newAuth(Options{OAuthTokenFile: tokenFile})
+	a, err := newAuth(Options{OAuthTokenFile: tokenFile, GitHubHost: "git.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +218,8 @@ func TestCensorsToken(t *testing.T) {
 		t.Errorf("remote = %s", remote)
 	}
 	args := strings.Join(a.configArgs(), " ")
-	if !strings.Contains(args, "http.extraHeader=Authorization: Basic ") {
-		t.Errorf("config args = %s, want the token in a header", args)
+	if !strings.Contains(args, "http.https://git.example.com/.extraHeader=Authorization: Basic ") {
+		t.Errorf("config args = %s, want the token in a header for the forge's address only", args)
 	}
 	if got := a.censor("git " + args + " fetch; token s3cr3t-token"); strings.Contains(got, "s3cr3t") || strings.Contains(got, a.header()) {
 		t.Errorf("censor() left the token: %s", got)

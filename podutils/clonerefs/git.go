@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,13 +19,17 @@ import (
 // auth is what git needs to reach private repositories, and what must never
 // be shown in the records.
 type auth struct {
-	token   string
+	token string
+	// forge is the base URL (scheme://host[:port]/) the token belongs to:
+	// git sends it to that address and nowhere else, so that a submodule
+	// or a redirect elsewhere never receives it.
+	forge   string
 	env     []string
 	tempDir string
 }
 
 func newAuth(o Options) (*auth, error) {
-	a := &auth{env: []string{"GIT_TERMINAL_PROMPT=0"}}
+	a := &auth{env: []string{"GIT_TERMINAL_PROMPT=0"}, forge: forgeURL(o.GitHubHost)}
 	if o.OAuthTokenFile != "" {
 		b, err := os.ReadFile(o.OAuthTokenFile)
 		if err != nil {
@@ -32,32 +37,73 @@ func newAuth(o Options) (*auth, error) {
 		}
 		a.token = strings.TrimSpace(string(b))
 	}
-	if len(o.KeyFiles) > 0 || len(o.HostFingerprints) > 0 {
-		ssh := []string{"ssh"}
-		keys, err := keyFiles(o.KeyFiles)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range keys {
-			ssh = append(ssh, "-i", k)
-		}
-		if len(o.HostFingerprints) > 0 {
-			dir, err := os.MkdirTemp("", "clonerefs-ssh")
-			if err != nil {
-				return nil, fmt.Errorf("write known hosts: %w", err)
-			}
-			a.tempDir = dir
-			known := filepath.Join(dir, "known_hosts")
-			if err := os.WriteFile(known, []byte(strings.Join(o.HostFingerprints, "\n")+"\n"), 0o600); err != nil {
-				return nil, fmt.Errorf("write known hosts: %w", err)
-			}
-			ssh = append(ssh, "-o", "UserKnownHostsFile="+known, "-o", "StrictHostKeyChecking=yes")
-		} else {
-			ssh = append(ssh, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null")
-		}
-		a.env = append(a.env, "GIT_SSH_COMMAND="+strings.Join(ssh, " "))
+	ssh, err := a.sshCommand(o)
+	if err != nil {
+		a.cleanup()
+		return nil, err
 	}
+	a.env = append(a.env, "GIT_SSH_COMMAND="+ssh)
 	return a, nil
+}
+
+// sshCommand is the ssh that git runs. Host keys are always checked, as
+// Prow's clonerefs does: against the configured fingerprints when there are
+// some, else against ssh's own known hosts files. A host whose key is
+// unknown or different is refused, so that a pull request pointing a
+// submodule at a host of its choosing, or a network attacker, never gets to
+// talk to the keys.
+func (a *auth) sshCommand(o Options) (string, error) {
+	ssh := []string{"ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"}
+	keys, err := keyFiles(o.KeyFiles)
+	if err != nil {
+		return "", err
+	}
+	for _, k := range keys {
+		ssh = append(ssh, "-i", shellQuote(k))
+	}
+	if len(keys) > 0 {
+		ssh = append(ssh, "-o", "IdentitiesOnly=yes")
+	}
+	if len(o.HostFingerprints) > 0 {
+		dir, err := os.MkdirTemp("", "clonerefs-ssh")
+		if err != nil {
+			return "", fmt.Errorf("write known hosts: %w", err)
+		}
+		a.tempDir = dir
+		known := filepath.Join(dir, "known_hosts")
+		if err := os.WriteFile(known, []byte(strings.Join(o.HostFingerprints, "\n")+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("write known hosts: %w", err)
+		}
+		ssh = append(ssh, "-o", shellQuote("UserKnownHostsFile="+known), "-o", "GlobalKnownHostsFile=/dev/null")
+	}
+	return strings.Join(ssh, " "), nil
+}
+
+// shellQuote quotes s for the shell git runs GIT_SSH_COMMAND with.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '=' || r == ':' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// forgeURL is the base URL of the forge host: host may carry a scheme
+// (http://127.0.0.1:3000) and defaults to github.com over https.
+func forgeURL(host string) string {
+	if host == "" {
+		host = "github.com"
+	}
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	u, err := url.Parse(host)
+	if err != nil || u.Host == "" {
+		return strings.TrimSuffix(host, "/") + "/"
+	}
+	return u.Scheme + "://" + u.Host + "/"
 }
 
 // keyFiles expands directories (mounted Secrets) into the key files they
@@ -109,12 +155,15 @@ func (a *auth) header() string {
 
 // configArgs are the `git -c` settings every command gets. The token goes
 // in an HTTP header, not in the remote's address, so that it is written
-// neither to .git/FETCH_HEAD nor into error messages.
+// neither to .git/FETCH_HEAD nor into error messages; and the header is
+// scoped to the forge's URL (http.<url>.extraHeader), so that git sends it
+// only there: never to the host of a submodule a pull request adds, nor to
+// any other host.
 func (a *auth) configArgs() []string {
 	if a.token == "" {
 		return nil
 	}
-	return []string{"-c", "http.extraHeader=Authorization: Basic " + a.header()}
+	return []string{"-c", "http." + a.forge + ".extraHeader=Authorization: Basic " + a.header()}
 }
 
 // remote is the address git fetches from: clone_uri, else the repository
