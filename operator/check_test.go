@@ -142,8 +142,8 @@ func TestCheckInvalid(t *testing.T) {
 		"--job-config-path", "testdata/check/invalid/jobs",
 	}
 	wantErrors := []string{
-		`testdata/check/invalid/config.yaml:3:24: invalid duration "soon": expected a duration such as 90s or 2h`,
-		`testdata/check/invalid/jobs/a.yaml:3:5: presubmit "unit": always_run cannot be combined with run_if_changed or skip_if_only_changed`,
+		`testdata/check/invalid/config.yaml:3:24: invalid duration "soon": expected a duration such as 90s or 2h, or a number of nanoseconds`,
+		`testdata/check/invalid/jobs/a.yaml:4:17: presubmit "unit": always_run cannot be combined with run_if_changed or skip_if_only_changed`,
 		`testdata/check/invalid/jobs/a.yaml:10:9: unknown field "comand", did you mean "command"?`,
 	}
 	code, out, errOut := runCheckArgs(t, args...)

@@ -59,6 +59,9 @@ type Options struct {
 	// (a published snapshot): files are still decoded strictly and
 	// defaulted.
 	Trusted bool
+	// Strict turns every warning into an error: what Prow accepts but is
+	// almost certainly a mistake, and fields bowline does not act on yet.
+	Strict bool
 }
 
 // Set is a loaded configuration.
@@ -311,6 +314,7 @@ func (l *loader) load() (*Set, error) {
 	l.mergeSupplementalProw(set.Config, suppProw)
 	if pluginTask != nil {
 		set.Plugins = pluginTask.out.(*plugins.Config)
+		set.Plugins.SetFile(l.display(pluginTask.path))
 	}
 	l.mergeSupplementalPlugins(set.Plugins, suppPlugins)
 	if len(o.OrgConfigPaths) > 0 {
@@ -335,6 +339,10 @@ func (l *loader) load() (*Set, error) {
 	}
 	slices.Sort(l.files)
 	set.Files = slices.Compact(l.files)
+	l.errs.Resolve(l.readDisplayed)
+	if o.Strict {
+		l.errs.Strict()
+	}
 	if err := l.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -383,6 +391,18 @@ func (l *loader) decode(t *task) {
 		return
 	}
 	l.dec.Decode(name, data, t.out, &t.errs)
+}
+
+// readDisplayed reads a file by the name messages give it, to place
+// problems found after decoding at their exact values.
+func (l *loader) readDisplayed(name string) ([]byte, bool) {
+	for _, p := range l.files {
+		if l.display(p) == name {
+			data, err := fs.ReadFile(l.fsys, p)
+			return data, err == nil
+		}
+	}
+	return nil, false
 }
 
 func (l *loader) validate(set *Set, pluginTask *task) {

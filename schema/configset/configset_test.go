@@ -85,13 +85,13 @@ func TestErrorsAcrossFiles(t *testing.T) {
 		LabelsPath: "labels.yaml", OrgConfigPaths: []string{"orgs"}, OwnersDir: "missing",
 	})
 	want := []string{
-		`config.yaml:2:24: invalid duration "1x": expected a duration such as 90s or 2h`,
-		`jobs/a.yaml:2:3: periodic "p": invalid cron "nope": expected exactly 5 fields, found 1: [nope]`,
+		`config.yaml:2:24: invalid duration "1x": expected a duration such as 90s or 2h, or a number of nanoseconds`,
+		`jobs/a.yaml:3:9: periodic "p": invalid cron "nope": expected exactly 5 fields, found 1: [nope]`,
 		`jobs/z.yaml: job config file name z.yaml is also used by jobs/dup/z.yaml; names must be unique`,
-		`labels.yaml:3:5: default: label "x": color must be six hex digits, not "nothex"`,
+		`labels.yaml:3:22: default: label "x": color must be six hex digits, not "nothex"`,
 		`missing: open: file does not exist`,
-		`orgs/myorg/org.yaml:1:1: org myorg: a is listed in admins and members`,
-		`plugins.yaml:2:8: plugins[org]: unknown plugin "nonesuch"`,
+		`orgs/myorg/org.yaml:1:11: org myorg: a is listed in admins and members`,
+		`plugins.yaml:2:15: plugins[org]: unknown plugin "nonesuch"`,
 	}
 	if diff := cmp.Diff(want, messages(err)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

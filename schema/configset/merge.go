@@ -124,8 +124,10 @@ func (l *loader) mergeSupplementalPlugins(dst *plugins.Config, files []*task) {
 	for _, t := range files {
 		c := t.out.(*plugins.Config)
 		name := l.display(t.path)
+		c.SetFile(name)
 		rest := *c
 		rest.Plugins, rest.ExternalPlugins, rest.Approve, rest.Lgtm, rest.Triggers, rest.Welcome = nil, nil, nil, nil, nil, nil
+		rest.Pos = yamlpos.Pos{}
 		if !reflect.ValueOf(rest).IsZero() {
 			l.errs.Add(name, 0, 0, "a supplemental plugin config may only set plugins, external_plugins, approve, lgtm, triggers and welcome")
 		}

@@ -2,8 +2,12 @@ package jobs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -11,7 +15,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// Duration is a Go duration written as a string ("90s", "2h").
+// Duration is a Go duration written as a string ("90s", "2h") or, as
+// Prow's Duration type also takes, a number of nanoseconds
+// (7200000000000 for 2h).
 type Duration struct{ time.Duration }
 
 // UnmarshalYAMLNode parses the duration.
@@ -19,29 +25,63 @@ func (d *Duration) UnmarshalYAMLNode(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("expected a duration such as 90s or 2h")
 	}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+		switch n.ShortTag() {
+		case "!!int", "!!float":
+			v, err := nanoseconds(n.Value)
+			if err != nil {
+				return fmt.Errorf("invalid duration %s: %v", n.Value, err)
+			}
+			d.Duration = v
+			return nil
+		}
+	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("invalid duration %q: expected a duration such as 90s or 2h", n.Value)
+		return fmt.Errorf("invalid duration %q: expected a duration such as 90s or 2h, or a number of nanoseconds", n.Value)
 	}
 	d.Duration = v
 	return nil
 }
 
+// nanoseconds reads a number of nanoseconds the way Prow's JSON decoding
+// does: as a float64, truncated.
+func nanoseconds(s string) (time.Duration, error) {
+	f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	if err == nil && (math.IsNaN(f) || math.Abs(f) > math.MaxInt64) {
+		err = errors.New("out of range")
+	}
+	if err != nil {
+		if i, ierr := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 0, 64); ierr == nil {
+			return time.Duration(i), nil
+		}
+		return 0, errors.New("not a number of nanoseconds")
+	}
+	return time.Duration(f), nil
+}
+
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
-// UnmarshalJSON reads a duration string.
+// UnmarshalJSON reads a duration string or a number of nanoseconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
+	switch x := v.(type) {
+	case float64:
+		d.Duration = time.Duration(x)
+		return nil
+	case string:
+		p, err := time.ParseDuration(x)
+		if err != nil {
+			return err
+		}
+		d.Duration = p
+		return nil
 	}
-	d.Duration = v
-	return nil
+	return fmt.Errorf("invalid duration %s", b)
 }
 
 // DecorationConfig configures the pod utilities that wrap a decorated job:

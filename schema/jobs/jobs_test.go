@@ -22,6 +22,7 @@ func load(t *testing.T, text string, d Defaults) (*Config, []string) {
 	c.SetDefaults(d)
 	c.ApplyPresets(&errs)
 	c.Validate(ValidateOptions{JobQueueCapacities: map[string]int{"q": 1}}, &errs)
+	errs.Resolve(func(string) ([]byte, bool) { return []byte(text), true })
 	errs.Sort()
 	var out []string
 	for _, e := range errs.List {
@@ -208,15 +209,15 @@ func TestValidate(t *testing.T) {
     job_queue_name: nope` + spec + `
 `,
 			want: []string{
-				`jobs.yaml:3:5: presubmit "bad name": always_run cannot be combined with run_if_changed or skip_if_only_changed`,
-				`jobs.yaml:3:5: presubmit "bad name": name must match ^[A-Za-z0-9-._]+$`,
-				`jobs.yaml:3:5: presubmit "bad name": run_if_changed and skip_if_only_changed are mutually exclusive`,
-				`jobs.yaml:10:5: presubmit "b": trigger and rerun_command must be set together`,
-				`jobs.yaml:15:5: presubmit "c": rerun_command "/see" does not match trigger "(?m)^/c$"`,
-				"jobs.yaml:21:5: presubmit \"d\": branch pattern \"[z\": error parsing regexp: missing closing ]: `[z`",
-				`jobs.yaml:21:5: presubmit "d": job_queue_name "nope" is not in plank.job_queue_capacities`,
-				`jobs.yaml:21:5: presubmit "d": max_concurrency must not be negative`,
-				"jobs.yaml:21:5: presubmit \"d\": run_if_changed: error parsing regexp: missing closing ): `(`",
+				`jobs.yaml:3:11: presubmit "bad name": name must match ^[A-Za-z0-9-._]+$`,
+				`jobs.yaml:4:17: presubmit "bad name": always_run cannot be combined with run_if_changed or skip_if_only_changed`,
+				`jobs.yaml:6:27: presubmit "bad name": run_if_changed and skip_if_only_changed are mutually exclusive`,
+				`jobs.yaml:11:14: presubmit "b": trigger and rerun_command must be set together`,
+				`jobs.yaml:17:20: presubmit "c": rerun_command "/see" does not match trigger "(?m)^/c$"`,
+				"jobs.yaml:22:21: presubmit \"d\": run_if_changed: error parsing regexp: missing closing ): `(`",
+				"jobs.yaml:23:16: presubmit \"d\": branches: error parsing regexp: missing closing ]: `[z`",
+				`jobs.yaml:24:22: presubmit "d": max_concurrency must not be negative`,
+				`jobs.yaml:25:21: presubmit "d": job_queue_name "nope" is not in plank.job_queue_capacities`,
 			},
 		},
 		{
@@ -235,8 +236,8 @@ periodics:
   cron: "0 * * * *"` + pspec + `
 `,
 			want: []string{
-				`jobs.yaml:13:5: presubmit "a": duplicate job name for org/repo (also at jobs.yaml:3:5)`,
-				`jobs.yaml:23:3: periodic "p": duplicate job name (also at jobs.yaml:18:3)`,
+				`jobs.yaml:13:11: presubmit "a": duplicate job name for org/repo (also at jobs.yaml:3:5)`,
+				`jobs.yaml:23:9: periodic "p": duplicate job name (also at jobs.yaml:18:3)`,
 			},
 		},
 		{
@@ -253,9 +254,9 @@ periodics:
 `,
 			want: []string{
 				`jobs.yaml:2:3: periodic "none": exactly one of cron, interval and minimum_interval must be set`,
-				`jobs.yaml:6:3: periodic "two": exactly one of cron, interval and minimum_interval must be set`,
-				`jobs.yaml:12:3: periodic "badcron": invalid cron "61 * * * *": end of range (61) above maximum (59): 61`,
-				`jobs.yaml:17:3: periodic "badinterval": minimum_interval "soon" is not a positive duration`,
+				`jobs.yaml:8:13: periodic "two": exactly one of cron, interval and minimum_interval must be set`,
+				`jobs.yaml:13:9: periodic "badcron": invalid cron "61 * * * *": end of range (61) above maximum (59): 61`,
+				`jobs.yaml:18:21: periodic "badinterval": minimum_interval "soon" is not a positive duration`,
 			},
 		},
 		{
@@ -280,10 +281,10 @@ periodics:
 `,
 			want: []string{
 				`jobs.yaml:3:5: postsubmit "nospec": a kubernetes job needs a spec`,
-				`jobs.yaml:4:5: postsubmit "env": decorated, but no decoration_config here or in plank's defaults`,
-				`jobs.yaml:4:5: postsubmit "env": spec.containers[0] needs a name when there are several`,
-				`jobs.yaml:4:5: postsubmit "env": spec.containers[0]: env PULL_BASE_SHA is set by bowline`,
-				`jobs.yaml:4:5: postsubmit "env": spec.containers[1] needs a name when there are several`,
+				`jobs.yaml:5:15: postsubmit "env": decorated, but no decoration_config here or in plank's defaults`,
+				`jobs.yaml:8:9: postsubmit "env": spec.containers[0] needs a name when there are several`,
+				`jobs.yaml:9:22: postsubmit "env": spec.containers[0]: env PULL_BASE_SHA is set by bowline`,
+				`jobs.yaml:10:9: postsubmit "env": spec.containers[1] needs a name when there are several`,
 			},
 		},
 		{
@@ -300,7 +301,7 @@ presubmits:
       - image: a
         env: [{name: X, value: "2"}]
 `,
-			want: []string{`jobs.yaml:6:5: presubmit "a": preset (labels map[preset-x:true]): env X is already set in container ""`},
+			want: []string{`jobs.yaml:7:13: presubmit "a": preset at jobs.yaml:2:3 (labels map[preset-x:true]): env X is already set in container ""`},
 		},
 		{
 			name: "not an org/repo",
@@ -313,6 +314,9 @@ presubmits:
 			_, got := load(t, tt.yaml, Defaults{PodNamespace: "default"})
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("errors mismatch (-want +got):\n%s", diff)
+				for _, g := range got {
+					t.Logf("GOT %q", g)
+				}
 			}
 		})
 	}
@@ -378,15 +382,20 @@ func TestDecorationChecks(t *testing.T) {
 		{
 			name: "some images",
 			dc:   "{utility_images: {clonerefs: c}, gcs_configuration: {bucket: b, path_strategy: explicit}}",
-			want: []string{`jobs.yaml:3:5: presubmit "a": decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar`},
+			want: []string{`jobs.yaml:5:41: presubmit "a": decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar`},
 		},
 		{
 			name: "upload location",
 			dc:   "{gcs_configuration: {path_strategy: legacy}}",
 			want: []string{
-				`jobs.yaml:3:5: presubmit "a": decoration_config: gcs_configuration needs a bucket or local_output_dir`,
-				`jobs.yaml:3:5: presubmit "a": decoration_config: path_strategy legacy needs default_org and default_repo`,
+				`jobs.yaml:5:44: presubmit "a": decoration_config: gcs_configuration needs a bucket or local_output_dir`,
+				`jobs.yaml:5:60: presubmit "a": decoration_config: path_strategy legacy needs default_org and default_repo`,
 			},
+		},
+		{
+			name: "a negative timeout, in nanoseconds as Prow allows",
+			dc:   "{timeout: -7200000000000}",
+			want: []string{`jobs.yaml:5:34: presubmit "a": decoration_config: timeout must not be negative, not -2h0m0s`},
 		},
 		{
 			name: "no upload configuration: the operator's default location",

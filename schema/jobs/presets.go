@@ -55,7 +55,7 @@ func (c *Config) ApplyPresets(errs *yamlpos.Errors) {
 				continue
 			}
 			if err := mergePreset(p, j.Spec); err != nil {
-				errs.AddPos(j.Pos, "%s: preset (labels %v): %v", describeJob(kind, j.Name), p.Labels, err)
+				errs.AddAt(j.Pos, yamlpos.At("labels"), "%s: preset at %s (labels %v): %v", describeJob(kind, j.Name), p.Pos, p.Labels, err)
 			}
 		}
 	}

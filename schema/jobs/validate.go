@@ -89,7 +89,7 @@ func (c *Config) Validate(opts ValidateOptions, errs *yamlpos.Errors) {
 	for i := range c.Periodics {
 		p := &c.Periodics[i]
 		if prev, dup := seen[p.Name]; dup {
-			errs.AddPos(p.Pos, "periodic %q: duplicate job name (also at %s)", p.Name, prev)
+			errs.AddAt(p.Pos, yamlpos.At("name"), "periodic %q: duplicate job name (also at %s)", p.Name, prev)
 		} else {
 			seen[p.Name] = p.Pos
 		}
@@ -133,7 +133,7 @@ func (v *validator) presubmits(repo string, list []Presubmit) {
 		v.presubmit(&list[i])
 		for j := range i {
 			if list[j].Name == list[i].Name && list[j].Brancher.intersects(list[i].Brancher) {
-				v.fail(list[i].Pos, "presubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
+				v.failAt(list[i].Pos, yamlpos.At("name"), "presubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
 				break
 			}
 		}
@@ -146,7 +146,7 @@ func (v *validator) postsubmits(repo string, list []Postsubmit) {
 		v.postsubmit(&list[i])
 		for j := range i {
 			if list[j].Name == list[i].Name && list[j].Brancher.intersects(list[i].Brancher) {
-				v.fail(list[i].Pos, "postsubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
+				v.failAt(list[i].Pos, yamlpos.At("name"), "postsubmit %q: duplicate job name for %s (also at %s)", list[i].Name, repo, list[j].Pos)
 				break
 			}
 		}
@@ -155,6 +155,11 @@ func (v *validator) postsubmits(repo string, list []Postsubmit) {
 
 func (v *validator) fail(p yamlpos.Pos, format string, args ...any) {
 	v.errs.AddPos(p, format, args...)
+}
+
+// failAt reports a problem with the value path leads to from the job.
+func (v *validator) failAt(p yamlpos.Pos, path yamlpos.Path, format string, args ...any) {
+	v.errs.AddAt(p, path, format, args...)
 }
 
 func (v *validator) repoKey(repo string, list any, pos func(int) yamlpos.Pos) {
@@ -192,52 +197,52 @@ func (v *validator) compile(pattern string) (*regexp.Regexp, error) {
 func (v *validator) base(kind string, j *JobBase) {
 	what := describeJob(kind, j.Name)
 	if !jobNameRe.MatchString(j.Name) {
-		v.fail(j.Pos, "%s: name must match %s", what, jobNameRe)
+		v.failAt(j.Pos, yamlpos.At("name"), "%s: name must match %s", what, jobNameRe)
 	}
 	if j.MaxConcurrency < 0 {
-		v.fail(j.Pos, "%s: max_concurrency must not be negative", what)
+		v.failAt(j.Pos, yamlpos.At("max_concurrency"), "%s: max_concurrency must not be negative", what)
 	}
 	for k, val := range j.Labels {
 		for _, msg := range validation.IsQualifiedName(k) {
-			v.fail(j.Pos, "%s: label key %q: %s", what, k, msg)
+			v.failAt(j.Pos, yamlpos.At("labels").Name(k), "%s: label key %q: %s", what, k, msg)
 		}
 		for _, msg := range validation.IsValidLabelValue(val) {
-			v.fail(j.Pos, "%s: label %s value %q: %s", what, k, val, msg)
+			v.failAt(j.Pos, yamlpos.At("labels", k), "%s: label %s value %q: %s", what, k, val, msg)
 		}
 	}
 	if j.JobQueueName != "" && v.opts.JobQueueCapacities != nil {
 		if _, ok := v.opts.JobQueueCapacities[j.JobQueueName]; !ok {
-			v.fail(j.Pos, "%s: job_queue_name %q is not in plank.job_queue_capacities", what, j.JobQueueName)
+			v.failAt(j.Pos, yamlpos.At("job_queue_name"), "%s: job_queue_name %q is not in plank.job_queue_capacities", what, j.JobQueueName)
 		}
 	}
 	switch j.Agent {
 	case AgentKubernetes:
 		if j.Spec == nil {
-			v.fail(j.Pos, "%s: a kubernetes job needs a spec", what)
+			v.failAt(j.Pos, yamlpos.At("agent"), "%s: a kubernetes job needs a spec", what)
 		} else {
 			v.podSpec(kind, what, j)
 		}
 	case AgentJenkins, AgentTekton:
 	default:
-		v.fail(j.Pos, "%s: unknown agent %q (kubernetes, jenkins or tekton-pipeline)", what, j.Agent)
+		v.failAt(j.Pos, yamlpos.At("agent"), "%s: unknown agent %q (kubernetes, jenkins or tekton-pipeline)", what, j.Agent)
 	}
 	if v.c.Decorated(j) && j.Agent == AgentKubernetes {
 		v.decoration(what, j)
 	}
 	if r := j.RerunAuthConfig; r != nil && r.AllowAnyone &&
 		(len(r.GitHubUsers) > 0 || len(r.GitHubTeamIDs) > 0 || len(r.GitHubTeamSlugs) > 0 || len(r.GitHubOrgs) > 0) {
-		v.fail(j.Pos, "%s: rerun_auth_config: allow_anyone cannot be combined with an allowlist", what)
+		v.failAt(j.Pos, yamlpos.At("rerun_auth_config", "allow_anyone"), "%s: rerun_auth_config: allow_anyone cannot be combined with an allowlist", what)
 	}
 	if rc := j.ReporterConfig; rc != nil && rc.Slack != nil {
-		for _, s := range rc.Slack.JobStatesToReport {
+		for i, s := range rc.Slack.JobStatesToReport {
 			if !slices.Contains(jobStates, s) {
-				v.fail(j.Pos, "%s: reporter_config.slack: unknown job state %q", what, s)
+				v.failAt(j.Pos, yamlpos.At("reporter_config", "slack", "job_states_to_report").Index(i), "%s: reporter_config.slack: unknown job state %q", what, s)
 			}
 		}
 	}
 	for i, r := range j.ExtraRefs {
 		if r.Org == "" || r.Repo == "" {
-			v.fail(j.Pos, "%s: extra_refs[%d]: org and repo are required", what, i)
+			v.failAt(j.Pos, yamlpos.At("extra_refs").Index(i), "%s: extra_refs[%d]: org and repo are required", what, i)
 		}
 	}
 }
@@ -247,24 +252,25 @@ func (v *validator) podSpec(kind, what string, j *JobBase) {
 	spec := j.Spec
 	switch n := len(spec.Containers); {
 	case n == 0:
-		v.fail(j.Pos, "%s: spec must have at least one container", what)
+		v.failAt(j.Pos, yamlpos.At("spec"), "%s: spec must have at least one container", what)
 	case n > 1 && !v.c.Decorated(j):
-		v.fail(j.Pos, "%s: spec may have several containers only when decorated", what)
+		v.failAt(j.Pos, yamlpos.At("spec", "containers"), "%s: spec may have several containers only when decorated", what)
 	case n > 1:
 		names := map[string]bool{}
 		for i, c := range spec.Containers {
+			at := yamlpos.At("spec", "containers").Index(i)
 			if c.Name == "" {
-				v.fail(j.Pos, "%s: spec.containers[%d] needs a name when there are several", what, i)
+				v.failAt(j.Pos, at, "%s: spec.containers[%d] needs a name when there are several", what, i)
 			} else if names[c.Name] {
-				v.fail(j.Pos, "%s: spec.containers[%d]: duplicate name %q", what, i, c.Name)
+				v.failAt(j.Pos, at.Key("name"), "%s: spec.containers[%d]: duplicate name %q", what, i, c.Name)
 			}
 			names[c.Name] = true
 		}
 	}
 	for i, c := range spec.Containers {
-		for _, e := range c.Env {
+		for k, e := range c.Env {
 			if slices.Contains(reserved, e.Name) {
-				v.fail(j.Pos, "%s: spec.containers[%d]: env %s is set by bowline", what, i, e.Name)
+				v.failAt(j.Pos, yamlpos.At("spec", "containers").Index(i).Key("env").Index(k).Key("name"), "%s: spec.containers[%d]: env %s is set by bowline", what, i, e.Name)
 			}
 		}
 	}
@@ -273,13 +279,13 @@ func (v *validator) podSpec(kind, what string, j *JobBase) {
 func (v *validator) decoration(what string, j *JobBase) {
 	d := j.DecorationConfig
 	if d == nil {
-		v.fail(j.Pos, "%s: decorated, but no decoration_config here or in plank's defaults", what)
+		v.failAt(j.Pos, yamlpos.At("decorate"), "%s: decorated, but no decoration_config here or in plank's defaults", what)
 		return
 	}
 	// Without utility_images bowline runs its own image, which holds all
 	// four utilities; Prow requires them. Set, they must all be set.
 	if u := d.UtilityImages; u != nil && (u.CloneRefs == "" || u.InitUpload == "" || u.Entrypoint == "" || u.Sidecar == "") {
-		v.fail(j.Pos, "%s: decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar", what)
+		v.failAt(j.Pos, yamlpos.At("decoration_config", "utility_images"), "%s: decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar", what)
 	}
 	// Without gcs_configuration the run's logs and artifacts go to the
 	// operator's default location (--artifacts-bucket; bowline up's data
@@ -289,27 +295,33 @@ func (v *validator) decoration(what string, j *JobBase) {
 		case PathStrategyExplicit:
 		case PathStrategyLegacy, PathStrategySingle:
 			if g.DefaultOrg == "" || g.DefaultRepo == "" {
-				v.fail(j.Pos, "%s: decoration_config: path_strategy %s needs default_org and default_repo", what, g.PathStrategy)
+				v.failAt(j.Pos, yamlpos.At("decoration_config", "gcs_configuration", "path_strategy"), "%s: decoration_config: path_strategy %s needs default_org and default_repo", what, g.PathStrategy)
 			}
 		default:
-			v.fail(j.Pos, "%s: decoration_config: path_strategy must be legacy, single or explicit, not %q", what, g.PathStrategy)
+			v.failAt(j.Pos, yamlpos.At("decoration_config", "gcs_configuration", "path_strategy"), "%s: decoration_config: path_strategy must be legacy, single or explicit, not %q", what, g.PathStrategy)
 		}
 		if g.Bucket == "" && g.LocalOutputDir == "" {
-			v.fail(j.Pos, "%s: decoration_config: gcs_configuration needs a bucket or local_output_dir", what)
+			v.failAt(j.Pos, yamlpos.At("decoration_config", "gcs_configuration"), "%s: decoration_config: gcs_configuration needs a bucket or local_output_dir", what)
 		}
 	}
-	for name, dur := range map[string]*Duration{"timeout": d.Timeout, "grace_period": d.GracePeriod} {
-		if dur != nil && dur.Duration < 0 {
-			v.fail(j.Pos, "%s: decoration_config: %s must not be negative", what, name)
+	for _, f := range []struct {
+		name string
+		d    *Duration
+	}{{"timeout", d.Timeout}, {"grace_period", d.GracePeriod}} {
+		if f.d != nil && f.d.Duration < 0 {
+			v.failAt(j.Pos, yamlpos.At("decoration_config", f.name), "%s: decoration_config: %s must not be negative, not %s", what, f.name, f.d.Duration)
 		}
 	}
 }
 
 func (v *validator) branches(what string, j *JobBase, b Brancher) {
-	for _, list := range [][]string{b.Branches, b.SkipBranches} {
-		for _, p := range list {
+	for _, list := range []struct {
+		field    string
+		patterns []string
+	}{{"branches", b.Branches}, {"skip_branches", b.SkipBranches}} {
+		for i, p := range list.patterns {
 			if err := v.regexp(p); err != nil {
-				v.fail(j.Pos, "%s: branch pattern %q: %v", what, p, err)
+				v.failAt(j.Pos, yamlpos.At(list.field).Index(i), "%s: %s: %v", what, list.field, err)
 			}
 		}
 	}
@@ -317,14 +329,14 @@ func (v *validator) branches(what string, j *JobBase, b Brancher) {
 
 func (v *validator) changes(what string, j *JobBase, m RegexpChangeMatcher) {
 	if m.RunIfChanged != "" && m.SkipIfOnlyChanged != "" {
-		v.fail(j.Pos, "%s: run_if_changed and skip_if_only_changed are mutually exclusive", what)
+		v.failAt(j.Pos, yamlpos.At("skip_if_only_changed"), "%s: run_if_changed and skip_if_only_changed are mutually exclusive", what)
 	}
-	for field, p := range map[string]string{"run_if_changed": m.RunIfChanged, "skip_if_only_changed": m.SkipIfOnlyChanged} {
-		if p == "" {
+	for _, f := range []struct{ field, p string }{{"run_if_changed", m.RunIfChanged}, {"skip_if_only_changed", m.SkipIfOnlyChanged}} {
+		if f.p == "" {
 			continue
 		}
-		if err := v.regexp(p); err != nil {
-			v.fail(j.Pos, "%s: %s: %v", what, field, err)
+		if err := v.regexp(f.p); err != nil {
+			v.failAt(j.Pos, yamlpos.At(f.field), "%s: %s: %v", what, f.field, err)
 		}
 	}
 }
@@ -335,18 +347,20 @@ func (v *validator) presubmit(p *Presubmit) {
 	v.branches(what, &p.JobBase, p.Brancher)
 	v.changes(what, &p.JobBase, p.RegexpChangeMatcher)
 	if p.AlwaysRun && (p.RunIfChanged != "" || p.SkipIfOnlyChanged != "") {
-		v.fail(p.Pos, "%s: always_run cannot be combined with run_if_changed or skip_if_only_changed", what)
+		v.failAt(p.Pos, yamlpos.At("always_run"), "%s: always_run cannot be combined with run_if_changed or skip_if_only_changed", what)
 	}
 	switch {
-	case (p.Trigger == "") != (p.RerunCommand == ""):
-		v.fail(p.Pos, "%s: trigger and rerun_command must be set together", what)
+	case p.Trigger == "" && p.RerunCommand != "":
+		v.failAt(p.Pos, yamlpos.At("rerun_command"), "%s: trigger and rerun_command must be set together", what)
+	case p.Trigger != "" && p.RerunCommand == "":
+		v.failAt(p.Pos, yamlpos.At("trigger"), "%s: trigger and rerun_command must be set together", what)
 	case p.Trigger == DefaultTriggerFor(p.Name) && p.RerunCommand == DefaultRerunCommandFor(p.Name):
 		// The defaults are valid and match each other by construction.
 	case p.Trigger != "":
 		if re, err := v.compile(p.Trigger); err != nil {
-			v.fail(p.Pos, "%s: trigger: %v", what, err)
+			v.failAt(p.Pos, yamlpos.At("trigger"), "%s: trigger: %v", what, err)
 		} else if !re.MatchString(p.RerunCommand) {
-			v.fail(p.Pos, "%s: rerun_command %q does not match trigger %q", what, p.RerunCommand, p.Trigger)
+			v.failAt(p.Pos, yamlpos.At("rerun_command"), "%s: rerun_command %q does not match trigger %q", what, p.RerunCommand, p.Trigger)
 		}
 	}
 }
@@ -357,7 +371,7 @@ func (v *validator) postsubmit(p *Postsubmit) {
 	v.branches(what, &p.JobBase, p.Brancher)
 	v.changes(what, &p.JobBase, p.RegexpChangeMatcher)
 	if p.AlwaysRun != nil && *p.AlwaysRun && (p.RunIfChanged != "" || p.SkipIfOnlyChanged != "") {
-		v.fail(p.Pos, "%s: always_run cannot be combined with run_if_changed or skip_if_only_changed", what)
+		v.failAt(p.Pos, yamlpos.At("always_run"), "%s: always_run cannot be combined with run_if_changed or skip_if_only_changed", what)
 	}
 }
 
@@ -373,28 +387,32 @@ func (v *validator) periodic(p *Periodic) {
 		}
 	}
 	if set != 1 {
-		v.fail(p.Pos, "%s: exactly one of cron, interval and minimum_interval must be set", what)
+		at := yamlpos.Path("")
+		if set > 1 {
+			at = yamlpos.At(lastSet(p))
+		}
+		v.failAt(p.Pos, at, "%s: exactly one of cron, interval and minimum_interval must be set", what)
 	}
 	if p.Cron != "" {
 		if _, err := cronParser.Parse(p.Cron); err != nil {
-			v.fail(p.Pos, "%s: invalid cron %q: %v", what, p.Cron, err)
+			v.failAt(p.Pos, yamlpos.At("cron"), "%s: invalid cron %q: %v", what, p.Cron, err)
 		}
 	}
-	for field, s := range map[string]string{"interval": p.Interval, "minimum_interval": p.MinimumInterval} {
-		if s == "" {
+	for _, f := range []struct{ field, s string }{{"interval", p.Interval}, {"minimum_interval", p.MinimumInterval}} {
+		if f.s == "" {
 			continue
 		}
-		if d, err := time.ParseDuration(s); err != nil || d <= 0 {
-			v.fail(p.Pos, "%s: %s %q is not a positive duration", what, field, s)
+		if d, err := time.ParseDuration(f.s); err != nil || d <= 0 {
+			v.failAt(p.Pos, yamlpos.At(f.field), "%s: %s %q is not a positive duration", what, f.field, f.s)
 		}
 	}
 	if r := p.Retry; r != nil {
 		if r.Attempts < 0 {
-			v.fail(p.Pos, "%s: retry.attempts must not be negative", what)
+			v.failAt(p.Pos, yamlpos.At("retry", "attempts"), "%s: retry.attempts must not be negative", what)
 		}
 		if r.Interval != "" {
 			if _, err := time.ParseDuration(r.Interval); err != nil {
-				v.fail(p.Pos, "%s: retry.interval %q is not a duration", what, r.Interval)
+				v.failAt(p.Pos, yamlpos.At("retry", "interval"), "%s: retry.interval %q is not a duration", what, r.Interval)
 			}
 		}
 	}
@@ -402,19 +420,31 @@ func (v *validator) periodic(p *Periodic) {
 
 func (v *validator) preset(p *Preset) {
 	seen := map[string]bool{}
-	for _, e := range p.Env {
+	for i, e := range p.Env {
 		if seen[e.Name] {
-			v.fail(p.Pos, "preset: env %s is set twice", e.Name)
+			v.failAt(p.Pos, yamlpos.At("env").Index(i).Key("name"), "preset: env %s is set twice", e.Name)
 		}
 		seen[e.Name] = true
 	}
 	vols := map[string]bool{}
-	for _, vol := range p.Volumes {
+	for i, vol := range p.Volumes {
 		if vols[vol.Name] {
-			v.fail(p.Pos, "preset: volume %s is defined twice", vol.Name)
+			v.failAt(p.Pos, yamlpos.At("volumes").Index(i).Key("name"), "preset: volume %s is defined twice", vol.Name)
 		}
 		vols[vol.Name] = true
 	}
+}
+
+// lastSet names the last of a periodic's schedule fields that is set, where
+// a second one is the mistake.
+func lastSet(p *Periodic) string {
+	switch {
+	case p.MinimumInterval != "":
+		return "minimum_interval"
+	case p.Interval != "":
+		return "interval"
+	}
+	return "cron"
 }
 
 // sortedKeys keeps error order and output stable.

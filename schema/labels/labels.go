@@ -22,6 +22,9 @@ type Config struct {
 	Orgs map[string]RepoConfig `json:"orgs,omitempty"`
 	// Repos add labels to one "org/repo".
 	Repos map[string]RepoConfig `json:"repos,omitempty"`
+
+	// Pos is the start of the file.
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // RepoConfig is a list of labels.
@@ -93,17 +96,10 @@ func (c *Config) Validate(errs *yamlpos.Errors) {
 				parent = s
 			}
 		} else {
-			errs.AddPos(firstPos(c.Repos[repo].Labels), "repos: %q is not org/repo", repo)
+			errs.AddAt(c.Pos, yamlpos.At("repos").Name(repo), "repos: %q is not org/repo", repo)
 		}
 		c.check("repos."+repo, parent, c.Repos[repo].Labels, errs)
 	}
-}
-
-func firstPos(l []Label) yamlpos.Pos {
-	if len(l) == 0 {
-		return yamlpos.Pos{}
-	}
-	return l[0].Pos
 }
 
 // check validates one list against the names already taken by the lists it
@@ -118,15 +114,15 @@ func (c *Config) check(where string, taken map[string]string, list []Label, errs
 	var visit func(l Label, current bool)
 	visit = func(l Label, current bool) {
 		if l.Name == "" {
-			errs.AddPos(l.Pos, "%s: a label needs a name", where)
+			errs.AddAt(l.Pos, yamlpos.At("name"), "%s: a label needs a name", where)
 		}
 		if current || l.Color != "" {
 			if !colorRe.MatchString(l.Color) {
-				errs.AddPos(l.Pos, "%s: label %q: color must be six hex digits, not %q", where, l.Name, l.Color)
+				errs.AddAt(l.Pos, yamlpos.At("color"), "%s: label %q: color must be six hex digits, not %q", where, l.Name, l.Color)
 			}
 		}
 		if l.Target != "" && !slices.Contains([]string{TargetBoth, TargetPRs, TargetIssues}, l.Target) {
-			errs.AddPos(l.Pos, "%s: label %q: target must be prs, issues or both, not %q", where, l.Name, l.Target)
+			errs.AddAt(l.Pos, yamlpos.At("target"), "%s: label %q: target must be prs, issues or both, not %q", where, l.Name, l.Target)
 		}
 		for _, p := range l.Previously {
 			visit(p, false)
@@ -136,7 +132,7 @@ func (c *Config) check(where string, taken map[string]string, list []Label, errs
 		}
 		key := strings.ToLower(l.Name)
 		if prev, dup := seen[key]; dup {
-			errs.AddPos(l.Pos, "%s: label %q is already defined (%s)", where, l.Name, prev)
+			errs.AddAt(l.Pos, yamlpos.At("name"), "%s: label %q is already defined (%s)", where, l.Name, prev)
 		}
 		seen[key] = where + " at " + l.Pos.String()
 	}
@@ -147,7 +143,7 @@ func (c *Config) check(where string, taken map[string]string, list []Label, errs
 	previous = func(l Label) {
 		for _, p := range l.Previously {
 			if cur, clash := seen[strings.ToLower(p.Name)]; clash {
-				errs.AddPos(p.Pos, "%s: previous name %q is a current label (%s)", where, p.Name, cur)
+				errs.AddAt(p.Pos, yamlpos.At("name"), "%s: previous name %q is a current label (%s)", where, p.Name, cur)
 			}
 			previous(p)
 		}

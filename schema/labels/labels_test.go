@@ -15,6 +15,7 @@ func load(t *testing.T, text string) (*Config, []string) {
 	yamlpos.NewDecoder().Decode("labels.yaml", []byte(text), &c, &errs)
 	c.SetDefaults()
 	c.Validate(&errs)
+	errs.Resolve(func(string) ([]byte, bool) { return []byte(text), true })
 	errs.Sort()
 	var out []string
 	for _, e := range errs.List {
@@ -70,12 +71,12 @@ repos:
     labels: [{name: lgtm, color: 000000}]
 `)
 	want := []string{
-		`labels.yaml:3:5: default: label "lgtm": color must be six hex digits, not "green"`,
-		`labels.yaml:4:5: default: label "LGTM" is already defined (default at labels.yaml:3:5)`,
-		`labels.yaml:4:5: default: label "LGTM": target must be prs, issues or both, not "commits"`,
-		`labels.yaml:5:50: default: previous name "lgtm" is a current label (default at labels.yaml:4:5)`,
-		`labels.yaml:8:14: repos: "noslash" is not org/repo`,
-		`labels.yaml:10:14: repos.org/repo: label "lgtm" is already defined (default at labels.yaml:4:5)`,
+		`labels.yaml:3:25: default: label "lgtm": color must be six hex digits, not "green"`,
+		`labels.yaml:4:12: default: label "LGTM" is already defined (default at labels.yaml:3:5)`,
+		`labels.yaml:4:41: default: label "LGTM": target must be prs, issues or both, not "commits"`,
+		`labels.yaml:5:57: default: previous name "lgtm" is a current label (default at labels.yaml:4:5)`,
+		`labels.yaml:7:3: repos: "noslash" is not org/repo`,
+		`labels.yaml:10:21: repos.org/repo: label "lgtm" is already defined (default at labels.yaml:4:5)`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

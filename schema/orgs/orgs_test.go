@@ -98,7 +98,7 @@ func TestMergeErrors(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	p := part(t, "peribolos.yaml", `orgs:
+	const text = `orgs:
   o:
     default_repository_permission: owner
     admins: [Alice]
@@ -114,19 +114,21 @@ func TestValidate(t *testing.T) {
         visibility: private
         private: false
         collaborators: {dave: root}
-`)
+`
+	p := part(t, "peribolos.yaml", text)
 	var errs yamlpos.Errors
 	c := Merge([]Part{p}, &errs)
 	c.Validate(&errs)
+	errs.Resolve(func(string) ([]byte, bool) { return []byte(text), true })
 	want := []string{
-		`peribolos.yaml:3:5: org o: alice is listed in admins and members`,
-		`peribolos.yaml:3:5: org o: bob is listed in members and members`,
-		`peribolos.yaml:3:5: org o: default_repository_permission must be none, read, write or admin, not "owner"`,
-		`peribolos.yaml:8:9: org o: team t: Carol is listed in maintainers and members`,
-		`peribolos.yaml:8:9: org o: team t: privacy must be closed or secret, not "public"`,
-		`peribolos.yaml:8:9: org o: team t: repo r: unknown permission "superuser"`,
-		`peribolos.yaml:14:9: org o: repo r: collaborator dave: unknown permission "root"`,
-		`peribolos.yaml:14:9: org o: repo r: private and visibility disagree`,
+		`peribolos.yaml:3:36: org o: default_repository_permission must be none, read, write or admin, not "owner"`,
+		`peribolos.yaml:5:15: org o: alice is listed in admins and members`,
+		`peribolos.yaml:5:27: org o: bob is listed in members and members`,
+		`peribolos.yaml:8:18: org o: team t: privacy must be closed or secret, not "public"`,
+		`peribolos.yaml:10:19: org o: team t: Carol is listed in maintainers and members`,
+		`peribolos.yaml:11:20: org o: team t: repo r: unknown permission "superuser"`,
+		`peribolos.yaml:15:18: org o: repo r: private and visibility disagree`,
+		`peribolos.yaml:16:31: org o: repo r: collaborator dave: unknown permission "root"`,
 	}
 	if diff := cmp.Diff(want, messages(&errs)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

@@ -25,28 +25,28 @@ func (c *Config) Validate(errs *yamlpos.Errors) {
 			role  string
 			users []string
 		}{{"admins", o.Admins}, {"members", o.Members}} {
-			for _, u := range list.users {
+			for i, u := range list.users {
 				if prev, dup := seen[lower(u)]; dup {
-					errs.AddPos(o.Pos, "org %s: %s is listed in %s and %s", name, u, prev, list.role)
+					errs.AddAt(o.Pos, yamlpos.At(list.role).Index(i), "org %s: %s is listed in %s and %s", name, u, prev, list.role)
 				}
 				seen[lower(u)] = list.role
 			}
 		}
 		if p := o.DefaultRepositoryPermission; p != nil && !slices.Contains(repoPermissions, *p) {
-			errs.AddPos(o.Pos, "org %s: default_repository_permission must be none, read, write or admin, not %q", name, *p)
+			errs.AddAt(o.Pos, yamlpos.At("default_repository_permission"), "org %s: default_repository_permission must be none, read, write or admin, not %q", name, *p)
 		}
 		validateTeams(name, o.Teams, errs)
 		for _, rname := range sortedKeys(o.Repos) {
 			r := o.Repos[rname]
 			if r.Visibility != nil && !slices.Contains(visibilities, *r.Visibility) {
-				errs.AddPos(r.Pos, "org %s: repo %s: visibility must be public, private or internal, not %q", name, rname, *r.Visibility)
+				errs.AddAt(r.Pos, yamlpos.At("visibility"), "org %s: repo %s: visibility must be public, private or internal, not %q", name, rname, *r.Visibility)
 			}
 			if r.Visibility != nil && r.Private != nil && (*r.Visibility == "private") != *r.Private {
-				errs.AddPos(r.Pos, "org %s: repo %s: private and visibility disagree", name, rname)
+				errs.AddAt(r.Pos, yamlpos.At("private"), "org %s: repo %s: private and visibility disagree", name, rname)
 			}
 			for _, u := range sortedKeys(r.Collaborators) {
 				if !slices.Contains(teamPermissions, r.Collaborators[u]) {
-					errs.AddPos(r.Pos, "org %s: repo %s: collaborator %s: unknown permission %q", name, rname, u, r.Collaborators[u])
+					errs.AddAt(r.Pos, yamlpos.At("collaborators", u), "org %s: repo %s: collaborator %s: unknown permission %q", name, rname, u, r.Collaborators[u])
 				}
 			}
 		}
@@ -57,26 +57,26 @@ func validateTeams(org string, teams map[string]Team, errs *yamlpos.Errors) {
 	for _, tname := range sortedKeys(teams) {
 		t := teams[tname]
 		if t.Privacy != nil && !slices.Contains(privacies, *t.Privacy) {
-			errs.AddPos(t.Pos, "org %s: team %s: privacy must be closed or secret, not %q", org, tname, *t.Privacy)
+			errs.AddAt(t.Pos, yamlpos.At("privacy"), "org %s: team %s: privacy must be closed or secret, not %q", org, tname, *t.Privacy)
 		}
 		if len(t.Children) > 0 && t.Privacy != nil && *t.Privacy == "secret" {
-			errs.AddPos(t.Pos, "org %s: team %s: a secret team cannot have child teams", org, tname)
+			errs.AddAt(t.Pos, yamlpos.At("privacy"), "org %s: team %s: a secret team cannot have child teams", org, tname)
 		}
 		seen := map[string]string{}
 		for _, list := range []struct {
 			role  string
 			users []string
 		}{{"maintainers", t.Maintainers}, {"members", t.Members}} {
-			for _, u := range list.users {
+			for i, u := range list.users {
 				if prev, dup := seen[lower(u)]; dup {
-					errs.AddPos(t.Pos, "org %s: team %s: %s is listed in %s and %s", org, tname, u, prev, list.role)
+					errs.AddAt(t.Pos, yamlpos.At(list.role).Index(i), "org %s: team %s: %s is listed in %s and %s", org, tname, u, prev, list.role)
 				}
 				seen[lower(u)] = list.role
 			}
 		}
 		for _, r := range sortedKeys(t.Repos) {
 			if !slices.Contains(teamPermissions, t.Repos[r]) && t.Repos[r] != "none" {
-				errs.AddPos(t.Pos, "org %s: team %s: repo %s: unknown permission %q", org, tname, r, t.Repos[r])
+				errs.AddAt(t.Pos, yamlpos.At("repos", r), "org %s: team %s: repo %s: unknown permission %q", org, tname, r, t.Repos[r])
 			}
 		}
 		validateTeams(org, t.Children, errs)

@@ -66,23 +66,23 @@ type Aliases struct {
 func (f *File) Validate(errs *yamlpos.Errors) {
 	simple := len(f.Approvers) > 0 || len(f.Reviewers) > 0 || len(f.RequiredReviewers) > 0 || len(f.Labels) > 0
 	if simple && len(f.Filters) > 0 {
-		errs.AddPos(f.Pos, "use either filters or approvers/reviewers/labels at the top, not both")
+		errs.AddAt(f.Pos, yamlpos.Path("").Name("filters"), "use either filters or approvers/reviewers/labels at the top, not both")
 	}
-	check := func(where string, c Config) {
+	check := func(where string, at yamlpos.Path, c Config) {
 		for _, l := range []struct {
 			name  string
 			users []string
 		}{{"approvers", c.Approvers}, {"reviewers", c.Reviewers}, {"required_reviewers", c.RequiredReviewers}} {
 			seen := map[string]bool{}
-			for _, u := range l.users {
+			for i, u := range l.users {
 				if seen[strings.ToLower(u)] {
-					errs.AddPos(f.Pos, "%s%s: %s is listed twice", where, l.name, u)
+					errs.AddAt(f.Pos, at.Key(l.name).Index(i), "%s%s: %s is listed twice", where, l.name, u)
 				}
 				seen[strings.ToLower(u)] = true
 			}
 		}
 	}
-	check("", f.Config)
+	check("", "", f.Config)
 	keys := make([]string, 0, len(f.Filters))
 	for k := range f.Filters {
 		keys = append(keys, k)
@@ -90,9 +90,9 @@ func (f *File) Validate(errs *yamlpos.Errors) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if _, err := regexp.Compile(k); err != nil {
-			errs.AddPos(f.Pos, "filters: %q is not a regular expression: %v", k, err)
+			errs.AddAt(f.Pos, yamlpos.At("filters").Name(k), "filters: %q is not a regular expression: %v", k, err)
 		}
-		check(fmt.Sprintf("filters[%q].", k), f.Filters[k])
+		check(fmt.Sprintf("filters[%q].", k), yamlpos.At("filters", k), f.Filters[k])
 	}
 }
 

@@ -16,6 +16,7 @@ func parse[T any](t *testing.T, name, text string) (*T, []string) {
 	if f, ok := any(&v).(*File); ok && errs.Len() == 0 {
 		f.Validate(&errs)
 	}
+	errs.Resolve(func(string) ([]byte, bool) { return []byte(text), true })
 	errs.Sort()
 	var out []string
 	for _, e := range errs.List {
@@ -36,9 +37,9 @@ func TestParse(t *testing.T) {
 			name: "mixed forms and bad filter",
 			text: "approvers: [a, A]\nfilters:\n  '(':\n    reviewers: [b]\n",
 			want: []string{
-				`OWNERS:1:1: approvers: A is listed twice`,
-				"OWNERS:1:1: filters: \"(\" is not a regular expression: error parsing regexp: missing closing ): `(`",
-				`OWNERS:1:1: use either filters or approvers/reviewers/labels at the top, not both`,
+				`OWNERS:1:16: approvers: A is listed twice`,
+				`OWNERS:2:1: use either filters or approvers/reviewers/labels at the top, not both`,
+				"OWNERS:3:3: filters: \"(\" is not a regular expression: error parsing regexp: missing closing ): `(`",
 			},
 		},
 		{name: "unknown key", text: "aprovers: [a]\n", want: []string{`OWNERS:1:1: unknown field "aprovers", did you mean "approvers"?`}},

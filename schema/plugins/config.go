@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -122,8 +123,25 @@ func (c *Config) TriggerFor(org, repo string) *Trigger {
 	return forRepo(c.Triggers, func(a *Trigger) []string { return a.Repos }, org, repo)
 }
 
-// Validate runs Prow's checks and adds every problem to errs. file names
-// plugins.yaml in messages.
+// Deprecated maps plugin names Prow still accepts but has replaced to
+// their replacements; enabling one is a warning.
+var Deprecated = map[string]string{
+	"transfer-issue": "issue-management",
+}
+
+// SetFile records the file plugin entries were read from, for messages;
+// the loader calls it for each plugins file before merging them.
+func (c *Config) SetFile(file string) {
+	for k, o := range c.Plugins {
+		if o.Pos.File == "" {
+			o.Pos.File = file
+			c.Plugins[k] = o
+		}
+	}
+}
+
+// Validate runs Prow's checks and adds every problem to errs, at the value
+// concerned. file names plugins.yaml for entries whose file is not known.
 func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 	at := func(p yamlpos.Pos) yamlpos.Pos {
 		if p.File == "" {
@@ -131,80 +149,90 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 		}
 		return p
 	}
-	filePos := yamlpos.Pos{File: file}
+	root := at(c.Pos)
 	for _, key := range sortedKeys(c.Plugins) {
 		o := c.Plugins[key]
 		seen := map[string]bool{}
-		for _, name := range o.Plugins {
+		for i, name := range o.Plugins {
 			if !slices.Contains(Known, name) {
-				errs.AddPos(at(o.Pos), "plugins[%s]: unknown plugin %q", key, name)
+				errs.AddAt(at(o.Pos), o.PluginPath(i), "plugins[%s]: unknown plugin %q", key, name)
+			} else if repl, ok := Deprecated[name]; ok {
+				errs.WarnAt(at(o.Pos), o.PluginPath(i), "deprecated-plugin", "plugins[%s]: plugin %q is deprecated: Prow merged it into %q, which does what it did and more", key, name, repl)
 			}
 			if seen[name] {
-				errs.AddPos(at(o.Pos), "plugins[%s]: plugin %q is listed twice", key, name)
+				errs.AddAt(at(o.Pos), o.PluginPath(i), "plugins[%s]: plugin %q is listed twice", key, name)
 			}
 			seen[name] = true
 		}
 		if org, _, isRepo := strings.Cut(key, "/"); isRepo {
 			if parent, ok := c.Plugins[org]; ok {
-				for _, name := range o.Plugins {
+				for i, name := range o.Plugins {
 					if slices.Contains(parent.Plugins, name) && !slices.Contains(parent.ExcludedRepos, strings.TrimPrefix(key, org+"/")) {
-						errs.AddPos(at(o.Pos), "plugins[%s]: plugin %q is already enabled for org %s", key, name, org)
+						errs.AddAt(at(o.Pos), o.PluginPath(i), "plugins[%s]: plugin %q is already enabled for org %s", key, name, org)
 					}
 				}
 			}
 			if len(o.ExcludedRepos) > 0 {
-				errs.AddPos(at(o.Pos), "plugins[%s]: excluded_repos only applies to orgs", key)
+				errs.AddAt(at(o.Pos), yamlpos.At("excluded_repos"), "plugins[%s]: excluded_repos only applies to orgs", key)
 			}
 		}
 	}
 	for _, key := range sortedKeys(c.ExternalPlugins) {
 		names := map[string]bool{}
-		for _, ep := range c.ExternalPlugins[key] {
+		for i, ep := range c.ExternalPlugins[key] {
+			p, item := at(ep.Pos), yamlpos.Path("")
+			if ep.Pos.IsZero() {
+				p, item = root, yamlpos.At("external_plugins", key).Index(i)
+			}
 			if ep.Name == "" {
-				errs.AddPos(filePos, "external_plugins[%s]: a plugin needs a name", key)
+				errs.AddAt(p, item, "external_plugins[%s]: a plugin needs a name", key)
 			}
 			if names[ep.Name] {
-				errs.AddPos(filePos, "external_plugins[%s]: %q is listed twice", key, ep.Name)
+				errs.AddAt(p, item.Key("name"), "external_plugins[%s]: %q is listed twice", key, ep.Name)
 			}
 			names[ep.Name] = true
-			for _, e := range ep.Events {
+			for j, e := range ep.Events {
 				if !slices.Contains(Events, e) {
-					errs.AddPos(filePos, "external_plugins[%s]: %s: unknown event %q", key, ep.Name, e)
+					errs.AddAt(p, item.Key("events").Index(j), "external_plugins[%s]: %s: unknown event %q", key, ep.Name, e)
 				}
 			}
 		}
 	}
 	s := c.Size
 	if !(s.S < s.M && s.M < s.L && s.L < s.Xl && s.Xl < s.Xxl) || s.S <= 0 {
-		errs.AddPos(filePos, "size: thresholds must be positive and increasing (s < m < l < xl < xxl)")
+		errs.AddAt(root, yamlpos.At("size"), "size: thresholds must be positive and increasing (s < m < l < xl < xxl), not %d, %d, %d, %d, %d", s.S, s.M, s.L, s.Xl, s.Xxl)
 	}
 	if rc := c.Blunderbuss.ReviewerCount; rc != nil && *rc < 0 {
-		errs.AddPos(filePos, "blunderbuss: request_count must not be negative")
+		errs.AddAt(root, yamlpos.At("blunderbuss", "request_count"), "blunderbuss: request_count must not be negative")
 	}
 	if m := c.Blunderbuss.MaxReviewerCount; m < 0 {
-		errs.AddPos(filePos, "blunderbuss: max_request_count must not be negative")
+		errs.AddAt(root, yamlpos.At("blunderbuss", "max_request_count"), "blunderbuss: max_request_count must not be negative")
 	}
-	re := func(field, p string) {
-		if _, err := regexp.Compile(p); err != nil {
-			errs.AddPos(filePos, "%s: %v", field, err)
+	re := func(p yamlpos.Pos, path yamlpos.Path, field, pattern string) {
+		if _, err := regexp.Compile(pattern); err != nil {
+			errs.AddAt(p, path, "%s: %v", field, err)
 		}
 	}
 	for i, b := range c.Blockades {
-		for _, p := range append(append([]string(nil), b.BlockRegexps...), b.ExceptionRegexps...) {
-			re("blockades", p)
+		p := at(b.Pos)
+		for j, pat := range b.BlockRegexps {
+			re(p, yamlpos.At("blockregexps").Index(j), fmt.Sprintf("blockades[%d].blockregexps", i), pat)
+		}
+		for j, pat := range b.ExceptionRegexps {
+			re(p, yamlpos.At("exceptionregexps").Index(j), fmt.Sprintf("blockades[%d].exceptionregexps", i), pat)
 		}
 		if b.BranchRegexp != nil {
-			re("blockades.branchregexp", *b.BranchRegexp)
+			re(p, yamlpos.At("branchregexp"), fmt.Sprintf("blockades[%d].branchregexp", i), *b.BranchRegexp)
 		}
 		if len(b.Repos) == 0 {
-			errs.AddPos(filePos, "blockades[%d]: repos is required", i)
+			errs.AddAt(p, yamlpos.At("repos"), "blockades[%d]: repos is required", i)
 		}
 	}
-	re("heart.commentregexp", c.Heart.CommentRegexp)
-	re("sigmention.regexp", c.SigMention.Regexp)
-	re("cherry_pick_unapproved.branchregexp", c.CherryPickUnapproved.BranchRegexp)
-	for _, cp := range c.CherryPickApproved {
-		re("cherry_pick_approved.branchregexp", cp.BranchRegexp)
+	re(root, yamlpos.At("heart", "commentregexp"), "heart.commentregexp", c.Heart.CommentRegexp)
+	re(root, yamlpos.At("sigmention", "regexp"), "sigmention.regexp", c.SigMention.Regexp)
+	re(root, yamlpos.At("cherry_pick_unapproved", "branchregexp"), "cherry_pick_unapproved.branchregexp", c.CherryPickUnapproved.BranchRegexp)
+	for i, cp := range c.CherryPickApproved {
+		re(root, yamlpos.At("cherry_pick_approved").Index(i).Key("branchregexp"), "cherry_pick_approved.branchregexp", cp.BranchRegexp)
 	}
 	for i, r := range c.RequireMatchingLabel {
 		p := at(r.Pos)
@@ -214,44 +242,49 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 		if r.Regexp == "" {
 			errs.AddPos(p, "require_matching_label[%d]: regexp is required", i)
 		} else if _, err := regexp.Compile(r.Regexp); err != nil {
-			errs.AddPos(p, "require_matching_label[%d]: regexp: %v", i, err)
+			errs.AddAt(p, yamlpos.At("regexp"), "require_matching_label[%d]: regexp: %v", i, err)
 		}
 		if !r.PRs && !r.Issues {
 			errs.AddPos(p, "require_matching_label[%d]: applies to neither prs nor issues", i)
 		}
 		if r.Branch != "" && !r.PRs {
-			errs.AddPos(p, "require_matching_label[%d]: branch only applies to prs", i)
+			errs.AddAt(p, yamlpos.At("branch"), "require_matching_label[%d]: branch only applies to prs", i)
 		}
 		if r.GracePeriod != "" {
 			if _, err := time.ParseDuration(r.GracePeriod); err != nil {
-				errs.AddPos(p, "require_matching_label[%d]: grace_period %q is not a duration", i, r.GracePeriod)
+				errs.AddAt(p, yamlpos.At("grace_period"), "require_matching_label[%d]: grace_period %q is not a duration", i, r.GracePeriod)
 			}
 		}
 	}
 	for _, name := range sortedKeys(c.ConfigUpdater.Maps) {
 		m := c.ConfigUpdater.Maps[name]
+		at := yamlpos.At("config_updater", "maps", name)
 		if m.Name == "" {
-			errs.AddPos(filePos, "config_updater.maps[%s]: name is required", name)
+			errs.AddAt(root, at, "config_updater.maps[%s]: name is required", name)
 		}
-		for _, g := range m.ClusterGroups {
+		for i, g := range m.ClusterGroups {
 			if _, ok := c.ConfigUpdater.ClusterGroups[g]; !ok {
-				errs.AddPos(filePos, "config_updater.maps[%s]: unknown cluster group %q", name, g)
+				errs.AddAt(root, at.Key("cluster_groups").Index(i), "config_updater.maps[%s]: unknown cluster group %q", name, g)
 			}
 		}
 	}
+	type entry struct {
+		pos   yamlpos.Pos
+		repos []string
+	}
 	for _, list := range []struct {
-		name  string
-		repos [][]string
+		name    string
+		entries []entry
 	}{
-		{"approve", reposOf(c.Approve, func(a Approve) []string { return a.Repos })},
-		{"lgtm", reposOf(c.Lgtm, func(a Lgtm) []string { return a.Repos })},
-		{"triggers", reposOf(c.Triggers, func(a Trigger) []string { return a.Repos })},
+		{"approve", entries(c.Approve, func(a Approve) entry { return entry{a.Pos, a.Repos} })},
+		{"lgtm", entries(c.Lgtm, func(a Lgtm) entry { return entry{a.Pos, a.Repos} })},
+		{"triggers", entries(c.Triggers, func(a Trigger) entry { return entry{a.Pos, a.Repos} })},
 	} {
 		seen := map[string]bool{}
-		for i, repos := range list.repos {
-			for _, r := range repos {
+		for i, e := range list.entries {
+			for j, r := range e.repos {
 				if seen[r] {
-					errs.AddPos(filePos, "%s[%d]: %s is configured twice", list.name, i, r)
+					errs.AddAt(at(e.pos), yamlpos.At("repos").Index(j), "%s[%d]: %s is configured twice", list.name, i, r)
 				}
 				seen[r] = true
 			}
@@ -259,8 +292,8 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 	}
 }
 
-func reposOf[T any](list []T, f func(T) []string) [][]string {
-	out := make([][]string, len(list))
+func entries[T, E any](list []T, f func(T) E) []E {
+	out := make([]E, len(list))
 	for i, x := range list {
 		out[i] = f(x)
 	}

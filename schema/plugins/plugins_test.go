@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/bowline-ci/bowline/schema/yamlpos"
 )
@@ -17,6 +18,7 @@ func load(t *testing.T, text string) (*Config, []string) {
 	if errs.Len() == 0 {
 		c.Validate("plugins.yaml", &errs)
 	}
+	errs.Resolve(func(string) ([]byte, bool) { return []byte(text), true })
 	errs.Sort()
 	var out []string
 	for _, e := range errs.List {
@@ -104,11 +106,11 @@ external_plugins:
   org: [{name: cherrypicker, events: [comment]}]
 `,
 			want: []string{
-				`plugins.yaml: external_plugins[org]: cherrypicker: unknown event "comment"`,
-				`plugins.yaml:3:5: plugins[org]: plugin "lgtm" is listed twice`,
-				`plugins.yaml:3:5: plugins[org]: unknown plugin "lgmt"`,
-				`plugins.yaml:5:5: plugins[org/repo]: excluded_repos only applies to orgs`,
-				`plugins.yaml:5:5: plugins[org/repo]: plugin "lgtm" is already enabled for org org`,
+				`plugins.yaml:3:21: plugins[org]: unknown plugin "lgmt"`,
+				`plugins.yaml:3:27: plugins[org]: plugin "lgtm" is listed twice`,
+				`plugins.yaml:5:15: plugins[org/repo]: plugin "lgtm" is already enabled for org org`,
+				`plugins.yaml:6:21: plugins[org/repo]: excluded_repos only applies to orgs`,
+				`plugins.yaml:8:39: external_plugins[org]: cherrypicker: unknown event "comment"`,
 			},
 		},
 		{
@@ -123,10 +125,18 @@ triggers:
 - repos: [org]
 `,
 			want: []string{
-				"plugins.yaml: heart.commentregexp: error parsing regexp: missing closing ): `(`",
-				`plugins.yaml: size: thresholds must be positive and increasing (s < m < l < xl < xxl)`,
-				`plugins.yaml: triggers[1]: org is configured twice`,
+				`plugins.yaml:1:7: size: thresholds must be positive and increasing (s < m < l < xl < xxl), not 5, 3, 10, 20, 30`,
+				"plugins.yaml:2:24: heart.commentregexp: error parsing regexp: missing closing ): `(`",
 				`plugins.yaml:4:3: require_matching_label[0]: applies to neither prs nor issues`,
+				`plugins.yaml:8:11: triggers[1]: org is configured twice`,
+			},
+		},
+		{
+			name: "the older list form and aliases",
+			yaml: "plugins:\n  org: &list [lgtm, nonesuch]\n  other: *list\n",
+			want: []string{
+				`plugins.yaml:2:21: plugins[org]: unknown plugin "nonesuch"`,
+				`plugins.yaml:2:21: plugins[other]: unknown plugin "nonesuch"`,
 			},
 		},
 		{
@@ -142,5 +152,25 @@ triggers:
 				t.Errorf("errors (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDeprecatedPlugin: a plugin Prow replaced loads, with a warning at its
+// name that says what replaces it.
+func TestDeprecatedPlugin(t *testing.T) {
+	const text = "plugins:\n  org:\n    plugins: [hold, transfer-issue]\n"
+	var c Config
+	var errs yamlpos.Errors
+	yamlpos.NewDecoder().Decode("plugins.yaml", []byte(text), &c, &errs)
+	c.SetDefaults()
+	c.Validate("plugins.yaml", &errs)
+	errs.Resolve(func(string) ([]byte, bool) { return []byte(text), true })
+	if errs.Len() > 0 {
+		t.Fatalf("errors: %v", errs.Error())
+	}
+	want := []yamlpos.Error{{File: "plugins.yaml", Line: 3, Column: 21, Code: "deprecated-plugin",
+		Message: `plugins[org]: plugin "transfer-issue" is deprecated: Prow merged it into "issue-management", which does what it did and more`}}
+	if diff := cmp.Diff(want, errs.Warnings, cmpopts.IgnoreUnexported(yamlpos.Error{})); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }

@@ -49,6 +49,9 @@ type Config struct {
 	Welcome              []Welcome                    `json:"welcome,omitempty"`
 	InvalidCommitMsg     []InvalidCommitMsg           `json:"invalid_commit_msg,omitempty"`
 	ReleaseNote          any                          `json:"release_note,omitempty"`
+
+	// Pos is the start of the file.
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // Plugins maps an org or "org/repo" to the plugins enabled there. A repo
@@ -63,6 +66,24 @@ type OrgPlugins struct {
 	ExcludedRepos []string `json:"excluded_repos,omitempty"`
 
 	Pos yamlpos.Pos `json:"-"`
+	// form records which shape the entry was written in, so that checks
+	// can point at its plugin names.
+	form orgPluginsForm
+}
+
+type orgPluginsForm uint8
+
+const (
+	formMapping orgPluginsForm = iota
+	formList
+)
+
+// PluginPath leads from Pos to the i-th plugin name of the entry.
+func (o *OrgPlugins) PluginPath(i int) yamlpos.Path {
+	if o.form == formList {
+		return yamlpos.Path("").Index(i)
+	}
+	return yamlpos.At("plugins").Index(i)
 }
 
 // orgPluginsFields lets OrgPlugins decode strictly while also accepting
@@ -72,30 +93,24 @@ type orgPluginsFields struct {
 	ExcludedRepos []string `json:"excluded_repos,omitempty"`
 }
 
-// UnmarshalYAMLNode accepts a list of plugin names or a mapping with
-// plugins and excluded_repos.
-func (o *OrgPlugins) UnmarshalYAMLNode(n *yaml.Node) error {
+// DecodeYAMLNode accepts a list of plugin names or a mapping with plugins
+// and excluded_repos. Both are decoded by the document's own decoder, so
+// that their problems are reported where they are and aliases in them
+// count against the document's expansion limit.
+func (o *OrgPlugins) DecodeYAMLNode(n *yaml.Node, decode func(*yaml.Node, any)) error {
 	o.Pos = yamlpos.Pos{Line: n.Line, Column: n.Column}
-	if n.Kind == yaml.SequenceNode {
-		for _, c := range n.Content {
-			if c.Kind != yaml.ScalarNode {
-				return fmt.Errorf("expected plugin names")
-			}
-			o.Plugins = append(o.Plugins, c.Value)
-		}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		decode(n, &o.Plugins)
+		o.form = formList
+		return nil
+	case yaml.MappingNode:
+		var f orgPluginsFields
+		decode(n, &f)
+		o.Plugins, o.ExcludedRepos = f.Plugins, f.ExcludedRepos
 		return nil
 	}
-	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("expected a list of plugins or a mapping with plugins and excluded_repos")
-	}
-	var f orgPluginsFields
-	var errs yamlpos.Errors
-	yamlpos.NewDecoder().DecodeNode("", n, &f, &errs)
-	if errs.Len() > 0 {
-		return fmt.Errorf("%s", errs.List[0].Message)
-	}
-	o.Plugins, o.ExcludedRepos = f.Plugins, f.ExcludedRepos
-	return nil
+	return fmt.Errorf("expected a list of plugins or a mapping with plugins and excluded_repos")
 }
 
 // ExternalPlugin is a plugin served over HTTP.
@@ -103,6 +118,8 @@ type ExternalPlugin struct {
 	Name     string   `json:"name"`
 	Endpoint string   `json:"endpoint,omitempty"`
 	Events   []string `json:"events,omitempty"`
+
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // Owners configures how OWNERS files are read.
@@ -128,6 +145,8 @@ type Approve struct {
 	IgnoreReviewState   *bool    `json:"ignore_review_state,omitempty"`
 	CommandHelpLink     string   `json:"commandHelpLink,omitempty"`
 	PrProcessLink       string   `json:"pr_process_link,omitempty"`
+
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // Blockade blocks pull requests that touch some paths.
@@ -137,6 +156,8 @@ type Blockade struct {
 	BlockRegexps     []string `json:"blockregexps,omitempty"`
 	ExceptionRegexps []string `json:"exceptionregexps,omitempty"`
 	Explanation      string   `json:"explanation,omitempty"`
+
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // Blunderbuss requests reviews from OWNERS reviewers.
@@ -245,6 +266,8 @@ type Lgtm struct {
 	ReviewActsAsLgtm bool     `json:"review_acts_as_lgtm,omitempty"`
 	StoreTreeHash    bool     `json:"store_tree_hash,omitempty"`
 	StickyLgtmTeam   string   `json:"trusted_team_for_sticky_lgtm,omitempty"`
+
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // Override configures who may override status contexts.
@@ -335,6 +358,8 @@ type Trigger struct {
 	OnlyOrgMembers         bool     `json:"only_org_members,omitempty"`
 	IgnoreOkToTest         bool     `json:"ignore_ok_to_test,omitempty"`
 	TriggerGitHubWorkflows bool     `json:"trigger_github_workflows,omitempty"`
+
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // Welcome greets first-time contributors.

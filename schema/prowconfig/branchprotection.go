@@ -251,8 +251,8 @@ func branchIncluded(p Policy, branch string) bool {
 // JobContextsFor sorts the presubmits that run on a branch by what branch
 // protection makes of them, as Prow's branchprotector does: reporting,
 // non-optional jobs that always run are required; those that only run when
-// asked (no change matcher, not run_before_merge) are manual; other
-// reporting jobs are optional.
+// asked (no change matcher; run_before_merge jobs among them, which only the
+// merge pool starts) are manual; other reporting jobs are optional.
 func JobContextsFor(presubmits []jobs.Presubmit, branch string) JobContexts {
 	var out JobContexts
 	for i := range presubmits {
@@ -265,7 +265,7 @@ func JobContextsFor(presubmits []jobs.Presubmit, branch string) JobContexts {
 			out.Optional++
 		case p.AlwaysRun:
 			out.Required = append(out.Required, p.Context)
-		case p.RunIfChanged == "" && p.SkipIfOnlyChanged == "" && !p.RunBeforeMerge:
+		case p.RunIfChanged == "" && p.SkipIfOnlyChanged == "":
 			out.Manual = append(out.Manual, p.Context)
 		default:
 			out.Optional++

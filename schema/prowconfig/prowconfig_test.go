@@ -18,6 +18,7 @@ func load(t *testing.T, text string) (*Config, []string) {
 	}
 	c.SetDefaults()
 	c.Validate(&errs)
+	errs.Resolve(func(string) ([]byte, bool) { return []byte(text), true })
 	errs.Sort()
 	var out []string
 	for _, e := range errs.List {
@@ -189,9 +190,9 @@ func TestValidate(t *testing.T) {
 log_level: loud
 `,
 			want: []string{
-				`config.yaml:1:1: log_level must be one of trace, debug, info, warn, warning, error, fatal, panic, not "loud"`,
-				`config.yaml:2:3: plank.job_url_template: template: plank.job_url_template:1: unclosed action`,
-				`config.yaml:2:3: plank: default_decoration_configs and default_decoration_config_entries are mutually exclusive`,
+				`config.yaml:2:21: plank.job_url_template: template: plank.job_url_template:1: unclosed action`,
+				`config.yaml:4:38: plank: default_decoration_configs and default_decoration_config_entries are mutually exclusive`,
+				`config.yaml:5:12: log_level must be one of trace, debug, info, warn, warning, error, fatal, panic, not "loud"`,
 			},
 		},
 		{
@@ -207,12 +208,12 @@ log_level: loud
     excludedBranches: [dev]
 `,
 			want: []string{
-				`config.yaml:2:3: tide.batch_size_limit[*]: must be -1 (no batches), 0 (unlimited) or more`,
-				`config.yaml:2:3: tide.merge_method[org/repo]: must be one of merge, squash, rebase, ifNecessary, not "fast-forward"`,
-				`config.yaml:5:5: tide.queries[0]: label "a" is both required and forbidden`,
+				`config.yaml:2:28: tide.merge_method[org/repo]: must be one of merge, squash, rebase, ifNecessary, not "fast-forward"`,
+				`config.yaml:3:27: tide.batch_size_limit[*]: must be -1 (no batches), 0 (unlimited) or more, not -2`,
 				`config.yaml:5:5: tide.queries[0]: needs orgs or repos`,
-				`config.yaml:7:5: tide.queries[1]: includedBranches and excludedBranches are mutually exclusive`,
-				`config.yaml:7:5: tide.queries[1]: repo "bad" is not org/repo`,
+				`config.yaml:6:21: tide.queries[0]: label "a" is both required and forbidden`,
+				`config.yaml:7:13: tide.queries[1]: repo "bad" is not org/repo`,
+				`config.yaml:9:23: tide.queries[1]: includedBranches and excludedBranches are mutually exclusive`,
 			},
 		},
 		{
@@ -229,10 +230,9 @@ log_level: loud
           required_pull_request_reviews: {required_approving_review_count: 7}
 `,
 			want: []string{
-				"config.yaml:4:7: branch-protection.orgs.org: branch pattern \"(\": error parsing regexp: missing closing ): `(`",
-				`config.yaml:4:7: branch-protection.orgs.org: include and exclude are mutually exclusive`,
-				`config.yaml:8:11: branch-protection.orgs.org.repos.r: protect is false but the policy has settings (set allow_disabled_policies to allow this)`,
-				`config.yaml:8:11: branch-protection.orgs.org.repos.r: required_approving_review_count must be between 0 and 6`,
+				"config.yaml:5:17: branch-protection.orgs.org: exclude: error parsing regexp: missing closing ): `(`",
+				`config.yaml:8:20: branch-protection.orgs.org.repos.r: protect is false but the policy has settings (set allow_disabled_policies to allow this)`,
+				`config.yaml:10:76: branch-protection.orgs.org.repos.r: required_approving_review_count must be between 0 and 6, not 7`,
 			},
 		},
 		{
@@ -243,9 +243,9 @@ slack_reporter_configs:
 sinker: {max_pod_age: 1h, terminated_pod_ttl: 2h}
 `,
 			want: []string{
-				`config.yaml:1:1: github_reporter: unknown job type "nightly"`,
-				`config.yaml:3:8: slack_reporter_configs[*]: unknown job state "done"`,
-				`config.yaml:4:9: sinker.terminated_pod_ttl (2h0m0s) must not exceed max_pod_age (1h0m0s)`,
+				`config.yaml:1:52: github_reporter: unknown job type "nightly"`,
+				`config.yaml:3:32: slack_reporter_configs[*]: unknown job state "done"`,
+				`config.yaml:4:47: sinker.terminated_pod_ttl (2h0m0s) must not exceed max_pod_age (1h0m0s)`,
 			},
 		},
 	}
@@ -275,6 +275,64 @@ func TestTideLookups(t *testing.T) {
 		got := []any{c.Tide.BatchSizeLimit(tt.org, tt.repo), c.Tide.MergeMethod(tt.org, tt.repo), c.InRepoConfigEnabled(tt.org, tt.repo)}
 		if diff := cmp.Diff([]any{tt.batch, tt.method, tt.inRepo}, got); diff != "" {
 			t.Errorf("%s/%s (-want +got):\n%s", tt.org, tt.repo, diff)
+		}
+	}
+}
+
+// TestIncludeAndExclude: Prow accepts include and exclude together, and a
+// branch is then protected when it matches include and not exclude. An
+// include that the excludes empty is accepted with a warning.
+func TestIncludeAndExclude(t *testing.T) {
+	const text = `branch-protection:
+  exclude: ["^release-0\\."]
+  orgs:
+    org:
+      protect: true
+      include: ["^release-", "^main$"]
+      repos:
+        shadowed:
+          include: ["^dev$"]
+          exclude: ["^dev$"]
+        everything:
+          include: ["^feature-"]
+          exclude: [".*"]
+`
+	var c Config
+	var errs yamlpos.Errors
+	yamlpos.NewDecoder().Decode("config.yaml", []byte(text), &c, &errs)
+	c.SetDefaults()
+	c.Validate(&errs)
+	errs.Resolve(func(string) ([]byte, bool) { return []byte(text), true })
+	errs.Sort()
+	if errs.Len() > 0 {
+		t.Fatalf("include with exclude refused: %v", errs.Error())
+	}
+	var warnings []string
+	for _, w := range errs.Warnings {
+		warnings = append(warnings, w.String()+" ["+w.Code+"]")
+	}
+	wantWarnings := []string{
+		`config.yaml:9:21: branch-protection.orgs.org.repos.shadowed: include "^dev$" protects nothing: every branch it matches is excluded by "^dev$" (a branch must match include and not match exclude) [include-excluded]`,
+		`config.yaml:12:21: branch-protection.orgs.org.repos.everything: include "^feature-" protects nothing: every branch it matches is excluded by ".*" (a branch must match include and not match exclude) [include-excluded]`,
+	}
+	if diff := cmp.Diff(wantWarnings, warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	tests := []struct {
+		repo, branch string
+		protected    bool
+	}{
+		{"any", "main", true},
+		{"any", "release-1.30", true},
+		{"any", "release-0.9", false}, // included, but excluded at the top
+		{"any", "dev", false},         // not included
+		{"shadowed", "dev", false},
+		{"everything", "feature-x", false},
+	}
+	for _, tt := range tests {
+		got := c.BranchProtection.GetPolicy("org", tt.repo, tt.branch, JobContexts{}) != nil
+		if got != tt.protected {
+			t.Errorf("org/%s branch %s protected = %v, want %v", tt.repo, tt.branch, got, tt.protected)
 		}
 	}
 }

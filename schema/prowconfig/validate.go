@@ -3,6 +3,7 @@ package prowconfig
 import (
 	"net/url"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"text/template"
@@ -22,40 +23,40 @@ var (
 // errs. Positions point at the section concerned.
 func (c *Config) Validate(errs *yamlpos.Errors) {
 	if !slices.Contains(logLevels, c.LogLevel) {
-		errs.AddPos(c.Pos, "log_level must be one of %s, not %q", strings.Join(logLevels, ", "), c.LogLevel)
+		errs.AddAt(c.Pos, yamlpos.At("log_level"), "log_level must be one of %s, not %q", strings.Join(logLevels, ", "), c.LogLevel)
 	}
 	c.validatePlank(errs)
 	c.validateSinker(errs)
 	c.validateTide(errs)
 	c.validateDeck(errs)
 	c.BranchProtection.validate(errs)
-	for _, t := range c.GitHubReporter.JobTypesToReport {
+	for i, t := range c.GitHubReporter.JobTypesToReport {
 		if !slices.Contains(jobTypes, t) {
-			errs.AddPos(c.Pos, "github_reporter: unknown job type %q", t)
+			errs.AddAt(c.Pos, yamlpos.At("github_reporter", "job_types_to_report").Index(i), "github_reporter: unknown job type %q", t)
 		}
 	}
 	for _, k := range sortedKeys(c.SlackReporterConfigs) {
 		s := c.SlackReporterConfigs[k]
-		for _, t := range s.JobTypesToReport {
+		for i, t := range s.JobTypesToReport {
 			if !slices.Contains(jobTypes, t) {
-				errs.AddPos(s.Pos, "slack_reporter_configs[%s]: unknown job type %q", k, t)
+				errs.AddAt(s.Pos, yamlpos.At("job_types_to_report").Index(i), "slack_reporter_configs[%s]: unknown job type %q", k, t)
 			}
 		}
-		for _, st := range s.JobStatesToReport {
+		for i, st := range s.JobStatesToReport {
 			if !slices.Contains(jobStates, st) {
-				errs.AddPos(s.Pos, "slack_reporter_configs[%s]: unknown job state %q", k, st)
+				errs.AddAt(s.Pos, yamlpos.At("job_states_to_report").Index(i), "slack_reporter_configs[%s]: unknown job state %q", k, st)
 			}
 		}
-		checkTemplate(errs, s.Pos, "slack_reporter_configs["+k+"].report_template", s.ReportTemplate)
+		checkTemplate(errs, s.Pos, yamlpos.At("report_template"), "slack_reporter_configs["+k+"].report_template", s.ReportTemplate)
 	}
 }
 
-func checkTemplate(errs *yamlpos.Errors, p yamlpos.Pos, field, text string) {
+func checkTemplate(errs *yamlpos.Errors, p yamlpos.Pos, at yamlpos.Path, field, text string) {
 	if text == "" {
 		return
 	}
 	if _, err := template.New(field).Parse(text); err != nil {
-		errs.AddPos(p, "%s: %v", field, err)
+		errs.AddAt(p, at, "%s: %v", field, err)
 	}
 }
 
@@ -63,16 +64,16 @@ func (c *Config) validatePlank(errs *yamlpos.Errors) {
 	p := &c.Plank
 	if len(p.DefaultDecorationConfigs) > 0 && len(p.DefaultDecorationConfigEntries) > 0 &&
 		!sameEntries(p.DefaultDecorationConfigEntries, entriesFromMap(p.DefaultDecorationConfigs)) {
-		errs.AddPos(p.Pos, "plank: default_decoration_configs and default_decoration_config_entries are mutually exclusive")
+		errs.AddAt(p.Pos, yamlpos.At("default_decoration_config_entries"), "plank: default_decoration_configs and default_decoration_config_entries are mutually exclusive")
 	}
-	checkTemplate(errs, p.Pos, "plank.job_url_template", p.JobURLTemplate)
-	checkTemplate(errs, p.Pos, "plank.report_template", p.ReportTemplate)
+	checkTemplate(errs, p.Pos, yamlpos.At("job_url_template"), "plank.job_url_template", p.JobURLTemplate)
+	checkTemplate(errs, p.Pos, yamlpos.At("report_template"), "plank.report_template", p.ReportTemplate)
 	for _, k := range sortedKeys(p.ReportTemplates) {
-		checkTemplate(errs, p.Pos, "plank.report_templates["+k+"]", p.ReportTemplates[k])
+		checkTemplate(errs, p.Pos, yamlpos.At("report_templates", k), "plank.report_templates["+k+"]", p.ReportTemplates[k])
 	}
 	for _, k := range sortedKeys(p.JobURLPrefixConfig) {
 		if _, err := url.Parse(p.JobURLPrefixConfig[k]); err != nil {
-			errs.AddPos(p.Pos, "plank.job_url_prefix_config[%s]: %v", k, err)
+			errs.AddAt(p.Pos, yamlpos.At("job_url_prefix_config", k), "plank.job_url_prefix_config[%s]: %v", k, err)
 		}
 	}
 	for _, name := range []struct {
@@ -80,11 +81,11 @@ func (c *Config) validatePlank(errs *yamlpos.Errors) {
 		d     *jobs.Duration
 	}{{"pod_pending_timeout", p.PodPendingTimeout}, {"pod_running_timeout", p.PodRunningTimeout}, {"pod_unscheduled_timeout", p.PodUnscheduledTimeout}} {
 		if name.d != nil && name.d.Duration <= 0 {
-			errs.AddPos(p.Pos, "plank.%s must be positive", name.field)
+			errs.AddAt(p.Pos, yamlpos.At(name.field), "plank.%s must be positive, not %s", name.field, name.d.Duration)
 		}
 	}
 	if p.MaxRevivals != nil && *p.MaxRevivals < 0 {
-		errs.AddPos(p.Pos, "plank.max_revivals must not be negative")
+		errs.AddAt(p.Pos, yamlpos.At("max_revivals"), "plank.max_revivals must not be negative")
 	}
 }
 
@@ -103,7 +104,7 @@ func sameEntries(a, b []DecorationConfigEntry) bool {
 func (c *Config) validateSinker(errs *yamlpos.Errors) {
 	s := &c.Sinker
 	if s.TerminatedPodTTL != nil && s.MaxPodAge != nil && s.TerminatedPodTTL.Duration > s.MaxPodAge.Duration {
-		errs.AddPos(s.Pos, "sinker.terminated_pod_ttl (%s) must not exceed max_pod_age (%s)", s.TerminatedPodTTL, s.MaxPodAge)
+		errs.AddAt(s.Pos, yamlpos.At("terminated_pod_ttl"), "sinker.terminated_pod_ttl (%s) must not exceed max_pod_age (%s)", s.TerminatedPodTTL.Duration, s.MaxPodAge.Duration)
 	}
 }
 
@@ -118,104 +119,158 @@ func (c *Config) validateTide(errs *yamlpos.Errors) {
 		if len(q.Orgs) == 0 && len(q.Repos) == 0 {
 			errs.AddPos(p, "tide.queries[%d]: needs orgs or repos", i)
 		}
-		for _, r := range q.Repos {
+		for j, r := range q.Repos {
 			if strings.Count(r, "/") != 1 {
-				errs.AddPos(p, "tide.queries[%d]: repo %q is not org/repo", i, r)
+				errs.AddAt(p, yamlpos.At("repos").Index(j), "tide.queries[%d]: repo %q is not org/repo", i, r)
 			}
 		}
 		if len(q.ExcludedRepos) > 0 && len(q.Orgs) == 0 {
-			errs.AddPos(p, "tide.queries[%d]: excludedRepos needs orgs", i)
+			errs.AddAt(p, yamlpos.At("excludedRepos"), "tide.queries[%d]: excludedRepos needs orgs", i)
 		}
 		if len(q.IncludedBranches) > 0 && len(q.ExcludedBranches) > 0 {
-			errs.AddPos(p, "tide.queries[%d]: includedBranches and excludedBranches are mutually exclusive", i)
+			errs.AddAt(p, yamlpos.At("excludedBranches"), "tide.queries[%d]: includedBranches and excludedBranches are mutually exclusive", i)
 		}
 		for _, l := range q.Labels {
-			if slices.Contains(q.MissingLabels, l) {
-				errs.AddPos(p, "tide.queries[%d]: label %q is both required and forbidden", i, l)
+			if j := slices.Index(q.MissingLabels, l); j >= 0 {
+				errs.AddAt(p, yamlpos.At("missingLabels").Index(j), "tide.queries[%d]: label %q is both required and forbidden", i, l)
 			}
 		}
 	}
 	for _, k := range sortedKeys(t.MergeType) {
 		if !slices.Contains(mergeMethods, t.MergeType[k]) {
-			errs.AddPos(t.Pos, "tide.merge_method[%s]: must be one of %s, not %q", k, strings.Join(mergeMethods, ", "), t.MergeType[k])
+			errs.AddAt(t.Pos, yamlpos.At("merge_method", k), "tide.merge_method[%s]: must be one of %s, not %q", k, strings.Join(mergeMethods, ", "), t.MergeType[k])
 		}
 	}
 	for _, k := range sortedKeys(t.MergeTemplate) {
-		checkTemplate(errs, t.Pos, "tide.merge_commit_template["+k+"].title", t.MergeTemplate[k].Title)
-		checkTemplate(errs, t.Pos, "tide.merge_commit_template["+k+"].body", t.MergeTemplate[k].Body)
+		checkTemplate(errs, t.Pos, yamlpos.At("merge_commit_template", k, "title"), "tide.merge_commit_template["+k+"].title", t.MergeTemplate[k].Title)
+		checkTemplate(errs, t.Pos, yamlpos.At("merge_commit_template", k, "body"), "tide.merge_commit_template["+k+"].body", t.MergeTemplate[k].Body)
 	}
 	for _, k := range sortedKeys(t.BatchSizeLimitMap) {
 		if t.BatchSizeLimitMap[k] < -1 {
-			errs.AddPos(t.Pos, "tide.batch_size_limit[%s]: must be -1 (no batches), 0 (unlimited) or more", k)
+			errs.AddAt(t.Pos, yamlpos.At("batch_size_limit", k), "tide.batch_size_limit[%s]: must be -1 (no batches), 0 (unlimited) or more, not %d", k, t.BatchSizeLimitMap[k])
 		}
 	}
 	if t.TargetURL != "" && len(t.TargetURLs) > 0 {
-		errs.AddPos(t.Pos, "tide: target_url and target_urls are mutually exclusive")
+		errs.AddAt(t.Pos, yamlpos.At("target_urls"), "tide: target_url and target_urls are mutually exclusive")
 	}
 	if t.PRStatusBaseURL != "" && len(t.PRStatusBaseURLs) > 0 {
-		errs.AddPos(t.Pos, "tide: pr_status_base_url and pr_status_base_urls are mutually exclusive")
+		errs.AddAt(t.Pos, yamlpos.At("pr_status_base_urls"), "tide: pr_status_base_url and pr_status_base_urls are mutually exclusive")
 	}
 	if t.SyncPeriod != nil && t.SyncPeriod.Duration <= 0 {
-		errs.AddPos(t.Pos, "tide.sync_period must be positive")
+		errs.AddAt(t.Pos, yamlpos.At("sync_period"), "tide.sync_period must be positive, not %s", t.SyncPeriod.Duration)
 	}
 }
 
 func (c *Config) validateDeck(errs *yamlpos.Errors) {
 	d := &c.Deck
 	if len(d.RerunAuthConfigs) > 0 && len(d.DefaultRerunAuthConfigs) > 0 {
-		errs.AddPos(d.Pos, "deck: rerun_auth_configs and default_rerun_auth_configs are mutually exclusive")
+		errs.AddAt(d.Pos, yamlpos.At("default_rerun_auth_configs"), "deck: rerun_auth_configs and default_rerun_auth_configs are mutually exclusive")
 	}
 	for _, k := range sortedKeys(d.RerunAuthConfigs) {
 		r := d.RerunAuthConfigs[k]
 		if r.AllowAnyone && (len(r.GitHubUsers) > 0 || len(r.GitHubTeamIDs) > 0 || len(r.GitHubTeamSlugs) > 0 || len(r.GitHubOrgs) > 0) {
-			errs.AddPos(d.Pos, "deck.rerun_auth_configs[%s]: allow_anyone cannot be combined with an allowlist", k)
+			errs.AddAt(d.Pos, yamlpos.At("rerun_auth_configs", k, "allow_anyone"), "deck.rerun_auth_configs[%s]: allow_anyone cannot be combined with an allowlist", k)
 		}
 	}
 	for i, l := range d.Spyglass.Lenses {
+		at := yamlpos.At("spyglass", "lenses").Index(i)
 		if l.Lens.Name == "" {
-			errs.AddPos(d.Pos, "deck.spyglass.lenses[%d]: lens.name is required", i)
+			errs.AddAt(d.Pos, at.Key("lens"), "deck.spyglass.lenses[%d]: lens.name is required", i)
 		}
-		for _, f := range append(append([]string(nil), l.RequiredFiles...), l.OptionalFiles...) {
-			if _, err := regexp.Compile(f); err != nil {
-				errs.AddPos(d.Pos, "deck.spyglass.lenses[%d]: file pattern %q: %v", i, f, err)
+		for _, f := range []struct {
+			field string
+			list  []string
+		}{{"required_files", l.RequiredFiles}, {"optional_files", l.OptionalFiles}} {
+			for j, pat := range f.list {
+				if _, err := regexp.Compile(pat); err != nil {
+					errs.AddAt(d.Pos, at.Key(f.field).Index(j), "deck.spyglass.lenses[%d].%s: %v", i, f.field, err)
+				}
 			}
 		}
 	}
 	if d.Spyglass.SizeLimit < 0 {
-		errs.AddPos(d.Pos, "deck.spyglass.size_limit must not be negative")
+		errs.AddAt(d.Pos, yamlpos.At("spyglass", "size_limit"), "deck.spyglass.size_limit must not be negative")
 	}
 }
 
 func (bp *BranchProtection) validate(errs *yamlpos.Errors) {
-	check := func(where string, p Policy) {
-		if len(p.Include) > 0 && len(p.Exclude) > 0 {
-			errs.AddPos(p.Pos, "branch-protection%s: include and exclude are mutually exclusive", where)
+	// include and exclude lists add up from the top level down, so an
+	// overlap can come from two levels; it is reported where the include
+	// that it empties is written.
+	check := func(where string, p Policy, inherited Policy) {
+		for _, l := range []struct {
+			field    string
+			patterns []string
+		}{{"include", p.Include}, {"exclude", p.Exclude}} {
+			for i, r := range l.patterns {
+				if _, err := regexp.Compile(r); err != nil {
+					errs.AddAt(p.Pos, yamlpos.At(l.field).Index(i), "branch-protection%s: %s: %v", where, l.field, err)
+				}
+			}
 		}
-		for _, r := range append(append([]string(nil), p.Include...), p.Exclude...) {
-			if _, err := regexp.Compile(r); err != nil {
-				errs.AddPos(p.Pos, "branch-protection%s: branch pattern %q: %v", where, r, err)
+		excludes := union(inherited.Exclude, p.Exclude)
+		for i, inc := range p.Include {
+			if ex, ok := shadowed(inc, excludes); ok {
+				errs.WarnAt(p.Pos, yamlpos.At("include").Index(i), "include-excluded",
+					"branch-protection%s: include %q protects nothing: every branch it matches is excluded by %q (a branch must match include and not match exclude)", where, inc, ex)
 			}
 		}
 		if rv := p.RequiredPullRequestReviews; rv != nil && rv.Approvals != nil && (*rv.Approvals < 0 || *rv.Approvals > 6) {
-			errs.AddPos(p.Pos, "branch-protection%s: required_approving_review_count must be between 0 and 6", where)
+			errs.AddAt(p.Pos, yamlpos.At("required_pull_request_reviews", "required_approving_review_count"), "branch-protection%s: required_approving_review_count must be between 0 and 6, not %d", where, *rv.Approvals)
 		}
 		if p.Protect != nil && !*p.Protect && !isTrue(bp.AllowDisabledPolicies) &&
 			(p.RequiredStatusChecks != nil || p.Restrictions != nil || p.RequiredPullRequestReviews != nil || p.Admins != nil) {
-			errs.AddPos(p.Pos, "branch-protection%s: protect is false but the policy has settings (set allow_disabled_policies to allow this)", where)
+			errs.AddAt(p.Pos, yamlpos.At("protect"), "branch-protection%s: protect is false but the policy has settings (set allow_disabled_policies to allow this)", where)
 		}
 	}
-	check("", bp.Policy)
+	check("", bp.Policy, Policy{})
 	for _, o := range sortedKeys(bp.Orgs) {
 		org := bp.Orgs[o]
-		check(".orgs."+o, org.Policy)
+		check(".orgs."+o, org.Policy, bp.Policy)
+		orgPolicy := bp.Policy.Apply(org.Policy)
 		for _, r := range sortedKeys(org.Repos) {
 			repo := org.Repos[r]
-			check(".orgs."+o+".repos."+r, repo.Policy)
+			check(".orgs."+o+".repos."+r, repo.Policy, orgPolicy)
+			repoPolicy := orgPolicy.Apply(repo.Policy)
 			for _, b := range sortedKeys(repo.Branches) {
-				check(".orgs."+o+".repos."+r+".branches."+b, repo.Branches[b].Policy)
+				check(".orgs."+o+".repos."+r+".branches."+b, repo.Branches[b].Policy, repoPolicy)
 			}
 		}
 	}
+}
+
+// shadowed reports an exclude pattern that excludes every branch an include
+// pattern matches: the same pattern, or one that matches every branch name
+// (it matches the empty string and asserts nothing about where).
+func shadowed(include string, excludes []string) (string, bool) {
+	for _, ex := range excludes {
+		if ex == include || matchesEverything(ex) {
+			return ex, true
+		}
+	}
+	return "", false
+}
+
+func matchesEverything(pattern string) bool {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil || hasAssertion(re) {
+		return false
+	}
+	compiled, err := regexp.Compile(pattern)
+	return err == nil && compiled.MatchString("")
+}
+
+func hasAssertion(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	}
+	for _, s := range re.Sub {
+		if hasAssertion(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -20,7 +19,17 @@ type NodeUnmarshaler interface {
 	UnmarshalYAMLNode(n *yaml.Node) error
 }
 
+// NodeDecoder is implemented by types that decode themselves from a YAML
+// node in more than one shape (a list or a mapping, say) and decode parts
+// of it with decode, which shares the document's alias budget, file and
+// error list, so that problems are reported where they are and aliases
+// cannot expand past the limit through them.
+type NodeDecoder interface {
+	DecodeYAMLNode(n *yaml.Node, decode func(n *yaml.Node, out any)) error
+}
+
 var (
+	nodeDecoderType     = reflect.TypeFor[NodeDecoder]()
 	nodeUnmarshalerType = reflect.TypeFor[NodeUnmarshaler]()
 	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	posType             = reflect.TypeFor[Pos]()
@@ -31,10 +40,22 @@ var (
 // is safe for concurrent use.
 type Decoder struct {
 	types sync.Map // reflect.Type → *typeInfo
+
+	watch func(owner reflect.Type, field string) bool
+	seen  func(owner reflect.Type, field string, p Pos)
 }
 
 // NewDecoder returns a Decoder with an empty type cache.
 func NewDecoder() *Decoder { return &Decoder{} }
+
+// Watch asks the decoder to report, through seen, every field for which
+// match is true that a document sets to something other than its zero
+// value, with the position of its key. owner is the struct type that
+// declares the field and field its JSON name. seen may be called from
+// several goroutines at once. Call Watch before the first Decode.
+func (d *Decoder) Watch(match func(owner reflect.Type, field string) bool, seen func(owner reflect.Type, field string, p Pos)) {
+	d.watch, d.seen = match, seen
+}
 
 // Parse reads the first YAML document of data. A syntax error is returned as
 // an Error with the file and, where the parser gives one, the line.
@@ -56,24 +77,9 @@ func parseV3(file string, data []byte) (root *yaml.Node, err error) {
 	}()
 	var n yaml.Node
 	if err := yaml.Unmarshal(data, &n); err != nil {
-		return nil, syntaxError(file, err)
+		return nil, syntaxError(file, data, err)
 	}
 	return &n, nil
-}
-
-// syntaxError turns the parser's "yaml: line N: message" into a positioned
-// Error.
-func syntaxError(file string, err error) Error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.Index(rest, ":"); i > 0 {
-			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
-				line, msg = n, strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	return Error{File: file, Line: line, Column: 0, Message: "invalid YAML: " + msg}
 }
 
 // Decode parses data and decodes its first document into out, which must be
@@ -142,6 +148,7 @@ type kind uint8
 
 const (
 	kindPlain kind = iota
+	kindNodeDecoder
 	kindNodeUnmarshaler
 	kindJSONUnmarshaler
 	kindStruct
@@ -158,6 +165,9 @@ type typeInfo struct {
 type fieldInfo struct {
 	name  string
 	index []int
+	// owner declares the field; watch is set when the Decoder watches it.
+	owner reflect.Type
+	watch bool
 }
 
 func (d *Decoder) info(t reflect.Type) *typeInfo {
@@ -167,6 +177,8 @@ func (d *Decoder) info(t reflect.Type) *typeInfo {
 	ti := &typeInfo{}
 	pt := reflect.PointerTo(t)
 	switch {
+	case pt.Implements(nodeDecoderType):
+		ti.kind = kindNodeDecoder
 	case pt.Implements(nodeUnmarshalerType):
 		ti.kind = kindNodeUnmarshaler
 	case pt.Implements(jsonUnmarshalerType):
@@ -176,6 +188,11 @@ func (d *Decoder) info(t reflect.Type) *typeInfo {
 		ti.fields = map[string]*fieldInfo{}
 		ti.lower = map[string]string{}
 		collectFields(t, nil, ti)
+		if d.watch != nil {
+			for _, f := range ti.fields {
+				f.watch = d.watch(f.owner, f.name)
+			}
+		}
 	}
 	actual, _ := d.types.LoadOrStore(t, ti)
 	return actual.(*typeInfo)
@@ -215,7 +232,7 @@ func collectFields(t reflect.Type, prefix []int, ti *typeInfo) {
 			// encoding/json: the shallower field wins; ours come first.
 			continue
 		}
-		ti.fields[name] = &fieldInfo{name: name, index: index}
+		ti.fields[name] = &fieldInfo{name: name, index: index, owner: t}
 		ti.lower[strings.ToLower(name)] = name
 		ti.names = append(ti.names, name)
 	}
@@ -299,6 +316,16 @@ func (s *state) decode(n *yaml.Node, v reflect.Value) {
 	}
 	ti := s.d.info(v.Type())
 	switch ti.kind {
+	case kindNodeDecoder:
+		sub := func(n *yaml.Node, out any) {
+			if rv := reflect.ValueOf(out); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+				s.decode(n, rv.Elem())
+			}
+		}
+		if err := v.Addr().Interface().(NodeDecoder).DecodeYAMLNode(n, sub); err != nil {
+			s.fail(n, "%s", err.Error())
+		}
+		return
 	case kindNodeUnmarshaler:
 		if err := v.Addr().Interface().(NodeUnmarshaler).UnmarshalYAMLNode(n); err != nil {
 			s.fail(n, "%s", err.Error())
@@ -429,83 +456,132 @@ func (s *state) decodeStruct(n *yaml.Node, v reflect.Value, ti *typeInfo) {
 			// encoding/json, and so Prow, match field names regardless of
 			// case; accept that, but say so.
 			if exact, found := ti.lower[strings.ToLower(k.Value)]; found {
-				s.errs.Warn(s.file, k.Line, k.Column, "field %q should be spelled %q (accepted, as Prow does)", k.Value, exact)
+				s.errs.Warn(s.file, k.Line, k.Column, "field-case", "field %q should be spelled %q (accepted, as Prow does)", k.Value, exact)
 				f = ti.fields[exact]
 			} else {
 				s.fail(k, "unknown field %q%s", k.Value, suggest(k.Value, ti))
 				return
 			}
 		}
-		s.decode(val, fieldByIndex(v, f.index))
+		fv := fieldByIndex(v, f.index)
+		s.decode(val, fv)
+		if f.watch && !fv.IsZero() {
+			s.d.seen(f.owner, f.name, Pos{File: s.file, Line: k.Line, Column: k.Column})
+		}
 	})
 }
 
-// eachPair calls fn for every key and value of a mapping, first those merged
-// in with "<<" and then the mapping's own, and reports keys given twice.
+// eachPair calls fn once for every key of a mapping with the value the key
+// takes, the way Prow's decoder resolves them: a key given twice takes its
+// last value (with a warning), and keys merged in with "<<" apply unless the
+// mapping sets them itself, the first merged mapping winning.
 func (s *state) eachPair(n *yaml.Node, fn func(k, v *yaml.Node)) {
 	c := n.Content
-	for i := 0; i+1 < len(c); i += 2 {
-		if c[i].Kind == yaml.ScalarNode && c[i].Tag == "!!merge" {
-			s.merge(c[i+1], fn, 0)
-		}
-	}
-	var seen map[string]struct{}
+	merges, dups := false, false
+	var seen map[string]int
 	if len(c) > 16 {
-		seen = make(map[string]struct{}, len(c)/2)
+		seen = make(map[string]int, len(c)/2)
 	}
 	for i := 0; i+1 < len(c); i += 2 {
 		k := c[i]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+		if k.Kind != yaml.ScalarNode {
 			continue
 		}
-		if k.Kind == yaml.ScalarNode {
-			dup := false
-			if seen != nil {
-				_, dup = seen[k.Value]
-				seen[k.Value] = struct{}{}
-			} else {
-				for j := 0; j < i; j += 2 {
-					if c[j].Kind == yaml.ScalarNode && c[j].Tag != "!!merge" && c[j].Value == k.Value {
-						dup = true
-						break
-					}
+		if k.Tag == "!!merge" {
+			merges = true
+			continue
+		}
+		first := -1
+		if seen != nil {
+			if j, ok := seen[k.Value]; ok {
+				first = j
+			}
+			seen[k.Value] = i
+		} else {
+			for j := 0; j < i; j += 2 {
+				if c[j].Kind == yaml.ScalarNode && c[j].Tag != "!!merge" && c[j].Value == k.Value {
+					first = j
+					break
 				}
 			}
-			if dup {
-				s.fail(k, "duplicate key %q", k.Value)
-				continue
-			}
 		}
-		fn(k, c[i+1])
+		if first >= 0 {
+			dups = true
+			s.errs.Warn(s.file, k.Line, k.Column, "duplicate-key",
+				"key %q is given twice in this mapping (first on line %d): this later value wins, as in Prow", k.Value, c[first].Line)
+		}
+	}
+	if !merges && !dups {
+		for i := 0; i+1 < len(c); i += 2 {
+			fn(c[i], c[i+1])
+		}
+		return
+	}
+	for _, p := range s.pairs(n, map[string]bool{}, nil, 0) {
+		fn(p.k, p.v)
 	}
 }
 
-func (s *state) merge(n *yaml.Node, fn func(k, v *yaml.Node), depth int) {
+type pair struct{ k, v *yaml.Node }
+
+// pairs lists the effective keys of mapping n that given does not hold yet:
+// its own (the last of duplicates), then those of the mappings it merges
+// in.
+func (s *state) pairs(n *yaml.Node, given map[string]bool, out []pair, depth int) []pair {
+	c := n.Content
+	last := map[string]int{}
+	for i := 0; i+1 < len(c); i += 2 {
+		if k := c[i]; k.Kind == yaml.ScalarNode && k.Tag != "!!merge" {
+			last[k.Value] = i
+		}
+	}
+	for i := 0; i+1 < len(c); i += 2 {
+		k := c[i]
+		if k.Kind == yaml.ScalarNode {
+			if k.Tag == "!!merge" || last[k.Value] != i || given[k.Value] {
+				continue
+			}
+			given[k.Value] = true
+		}
+		out = append(out, pair{k, c[i+1]})
+	}
+	for i := 0; i+1 < len(c); i += 2 {
+		if k := c[i]; k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			out = s.merged(c[i+1], given, out, depth)
+		}
+	}
+	return out
+}
+
+// merged adds the pairs of what a merge key names: a mapping, or a list of
+// them of which the first to set a key wins.
+func (s *state) merged(n *yaml.Node, given map[string]bool, out []pair, depth int) []pair {
 	if depth > 32 {
 		s.fail(n, "merge keys nested too deeply")
-		return
+		return out
 	}
 	if s.budget--; s.budget < 0 {
 		if !s.aborted {
 			s.aborted = true
 			s.fail(n, "document expands too much through aliases")
 		}
-		return
+		return out
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
 		if n.Alias != nil {
-			s.merge(n.Alias, fn, depth+1)
+			return s.merged(n.Alias, given, out, depth+1)
 		}
 	case yaml.MappingNode:
-		s.eachPair(n, fn)
+		return s.pairs(n, given, out, depth+1)
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
-			s.merge(c, fn, depth+1)
+			out = s.merged(c, given, out, depth+1)
 		}
 	default:
 		s.fail(n, "a merge key (<<) needs a mapping, got %s", describe(n))
 	}
+	return out
 }
 
 // generic decodes a node into plain Go values, for fields typed any.

@@ -2,6 +2,7 @@ package yamlpos
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -106,10 +107,42 @@ free: {a: [1, true, null, x]}
 			wantErrs: []string{`f.yaml:1:7: integer "99999999999" out of range`},
 		},
 		{
-			name:     "duplicate keys",
-			yaml:     "name: a\nname: b\n",
-			want:     sample{Name: "a", Pos: Pos{File: "f.yaml", Line: 1, Column: 1}},
-			wantErrs: []string{`f.yaml:2:1: duplicate key "name"`},
+			name: "duplicate keys: the last value wins, with a warning",
+			yaml: "name: a\ninner: {value: x, count: 1}\nname: b\ninner: {value: y}\n",
+			want: sample{Name: "b", Inner: &inner{Value: "y"}, Pos: Pos{File: "f.yaml", Line: 1, Column: 1}},
+			wantWarn: []string{
+				`f.yaml:3:1: key "name" is given twice in this mapping (first on line 1): this later value wins, as in Prow`,
+				`f.yaml:4:1: key "inner" is given twice in this mapping (first on line 2): this later value wins, as in Prow`,
+			},
+		},
+		{
+			name: "duplicate keys in a large mapping",
+			yaml: "labels:\n" + func() string {
+				var b strings.Builder
+				for i := range 20 {
+					fmt.Fprintf(&b, "  k%d: v\n", i)
+				}
+				return b.String()
+			}() + "  k3: last\n",
+			want: sample{Labels: func() map[string]string {
+				m := map[string]string{}
+				for i := range 20 {
+					m[fmt.Sprintf("k%d", i)] = "v"
+				}
+				m["k3"] = "last"
+				return m
+			}(), Pos: Pos{File: "f.yaml", Line: 1, Column: 1}},
+			wantWarn: []string{`f.yaml:22:3: key "k3" is given twice in this mapping (first on line 5): this later value wins, as in Prow`},
+		},
+		{
+			name: "a merge key's value is replaced whole by the mapping's own",
+			yaml: "free: &base {value: v, count: 2}\ninner:\n  <<: *base\n  value: own\nitems:\n- <<: [{value: first}, {value: second, count: 3}]\n",
+			want: sample{
+				Free:  map[string]any{"value": "v", "count": int64(2)},
+				Inner: &inner{Value: "own", Count: ptr(2)},
+				Items: []inner{{Value: "first", Count: ptr(3)}},
+				Pos:   Pos{File: "f.yaml", Line: 1, Column: 1},
+			},
 		},
 		{
 			name: "anchors, aliases and merge keys",
@@ -129,7 +162,7 @@ free: {a: [1, true, null, x]}
 		{
 			name:     "syntax error",
 			yaml:     "name: [unclosed\n",
-			wantErrs: []string{`f.yaml:1: invalid YAML: did not find expected ',' or ']'`},
+			wantErrs: []string{`f.yaml:1:7: invalid YAML: sequence end token ']' not found, in "name: [unclosed"`},
 		},
 		{
 			name: "empty document",

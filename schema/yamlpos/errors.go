@@ -24,6 +24,14 @@ type Error struct {
 	Column int `json:"column,omitempty"`
 	// Message says what is wrong.
 	Message string `json:"message"`
+	// Code names the kind of a warning ("duplicate-key", "not-supported",
+	// …) so that tools can tell them apart; docs/check.md lists them.
+	// Errors have none.
+	Code string `json:"code,omitempty"`
+
+	// at leads from Line and Column to the offending value; Resolve
+	// follows it. Empty once resolved.
+	at Path
 }
 
 // String formats the error as file:line:col: message, leaving out the
@@ -54,11 +62,7 @@ type Errors struct {
 
 // Add appends a problem.
 func (e *Errors) Add(file string, line, col int, format string, args ...any) {
-	msg := format
-	if len(args) > 0 {
-		msg = fmt.Sprintf(format, args...)
-	}
-	e.List = append(e.List, Error{File: file, Line: line, Column: col, Message: msg})
+	e.List = append(e.List, Error{File: file, Line: line, Column: col, Message: sprintf(format, args)})
 }
 
 // AddPos appends a problem at a position.
@@ -66,9 +70,37 @@ func (e *Errors) AddPos(p Pos, format string, args ...any) {
 	e.Add(p.File, p.Line, p.Column, format, args...)
 }
 
-// Warn appends a warning.
-func (e *Errors) Warn(file string, line, col int, format string, args ...any) {
-	e.Warnings = append(e.Warnings, Error{File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+// AddAt appends a problem with the value that path leads to from the
+// mapping at p. Resolve moves it to that value's exact position.
+func (e *Errors) AddAt(p Pos, path Path, format string, args ...any) {
+	e.List = append(e.List, Error{File: p.File, Line: p.Line, Column: p.Column, Message: sprintf(format, args), at: path})
+}
+
+// Warn appends a warning of a kind (code).
+func (e *Errors) Warn(file string, line, col int, code, format string, args ...any) {
+	e.Warnings = append(e.Warnings, Error{File: file, Line: line, Column: col, Code: code, Message: sprintf(format, args)})
+}
+
+// WarnAt appends a warning about the value path leads to from p.
+func (e *Errors) WarnAt(p Pos, path Path, code, format string, args ...any) {
+	e.Warnings = append(e.Warnings, Error{File: p.File, Line: p.Line, Column: p.Column, Code: code, Message: sprintf(format, args), at: path})
+}
+
+// Strict turns every warning into an error, for those who want Prow's
+// accepted-but-suspicious input refused.
+func (e *Errors) Strict() {
+	for _, w := range e.Warnings {
+		w.Message += " (refused in strict mode)"
+		e.List = append(e.List, w)
+	}
+	e.Warnings = nil
+}
+
+func sprintf(format string, args []any) string {
+	if len(args) == 0 {
+		return format
+	}
+	return fmt.Sprintf(format, args...)
 }
 
 // Append adds all problems and warnings of other.
