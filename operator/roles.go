@@ -125,6 +125,8 @@ type roleEnv struct {
 	// creator creates ProwJobs for the trigger and periodic roles; it is the
 	// manager's client unless runs are redirected to the local agent.
 	creator client.Client
+	// listen opens the HTTP roles' listeners; nil means net.Listen.
+	listen func(network, addr string) (net.Listener, error)
 }
 
 // current returns the applied configuration, or nil before the first.
@@ -275,7 +277,7 @@ func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 	if hook == nil && !o.runs("web") {
 		return nil
 	}
-	return env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, handler: mux, hook: hook, grace: o.Roles.Hook.GracePeriod, log: env.log})
+	return env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, listen: env.listen, handler: mux, hook: hook, grace: o.Roles.Hook.GracePeriod, log: env.log})
 }
 
 func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error) {
@@ -316,6 +318,7 @@ func (k triggerKube) List(ctx context.Context, list client.ObjectList, opts ...c
 // drains the webhook queue.
 type httpRole struct {
 	addr    string
+	listen  func(network, addr string) (net.Listener, error)
 	handler http.Handler
 	hook    *automation.Server
 	grace   time.Duration
@@ -326,7 +329,11 @@ type httpRole struct {
 func (h *httpRole) NeedLeaderElection() bool { return false }
 
 func (h *httpRole) Start(ctx context.Context) error {
-	ln, err := net.Listen("tcp", h.addr)
+	listen := h.listen
+	if listen == nil {
+		listen = net.Listen
+	}
+	ln, err := listen("tcp", h.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", h.addr, err)
 	}

@@ -12,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -36,11 +38,17 @@ type UpOptions struct {
 	// ConfigRepo is a path or URL of a config repository; empty means a new
 	// one made from config-examples/quickstart.
 	ConfigRepo string
+	// ConfigBranch is the branch to follow; empty means the checked-out
+	// branch of a local repository, main otherwise.
+	ConfigBranch string
 	// GitHubTokenFile holds a personal access token for real GitHub.
 	GitHubTokenFile string
 	// GitHubAppID and GitHubAppKeyFile authenticate as a GitHub App.
 	GitHubAppID      int64
 	GitHubAppKeyFile string
+	// GitHubEndpoint is the REST API root of GitHub Enterprise Server;
+	// empty means github.com.
+	GitHubEndpoint string
 	// DataDir keeps everything across restarts.
 	DataDir string
 	// ReadyFile receives, as JSON, what `up` prints once it is ready.
@@ -60,10 +68,12 @@ type UpOptions struct {
 
 // AddFlags registers the flags of `bowline up`.
 func (o *UpOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.ConfigRepo, "config-repo", "", "path or URL of your config repository; empty starts from the quickstart example")
+	fs.StringVar(&o.ConfigRepo, "config-repo", "", "path or URL of your config repository, or a plain directory to watch; empty starts from the quickstart example")
+	fs.StringVar(&o.ConfigBranch, "config-branch", "", "branch of --config-repo to follow; default: the checked-out branch of a local repository, main otherwise")
 	fs.StringVar(&o.GitHubTokenFile, "github-token-file", "", "file with a GitHub personal access token; without credentials bowline runs the sandbox forge")
 	fs.Int64Var(&o.GitHubAppID, "github-app-id", 0, "GitHub App ID (with --github-app-key-file)")
 	fs.StringVar(&o.GitHubAppKeyFile, "github-app-key-file", "", "file with the GitHub App's private key (PEM)")
+	fs.StringVar(&o.GitHubEndpoint, "github-endpoint", "", "GitHub REST API root for GitHub Enterprise Server (https://HOST/api/v3/); empty means github.com")
 	fs.StringVar(&o.DataDir, "data-dir", ".data", "directory that keeps state across restarts")
 	fs.StringVar(&o.ReadyFile, "ready-file", "", "write what bowline prints when ready to this file, as JSON")
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8090", "address of the webhook, the JSON API and the web UI")
@@ -87,6 +97,9 @@ func (o *UpOptions) Validate() error {
 	}
 	if o.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if o.GitHubEndpoint != "" && o.sandboxed() {
+		errs = append(errs, errors.New("--github-endpoint needs credentials: --github-token-file, or --github-app-id with --github-app-key-file"))
 	}
 	for flag, addr := range map[string]string{"--addr": o.Addr, "--sandbox-addr": o.SandboxAddr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
@@ -189,6 +202,50 @@ func runUp(ctx context.Context, out io.Writer, o *UpOptions) error {
 		return err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("--data-dir %s: %w", o.DataDir, err)
+	}
+	// Everything a person can get wrong is checked before the control
+	// plane starts, so that a mistake fails at once, in one line that says
+	// what to do.
+	lock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	var src *configSource
+	if o.ConfigRepo != "" {
+		if src, err = o.resolveConfigRepo(dataDir); err != nil {
+			return err
+		}
+	}
+	gh, err := o.githubOptions()
+	if err != nil {
+		return err
+	}
+	if gh != nil {
+		src := githubSource{TokenFile: o.GitHubTokenFile, AppKeyFile: o.GitHubAppKeyFile, TokenFlag: "--github-token-file", AppFlags: "--github-app-id and --github-app-key-file"}
+		if err := checkGitHubCredentials(ctx, out, *gh, src); err != nil {
+			return err
+		}
+	}
+	web, err := listenFlag("--addr", o.Addr)
+	if err != nil {
+		return err
+	}
+	defer web.Close()
+	var sandboxLn net.Listener
+	if o.sandboxed() {
+		if sandboxLn, err = listenFlag("--sandbox-addr", o.SandboxAddr); err != nil {
+			return err
+		}
+		defer sandboxLn.Close()
+	}
+	binDir := o.BinDir
+	if binDir == "" {
+		if binDir, err = localcp.FindBinDir(); err != nil {
+			return err
+		}
+	} else if err := localcp.CheckBinDir(binDir); err != nil {
 		return err
 	}
 	log, closeLog, logFile, err := o.logger(dataDir)
@@ -197,14 +254,8 @@ func runUp(ctx context.Context, out io.Writer, o *UpOptions) error {
 	}
 	defer closeLog()
 
-	binDir := o.BinDir
-	if binDir == "" {
-		if binDir, err = localcp.FindBinDir(); err != nil {
-			return err
-		}
-	}
 	fmt.Fprintln(out, "Starting the local control plane…")
-	cp, err := localcp.Start(localcp.Options{BinDir: binDir, DataDir: filepath.Join(dataDir, "controlplane")})
+	cp, err := startControlPlane(ctx, localcp.Options{BinDir: binDir, DataDir: filepath.Join(dataDir, "controlplane")})
 	if err != nil {
 		return err
 	}
@@ -218,23 +269,33 @@ func runUp(ctx context.Context, out io.Writer, o *UpOptions) error {
 	if err != nil {
 		return err
 	}
-	ready := &Ready{URL: "http://" + o.Addr, WebhookURL: "http://" + o.Addr + "/hook", Kubeconfig: cp.Kubeconfig, DataDir: dataDir, LogFile: logFile}
+	addr := web.Addr().String()
+	ready := &Ready{URL: "http://" + addr, WebhookURL: "http://" + addr + "/hook", Kubeconfig: cp.Kubeconfig, DataDir: dataDir, LogFile: logFile}
 
 	var sb *upSandbox
 	if o.sandboxed() {
 		fmt.Fprintln(out, "Starting the sandbox forge…")
-		if sb, err = startSandbox(ctx, log, dataDir, o.SandboxAddr, ready.WebhookURL, secret, o.ConfigRepo == ""); err != nil {
+		if sb, err = startSandbox(ctx, log, dataDir, sandboxLn, ready.WebhookURL, secret, o.ConfigRepo == ""); err != nil {
 			return err
 		}
 		defer sb.Close()
 		ready.Sandbox = sb.info
 	}
 
-	repoURL, repoSecret, err := o.configRepository(ctx, dataDir, sb)
-	if err != nil {
-		return err
+	if src == nil {
+		if src, err = o.builtinConfigRepo(ctx, dataDir, sb); err != nil {
+			return err
+		}
 	}
-	ready.ConfigRepository = repoURL
+	if src.mirror != nil {
+		if _, err := src.mirror.sync(ctx); err != nil {
+			return fmt.Errorf("--config-repo %s: %w", o.ConfigRepo, err)
+		}
+	}
+	ready.ConfigRepository = src.URL
+	if src.mirror != nil {
+		ready.ConfigRepository = src.mirror.src
+	}
 
 	scheme, err := newScheme()
 	if err != nil {
@@ -244,17 +305,27 @@ func runUp(ctx context.Context, out io.Writer, o *UpOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := applyConfigRepository(ctx, c, repoURL, repoSecret); err != nil {
+	if err := applyConfigRepository(ctx, c, src); err != nil {
 		return err
 	}
+	requested, err := requestReconcile(ctx, c, upConfigKey)
+	if err != nil {
+		return fmt.Errorf("request the config repository's reconcile: %w", err)
+	}
 
-	sys, err := startSystem(ctx, log, cp.Config, scheme, o, dataDir, secret, sb)
+	sys, err := startSystem(ctx, log, cp.Config, scheme, o, gh, dataDir, secret, sb, web)
 	if err != nil {
 		return err
 	}
-	if err := waitConfigReady(ctx, c, 2*time.Minute); err != nil {
+	if err := waitConfigReady(ctx, c, requested, 2*time.Minute); err != nil {
 		sys.stop()
 		return err
+	}
+	if src.mirror != nil {
+		go src.mirror.watch(sys.ctx, log, time.Second, func(ctx context.Context) error {
+			_, err := requestReconcile(ctx, c, upConfigKey)
+			return err
+		})
 	}
 	printReady(out, ready, time.Since(start))
 	if o.ReadyFile != "" {
@@ -266,6 +337,46 @@ func runUp(ctx context.Context, out io.Writer, o *UpOptions) error {
 	err = sys.wait(ctx)
 	fmt.Fprintln(out, "Stopped.")
 	return err
+}
+
+// errInterrupted ends a start that a signal cut short.
+var errInterrupted = errors.New("interrupted before bowline was ready")
+
+// startControlPlane starts the local control plane, and on a signal stops
+// it as soon as it is up instead of carrying on.
+func startControlPlane(ctx context.Context, o localcp.Options) (*localcp.ControlPlane, error) {
+	type result struct {
+		cp  *localcp.ControlPlane
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		cp, err := localcp.Start(o)
+		done <- result{cp, err}
+	}()
+	select {
+	case r := <-done:
+		return r.cp, r.err
+	case <-ctx.Done():
+		r := <-done
+		if r.err == nil {
+			_ = r.cp.Stop()
+		}
+		return nil, errInterrupted
+	}
+}
+
+// listenFlag listens on the address a flag names, and when it cannot,
+// says which flag to change.
+func listenFlag(flag, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		return ln, nil
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("cannot listen on %s (%s): another program is using that address: stop it, or pass %s with a free port", addr, flag, flag)
+	}
+	return nil, fmt.Errorf("cannot listen on %s (%s): %v: pass %s with an address of this machine", addr, flag, err, flag)
 }
 
 // logger sends logs to a file in the data directory unless told otherwise,
@@ -299,32 +410,18 @@ func persistentSecret(path string) (string, error) {
 	return s, os.WriteFile(path, []byte(s+"\n"), 0o600)
 }
 
-// configRepository decides the ConfigRepository's URL and credentials:
-// --config-repo as given; otherwise the quickstart, as a repository in the
-// sandbox, or as a local git repository when bowline talks to real GitHub.
-func (o *UpOptions) configRepository(ctx context.Context, dataDir string, sb *upSandbox) (url, token string, err error) {
-	switch {
-	case o.ConfigRepo != "":
-		if abs, err := filepath.Abs(o.ConfigRepo); err == nil && !strings.Contains(o.ConfigRepo, "://") && !strings.Contains(o.ConfigRepo, "@") {
-			return abs, "", nil
-		}
-		if sb == nil && strings.HasPrefix(o.ConfigRepo, "https://") && o.GitHubTokenFile != "" {
-			b, err := os.ReadFile(o.GitHubTokenFile)
-			if err != nil {
-				return "", "", err
-			}
-			return o.ConfigRepo, strings.TrimSpace(string(b)), nil
-		}
-		return o.ConfigRepo, "", nil
-	case sb != nil:
-		return sb.info.URL + "/" + sandboxConfigRepo + ".git", sb.botToken, nil
-	default:
-		dir := filepath.Join(dataDir, "config-repo")
-		if err := initLocalConfigRepo(ctx, dir); err != nil {
-			return "", "", err
-		}
-		return dir, "", nil
+// builtinConfigRepo is the config repository when --config-repo is not
+// given: the quickstart, as a repository in the sandbox, or as a local git
+// repository when bowline talks to real GitHub.
+func (o *UpOptions) builtinConfigRepo(ctx context.Context, dataDir string, sb *upSandbox) (*configSource, error) {
+	if sb != nil {
+		return &configSource{URL: sb.info.URL + "/" + sandboxConfigRepo + ".git", Branch: "main", Token: sb.botToken}, nil
 	}
+	dir := filepath.Join(dataDir, "config-repo")
+	if err := initLocalConfigRepo(ctx, dir); err != nil {
+		return nil, err
+	}
+	return &configSource{URL: dir, Branch: "main"}, nil
 }
 
 // quickstartConfig returns the files of the quickstart config repository.
@@ -358,15 +455,18 @@ func readFiles(fsys fs.FS, dir, prefix string) (map[string][]byte, error) {
 	return files, err
 }
 
+// upConfigKey is the ConfigRepository `bowline up` reconciles.
+var upConfigKey = client.ObjectKey{Namespace: upNamespace, Name: "config"}
+
 // applyConfigRepository creates or updates the ConfigRepository "config"
 // (and its token Secret) that `bowline up` reconciles.
-func applyConfigRepository(ctx context.Context, c client.Client, url, token string) error {
-	repo := &v1alpha1.ConfigRepository{ObjectMeta: metav1.ObjectMeta{Name: "config", Namespace: upNamespace}}
-	spec := v1alpha1.ConfigRepositorySpec{URL: url, Ref: &v1alpha1.GitRef{Branch: "main"}, Interval: &metav1.Duration{Duration: time.Minute}}
-	if token != "" {
+func applyConfigRepository(ctx context.Context, c client.Client, src *configSource) error {
+	repo := &v1alpha1.ConfigRepository{ObjectMeta: metav1.ObjectMeta{Name: upConfigKey.Name, Namespace: upConfigKey.Namespace}}
+	spec := v1alpha1.ConfigRepositorySpec{URL: src.URL, Ref: &v1alpha1.GitRef{Branch: src.Branch}, Interval: &metav1.Duration{Duration: time.Minute}}
+	if src.Token != "" {
 		sec := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "config-repo-credentials", Namespace: upNamespace},
-			StringData: map[string]string{"token": token},
+			StringData: map[string]string{"token": src.Token},
 		}
 		err := c.Create(ctx, sec)
 		if apierrors.IsAlreadyExists(err) {
@@ -389,51 +489,139 @@ func applyConfigRepository(ctx context.Context, c client.Client, url, token stri
 	return c.Update(ctx, repo)
 }
 
-// waitConfigReady waits until the ConfigRepository applied a revision.
-func waitConfigReady(ctx context.Context, c client.Client, timeout time.Duration) error {
+// waitConfigReady waits until the ConfigRepository applied a revision. It
+// fails as soon as the reconcile that handled requested (the value of the
+// reconcile-request annotation set at start) could not fetch the
+// repository or found it invalid, rather than waiting for a retry.
+func waitConfigReady(ctx context.Context, c client.Client, requested string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	repo := &v1alpha1.ConfigRepository{}
-	key := client.ObjectKey{Namespace: upNamespace, Name: "config"}
 	for {
-		if err := c.Get(ctx, key, repo); err == nil {
-			if cond := meta.FindStatusCondition(repo.Status.Conditions, v1alpha1.ConditionReady); cond != nil &&
-				cond.Status == metav1.ConditionTrue && cond.ObservedGeneration == repo.Generation {
-				return nil
-			} else if cond != nil && meta.IsStatusConditionTrue(repo.Status.Conditions, v1alpha1.ConditionStalled) {
-				return fmt.Errorf("the config repository is invalid: %s", cond.Message)
+		if err := c.Get(ctx, upConfigKey, repo); err == nil {
+			if err := configReady(repo, requested); !errors.Is(err, errNotYet) {
+				return err
 			}
 		}
 		select {
 		case <-ctx.Done():
-			msg := "no status yet"
+			if errors.Is(context.Cause(ctx), context.Canceled) {
+				return errInterrupted
+			}
+			msg := "it has no status yet"
 			if cond := meta.FindStatusCondition(repo.Status.Conditions, v1alpha1.ConditionReady); cond != nil {
 				msg = cond.Message
 			}
-			return fmt.Errorf("the config repository did not become ready: %s", msg)
-		case <-time.After(200 * time.Millisecond):
+			return fmt.Errorf("the config repository was not applied within %s (%s): see the log file for what the reconciler did", timeout, msg)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
+var errNotYet = errors.New("not yet")
+
+// configReady says whether repo is ready (nil), failed in the reconcile
+// that handled requested (the error says how), or neither yet.
+func configReady(repo *v1alpha1.ConfigRepository, requested string) error {
+	cond := meta.FindStatusCondition(repo.Status.Conditions, v1alpha1.ConditionReady)
+	switch {
+	case cond == nil:
+		return errNotYet
+	case cond.Status == metav1.ConditionTrue && cond.ObservedGeneration == repo.Generation:
+		return nil
+	case repo.Status.LastHandledReconcileAt != requested || cond.ObservedGeneration != repo.Generation:
+		return errNotYet
+	}
+	switch cond.Reason {
+	case v1alpha1.ReasonValidationFailed:
+		return fmt.Errorf("the config repository is invalid: %s: fix it and start again", cond.Message)
+	case v1alpha1.ReasonFetchFailed, v1alpha1.ReasonAuthenticationFailed:
+		return fmt.Errorf("the config repository %s cannot be fetched: %s: check --config-repo and its credentials", repo.Spec.URL, cond.Message)
+	}
+	return errNotYet
+}
+
 func printReady(out io.Writer, r *Ready, took time.Duration) {
-	fmt.Fprintf(out, "\nbowline is running.\n\n")
-	fmt.Fprintf(out, "  API and web:        %s  (jobs: %s/api/prowjobs)\n", r.URL, r.URL)
-	fmt.Fprintf(out, "  Webhook:            %s\n", r.WebhookURL)
-	fmt.Fprintf(out, "  kubectl:            export KUBECONFIG=%s; kubectl get configrepositories,prowjobs\n", r.Kubeconfig)
-	fmt.Fprintf(out, "  Config repository:  %s\n", r.ConfigRepository)
+	fmt.Fprint(out, readyText(r, selfCommand()))
+	fmt.Fprintf(out, "\nReady in %.1fs. Press Ctrl-C to stop.\n", took.Seconds())
+}
+
+// readyText is what `bowline up` prints when it is ready, up to the line
+// with the time it took; bowline is how to run this binary from the
+// current directory. The README quotes it for the default addresses.
+func readyText(r *Ready, bowline string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nbowline is running.\n\n")
+	fmt.Fprintf(&b, "  API and web:        %s  (jobs: %s/api/prowjobs)\n", r.URL, r.URL)
+	fmt.Fprintf(&b, "  Webhook:            %s\n", r.WebhookURL)
+	fmt.Fprintf(&b, "  kubectl:            export KUBECONFIG=%s; kubectl get configrepositories,prowjobs\n", displayPath(r.Kubeconfig))
+	fmt.Fprintf(&b, "  Config repository:  %s\n", displayPath(r.ConfigRepository))
 	if s := r.Sandbox; s != nil {
-		fmt.Fprintf(out, "  Sandbox forge:      %s  (user %s, token %s)\n", s.URL, s.User, s.Token)
-		fmt.Fprintf(out, "\nOpen a demo pull request:\n\n")
-		fmt.Fprintf(out, "  bowline sandbox pr open --url %s --token %s --repo %s \\\n", s.URL, s.Token, s.DemoRepo)
-		fmt.Fprintf(out, "    --head try-bowline --title 'Try bowline' --file 'hello.sh=@hello.sh'\n\n")
-		fmt.Fprintf(out, "Its presubmit pull-hello-test runs the repository's tests; the status shows on the pull request\n")
-		fmt.Fprintf(out, "and the run in %s/api/prowjobs. Change jobs or plugins with a pull request to %s.\n", r.URL, s.ConfigRepo)
+		fmt.Fprintf(&b, "  Sandbox forge:      %s  (user %s, token %s)\n", s.URL, s.User, s.Token)
+		fmt.Fprintf(&b, "\nOpen a demo pull request:\n\n")
+		fmt.Fprintf(&b, "  %s sandbox pr open --url %s --token %s --repo %s \\\n", bowline, s.URL, s.Token, s.DemoRepo)
+		fmt.Fprintf(&b, "    --head try-bowline --title 'Try bowline' --file 'NOTES.md=Trying bowline.'\n\n")
+		fmt.Fprintf(&b, "Its presubmit pull-hello-test runs the repository's tests; the status shows on the pull request\n")
+		fmt.Fprintf(&b, "and the run in %s/api/prowjobs. Change jobs or plugins with a pull request to %s.\n", r.URL, s.ConfigRepo)
 	}
 	if r.LogFile != "" {
-		fmt.Fprintf(out, "\nLogs: %s\n", r.LogFile)
+		fmt.Fprintf(&b, "\nLogs: %s\n", displayPath(r.LogFile))
 	}
-	fmt.Fprintf(out, "\nReady in %.1fs. Press Ctrl-C to stop.\n", took.Seconds())
+	return b.String()
+}
+
+// selfCommand is how to run this binary from the current directory, for
+// commands printed to copy: "bowline" when that is what the PATH finds,
+// else its path relative to the current directory (bin/bowline after
+// `make run`), else its absolute path.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "bowline"
+	}
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		return "bowline"
+	}
+	if found, err := exec.LookPath("bowline"); err == nil {
+		if found, err = filepath.EvalSymlinks(found); err == nil && found == exe {
+			return "bowline"
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, exe); err == nil && !strings.HasPrefix(rel, "..") {
+			exe = rel
+			if !strings.Contains(rel, string(filepath.Separator)) {
+				exe = "." + string(filepath.Separator) + rel
+			}
+		}
+	}
+	return shellQuote(exe)
+}
+
+// displayPath shows an absolute path under the current directory relative
+// to it, which is shorter and what a person typed.
+func displayPath(p string) string {
+	if !filepath.IsAbs(p) {
+		return p
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@=", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func writeJSONFile(path string, v any) error {

@@ -23,7 +23,7 @@ import (
 // the demo org, its demo repository, and (withConfigRepo) the quickstart
 // config repository, with an org webhook pointing at bowline. Seeding is
 // idempotent, so a restart keeps what users did in the sandbox.
-func startSandbox(ctx context.Context, log logr.Logger, dataDir, addr, hookURL, secret string, withConfigRepo bool) (*upSandbox, error) {
+func startSandbox(ctx context.Context, log logr.Logger, dataDir string, ln net.Listener, hookURL, secret string, withConfigRepo bool) (*upSandbox, error) {
 	fsys, err := examples.FS("quickstart")
 	if err != nil {
 		return nil, err
@@ -60,18 +60,12 @@ func startSandbox(ctx context.Context, log logr.Logger, dataDir, addr, hookURL, 
 		seed.Orgs[i].Hooks = append(seed.Orgs[i].Hooks, forge.SeedHook{URL: hookURL, Secret: secret})
 	}
 
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox forge: %w", err)
-	}
 	base := "http://" + ln.Addr().String()
 	f, err := forge.New(forge.Options{DataDir: filepath.Join(dataDir, "sandbox"), BaseURL: base, Log: log.WithName("sandbox")})
 	if err != nil {
-		_ = ln.Close()
 		return nil, err
 	}
 	if err := f.Seed(ctx, seed); err != nil {
-		_ = ln.Close()
 		_ = f.Close()
 		return nil, fmt.Errorf("seed the sandbox forge: %w", err)
 	}

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -21,6 +24,8 @@ import (
 
 // upSystem is every role of bowline running in this process.
 type upSystem struct {
+	// ctx ends when the roles stop.
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -46,7 +51,7 @@ func (s *upSystem) wait(ctx context.Context) error {
 
 // startSystem runs every role with the local agent, the webhook server and
 // the JSON API on o.Addr, against the local control plane.
-func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme *runtime.Scheme, o *UpOptions, dataDir, secret string, sb *upSandbox) (*upSystem, error) {
+func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme *runtime.Scheme, o *UpOptions, ghOpts *ghclient.Options, dataDir, secret string, sb *upSandbox, web net.Listener) (*upSystem, error) {
 	op := &OperatorOptions{
 		Components:      []string{"all"},
 		MetricsAddr:     "0",
@@ -57,16 +62,16 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 			ConfigRepository: upNamespace + "/config",
 			ProwJobNamespace: upNamespace,
 			ArtifactsBucket:  filepath.Join(dataDir, "artifacts"),
-			JobURLTemplate:   "http://" + o.Addr + "/api/prowjobs/{{.Namespace}}/{{.Name}}/log",
+			JobURLTemplate:   "http://" + web.Addr().String() + "/api/prowjobs/{{.Namespace}}/{{.Name}}/log",
 			Hook:             automation.DefaultOptions(),
 		},
 	}
-	op.Roles.Hook.Addr = o.Addr
+	op.Roles.Hook.Addr = web.Addr().String()
 	op.Roles.Hook.GracePeriod = 5 * time.Second
 	op.Roles.Jobs.Workers = 4
 	op.Roles.Reporter.Workers = 4
 
-	gh, err := o.githubClient(sb)
+	gh, err := githubClient(ghOpts, sb)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +92,7 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 		github:      gh,
 		hookSecrets: automation.Secrets{"*": {[]byte(secret)}},
 		creator:     localAgent{Client: mgr.GetClient()},
+		listen:      preBound(web),
 		local: &local.Options{
 			Root:   filepath.Join(dataDir, "workspaces"),
 			Bucket: op.Roles.ArtifactsBucket,
@@ -99,34 +105,59 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &upSystem{cancel: cancel, done: make(chan error, 1)}
+	s := &upSystem{ctx: runCtx, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- mgr.Start(runCtx) }()
 	return s, nil
 }
 
-// githubClient talks to the sandbox forge as bowline's bot, or to GitHub
-// with the given credentials.
-func (o *UpOptions) githubClient(sb *upSandbox) (*ghclient.Client, error) {
-	opts := ghclient.Options{}
+// githubOptions reads the GitHub credentials of --github-token-file or
+// --github-app-id and --github-app-key-file; nil means none (the sandbox).
+func (o *UpOptions) githubOptions() (*ghclient.Options, error) {
 	switch {
-	case sb != nil:
-		opts.BaseURL = sb.info.URL + "/"
-		opts.Token = ghclient.Secret(sb.botToken)
 	case o.GitHubTokenFile != "":
-		b, err := os.ReadFile(o.GitHubTokenFile)
+		tok, err := readTokenFile(o.GitHubTokenFile)
 		if err != nil {
 			return nil, err
 		}
-		opts.Token = ghclient.Secret(strings.TrimSpace(string(b)))
+		return &ghclient.Options{BaseURL: o.GitHubEndpoint, Token: ghclient.Secret(tok)}, nil
 	case o.GitHubAppID != 0:
 		b, err := os.ReadFile(o.GitHubAppKeyFile)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--github-app-key-file: %w", err)
 		}
-		opts.AppID = o.GitHubAppID
-		opts.AppPrivateKey = ghclient.Secret(b)
-	default:
-		return nil, errors.New("no GitHub credentials and no sandbox")
+		if len(strings.TrimSpace(string(b))) == 0 {
+			return nil, fmt.Errorf("--github-app-key-file %s is empty: put the GitHub App's private key (PEM) in it", o.GitHubAppKeyFile)
+		}
+		return &ghclient.Options{BaseURL: o.GitHubEndpoint, AppID: o.GitHubAppID, AppPrivateKey: ghclient.Secret(b)}, nil
 	}
-	return newGitHubClient(opts)
+	return nil, nil
+}
+
+// githubClient talks to the sandbox forge as bowline's bot, or to GitHub
+// with the given credentials.
+func githubClient(gh *ghclient.Options, sb *upSandbox) (*ghclient.Client, error) {
+	switch {
+	case sb != nil:
+		return newGitHubClient(ghclient.Options{BaseURL: sb.info.URL + "/", Token: ghclient.Secret(sb.botToken)})
+	case gh != nil:
+		return newGitHubClient(*gh)
+	}
+	return nil, errors.New("no GitHub credentials and no sandbox")
+}
+
+// preBound serves ln when the roles listen on its address, so that the
+// address `bowline up` checked at start is the one it serves; other
+// addresses are listened on as usual.
+func preBound(ln net.Listener) func(network, addr string) (net.Listener, error) {
+	var once sync.Once
+	return func(network, addr string) (net.Listener, error) {
+		var got net.Listener
+		if addr == ln.Addr().String() {
+			once.Do(func() { got = ln })
+		}
+		if got != nil {
+			return got, nil
+		}
+		return net.Listen(network, addr)
+	}
 }

@@ -62,6 +62,15 @@ func FindBinDir() (string, error) {
 	return "", ErrMissingBinaries
 }
 
+// CheckBinDir fails with ErrMissingBinaries when dir lacks etcd or
+// kube-apiserver.
+func CheckBinDir(dir string) error {
+	if !hasBinaries(dir) {
+		return fmt.Errorf("%w (looked in %s)", ErrMissingBinaries, dir)
+	}
+	return nil
+}
+
 func hasBinaries(dir string) bool {
 	for _, name := range []string{"etcd", "kube-apiserver"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.IsDir() {

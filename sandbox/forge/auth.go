@@ -21,7 +21,14 @@ type principal struct {
 	inst *installation
 	// app is set for a GitHub App's JWT, which may only call /app endpoints.
 	app *app
+	// scopes are a personal access token's OAuth scopes, sent back in
+	// X-OAuth-Scopes; nil for every other kind of principal.
+	scopes []string
 }
+
+// DefaultTokenScopes are the scopes of a seeded token that names none:
+// everything bowline's components use.
+var DefaultTokenScopes = []string{"admin:org", "admin:repo_hook", "repo", "user"}
 
 func (p principal) anonymous() bool { return p.login == "" && p.inst == nil && p.app == nil }
 
@@ -80,7 +87,11 @@ func (f *Forge) authenticate(r *http.Request) (principal, error) {
 			}
 			return p, nil
 		}
-		return principal{login: f.st.user(t.User).Login}, nil
+		scopes := t.Scopes
+		if scopes == nil {
+			scopes = DefaultTokenScopes
+		}
+		return principal{login: f.st.user(t.User).Login, scopes: scopes}, nil
 	}
 	if strings.Count(cred, ".") == 2 {
 		if a, err := f.verifyAppJWT(cred); err == nil {

@@ -290,6 +290,10 @@ func (f *Forge) serveAPI(w http.ResponseWriter, r *http.Request, who *principal)
 	hdr.Set("X-GitHub-Request-Id", strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:20]))
 	hdr.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	hdr.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
+	if p.scopes != nil {
+		// As GitHub does for classic personal access tokens.
+		hdr.Set("X-OAuth-Scopes", strings.Join(p.scopes, ", "))
+	}
 	if f.opts.EnforceRateLimit {
 		if st := f.limits.state(rk, resource, false); st.remaining() == 0 {
 			st.setHeaders(hdr)

@@ -49,12 +49,16 @@ type Seed struct {
 
 // SeedUser is a user account.
 type SeedUser struct {
-	Login     string `json:"login"`
-	Name      string `json:"name,omitempty"`
-	Email     string `json:"email,omitempty"`
-	Token     string `json:"token,omitempty"`
-	SiteAdmin bool   `json:"siteAdmin,omitempty"`
-	Bot       bool   `json:"bot,omitempty"`
+	Login string `json:"login"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Token string `json:"token,omitempty"`
+	// Scopes are the token's OAuth scopes, reported in X-OAuth-Scopes as
+	// GitHub reports a classic personal access token's; absent means
+	// DefaultTokenScopes, [] a token with no scope.
+	Scopes    []string `json:"scopes,omitempty"`
+	SiteAdmin bool     `json:"siteAdmin,omitempty"`
+	Bot       bool     `json:"bot,omitempty"`
 }
 
 // SeedOrg is an organization. Members named here that are not listed as
@@ -297,7 +301,7 @@ func (t *tx) seedUser(s SeedUser) error {
 		if other := t.Tokens[s.Token]; other != nil && key(other.User) != key(s.Login) {
 			return fmt.Errorf("seed user %s: token already belongs to someone else", s.Login)
 		}
-		t.Tokens[s.Token] = &token{User: u.Login}
+		t.Tokens[s.Token] = &token{User: u.Login, Scopes: s.Scopes}
 	}
 	return nil
 }

@@ -106,7 +106,9 @@ type user struct {
 // token is a credential: a user's personal access token or an
 // installation token minted for a GitHub App.
 type token struct {
-	User         string    `json:"user,omitempty"`
+	User string `json:"user,omitempty"`
+	// Scopes of a personal access token; nil means DefaultTokenScopes.
+	Scopes       []string  `json:"scopes"`
 	Installation int64     `json:"installation,omitempty"`
 	Expires      time.Time `json:"expires,omitzero"`
 }
