@@ -214,7 +214,7 @@ func runUp(ctx context.Context, out io.Writer, o *UpOptions) error {
 	defer lock.Release()
 	var src *configSource
 	if o.ConfigRepo != "" {
-		if src, err = o.resolveConfigRepo(dataDir); err != nil {
+		if src, err = o.resolveConfigRepo(ctx, dataDir); err != nil {
 			return err
 		}
 	}

@@ -16,7 +16,11 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -55,7 +59,7 @@ func localPath(repo string) (string, bool) {
 // followed on its checked-out branch (or --config-branch); a plain
 // directory is mirrored into a repository under the data directory and
 // watched; a remote URL is taken as given.
-func (o *UpOptions) resolveConfigRepo(dataDir string) (*configSource, error) {
+func (o *UpOptions) resolveConfigRepo(ctx context.Context, dataDir string) (*configSource, error) {
 	p, local := localPath(o.ConfigRepo)
 	if !local {
 		src := &configSource{URL: o.ConfigRepo, Branch: o.ConfigBranch}
@@ -68,6 +72,11 @@ func (o *UpOptions) resolveConfigRepo(dataDir string) (*configSource, error) {
 				return nil, err
 			}
 			src.Token = tok
+		}
+		if strings.HasPrefix(o.ConfigRepo, "https://") || strings.HasPrefix(o.ConfigRepo, "http://") {
+			if err := src.checkRemote(ctx); err != nil {
+				return nil, err
+			}
 		}
 		return src, nil
 	}
@@ -98,6 +107,40 @@ func (o *UpOptions) resolveConfigRepo(dataDir string) (*configSource, error) {
 		return nil, fmt.Errorf("--config-repo %s: %w", o.ConfigRepo, err)
 	}
 	return &configSource{URL: abs, Branch: branch}, nil
+}
+
+// checkRemote lists the remote repository's branches (git ls-remote) and
+// fails when it cannot, or when the branch is not among them.
+func (src *configSource) checkRemote(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	remote := git.NewRemote(memory.NewStorage(), &gitconfig.RemoteConfig{Name: "origin", URLs: []string{src.URL}})
+	var auth transport.AuthMethod
+	if src.Token != "" {
+		auth = &githttp.BasicAuth{Username: "x-access-token", Password: src.Token}
+	}
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
+	if err != nil {
+		msg := strings.ReplaceAll(err.Error(), src.Token, "***")
+		if src.Token == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("the config repository %s cannot be fetched: %s: check --config-repo and its credentials", src.URL, msg)
+	}
+	var names []string
+	for _, r := range refs {
+		if r.Name().IsBranch() {
+			if r.Name().Short() == src.Branch {
+				return nil
+			}
+			names = append(names, r.Name().Short())
+		}
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("the config repository %s has no branches yet: push your configuration to it", src.URL)
+	}
+	sort.Strings(names)
+	return fmt.Errorf("the config repository %s has no branch %s (it has %s): pass --config-branch", src.URL, src.Branch, strings.Join(names, ", "))
 }
 
 // checkedOutBranch is want, or the branch HEAD names, after checking that

@@ -100,6 +100,18 @@ func TestResolveConfigRepo(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(root, "data")
+	forge := forgetest.Start(t, `
+users: [{login: alice, token: alice-token}]
+orgs: [{login: acme, admins: [alice]}]
+repos: [{name: acme/ci-config, files: {config/prow/config.yaml: "plank: {}\n"}}]
+`)
+	remote := forge.URL + "/acme/ci-config.git"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := "http://" + ln.Addr().String() + "/acme/ci-config.git"
+	ln.Close()
 
 	tests := []struct {
 		name       string
@@ -119,13 +131,15 @@ func TestResolveConfigRepo(t *testing.T) {
 		{name: "no commits", repo: unborn, wantErr: []string{"no commits yet", "git commit"}},
 		{name: "plain directory is watched", repo: plain, wantURL: filepath.Join(data, "config-dir.git"), wantBranch: "main", wantMirror: true},
 		{name: "plain directory has no branches", repo: plain, branch: "release", wantErr: []string{"plain directory", "--config-branch"}},
-		{name: "remote", repo: "https://github.com/acme/ci-config.git", wantURL: "https://github.com/acme/ci-config.git", wantBranch: "main"},
-		{name: "remote branch", repo: "git@github.com:acme/ci-config.git", branch: "prod", wantURL: "git@github.com:acme/ci-config.git", wantBranch: "prod"},
+		{name: "remote", repo: remote, wantURL: remote, wantBranch: "main"},
+		{name: "remote branch missing", repo: remote, branch: "prod", wantErr: []string{"has no branch prod (it has main)", "--config-branch"}},
+		{name: "remote unreachable", repo: nobody, wantErr: []string{"the config repository " + nobody + " cannot be fetched", "connection refused", "check --config-repo"}},
+		{name: "ssh is taken as given", repo: "git@github.com:acme/ci-config.git", branch: "prod", wantURL: "git@github.com:acme/ci-config.git", wantBranch: "prod"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := &UpOptions{ConfigRepo: tt.repo, ConfigBranch: tt.branch}
-			src, err := o.resolveConfigRepo(data)
+			src, err := o.resolveConfigRepo(context.Background(), data)
 			if len(tt.wantErr) > 0 {
 				if err == nil {
 					t.Fatalf("no error, want one mentioning %q", tt.wantErr)
