@@ -44,6 +44,8 @@ type issueRequest struct {
 	Assignee    *string   `json:"assignee"`
 	Assignees   *[]string `json:"assignees"`
 	Milestone   *int      `json:"milestone"`
+	// clearMilestone is set for "milestone": null.
+	clearMilestone bool
 }
 
 func (f *Forge) createIssue(c *call) error {
@@ -77,7 +79,7 @@ func (f *Forge) createIssue(c *call) error {
 				t.ensureLabels(r, *req.Labels)
 				i.Labels = labelKeys(*req.Labels)
 			}
-			i.Assignees = t.assignable(r, assigneesOf(req))
+			i.Assignees = t.assignable(r, nil, nil, assigneesOf(req))
 			if req.Milestone != nil && r.Milestones[*req.Milestone] != nil {
 				i.Milestone = *req.Milestone
 			}
@@ -130,18 +132,6 @@ func (t *tx) ensureLabels(r *repo, names []string) {
 			r.Labels[key(n)] = &label{ID: t.id(), Name: n, Color: "ededed"}
 		}
 	}
-}
-
-// assignable keeps the logins that may be assigned on r: people with access.
-func (t *tx) assignable(r *repo, logins []string) []string {
-	access := t.accessList(r, "all")
-	var out []string
-	for _, l := range logins {
-		if _, ok := access[key(l)]; ok && !containsFold(out, l) {
-			out = append(out, t.accountLogin(l))
-		}
-	}
-	return out
 }
 
 func (f *Forge) getIssue(c *call) error {
@@ -286,7 +276,7 @@ func (t *tx) editIssue(ctx context.Context, c *call, r *repo, i *issue, req issu
 	if !triage && !author {
 		return errForbidden("Must have triage access to edit this issue")
 	}
-	if (req.Labels != nil || req.Assignees != nil || req.Assignee != nil || req.Milestone != nil) && !triage {
+	if (req.Labels != nil || req.Assignees != nil || req.Assignee != nil || req.Milestone != nil || req.clearMilestone) && !triage {
 		return errForbidden("Must have triage access to change labels, assignees or milestones")
 	}
 	changes := &github.EditChange{}
@@ -314,13 +304,12 @@ func (t *tx) editIssue(ctx context.Context, c *call, r *repo, i *issue, req issu
 		t.setLabels(ctx, r, i, *req.Labels, who)
 	}
 	if req.Assignees != nil || req.Assignee != nil {
-		t.setAssignees(ctx, r, i, t.assignable(r, assigneesOf(req)), who)
+		t.setAssignees(ctx, r, i, t.assignable(r, i, nil, assigneesOf(req)), who)
 	}
-	if req.Milestone != nil {
-		if *req.Milestone != 0 && r.Milestones[*req.Milestone] == nil {
-			return errInvalid("Issue", "milestone", "invalid")
+	if req.Milestone != nil || req.clearMilestone {
+		if err := t.setMilestone(ctx, r, i, deref(req.Milestone), who); err != nil {
+			return err
 		}
-		i.Milestone = *req.Milestone
 	}
 	if req.State != nil && *req.State != i.State {
 		reason := ""
@@ -420,11 +409,7 @@ func (f *Forge) changeAssignees(c *call, add bool) error {
 		}
 		next := append([]string(nil), i.Assignees...)
 		if add {
-			for _, a := range t.assignable(r, req.Assignees) {
-				if !containsFold(next, a) {
-					next = append(next, a)
-				}
-			}
+			next = t.assignable(r, i, next, req.Assignees)
 		} else {
 			var kept []string
 			for _, a := range next {

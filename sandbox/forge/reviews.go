@@ -325,13 +325,12 @@ func (f *Forge) requestReviewers(c *call) error {
 		if err != nil {
 			return err
 		}
-		access := t.accessList(r, "all")
 		ctx := c.r.Context()
 		for _, login := range req.Reviewers {
 			if key(login) == key(i.User) {
 				return errInvalidMsg("Review cannot be requested from pull request author.")
 			}
-			if _, ok := access[key(login)]; !ok {
+			if !t.hasAccess(r, login) {
 				return errInvalidMsg("Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + r.fullName() + " repository.")
 			}
 		}

@@ -1,0 +1,136 @@
+package assign_test
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/assign"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/sandbox/forge"
+)
+
+// alice is an acme member, carol a collaborator, bob (the author of every
+// pull request here) and zed outsiders.
+const seed = `
+users: [{login: alice}, {login: bob}, {login: carol}, {login: zed}]
+orgs:
+- login: acme
+  members: [alice]
+  teams:
+  - {name: reviewers, members: [alice], repos: {widgets: read}}
+repos:
+- name: acme/widgets
+  files: {README.md: "# widgets\n"}
+  collaborators: {carol: write}
+`
+
+func TestAssign(t *testing.T) {
+	h := plugintest.New(t, seed, plugintest.Config(nil, nil), func(b pluginbase.Base) []plugin.Plugin {
+		return []plugin.Plugin{assign.New(b)}
+	})
+	tests := []struct {
+		name         string
+		pr           bool
+		assigned     []string // before
+		requested    []string // before
+		by, body     string
+		wantAssigned []string
+		wantReviews  []string // users, and teams as org/team
+		wantReply    string
+	}{
+		{name: "assign self", by: "alice", body: "/assign", wantAssigned: []string{"alice"}},
+		{name: "an outsider who comments may be assigned", by: "bob", body: "/assign", wantAssigned: []string{"bob"}},
+		{name: "assign a member", by: "bob", body: "/assign @alice", wantAssigned: []string{"alice"}},
+		{name: "assign several", by: "bob", body: "/assign alice @carol", wantAssigned: []string{"alice", "carol"}},
+		{name: "assign in any case", by: "bob", body: "/ASSIGN @carol", wantAssigned: []string{"carol"}},
+		{name: "assign an outsider", by: "alice", body: "/assign @zed", wantAssigned: []string{},
+			wantReply: "GitHub did not let me assign: zed."},
+		{name: "assign some outsiders", by: "alice", body: "/assign @carol @zed", wantAssigned: []string{"carol"},
+			wantReply: "GitHub did not let me assign: zed."},
+		{name: "unassign self", assigned: []string{"alice", "carol"}, by: "alice", body: "/unassign", wantAssigned: []string{"carol"}},
+		{name: "unassign others", assigned: []string{"alice", "carol"}, by: "bob", body: "/unassign @alice carol", wantAssigned: []string{}},
+		{name: "the later command wins", by: "bob", body: "/assign @alice\n/unassign @alice", wantAssigned: []string{}},
+		{name: "not at the start of a line", by: "bob", body: "please /assign @alice", wantAssigned: []string{}},
+		{name: "assign takes no teams", by: "bob", body: "/assign @acme/reviewers", wantAssigned: []string{}},
+		{name: "cc on an issue does nothing", by: "bob", body: "/cc @alice", wantAssigned: []string{}},
+		{name: "cc a member", pr: true, by: "bob", body: "/cc @alice", wantAssigned: []string{}, wantReviews: []string{"alice"}},
+		{name: "cc self", pr: true, by: "carol", body: "/cc", wantAssigned: []string{}, wantReviews: []string{"carol"}},
+		{name: "cc the author", pr: true, by: "bob", body: "/cc", wantAssigned: []string{},
+			wantReply: "GitHub did not let me ask for a review from: bob."},
+		{name: "cc a team", pr: true, by: "bob", body: "/cc @acme/reviewers", wantAssigned: []string{}, wantReviews: []string{"acme/reviewers"}},
+		{name: "cc another org's team", pr: true, by: "bob", body: "/cc @other/reviewers", wantAssigned: []string{},
+			wantReply: "ask for a review from: other/reviewers."},
+		{name: "cc some outsiders", pr: true, by: "bob", body: "/cc alice zed carol", wantAssigned: []string{},
+			wantReviews: []string{"alice", "carol"}, wantReply: "ask for a review from: zed."},
+		{name: "uncc", pr: true, requested: []string{"alice", "carol"}, by: "bob", body: "/uncc @alice", wantAssigned: []string{},
+			wantReviews: []string{"carol"}},
+		{name: "assign and cc at once", pr: true, by: "bob", body: "/assign @carol\n/cc @alice", wantAssigned: []string{"carol"},
+			wantReviews: []string{"alice"}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var n int
+			if tc.pr {
+				n = h.OpenPR("bob", forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
+			} else {
+				n = h.OpenIssue("bob", tc.name, "")
+			}
+			owner, repo, _ := strings.Cut(h.Repo, "/")
+			if len(tc.assigned) > 0 {
+				if _, _, err := h.GitHub.Issues.AddAssignees(h.Ctx, owner, repo, n, tc.assigned); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(tc.requested) > 0 {
+				if _, _, err := h.GitHub.PullRequests.RequestReviewers(h.Ctx, owner, repo, n, github.ReviewersRequest{Reviewers: tc.requested}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.Comment(tc.by, n, tc.body)
+			is, _, err := h.GitHub.Issues.Get(h.Ctx, owner, repo, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []string{}
+			for _, u := range is.Assignees {
+				got = append(got, u.GetLogin())
+			}
+			sort.Strings(got)
+			if want := slices.Sorted(slices.Values(tc.wantAssigned)); !slices.Equal(got, want) {
+				t.Errorf("assignees = %q, want %q", got, want)
+			}
+			if tc.pr {
+				rv, _, err := h.GitHub.PullRequests.ListReviewers(h.Ctx, owner, repo, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := []string{}
+				for _, u := range rv.Users {
+					got = append(got, u.GetLogin())
+				}
+				for _, tm := range rv.Teams {
+					got = append(got, owner+"/"+tm.GetSlug())
+				}
+				sort.Strings(got)
+				if want := slices.Sorted(slices.Values(tc.wantReviews)); !slices.Equal(got, want) {
+					t.Errorf("requested reviewers = %q, want %q", got, want)
+				}
+			}
+			replies := h.BotComments(n)
+			switch {
+			case tc.wantReply == "" && len(replies) > 0:
+				t.Errorf("unexpected replies: %q", replies)
+			case tc.wantReply != "" && (len(replies) != 1 || !strings.Contains(replies[0], tc.wantReply)):
+				t.Errorf("replies = %q, want one containing %q", replies, tc.wantReply)
+			}
+		})
+	}
+}

@@ -1,0 +1,143 @@
+// Package pluginbase is what bowline's GitHub plugins (hold, label, assign,
+// lifecycle, size …) have in common: the applied configuration, the GitHub
+// client of the event's org, Prow's trust rules, Prow's shape of a reply to
+// a command, and label and comment operations that behave well when an event
+// is handled twice.
+//
+// A plugin embeds Base and asks it for an Env at each event:
+//
+//	env, err := p.Env(ctx, log, ev)
+//	if env == nil || err != nil { return err }
+//	env.AddLabel(ctx, number, "do-not-merge/hold")
+package pluginbase
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/go-logr/logr"
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/schema/configset"
+	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/plugins"
+	"github.com/bowline-ci/bowline/schema/snapshot"
+)
+
+// GitHubFor returns the GitHub client for an org: an installation's client
+// when bowline runs as a GitHub App, the bot's client otherwise.
+type GitHubFor func(ctx context.Context, org string) (*github.Client, error)
+
+// ConfigSource gives the applied configuration revision, or nil when none
+// is applied yet. It is asked once per event, so a newly applied revision
+// takes effect at the next event.
+type ConfigSource interface {
+	Current() *configset.Set
+}
+
+// SnapshotSource gives the applied config revision; a *snapshot.Store is
+// one.
+type SnapshotSource interface {
+	Current() *snapshot.Snapshot
+}
+
+// FromSnapshot reads the configuration from the applied revision.
+func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} }
+
+type snapshotConfig struct{ src SnapshotSource }
+
+func (s snapshotConfig) Current() *configset.Set {
+	snap := s.src.Current()
+	if snap == nil {
+		return nil
+	}
+	return snap.Config
+}
+
+// Static is a fixed configuration, for tests and tools.
+type Static struct{ Set *configset.Set }
+
+// Current implements ConfigSource.
+func (s Static) Current() *configset.Set { return s.Set }
+
+// Base is embedded by plugins: it turns an event into an Env.
+type Base struct {
+	config ConfigSource
+	github GitHubFor
+	bot    *botLogin
+}
+
+// NewBase returns a Base. bot is bowline's own GitHub login; when
+// empty it is asked from GitHub (GET /user) the first time it is needed.
+func NewBase(cfg ConfigSource, gh GitHubFor, bot string) Base {
+	return Base{config: cfg, github: gh, bot: &botLogin{login: bot}}
+}
+
+// botLogin remembers bowline's login.
+type botLogin struct {
+	mu    sync.Mutex
+	login string
+}
+
+func (b *botLogin) get(ctx context.Context, gh *github.Client) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.login != "" {
+		return b.login, nil
+	}
+	u, _, err := gh.Users.Get(ctx, "")
+	if err != nil {
+		return "", fmt.Errorf("look up bowline's own login: %w", err)
+	}
+	b.login = u.GetLogin()
+	return b.login, nil
+}
+
+// Env is what a plugin works with while it handles one event.
+type Env struct {
+	// GitHub is the client of the event's org.
+	GitHub *github.Client
+	// Plugins is plugins.yaml of the applied revision (never nil).
+	Plugins *plugins.Config
+	// Jobs are the jobs of the applied revision (never nil).
+	Jobs *jobs.Config
+	// Org and Repo are the repository the event is about.
+	Org, Repo string
+	// Log is the handler's logger.
+	Log logr.Logger
+
+	bot *botLogin
+}
+
+// Env returns the environment for an event. It returns nil, without an
+// error, when no configuration revision is applied yet or the event is not
+// about a repository: the plugin then has nothing to do.
+func (b Base) Env(ctx context.Context, log logr.Logger, ev *plugin.Event) (*Env, error) {
+	if ev.Org == "" || ev.Repo == "" {
+		return nil, nil
+	}
+	set := b.config.Current()
+	if set == nil {
+		return nil, nil
+	}
+	gh, err := b.github(ctx, ev.Org)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
+	}
+	env := &Env{GitHub: gh, Plugins: set.Plugins, Jobs: set.Jobs, Org: ev.Org, Repo: ev.Repo, Log: log, bot: b.bot}
+	if env.Plugins == nil {
+		env.Plugins = &plugins.Config{}
+	}
+	if env.Jobs == nil {
+		env.Jobs = &jobs.Config{}
+	}
+	return env, nil
+}
+
+// BotLogin is bowline's own GitHub login.
+func (e *Env) BotLogin(ctx context.Context) (string, error) { return e.bot.get(ctx, e.GitHub) }
+
+// FullName is "org/repo".
+func (e *Env) FullName() string { return e.Org + "/" + e.Repo }

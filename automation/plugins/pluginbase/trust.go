@@ -1,0 +1,154 @@
+package pluginbase
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-github/v89/github"
+
+	ghclient "github.com/bowline-ci/bowline/scm/github"
+)
+
+// IsMember reports whether user is a member of org.
+func (e *Env) IsMember(ctx context.Context, org, user string) (bool, error) {
+	if user == "" {
+		return false, nil
+	}
+	ok, _, err := e.GitHub.Organizations.IsMember(ctx, org, user)
+	if err != nil {
+		return false, fmt.Errorf("check whether %s is a member of %s: %w", user, org, err)
+	}
+	return ok, nil
+}
+
+// IsCollaborator reports whether user collaborates on the repository
+// (directly, through a team or as an org member with access), as GitHub's
+// collaborator check answers.
+func (e *Env) IsCollaborator(ctx context.Context, user string) (bool, error) {
+	if user == "" {
+		return false, nil
+	}
+	ok, _, err := e.GitHub.Repositories.IsCollaborator(ctx, e.Org, e.Repo, user)
+	if err != nil {
+		return false, fmt.Errorf("check whether %s collaborates on %s: %w", user, e.FullName(), err)
+	}
+	return ok, nil
+}
+
+// Permission levels GitHub reports for a user on a repository, weakest
+// first.
+const (
+	PermissionNone  = "none"
+	PermissionRead  = "read"
+	PermissionWrite = "write"
+	PermissionAdmin = "admin"
+)
+
+// Permission is GitHub's permission of user on the repository: "admin",
+// "write", "read" or "none".
+func (e *Env) Permission(ctx context.Context, user string) (string, error) {
+	if user == "" {
+		return PermissionNone, nil
+	}
+	lvl, _, err := e.GitHub.Repositories.GetPermissionLevel(ctx, e.Org, e.Repo, user)
+	if ghclient.IsNotFound(err) {
+		return PermissionNone, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("permission of %s on %s: %w", user, e.FullName(), err)
+	}
+	return lvl.GetPermission(), nil
+}
+
+// TeamHasMember reports whether user is an active member of the team slug
+// of org (members of child teams count, as GitHub answers).
+func (e *Env) TeamHasMember(ctx context.Context, org, slug, user string) (bool, error) {
+	if user == "" {
+		return false, nil
+	}
+	m, _, err := e.GitHub.Teams.GetTeamMembershipBySlug(ctx, org, slug, user)
+	if ghclient.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("membership of %s in team %s/%s: %w", user, org, slug, err)
+	}
+	return m.GetState() == "active", nil
+}
+
+// TeamMembers lists the logins of a team's members, by the team's slug.
+func (e *Env) TeamMembers(ctx context.Context, org, slug string) ([]string, error) {
+	var out []string
+	opts := &github.TeamListTeamMembersOptions{ListOptions: github.ListOptions{PerPage: perPage}}
+	for {
+		page, resp, err := e.GitHub.Teams.ListTeamMembersBySlug(ctx, org, slug, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list members of team %s/%s: %w", org, slug, err)
+		}
+		for _, u := range page {
+			out = append(out, u.GetLogin())
+		}
+		if resp == nil || resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// TeamMembersByID lists the logins of a team's members, by the team's ID.
+func (e *Env) TeamMembersByID(ctx context.Context, org string, id int64) ([]string, error) {
+	o, _, err := e.GitHub.Organizations.Get(ctx, org)
+	if err != nil {
+		return nil, fmt.Errorf("look up org %s: %w", org, err)
+	}
+	var out []string
+	opts := &github.TeamListTeamMembersOptions{ListOptions: github.ListOptions{PerPage: perPage}}
+	for {
+		page, resp, err := e.GitHub.Teams.ListTeamMembersByID(ctx, o.GetID(), id, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list members of team %d of %s: %w", id, org, err)
+		}
+		for _, u := range page {
+			out = append(out, u.GetLogin())
+		}
+		if resp == nil || resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// Trusted reports whether user is trusted by the trigger plugin's rules for
+// the repository (its entry of plugins.yaml's triggers): a trusted app, a
+// member of the repository's org or of trusted_org, or, unless
+// only_org_members, a collaborator. Prow's retitle and welcome plugins use
+// these rules too.
+func (e *Env) Trusted(ctx context.Context, user string) (bool, error) {
+	if user == "" {
+		return false, nil
+	}
+	var onlyMembers bool
+	var apps []string
+	orgs := []string{e.Org}
+	if t := e.Plugins.TriggerFor(e.Org, e.Repo); t != nil {
+		onlyMembers, apps = t.OnlyOrgMembers, t.TrustedApps
+		if t.TrustedOrg != "" && !strings.EqualFold(t.TrustedOrg, e.Org) {
+			orgs = append(orgs, t.TrustedOrg)
+		}
+	}
+	if app, ok := strings.CutSuffix(user, "[bot]"); ok && (slices.Contains(apps, app) || slices.Contains(apps, user)) {
+		return true, nil
+	}
+	for _, org := range orgs {
+		member, err := e.IsMember(ctx, org, user)
+		if err != nil || member {
+			return member, err
+		}
+	}
+	if onlyMembers {
+		return false, nil
+	}
+	return e.IsCollaborator(ctx, user)
+}
