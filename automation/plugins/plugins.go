@@ -10,7 +10,17 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/assign"
+	"github.com/bowline-ci/bowline/automation/plugins/hold"
+	"github.com/bowline-ci/bowline/automation/plugins/label"
+	"github.com/bowline-ci/bowline/automation/plugins/lifecycle"
+	"github.com/bowline-ci/bowline/automation/plugins/milestone"
+	"github.com/bowline-ci/bowline/automation/plugins/milestonestatus"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
+	"github.com/bowline-ci/bowline/automation/plugins/requirematchinglabel"
+	"github.com/bowline-ci/bowline/automation/plugins/size"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
+	"github.com/bowline-ci/bowline/automation/plugins/wip"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 )
 
@@ -37,8 +47,24 @@ type Deps struct {
 // All constructs every plugin bowline has, in the order they run for an
 // event.
 func All(d Deps) []plugin.Plugin {
-	return []plugin.Plugin{
+	return append([]plugin.Plugin{
 		trigger.New(trigger.FromSnapshot(d.Config, ""), triggerGitHub(d.GitHub), d.Kube, d.BotLogin),
+	}, everyday(pluginbase.NewBase(pluginbase.FromSnapshot(d.Config), d.GitHub, d.BotLogin))...)
+}
+
+// everyday are the plugins built on pluginbase: labels, assignment,
+// lifecycle and the other everyday commands and checks.
+func everyday(b pluginbase.Base) []plugin.Plugin {
+	return []plugin.Plugin{
+		hold.New(b),
+		wip.New(b),
+		label.New(b),
+		assign.New(b),
+		lifecycle.New(b),
+		size.New(b),
+		requirematchinglabel.New(b, nil),
+		milestone.New(b),
+		milestonestatus.New(b),
 	}
 }
 

@@ -49,6 +49,9 @@ func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} 
 type snapshotConfig struct{ src SnapshotSource }
 
 func (s snapshotConfig) Current() *configset.Set {
+	if s.src == nil {
+		return nil
+	}
 	snap := s.src.Current()
 	if snap == nil {
 		return nil
