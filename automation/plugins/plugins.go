@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/approve"
 	"github.com/bowline-ci/bowline/automation/plugins/assign"
 	"github.com/bowline-ci/bowline/automation/plugins/hold"
 	"github.com/bowline-ci/bowline/automation/plugins/label"
@@ -21,6 +22,7 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugins/size"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/automation/plugins/wip"
+	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 )
 
@@ -47,9 +49,21 @@ type Deps struct {
 // All constructs every plugin bowline has, in the order they run for an
 // event.
 func All(d Deps) []plugin.Plugin {
-	return append([]plugin.Plugin{
-		trigger.New(trigger.FromSnapshot(d.Config, ""), triggerGitHub(d.GitHub), d.Kube, d.BotLogin),
-	}, everyday(pluginbase.NewBase(pluginbase.FromSnapshot(d.Config), d.GitHub, d.BotLogin))...)
+	all := []plugin.Plugin{
+		trigger.New(trigger.FromSnapshot(d.Config, ""), forOrg(d.GitHub, trigger.FromClient), d.Kube, d.BotLogin),
+	}
+	all = append(all, review(d)...)
+	return append(all, everyday(pluginbase.NewBase(pluginbase.FromSnapshot(d.Config), d.GitHub, d.BotLogin))...)
+}
+
+// review are the plugins of code review by OWNERS. They share what was
+// read of OWNERS files, and the identity of the bot.
+func review(d Deps) []plugin.Plugin {
+	owners := repoowners.NewClient()
+	bot := plugin.NewBot(d.BotLogin)
+	return []plugin.Plugin{
+		approve.New(approve.FromSnapshot(d.Config), forOrg(d.GitHub, approve.FromClient), owners, bot),
+	}
 }
 
 // everyday are the plugins built on pluginbase: labels, assignment,
@@ -68,12 +82,14 @@ func everyday(b pluginbase.Base) []plugin.Plugin {
 	}
 }
 
-func triggerGitHub(gh func(context.Context, string) (*github.Client, error)) trigger.GitHubFor {
-	return func(ctx context.Context, org string) (*trigger.GitHub, error) {
+// forOrg adapts the process's GitHub client to a plugin's view of it.
+func forOrg[T any](gh func(context.Context, string) (*github.Client, error), view func(*github.Client) T) func(context.Context, string) (T, error) {
+	return func(ctx context.Context, org string) (T, error) {
 		c, err := gh(ctx, org)
 		if err != nil {
-			return nil, err
+			var zero T
+			return zero, err
 		}
-		return trigger.FromClient(c), nil
+		return view(c), nil
 	}
 }

@@ -1,0 +1,587 @@
+// Package approve is the approve plugin: OWNERS-based approval of pull
+// requests, with Prow's semantics (reference: Prow's approve plugin).
+//
+// A pull request is approved when, for every OWNERS file that covers a
+// changed file (the closest with approvers, parents absorbing children
+// unless no_parent_owners), someone who approved is one of its approvers.
+// Who approved is read from the whole conversation, oldest first:
+// /approve (with no-issue, which waives issue_required), /approve cancel
+// and /remove-approve in comments, review comments and review bodies;
+// GitHub reviews (APPROVED approves, CHANGES_REQUESTED cancels and blocks
+// approval while it stands) unless ignore_review_state; /lgtm when
+// lgtm_acts_as_approve; and the author, unless require_self_approval. A
+// person adding the approved label by hand is respected.
+//
+// The plugin keeps one notification comment per pull request up to date,
+// editing it when the state changes: who approved, whom to ask (a minimal
+// set of approvers covering the OWNERS files still unapproved, chosen
+// from the closest approvers in an order that depends on the pull request
+// so that the load spreads) and each OWNERS file with its state. It adds
+// or removes the approved label to match.
+package approve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/repoowners"
+	"github.com/bowline-ci/bowline/schema/configset"
+	"github.com/bowline-ci/bowline/schema/plugins"
+	"github.com/bowline-ci/bowline/schema/snapshot"
+)
+
+// Name is the plugin's name in plugins.yaml.
+const Name = "approve"
+
+// ApprovedLabel is the label of approved pull requests.
+const ApprovedLabel = "approved"
+
+// Commands, matched at the start of a line, case-insensitively.
+const (
+	approveCommand       = "APPROVE"
+	removeApproveCommand = "REMOVE-APPROVE"
+	lgtmCommand          = "LGTM"
+	cancelArgument       = "cancel"
+	noIssueArgument      = "no-issue"
+)
+
+var commandRE = regexp.MustCompile(`(?m)^/([^\s]+)[\t ]*([^\n\r]*)`)
+
+// IssuesAPI is the part of GitHub's issues API the plugin uses; a
+// *github.IssuesService satisfies it.
+type IssuesAPI interface {
+	ListComments(ctx context.Context, owner, repo string, number int, opts *github.IssueListCommentsOptions) ([]*github.IssueComment, *github.Response, error)
+	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
+	EditComment(ctx context.Context, owner, repo string, id int64, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
+	DeleteComment(ctx context.Context, owner, repo string, id int64) (*github.Response, error)
+	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
+	RemoveLabelForIssue(ctx context.Context, owner, repo string, number int, label string) (*github.Response, error)
+	ListIssueEvents(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.IssueEvent, *github.Response, error)
+}
+
+// PullRequestsAPI is the part of GitHub's pull requests API the plugin
+// uses; a *github.PullRequestsService satisfies it.
+type PullRequestsAPI interface {
+	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
+	ListFiles(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.CommitFile, *github.Response, error)
+	ListReviews(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.PullRequestReview, *github.Response, error)
+	ListComments(ctx context.Context, owner, repo string, number int, opts *github.PullRequestListCommentsOptions) ([]*github.PullRequestComment, *github.Response, error)
+}
+
+// GitHub is the plugin's view of GitHub for one org.
+type GitHub struct {
+	Issues       IssuesAPI
+	PullRequests PullRequestsAPI
+	Users        plugin.UsersAPI
+	Owners       *repoowners.GitHub
+}
+
+// FromClient is the GitHub view of a go-github client.
+func FromClient(c *github.Client) *GitHub {
+	return &GitHub{Issues: c.Issues, PullRequests: c.PullRequests, Users: c.Users, Owners: repoowners.FromClient(c)}
+}
+
+// GitHubFor returns the GitHub view for an org.
+type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
+
+// Config is what the plugin reads from the applied configuration for one
+// repository.
+type Config struct {
+	// Approve is the repository's entry of plugins.yaml's approve, or the
+	// zero value (Prow's defaults).
+	Approve plugins.Approve
+	// Owners says how OWNERS files are read.
+	Owners repoowners.Settings
+	// LinkURL is config.yaml's github.link_url: the web root for links,
+	// when set; otherwise links follow the repository's own address.
+	LinkURL string
+}
+
+// selfApproval: the author approves their own pull request unless
+// require_self_approval.
+func (c *Config) selfApproval() bool {
+	return c.Approve.RequireSelfApproval == nil || !*c.Approve.RequireSelfApproval
+}
+
+// considerReviewState: reviews approve and cancel unless
+// ignore_review_state.
+func (c *Config) considerReviewState() bool {
+	return c.Approve.IgnoreReviewState == nil || !*c.Approve.IgnoreReviewState
+}
+
+func (c *Config) commandHelpLink() string {
+	if c.Approve.CommandHelpLink != "" {
+		return c.Approve.CommandHelpLink
+	}
+	return DefaultCommandHelpLink
+}
+
+func (c *Config) prProcessLink() string {
+	if c.Approve.PrProcessLink != "" {
+		return c.Approve.PrProcessLink
+	}
+	return DefaultPRProcessLink
+}
+
+// ConfigSource returns the applied configuration for a repository, or nil
+// before a revision is applied.
+type ConfigSource interface {
+	ApproveConfig(org, repo string) *Config
+}
+
+// SnapshotSource gives the applied config revision; a *snapshot.Store is
+// one.
+type SnapshotSource interface {
+	Current() *snapshot.Snapshot
+}
+
+// FromSnapshot reads the configuration from the applied revision at every
+// event.
+func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} }
+
+type snapshotConfig struct{ src SnapshotSource }
+
+func (s snapshotConfig) ApproveConfig(org, repo string) *Config {
+	if s.src == nil {
+		return nil
+	}
+	snap := s.src.Current()
+	if snap == nil || snap.Config == nil {
+		return nil
+	}
+	return ConfigFrom(snap.Config, org, repo)
+}
+
+// ConfigFrom reads the configuration of org/repo from a loaded
+// configuration.
+func ConfigFrom(set *configset.Set, org, repo string) *Config {
+	c := &Config{Owners: repoowners.SettingsFor(set, org, repo)}
+	if set.Plugins != nil {
+		if a := set.Plugins.ApproveFor(org, repo); a != nil {
+			c.Approve = *a
+		}
+	}
+	if set.Config != nil {
+		c.LinkURL = set.Config.GitHubOptions.LinkURLFromConfig
+	}
+	return c
+}
+
+// Plugin is the approve plugin.
+type Plugin struct {
+	config ConfigSource
+	github GitHubFor
+	owners *repoowners.Client
+	bot    *plugin.Bot
+	// pulls serialises the handling of one pull request, so that two events
+	// of the same pull request do not both write a notification.
+	pulls [64]sync.Mutex
+}
+
+// New returns the approve plugin. owners and bot may be shared with other
+// plugins.
+func New(cfg ConfigSource, gh GitHubFor, owners *repoowners.Client, bot *plugin.Bot) *Plugin {
+	return &Plugin{config: cfg, github: gh, owners: owners, bot: bot}
+}
+
+// Name implements plugin.Plugin.
+func (p *Plugin) Name() string { return Name }
+
+// Events implements plugin.Plugin.
+func (p *Plugin) Events() []string {
+	return []string{plugin.GenericComment, "pull_request_review", "pull_request"}
+}
+
+// pr is what handling needs to know of a pull request.
+type pr struct {
+	org, repo string
+	number    int
+}
+
+// Handle implements plugin.Plugin.
+func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
+	cfg := p.config.ApproveConfig(ev.Org, ev.Repo)
+	if cfg == nil {
+		return nil
+	}
+	gh, err := p.github(ctx, ev.Org)
+	if err != nil {
+		return fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
+	}
+	isBot, err := p.bot.Checker(ctx, gh.Users)
+	if err != nil {
+		return err
+	}
+	target := pr{org: ev.Org, repo: ev.Repo}
+	switch payload := ev.Payload.(type) {
+	case *github.PullRequestReviewEvent:
+		action := payload.GetAction()
+		if action != "submitted" && action != "dismissed" {
+			return nil
+		}
+		c := &comment{author: payload.GetReview().GetUser().GetLogin(), body: payload.GetReview().GetBody(),
+			reviewState: strings.ToUpper(payload.GetReview().GetState())}
+		// A review with a command is handled as a comment.
+		if isApprovalCommand(isBot, cfg.Approve.LgtmActsAsApprove, c) ||
+			!isApprovalState(isBot, cfg.considerReviewState(), c) {
+			return nil
+		}
+		target.number = payload.GetPullRequest().GetNumber()
+	case *github.PullRequestEvent:
+		switch payload.GetAction() {
+		case "opened", "reopened", "synchronize":
+		case "labeled":
+			if payload.GetLabel().GetName() != ApprovedLabel || isBot(payload.GetSender().GetLogin()) ||
+				payload.GetPullRequest().GetState() == "closed" {
+				return nil
+			}
+		default:
+			return nil
+		}
+		target.number = payload.GetNumber()
+	default:
+		c := ev.Comment
+		if ev.Type != plugin.GenericComment || c == nil || c.Action != plugin.CommentCreated || !c.IsPR || c.IssueState == "closed" {
+			return nil
+		}
+		if !isApprovalCommand(isBot, cfg.Approve.LgtmActsAsApprove, &comment{author: c.Author, body: c.Body}) {
+			return nil
+		}
+		target.number = c.Number
+	}
+	mu := p.lock(target)
+	mu.Lock()
+	defer mu.Unlock()
+	h := &handler{cfg: cfg, gh: gh, isBot: isBot, owners: p.owners, log: log, pr: target}
+	return h.handle(ctx)
+}
+
+func (p *Plugin) lock(t pr) *sync.Mutex {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s/%s#%d", strings.ToLower(t.org), strings.ToLower(t.repo), t.number)
+	return &p.pulls[h.Sum32()%uint32(len(p.pulls))]
+}
+
+// comment is anything that may carry an approval: an issue comment, a
+// review comment or a review.
+type comment struct {
+	body, author string
+	created      time.Time
+	url          string
+	id           int64
+	// reviewState is the upper-case state of a review, empty otherwise.
+	reviewState string
+}
+
+func isApprovalCommand(isBot func(string) bool, lgtmActsAsApprove bool, c *comment) bool {
+	if isBot(c.author) {
+		return false
+	}
+	for _, m := range commandRE.FindAllStringSubmatch(c.body, -1) {
+		switch strings.ToUpper(m[1]) {
+		case approveCommand, removeApproveCommand:
+			return true
+		case lgtmCommand:
+			if lgtmActsAsApprove {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isApprovalState: approving, requesting changes and dismissing a review
+// change approval when reviews count.
+func isApprovalState(isBot func(string) bool, considerReviewState bool, c *comment) bool {
+	if isBot(c.author) || !considerReviewState {
+		return false
+	}
+	switch c.reviewState {
+	case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+		return true
+	}
+	return false
+}
+
+// handler handles one event.
+type handler struct {
+	cfg    *Config
+	gh     *GitHub
+	isBot  func(string) bool
+	owners *repoowners.Client
+	log    logr.Logger
+	pr     pr
+}
+
+func (h *handler) handle(ctx context.Context) error {
+	org, repo, n := h.pr.org, h.pr.repo, h.pr.number
+	pull, _, err := h.gh.PullRequests.Get(ctx, org, repo, n)
+	if err != nil {
+		return fmt.Errorf("get pull request #%d: %w", n, err)
+	}
+	if pull.GetState() == "closed" {
+		return nil
+	}
+	files, err := plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
+		return h.gh.PullRequests.ListFiles(ctx, org, repo, n, &o)
+	})
+	if err != nil {
+		return fmt.Errorf("list the files of #%d: %w", n, err)
+	}
+	issueComments, err := plugin.AllPages(func(o github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
+		return h.gh.Issues.ListComments(ctx, org, repo, n, &github.IssueListCommentsOptions{ListOptions: o})
+	})
+	if err != nil {
+		return fmt.Errorf("list the comments of #%d: %w", n, err)
+	}
+	reviewComments, err := plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
+		return h.gh.PullRequests.ListComments(ctx, org, repo, n, &github.PullRequestListCommentsOptions{ListOptions: o})
+	})
+	if err != nil {
+		return fmt.Errorf("list the review comments of #%d: %w", n, err)
+	}
+	reviews, err := plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
+		return h.gh.PullRequests.ListReviews(ctx, org, repo, n, &o)
+	})
+	if err != nil {
+		return fmt.Errorf("list the reviews of #%d: %w", n, err)
+	}
+	branch := pull.GetBase().GetRef()
+	owners, err := h.owners.Load(ctx, h.gh.Owners, org, repo, branch, h.cfg.Owners)
+	if err != nil {
+		return fmt.Errorf("load OWNERS: %w", err)
+	}
+
+	var names []string
+	for _, f := range files {
+		names = append(names, f.GetFilename())
+	}
+	hasLabel := slices.ContainsFunc(pull.Labels, func(l *github.Label) bool { return l.GetName() == ApprovedLabel })
+	st := newState(newChangedFiles(owners, names, n))
+	st.associatedIssue = associatedIssue(pull.GetBody(), org)
+	st.requireIssue = h.cfg.Approve.IssueRequired
+	st.manuallyApproved = h.humanApproved(ctx, hasLabel)
+	author := pull.GetUser().GetLogin()
+	if h.cfg.selfApproval() {
+		st.add(author, "Author self-approved", pull.GetHTMLURL()+"#", false)
+	} else {
+		// Suggest the author first, as if assigned.
+		st.assignees[strings.ToLower(author)] = true
+	}
+
+	all := fromIssueComments(issueComments)
+	notifications := slices.DeleteFunc(slices.Clone(all), func(c *comment) bool {
+		return !h.isBot(c.author) || !notificationRE.MatchString(c.body)
+	})
+	all = append(all, fromReviewComments(reviewComments)...)
+	all = append(all, fromReviews(reviews)...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].created.Before(all[j].created) })
+	considerReviews := h.cfg.considerReviewState()
+	var relevant []*comment
+	for _, c := range all {
+		if isApprovalCommand(h.isBot, h.cfg.Approve.LgtmActsAsApprove, c) || isApprovalState(h.isBot, considerReviews, c) {
+			relevant = append(relevant, c)
+		}
+	}
+	addApprovers(st, relevant, author, considerReviews)
+	for _, a := range pull.Assignees {
+		st.assignees[strings.ToLower(a.GetLogin())] = true
+	}
+
+	l := h.links(pull, branch, owners.Filenames().Owners)
+	if err := h.notify(ctx, notifications, st.message(l)); err != nil {
+		return err
+	}
+	switch approved := st.isApproved(); {
+	case approved && !hasLabel:
+		if _, _, err := h.gh.Issues.AddLabelsToIssue(ctx, org, repo, n, []string{ApprovedLabel}); err != nil {
+			return fmt.Errorf("add the %s label: %w", ApprovedLabel, err)
+		}
+	case !approved && hasLabel:
+		if _, err := h.gh.Issues.RemoveLabelForIssue(ctx, org, repo, n, ApprovedLabel); err != nil && !notFound(err) {
+			return fmt.Errorf("remove the %s label: %w", ApprovedLabel, err)
+		}
+	}
+	return nil
+}
+
+func notFound(err error) bool {
+	var ge *github.ErrorResponse
+	return errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == 404
+}
+
+// notify keeps one notification: the latest is edited when the message
+// changes (or a new one is posted when there is none), older ones are
+// deleted.
+func (h *handler) notify(ctx context.Context, existing []*comment, message string) error {
+	org, repo := h.pr.org, h.pr.repo
+	var latest *comment
+	if len(existing) > 0 {
+		latest = existing[len(existing)-1]
+		for _, old := range existing[:len(existing)-1] {
+			if _, err := h.gh.Issues.DeleteComment(ctx, org, repo, old.id); err != nil && !notFound(err) {
+				return fmt.Errorf("delete an old approval notification: %w", err)
+			}
+		}
+	}
+	switch {
+	case latest == nil:
+		if _, _, err := h.gh.Issues.CreateComment(ctx, org, repo, h.pr.number, &github.IssueComment{Body: github.Ptr(message)}); err != nil {
+			return fmt.Errorf("post the approval notification: %w", err)
+		}
+	case latest.body != message:
+		if _, _, err := h.gh.Issues.EditComment(ctx, org, repo, latest.id, &github.IssueComment{Body: github.Ptr(message)}); err != nil {
+			return fmt.Errorf("update the approval notification: %w", err)
+		}
+	}
+	return nil
+}
+
+// humanApproved returns a function that says, asking GitHub once and only
+// when needed, whether the approved label was last added by a person.
+func (h *handler) humanApproved(ctx context.Context, hasLabel bool) func() bool {
+	var once sync.Once
+	var yes bool
+	return func() bool {
+		once.Do(func() {
+			if !hasLabel {
+				return
+			}
+			events, err := plugin.AllPages(func(o github.ListOptions) ([]*github.IssueEvent, *github.Response, error) {
+				return h.gh.Issues.ListIssueEvents(ctx, h.pr.org, h.pr.repo, h.pr.number, &o)
+			})
+			if err != nil {
+				h.log.Error(err, "Could not tell who added the approved label; treating it as the bot's")
+				return
+			}
+			for i := len(events) - 1; i >= 0; i-- {
+				e := events[i]
+				if e.GetEvent() == "labeled" && e.GetLabel().GetName() == ApprovedLabel {
+					yes = !h.isBot(e.GetActor().GetLogin())
+					return
+				}
+			}
+		})
+		return yes
+	}
+}
+
+// links computes where the notification links to: config.yaml's
+// github.link_url when set, otherwise the forge the repository is on.
+func (h *handler) links(pull *github.PullRequest, branch, ownersFilename string) links {
+	l := links{commandHelp: h.cfg.commandHelpLink(), prProcess: h.cfg.prProcessLink(),
+		org: h.pr.org, repoName: h.pr.repo, branch: branch, ownersFilename: ownersFilename}
+	repoURL := pull.GetBase().GetRepo().GetHTMLURL()
+	switch {
+	case h.cfg.LinkURL != "":
+		l.web = strings.TrimSuffix(h.cfg.LinkURL, "/") + "/"
+	case repoURL != "":
+		l.web = strings.TrimSuffix(strings.TrimSuffix(repoURL, "/"+h.pr.repo), h.pr.org)
+	default:
+		l.web = "https://github.com/"
+	}
+	l.repo = l.web + h.pr.org + "/" + h.pr.repo
+	return l
+}
+
+// associatedIssue finds the issue a pull request's description references
+// (#N, or a link to an issue of the same org), or 0.
+func associatedIssue(body, org string) int {
+	re, err := regexp.Compile(fmt.Sprintf(`(?:%s/[^/]+/issues/|#)(\d+)`, regexp.QuoteMeta(org)))
+	if err != nil {
+		return 0
+	}
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// addApprovers replays the approval comments, oldest first; the latest word
+// of each user counts.
+func addApprovers(st *state, comments []*comment, author string, considerReviews bool) {
+	for _, c := range comments {
+		if c.author == "" {
+			continue
+		}
+		login := strings.ToLower(c.author)
+		switch c.reviewState {
+		case "APPROVED":
+			delete(st.changeRequested, login)
+			if considerReviews {
+				st.add(c.author, "Approved", c.url, false)
+			}
+		case "CHANGES_REQUESTED":
+			if considerReviews {
+				st.changeRequested[login] = true
+				st.remove(c.author)
+			}
+		}
+		for _, m := range commandRE.FindAllStringSubmatch(c.body, -1) {
+			cmd := strings.ToUpper(m[1])
+			if cmd == removeApproveCommand {
+				st.remove(c.author)
+				continue
+			}
+			if cmd != approveCommand && cmd != lgtmCommand {
+				continue
+			}
+			args := strings.ToLower(strings.TrimSpace(m[2]))
+			if strings.Contains(args, cancelArgument) {
+				st.remove(c.author)
+				continue
+			}
+			noIssue := args == noIssueArgument
+			if strings.EqualFold(c.author, author) {
+				st.add(c.author, "Author self-approved", c.url, noIssue)
+			}
+			if cmd == approveCommand {
+				st.add(c.author, "Approved", c.url, noIssue)
+			} else {
+				st.add(c.author, "LGTM", c.url, noIssue)
+			}
+		}
+	}
+}
+
+func fromIssueComments(list []*github.IssueComment) []*comment {
+	out := make([]*comment, 0, len(list))
+	for _, c := range list {
+		out = append(out, &comment{body: c.GetBody(), author: c.GetUser().GetLogin(), created: c.GetCreatedAt().Time,
+			url: c.GetHTMLURL(), id: c.GetID()})
+	}
+	return out
+}
+
+func fromReviewComments(list []*github.PullRequestComment) []*comment {
+	out := make([]*comment, 0, len(list))
+	for _, c := range list {
+		out = append(out, &comment{body: c.GetBody(), author: c.GetUser().GetLogin(), created: c.GetCreatedAt().Time,
+			url: c.GetHTMLURL(), id: c.GetID()})
+	}
+	return out
+}
+
+func fromReviews(list []*github.PullRequestReview) []*comment {
+	out := make([]*comment, 0, len(list))
+	for _, r := range list {
+		out = append(out, &comment{body: r.GetBody(), author: r.GetUser().GetLogin(), created: r.GetSubmittedAt().Time,
+			url: r.GetHTMLURL(), id: r.GetID(), reviewState: strings.ToUpper(r.GetState())})
+	}
+	return out
+}
