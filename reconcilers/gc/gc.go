@@ -198,11 +198,11 @@ func (c *Collector) Sync(ctx context.Context) error {
 // collectPods deletes the job pods of one build cluster that the rules
 // allow.
 func (c *Collector) collectPods(ctx context.Context, cl client.Client, alias string, plan plan, cfg Config, now time.Time) error {
-	nsReq, err := labels.NewRequirement(prowjob.LabelProwJobNamespace, selection.Exists, nil)
+	nsReq, err := labels.NewRequirement(v1alpha1.ProwJobNamespaceLabel, selection.Exists, nil)
 	if err != nil {
 		return err
 	}
-	sel := labels.SelectorFromSet(labels.Set{prowjob.LabelCreatedByProw: "true"}).Add(*nsReq)
+	sel := labels.SelectorFromSet(labels.Set{v1alpha1.CreatedByLabel: "true"}).Add(*nsReq)
 	var pods corev1.PodList
 	if err := cl.List(ctx, &pods, client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return fmt.Errorf("list pods in cluster %s: %w", alias, err)
@@ -210,7 +210,7 @@ func (c *Collector) collectPods(ctx context.Context, cl client.Client, alias str
 	var errs []error
 	for i := range pods.Items {
 		pod := &pods.Items[i]
-		jobNS, jobName := pod.Labels[prowjob.LabelProwJobNamespace], pod.Labels[prowjob.LabelID]
+		jobNS, jobName := pod.Labels[v1alpha1.ProwJobNamespaceLabel], pod.Labels[v1alpha1.IDLabel]
 		if c.Namespace != "" && jobNS != c.Namespace {
 			continue
 		}

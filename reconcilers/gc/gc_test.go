@@ -156,7 +156,7 @@ func makePod(t *testing.T, ns, job string, started metav1.Time) {
 	ctx := context.Background()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: job, Labels: map[string]string{
-			prowjob.LabelCreatedByProw: "true", prowjob.LabelID: job, prowjob.LabelProwJobNamespace: ns,
+			v1alpha1.CreatedByLabel: "true", v1alpha1.IDLabel: job, v1alpha1.ProwJobNamespaceLabel: ns,
 		}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "test", Image: "registry.example/test:1"}}},
 	}

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
+	"github.com/bowline-ci/bowline/schema/jobspec"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -161,23 +162,9 @@ func (r *Runner) latest(ctx context.Context, job string) (*v1alpha1.ProwJob, err
 
 // create makes one run of a periodic.
 func (r *Runner) create(ctx context.Context, j Job, now time.Time) (*v1alpha1.ProwJob, error) {
-	labels := map[string]string{}
-	for k, v := range j.Labels {
-		labels[k] = v
-	}
-	labels[prowjob.LabelCreatedByProw] = "true"
-	labels[prowjob.LabelJob] = labelValue(j.Name)
-	labels[prowjob.LabelType] = string(v1alpha1.PeriodicJob)
-	annotations := map[string]string{prowjob.AnnotationJob: j.Name}
-	for k, v := range j.Annotations {
-		annotations[k] = v
-	}
 	spec := *j.Spec.DeepCopy()
 	spec.Type, spec.Job = v1alpha1.PeriodicJob, j.Name
-	pj := &v1alpha1.ProwJob{
-		ObjectMeta: metav1.ObjectMeta{Name: uuid.NewString(), Namespace: r.Namespace, Labels: labels, Annotations: annotations},
-		Spec:       spec,
-	}
+	pj := jobspec.NewRun(r.Namespace, uuid.NewString(), spec, j.Labels, j.Annotations, now)
 	if err := r.Client.Create(ctx, pj); err != nil {
 		return nil, fmt.Errorf("create run of %s: %w", j.Name, err)
 	}
@@ -198,16 +185,3 @@ func (r *Runner) clock() clock.PassiveClock {
 	}
 	return r.Clock
 }
-
-// labelValue cuts a job name to a valid label value.
-func labelValue(s string) string {
-	if len(s) > 63 {
-		s = s[:63]
-	}
-	for len(s) > 0 && !alnum(s[len(s)-1]) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }

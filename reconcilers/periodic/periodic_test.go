@@ -110,8 +110,8 @@ func TestRunnerCreatesRuns(t *testing.T) {
 	// now; the cron one waits for its schedule.
 	sync()
 	pj := wantRuns("ci-interval", 1)[0]
-	if pj.Spec.Type != v1alpha1.PeriodicJob || pj.Labels["team"] != "infra" || pj.Labels[prowjob.LabelCreatedByProw] != "true" ||
-		pj.Labels[prowjob.LabelType] != "periodic" || pj.Annotations[prowjob.AnnotationJob] != "ci-interval" {
+	if pj.Spec.Type != v1alpha1.PeriodicJob || pj.Labels["team"] != "infra" || pj.Labels[v1alpha1.CreatedByLabel] != "true" ||
+		pj.Labels[v1alpha1.TypeLabel] != "periodic" || pj.Annotations[v1alpha1.JobAnnotation] != "ci-interval" {
 		t.Errorf("run = %+v / %+v", pj.Spec, pj.ObjectMeta)
 	}
 	wantRuns("ci-minimum", 1)

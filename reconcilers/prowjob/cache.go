@@ -15,7 +15,7 @@ import (
 // cache.Options.ByObject.
 func CacheByObject() map[client.Object]cache.ByObject {
 	return map[client.Object]cache.ByObject{
-		&corev1.Pod{}:       {Label: labels.SelectorFromSet(labels.Set{LabelCreatedByProw: "true"}), Transform: cache.TransformStripManagedFields()},
+		&corev1.Pod{}:       {Label: labels.SelectorFromSet(labels.Set{v1alpha1.CreatedByLabel: "true"}), Transform: cache.TransformStripManagedFields()},
 		&v1alpha1.ProwJob{}: {Transform: TransformProwJob},
 	}
 }

@@ -204,18 +204,3 @@ type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time                  { return c.t }
 func (c fixedClock) Since(t time.Time) time.Duration { return c.t.Sub(t) }
-
-func TestLabelValue(t *testing.T) {
-	tests := map[string]string{
-		"pull-kubernetes-e2e":          "pull-kubernetes-e2e",
-		"a/b c":                        "a_b_c",
-		"-x-":                          "x",
-		string(make([]byte, 0)) + "ok": "ok",
-		"ci-kubernetes-e2e-gce-scale-performance-with-a-very-long-name-beyond-63": "ci-kubernetes-e2e-gce-scale-performance-with-a-very-long-name-b",
-	}
-	for in, want := range tests {
-		if got := labelValue(in); got != want {
-			t.Errorf("labelValue(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

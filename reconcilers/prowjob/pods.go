@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,25 +15,6 @@ import (
 
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/decorate"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
-)
-
-// Labels and annotations on ProwJob pods. The prow.k8s.io ones are Prow's,
-// so that tools written for Prow's pods keep working.
-const (
-	LabelCreatedByProw = "created-by-prow"
-	LabelID            = "prow.k8s.io/id"
-	LabelJob           = "prow.k8s.io/job"
-	LabelType          = "prow.k8s.io/type"
-	LabelBuildID       = "prow.k8s.io/build-id"
-	LabelOrg           = "prow.k8s.io/refs.org"
-	LabelRepo          = "prow.k8s.io/refs.repo"
-	LabelBaseRef       = "prow.k8s.io/refs.base_ref"
-	LabelPull          = "prow.k8s.io/refs.pull"
-	// LabelProwJobNamespace is the namespace of the pod's ProwJob, which
-	// may differ from the pod's own.
-	LabelProwJobNamespace = "bowline.dev/prowjob-namespace"
-	// AnnotationJob is the job's full name (labels are cut at 63 bytes).
-	AnnotationJob = "prow.k8s.io/job"
 )
 
 // FieldOwner is the field manager of everything this controller writes.
@@ -59,47 +39,6 @@ func DecoratedPods(opts func(*v1alpha1.ProwJob) decorate.Options) PodBuilder {
 		}
 		return decorate.Pod(run, o)
 	}
-}
-
-// podLabels are the labels of a run's pod.
-func podLabels(pj *v1alpha1.ProwJob, buildID string) map[string]string {
-	l := map[string]string{
-		LabelCreatedByProw:    "true",
-		LabelID:               pj.Name,
-		LabelJob:              labelValue(pj.Spec.Job),
-		LabelType:             string(pj.Spec.Type),
-		LabelBuildID:          buildID,
-		LabelProwJobNamespace: pj.Namespace,
-	}
-	if r := pj.Spec.Refs; r != nil {
-		l[LabelOrg] = labelValue(r.Org)
-		l[LabelRepo] = labelValue(r.Repo)
-		l[LabelBaseRef] = labelValue(r.BaseRef)
-		if len(r.Pulls) > 0 {
-			l[LabelPull] = strconv.Itoa(int(r.Pulls[0].Number))
-		}
-	}
-	for k, v := range l {
-		if v == "" {
-			delete(l, k)
-		}
-	}
-	return l
-}
-
-// labelValue cuts a value to what a label may hold: 63 bytes of
-// [A-Za-z0-9-_.] beginning and ending with an alphanumeric.
-func labelValue(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			b[i] = '_'
-		}
-	}
-	if len(b) > 63 {
-		b = b[:63]
-	}
-	return strings.Trim(string(b), "-_.")
 }
 
 // podNamespace is where a run's pod lives: spec.namespace, or the
@@ -132,26 +71,32 @@ type errPodRejected struct{ err error }
 func (e errPodRejected) Error() string { return e.err.Error() }
 func (e errPodRejected) Unwrap() error { return e.err }
 
+// runPod builds the pod of a run: the PodBuilder's pod with the run's
+// name for it, its namespace, and the pod labels and annotations of
+// v1alpha1.PodLabels laid over the builder's.
+func (r *Reconciler) runPod(ctx context.Context, pj *v1alpha1.ProwJob, name, buildID string) (*corev1.Pod, error) {
+	pod, err := r.BuildPod(ctx, pj, buildID)
+	if err != nil {
+		return nil, err
+	}
+	pod.Name = name
+	pod.Namespace = podNamespace(pj)
+	run := *pj // PodLabels only reads it
+	run.Status.BuildID = buildID
+	labels, annotations := v1alpha1.PodLabels(&run)
+	pod.Labels = mergeMaps(pod.Labels, labels)
+	pod.Annotations = mergeMaps(pod.Annotations, annotations)
+	return pod, nil
+}
+
 // createPod builds and creates a run's pod. When the pod already exists
 // (an earlier reconcile created it but could not record it), it is adopted
 // with the build ID it was created with.
 func (r *Reconciler) createPod(ctx context.Context, bc buildCluster, pj *v1alpha1.ProwJob, name, buildID string) (string, error) {
-	pod, err := r.BuildPod(ctx, pj, buildID)
+	pod, err := r.runPod(ctx, pj, name, buildID)
 	if err != nil {
 		return "", errPodRejected{fmt.Errorf("build pod: %w", err)}
 	}
-	pod.Name = name
-	pod.Namespace = podNamespace(pj)
-	if pod.Labels == nil {
-		pod.Labels = map[string]string{}
-	}
-	for k, v := range podLabels(pj, buildID) {
-		pod.Labels[k] = v
-	}
-	if pod.Annotations == nil {
-		pod.Annotations = map[string]string{}
-	}
-	pod.Annotations[AnnotationJob] = pj.Spec.Job
 	if bc.local && pod.Namespace == pj.Namespace {
 		pod.OwnerReferences = []metav1.OwnerReference{{
 			APIVersion:         v1alpha1.GroupVersion.String(),
@@ -171,10 +116,10 @@ func (r *Reconciler) createPod(ctx context.Context, bc buildCluster, pj *v1alpha
 		if err := bc.reader.Get(ctx, client.ObjectKeyFromObject(pod), existing); err != nil {
 			return "", fmt.Errorf("read existing pod %s: %w", name, err)
 		}
-		if existing.Labels[LabelID] != pj.Name || existing.Labels[LabelProwJobNamespace] != pj.Namespace {
+		if existing.Labels[v1alpha1.IDLabel] != pj.Name || existing.Labels[v1alpha1.ProwJobNamespaceLabel] != pj.Namespace {
 			return "", errPodRejected{fmt.Errorf("pod %s/%s exists and belongs to another run", pod.Namespace, name)}
 		}
-		if id := existing.Labels[LabelBuildID]; id != "" {
+		if id := existing.Labels[v1alpha1.BuildIDLabel]; id != "" {
 			return id, nil
 		}
 		return buildID, nil
@@ -183,6 +128,18 @@ func (r *Reconciler) createPod(ctx context.Context, bc buildCluster, pj *v1alpha
 	default:
 		return "", fmt.Errorf("create pod %s/%s: %w", pod.Namespace, name, err)
 	}
+}
+
+// mergeMaps returns base with over laid on top, in a new map.
+func mergeMaps(base, over map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
 }
 
 // deletePod deletes a run's pod; a pod that is already gone is fine.

@@ -344,13 +344,13 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 // jobPod admits pods that belong to a run.
 var jobPod = predicate.NewPredicateFuncs(func(o client.Object) bool {
 	l := o.GetLabels()
-	return l[LabelID] != "" && l[LabelProwJobNamespace] != ""
+	return l[v1alpha1.IDLabel] != "" && l[v1alpha1.ProwJobNamespaceLabel] != ""
 })
 
 // podToProwJob maps a pod to its run through its labels.
 func podToProwJob(_ context.Context, o client.Object) []reconcile.Request {
 	l := o.GetLabels()
-	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: l[LabelProwJobNamespace], Name: l[LabelID]}}}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: l[v1alpha1.ProwJobNamespaceLabel], Name: l[v1alpha1.IDLabel]}}}
 }
 
 // slotFreedOnUpdate wakes the runs waiting behind a run that just completed.

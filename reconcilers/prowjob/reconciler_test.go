@@ -21,7 +21,8 @@ func TestRunSucceeds(t *testing.T) {
 	h := start(t, Config{JobURLTemplate: urlTemplate(t)})
 	h.create(h.job("unit", func(pj *v1alpha1.ProwJob) {
 		pj.Spec.Type = v1alpha1.PresubmitJob
-		pj.Spec.Refs = &v1alpha1.Refs{Org: "acme", Repo: "rocket", BaseRef: "main", BaseSHA: "abc", Pulls: []v1alpha1.Pull{{Number: 7, SHA: "def"}}}
+		// A base branch with a slash, which cannot be a label value.
+		pj.Spec.Refs = &v1alpha1.Refs{Org: "acme", Repo: "rocket", BaseRef: "release/1.0", BaseSHA: "abc", Pulls: []v1alpha1.Pull{{Number: 7, SHA: "def"}}}
 	}))
 	pj := h.waitState("unit", v1alpha1.PendingState)
 	if pj.Status.PodName != "unit" || pj.Status.BuildID == "" || pj.Status.PendingTime == nil || pj.Status.StartTime == nil {
@@ -35,13 +36,17 @@ func TestRunSucceeds(t *testing.T) {
 	}
 	pod := h.pod("unit")
 	wantLabels := map[string]string{
-		LabelCreatedByProw: "true", LabelID: "unit", LabelJob: "unit", LabelType: "presubmit", LabelBuildID: pj.Status.BuildID,
-		LabelOrg: "acme", LabelRepo: "rocket", LabelBaseRef: "main", LabelPull: "7", LabelProwJobNamespace: h.ns,
+		"created-by-prow": "true", "prow.k8s.io/id": "unit", "prow.k8s.io/job": "unit", "prow.k8s.io/type": "presubmit",
+		"prow.k8s.io/build-id": pj.Status.BuildID, "prow.k8s.io/refs.org": "acme", "prow.k8s.io/refs.repo": "rocket",
+		"prow.k8s.io/refs.base_ref": "1.0", "prow.k8s.io/refs.pull": "7", "bowline.dev/prowjob-namespace": h.ns,
 	}
 	for k, v := range wantLabels {
 		if pod.Labels[k] != v {
 			t.Errorf("pod label %s = %q, want %q", k, pod.Labels[k], v)
 		}
+	}
+	if a := pod.Annotations[v1alpha1.BaseRefAnnotation]; a != "release/1.0" {
+		t.Errorf("base ref annotation = %q, want the full branch", a)
 	}
 	if ref := metav1.GetControllerOf(pod); ref == nil || ref.Name != "unit" || ref.Kind != "ProwJob" {
 		t.Errorf("pod controller = %+v, want the ProwJob", ref)

@@ -5,6 +5,8 @@
 package jobspec
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -198,4 +200,53 @@ func Decoration(d *jobs.DecorationConfig) *v1alpha1.DecorationConfig {
 		out.SchedulingOptions = &v1alpha1.SchedulingOptions{Affinity: s.Affinity, Tolerations: s.Tolerations}
 	}
 	return out
+}
+
+// NewRun is a run of spec named name in namespace, with the labels and
+// annotations every run gets (v1alpha1.RunLabels: Prow's, the job's own
+// labels and annotations given here winning) and the creation time in
+// v1alpha1.CreatedAtAnnotation. Every component that starts runs (the
+// trigger plugin, the periodic controller, the merge controller) builds
+// them here, so that all runs carry the same label set.
+func NewRun(namespace, name string, spec v1alpha1.ProwJobSpec, labels, annotations map[string]string, created time.Time) *v1alpha1.ProwJob {
+	l, a := v1alpha1.RunLabels(&spec, labels, annotations)
+	a[v1alpha1.CreatedAtAnnotation] = created.UTC().Format(time.RFC3339Nano)
+	return &v1alpha1.ProwJob{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: l, Annotations: a},
+		Spec:       spec,
+	}
+}
+
+// Presubmit is the spec of a run of a presubmit on refs (one pull request
+// onto its base): Prow's defaults for the status context (the job's name)
+// and the rerun command (/test <name>), and the job's clone settings on the
+// refs.
+func Presubmit(ps *jobs.Presubmit, refs v1alpha1.Refs) v1alpha1.ProwJobSpec {
+	ctx := ps.Context
+	if ctx == "" {
+		ctx = ps.Name
+	}
+	spec := Base(v1alpha1.PresubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
+	spec.RerunCommand = ps.RerunCommand
+	if spec.RerunCommand == "" {
+		spec.RerunCommand = jobs.DefaultRerunCommandFor(ps.Name)
+	}
+	r := refs.DeepCopy()
+	WithUtility(r, ps.UtilityConfig)
+	spec.Refs = r
+	return spec
+}
+
+// Postsubmit is the spec of a run of a postsubmit on refs (a pushed
+// commit of a branch), its status context defaulting to the job's name.
+func Postsubmit(ps *jobs.Postsubmit, refs v1alpha1.Refs) v1alpha1.ProwJobSpec {
+	ctx := ps.Context
+	if ctx == "" {
+		ctx = ps.Name
+	}
+	spec := Base(v1alpha1.PostsubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
+	r := refs.DeepCopy()
+	WithUtility(r, ps.UtilityConfig)
+	spec.Refs = r
+	return spec
 }

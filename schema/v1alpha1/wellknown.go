@@ -1,49 +1,66 @@
 package v1alpha1
 
+import (
+	"path"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
 // Well-known labels and annotations on ProwJobs and their pods. They are
-// Prow's (prow.k8s.io/…, created-by-prow) under bowline's own prefix, so that
-// components can select runs by type, repository, pull request or job
-// without reading specs. Label values are limited to 63 characters by
-// Kubernetes; values that may be longer (the job name, the status context)
-// are annotations, with a label holding a truncated copy where selecting by
-// them is useful.
+// Prow's own names (created-by-prow, prow.k8s.io/…), so that dashboards,
+// kubectl selectors and scripts written for Prow find bowline's runs. Label
+// values are limited to 63 characters by Kubernetes: LabelValue derives
+// every value, and the full job name, status context and base branch are
+// kept in annotations.
 const (
 	// CreatedByLabel marks every ProwJob (and pod) bowline creates; its value
-	// is "true".
-	CreatedByLabel = "created-by-bowline"
-	// CreatedByMergeLabel marks ProwJobs the merge controller creates (Prow's
-	// created-by-tide); its value is "true".
-	CreatedByMergeLabel = "created-by-bowline-merge"
+	// is "true". Prow's created-by-prow.
+	CreatedByLabel = "created-by-prow"
+	// CreatedByMergeLabel marks ProwJobs the merge controller creates; its
+	// value is "true". Prow's created-by-tide.
+	CreatedByMergeLabel = "created-by-tide"
 
 	// TypeLabel is the job type: presubmit, postsubmit, periodic or batch.
-	TypeLabel = "bowline.dev/type"
-	// IDLabel is the ProwJob's name, copied onto its pod.
-	IDLabel = "bowline.dev/id"
-	// BuildIDLabel is the run's build ID.
-	BuildIDLabel = "bowline.dev/build-id"
-	// JobLabel is the job name, truncated to a valid label value; the full
-	// name is in JobAnnotation.
-	JobLabel = "bowline.dev/job"
-	// OrgLabel is refs.org.
-	OrgLabel = "bowline.dev/refs.org"
-	// RepoLabel is refs.repo.
-	RepoLabel = "bowline.dev/refs.repo"
-	// BaseRefLabel is refs.baseRef, truncated to a valid label value.
-	BaseRefLabel = "bowline.dev/refs.base_ref"
-	// PullLabel is the number of the pull request a presubmit tests.
-	PullLabel = "bowline.dev/refs.pull"
+	TypeLabel = "prow.k8s.io/type"
+	// IDLabel is the ProwJob's name, on its pod.
+	IDLabel = "prow.k8s.io/id"
+	// BuildIDLabel is the run's build ID, on its pod.
+	BuildIDLabel = "prow.k8s.io/build-id"
+	// JobLabel is the job name as a label value; the full name is in
+	// JobAnnotation.
+	JobLabel = "prow.k8s.io/job"
+	// ContextLabel is the status context as a label value; the full
+	// context is in ContextAnnotation.
+	ContextLabel = "prow.k8s.io/context"
+	// OrgLabel is the org of the refs (of the first extra refs for jobs
+	// without refs).
+	OrgLabel = "prow.k8s.io/refs.org"
+	// RepoLabel is the repository of the same refs.
+	RepoLabel = "prow.k8s.io/refs.repo"
+	// BaseRefLabel is the base branch of the same refs as a label value;
+	// the full name is in BaseRefAnnotation.
+	BaseRefLabel = "prow.k8s.io/refs.base_ref"
+	// PullLabel is the number of the first pull request of the same refs.
+	PullLabel = "prow.k8s.io/refs.pull"
 	// RetestLabel is "true" on runs started by /retest.
-	RetestLabel = "bowline.dev/retest"
+	RetestLabel = "prow.k8s.io/retest"
 	// IsOptionalLabel is "true" on runs of optional presubmits, "false"
 	// on runs of required ones.
-	IsOptionalLabel = "bowline.dev/is-optional"
+	IsOptionalLabel = "prow.k8s.io/is-optional"
 	// RerunLabel is "true" on runs started again from the web UI.
-	RerunLabel = "bowline.dev/re-run"
+	RerunLabel = "prow.k8s.io/re-run"
+	// ProwJobNamespaceLabel is, on a pod, the namespace of its ProwJob,
+	// which may differ from the pod's own (and be in another cluster).
+	ProwJobNamespaceLabel = "bowline.dev/prowjob-namespace"
 
 	// JobAnnotation is the full job name.
-	JobAnnotation = "bowline.dev/job"
-	// ContextAnnotation is the GitHub status context of the run.
-	ContextAnnotation = "bowline.dev/context"
+	JobAnnotation = "prow.k8s.io/job"
+	// ContextAnnotation is the full GitHub status context of the run.
+	ContextAnnotation = "prow.k8s.io/context"
+	// BaseRefAnnotation is the full base branch of the refs BaseRefLabel
+	// describes (a branch such as release/1.0 cannot be a label value).
+	BaseRefAnnotation = "bowline.dev/refs.base_ref"
 	// TriggeredByAnnotation is the GitHub login whose action (a push, a
 	// comment, opening a pull request) started the run.
 	TriggeredByAnnotation = "bowline.dev/triggered-by"
@@ -56,21 +73,103 @@ const (
 	CreatedAtAnnotation = "bowline.dev/created-at"
 )
 
-// LabelValue returns s shortened, if needed, to a valid label value: at most
-// 63 characters, beginning and ending with an alphanumeric character.
+// LabelValue derives the label value of s, valid for any input, the one
+// way bowline does it. As in Prow, a valid value is kept as it is and an
+// invalid one is replaced by its last path element when that is valid
+// (release/1.0 becomes 1.0). Where Prow then drops the label, bowline keeps
+// a shortened value: characters a label may not hold become '-', the
+// result is cut to 63 characters and trimmed to begin and end with a letter
+// or digit. The empty string means no label.
 func LabelValue(s string) string {
-	const maxLen = 63
-	if len(s) > maxLen {
-		s = s[:maxLen]
+	if validLabelValue(s) {
+		return s
 	}
-	alnum := func(c byte) bool {
-		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	if b := path.Base(s); b != "." && b != "/" && validLabelValue(b) {
+		return b
 	}
-	for len(s) > 0 && !alnum(s[len(s)-1]) {
-		s = s[:len(s)-1]
+	out := []byte(s)
+	for i, c := range out {
+		if !alnum(c) && c != '-' && c != '_' && c != '.' {
+			out[i] = '-'
+		}
 	}
-	for len(s) > 0 && !alnum(s[0]) {
-		s = s[1:]
+	if len(out) > validation.LabelValueMaxLength {
+		out = out[:validation.LabelValueMaxLength]
 	}
-	return s
+	for len(out) > 0 && !alnum(out[len(out)-1]) {
+		out = out[:len(out)-1]
+	}
+	for len(out) > 0 && !alnum(out[0]) {
+		out = out[1:]
+	}
+	return string(out)
+}
+
+func validLabelValue(s string) bool { return len(validation.IsValidLabelValue(s)) == 0 }
+
+func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+
+// RunLabels returns the labels and annotations of a run of spec, as Prow
+// gives every ProwJob: created-by-prow, the type, the job and context (as
+// labels, shortened, and as annotations, in full), and the org, repo, base
+// branch and pull request of the refs (of the first extra refs when the run
+// has no refs, as for periodics). extraLabels and extraAnnotations (the
+// job's own, those of the component creating the run) win over these.
+// Every label value goes through LabelValue; a label whose value ends up
+// empty is left out.
+func RunLabels(spec *ProwJobSpec, extraLabels, extraAnnotations map[string]string) (labels, annotations map[string]string) {
+	labels = map[string]string{
+		CreatedByLabel: "true",
+		TypeLabel:      string(spec.Type),
+		JobLabel:       spec.Job,
+	}
+	annotations = map[string]string{JobAnnotation: spec.Job}
+	if spec.Context != "" {
+		labels[ContextLabel] = spec.Context
+		annotations[ContextAnnotation] = spec.Context
+	}
+	refs := spec.Refs
+	if refs == nil && len(spec.ExtraRefs) > 0 {
+		refs = &spec.ExtraRefs[0]
+	}
+	if refs != nil {
+		labels[OrgLabel] = refs.Org
+		labels[RepoLabel] = refs.Repo
+		labels[BaseRefLabel] = refs.BaseRef
+		if refs.BaseRef != "" {
+			annotations[BaseRefAnnotation] = refs.BaseRef
+		}
+		if len(refs.Pulls) > 0 {
+			labels[PullLabel] = strconv.Itoa(int(refs.Pulls[0].Number))
+		}
+	}
+	for k, v := range extraLabels {
+		labels[k] = v
+	}
+	for k, v := range labels {
+		if v = LabelValue(v); v == "" {
+			delete(labels, k)
+		} else {
+			labels[k] = v
+		}
+	}
+	for k, v := range extraAnnotations {
+		annotations[k] = v
+	}
+	return labels, annotations
+}
+
+// PodLabels returns the labels and annotations of a run's pod: the run's
+// own labels and annotations laid over RunLabels, as Prow labels its pods,
+// plus the ProwJob's name (prow.k8s.io/id), its build ID and
+// ProwJobNamespaceLabel, by which pod events find their run.
+func PodLabels(pj *ProwJob) (labels, annotations map[string]string) {
+	extra := make(map[string]string, len(pj.Labels)+3)
+	for k, v := range pj.Labels {
+		extra[k] = v
+	}
+	extra[IDLabel] = pj.Name
+	extra[BuildIDLabel] = pj.Status.BuildID
+	extra[ProwJobNamespaceLabel] = pj.Namespace
+	return RunLabels(&pj.Spec, extra, pj.Annotations)
 }

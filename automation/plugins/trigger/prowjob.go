@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-github/v89/github"
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -55,36 +54,22 @@ type Meta struct {
 	CreatedByMerge bool
 }
 
-// newProwJob fills in the metadata every run gets.
+// newProwJob builds a run with the metadata every run gets
+// (jobspec.NewRun: Prow's labels and annotations) and what m records.
 func newProwJob(spec v1alpha1.ProwJobSpec, j *jobs.JobBase, m Meta) *v1alpha1.ProwJob {
 	labels := map[string]string{}
 	for k, v := range j.Labels {
 		labels[k] = v
 	}
-	annotations := map[string]string{}
-	for k, v := range j.Annotations {
-		annotations[k] = v
-	}
-	labels[v1alpha1.CreatedByLabel] = "true"
 	if m.CreatedByMerge {
 		labels[v1alpha1.CreatedByMergeLabel] = "true"
-	}
-	labels[v1alpha1.TypeLabel] = string(spec.Type)
-	labels[v1alpha1.JobLabel] = v1alpha1.LabelValue(spec.Job)
-	if r := spec.Refs; r != nil {
-		labels[v1alpha1.OrgLabel] = v1alpha1.LabelValue(r.Org)
-		labels[v1alpha1.RepoLabel] = v1alpha1.LabelValue(r.Repo)
-		labels[v1alpha1.BaseRefLabel] = v1alpha1.LabelValue(r.BaseRef)
-		if len(r.Pulls) > 0 && spec.Type == v1alpha1.PresubmitJob {
-			labels[v1alpha1.PullLabel] = strconv.Itoa(int(r.Pulls[0].Number))
-		}
 	}
 	if m.Retest {
 		labels[v1alpha1.RetestLabel] = "true"
 	}
-	annotations[v1alpha1.JobAnnotation] = spec.Job
-	if spec.Context != "" {
-		annotations[v1alpha1.ContextAnnotation] = spec.Context
+	annotations := map[string]string{}
+	for k, v := range j.Annotations {
+		annotations[k] = v
 	}
 	if m.TriggeredBy != "" {
 		annotations[v1alpha1.TriggeredByAnnotation] = m.TriggeredBy
@@ -92,15 +77,11 @@ func newProwJob(spec v1alpha1.ProwJobSpec, j *jobs.JobBase, m Meta) *v1alpha1.Pr
 	if m.DeliveryID != "" {
 		annotations[v1alpha1.DeliveryAnnotation] = m.DeliveryID
 	}
-	annotations[v1alpha1.CreatedAtAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
 	name := m.Name
 	if name == "" {
 		name = uuid.NewString()
 	}
-	return &v1alpha1.ProwJob{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: m.Namespace, Labels: labels, Annotations: annotations},
-		Spec:       spec,
-	}
+	return jobspec.NewRun(m.Namespace, name, spec, labels, annotations, time.Now())
 }
 
 // PresubmitRun is the ProwJob of one presubmit testing refs, built as the
@@ -108,22 +89,10 @@ func newProwJob(spec v1alpha1.ProwJobSpec, j *jobs.JobBase, m Meta) *v1alpha1.Pr
 // request, a batch run when they hold several (the merge controller's
 // batches). refs.baseSHA should be the base branch's current tip.
 func PresubmitRun(ps *jobs.Presubmit, refs v1alpha1.Refs, m Meta) *v1alpha1.ProwJob {
-	ctx := ps.Context
-	if ctx == "" {
-		ctx = ps.Name
-	}
-	typ := v1alpha1.PresubmitJob
+	spec := jobspec.Presubmit(ps, refs)
 	if len(refs.Pulls) > 1 {
-		typ = v1alpha1.BatchJob
+		spec.Type = v1alpha1.BatchJob
 	}
-	spec := jobspec.Base(typ, &ps.JobBase, ctx, !ps.SkipReport)
-	spec.RerunCommand = ps.RerunCommand
-	if spec.RerunCommand == "" {
-		spec.RerunCommand = jobs.DefaultRerunCommandFor(ps.Name)
-	}
-	r := refs.DeepCopy()
-	jobspec.WithUtility(r, ps.UtilityConfig)
-	spec.Refs = r
 	pj := newProwJob(spec, &ps.JobBase, m)
 	pj.Labels[v1alpha1.IsOptionalLabel] = strconv.FormatBool(ps.Optional)
 	return pj

@@ -64,18 +64,12 @@ func pushedFiles(ev *github.PushEvent) []string {
 }
 
 func (h *handler) postsubmitRun(ps *jobs.Postsubmit, ev *github.PushEvent, branch string) *v1alpha1.ProwJob {
-	ctx := ps.Context
-	if ctx == "" {
-		ctx = ps.Name
-	}
-	spec := jobspec.Base(v1alpha1.PostsubmitJob, &ps.JobBase, ctx, !ps.SkipReport)
 	repoLink := ev.GetRepo().GetHTMLURL()
-	refs := &v1alpha1.Refs{Org: h.org, Repo: h.repo, RepoLink: repoLink, BaseRef: branch, BaseSHA: ev.GetAfter()}
+	refs := v1alpha1.Refs{Org: h.org, Repo: h.repo, RepoLink: repoLink, BaseRef: branch, BaseSHA: ev.GetAfter()}
 	if repoLink != "" {
 		refs.BaseLink = repoLink + "/commit/" + ev.GetAfter()
 	}
-	jobspec.WithUtility(refs, ps.UtilityConfig)
-	spec.Refs = refs
+	spec := jobspec.Postsubmit(ps, refs)
 	by := ev.GetSender().GetLogin()
 	if by == "" {
 		by = ev.GetPusher().GetLogin()

@@ -50,7 +50,7 @@ func TestPostsubmits(t *testing.T) {
 }
 
 // TestProwJobContents checks what a run carries: Prow's labels and
-// annotations under bowline's prefix, refs, and the spec from the job.
+// annotations, refs, and the spec from the job.
 func TestProwJobContents(t *testing.T) {
 	yes := true
 	ps := presubmit("unit", always)
@@ -74,6 +74,7 @@ func TestProwJobContents(t *testing.T) {
 		v1alpha1.CreatedByLabel:  "true",
 		v1alpha1.TypeLabel:       "presubmit",
 		v1alpha1.JobLabel:        "unit",
+		v1alpha1.ContextLabel:    "unit", // ci/unit's last element, as Prow's label
 		v1alpha1.OrgLabel:        "acme",
 		v1alpha1.RepoLabel:       "widgets",
 		v1alpha1.BaseRefLabel:    "main",

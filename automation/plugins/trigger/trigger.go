@@ -27,7 +27,7 @@
 //     pushed commits change.
 //
 // ProwJobs carry the well-known labels and annotations of
-// schema/v1alpha1 (bowline.dev/type, bowline.dev/refs.pull …). Their names
+// schema/v1alpha1, Prow's (prow.k8s.io/type, prow.k8s.io/refs.pull …). Their names
 // derive from the webhook's delivery ID and the job, so a retried or
 // redelivered event does not start a job twice.
 package trigger

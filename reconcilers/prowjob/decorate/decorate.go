@@ -23,6 +23,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/bowline-ci/bowline/artifacts"
 	"github.com/bowline-ci/bowline/podutils"
 	"github.com/bowline-ci/bowline/podutils/clonerefs"
@@ -40,8 +42,16 @@ const (
 	CodeMount    = "/home/prow/go"
 	SecretsRoot  = "/secrets"
 
-	// DefaultBinary is the path of the bowline binary in the bowline image.
-	DefaultBinary = "/bowline"
+	// DefaultBinary is the path of the bowline binary in the bowline image:
+	// the Dockerfile installs it there and makes it the ENTRYPOINT (a test
+	// holds the two together).
+	DefaultBinary = "/usr/local/bin/bowline"
+	// TestContainerName is the name a job's only container gets, as in
+	// Prow: most jobs leave it out, and Kubernetes requires one.
+	TestContainerName = "test"
+	// GOPATH is $GOPATH in decorated test containers, as in Prow: the root
+	// the refs are cloned under.
+	GOPATH = CodeMount
 
 	logsVolume  = "logs"
 	toolsVolume = "tools"
@@ -83,17 +93,28 @@ func Pod(pj *v1alpha1.ProwJob, o Options) (*corev1.Pod, error) {
 		return nil, fmt.Errorf("prowjob %s has no build ID yet", pj.Name)
 	}
 	spec := podutils.JobSpecFor(pj, pj.Status.BuildID)
+	labels, annotations := v1alpha1.PodLabels(pj)
 	pod := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        pj.Name,
 			Namespace:   pj.Spec.Namespace,
-			Labels:      Labels(pj),
-			Annotations: Annotations(pj),
+			Labels:      labels,
+			Annotations: annotations,
 		},
 		Spec: *pj.Spec.PodSpec.DeepCopy(),
 	}
 	pod.Spec.RestartPolicy = corev1.RestartPolicyNever
+	if len(pod.Spec.Containers) == 1 {
+		pod.Spec.Containers[0].Name = TestContainerName
+	}
+	// As in Prow, a job gets no service account token unless its own spec
+	// names a service account or asks for the token (a default service
+	// account from the decoration config does not count).
+	if pod.Spec.AutomountServiceAccountToken == nil && pod.Spec.ServiceAccountName == "" {
+		pod.Spec.AutomountServiceAccountToken = ptr.To(false)
+	}
+	jobContainers := containerNames(pod.Spec.InitContainers, pod.Spec.Containers)
 
 	if pj.Spec.DecorationConfig == nil {
 		env, err := podutils.Environment(spec, ArtifactsDir)
@@ -103,11 +124,19 @@ func Pod(pj *v1alpha1.ProwJob, o Options) (*corev1.Pod, error) {
 		for i := range pod.Spec.Containers {
 			setEnv(&pod.Spec.Containers[i], env)
 		}
-		return pod, nil
+	} else {
+		dc := MergeDecorationConfig(pj.Spec.DecorationConfig, o.Defaults)
+		if err := decorate(pod, spec, dc, o); err != nil {
+			return nil, fmt.Errorf("decorate prowjob %s: %w", pj.Name, err)
+		}
 	}
-	dc := MergeDecorationConfig(pj.Spec.DecorationConfig, o.Defaults)
-	if err := decorate(pod, spec, dc, o); err != nil {
-		return nil, fmt.Errorf("decorate prowjob %s: %w", pj.Name, err)
+	secureDefaults(&pod.Spec, jobContainers)
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			if list[i].TerminationMessagePolicy == "" {
+				list[i].TerminationMessagePolicy = corev1.TerminationMessageFallbackToLogsOnError
+			}
+		}
 	}
 	return pod, nil
 }
@@ -246,8 +275,11 @@ func (b *builder) cloneRefsContainer(spec podutils.JobSpec, cloneLog string, mou
 // wrap replaces a test container's command by the entrypoint running it.
 func (b *builder) wrap(c *corev1.Container, several bool, workDir string) (sidecar.Entry, error) {
 	args := append(append([]string{}, c.Command...), c.Args...)
-	if len(c.Command) == 0 {
-		return sidecar.Entry{}, fmt.Errorf("container %q: a decorated container needs an explicit command (the image's entrypoint cannot be wrapped)", c.Name)
+	// As in Prow, the command and arguments together are what the
+	// entrypoint runs: a container with only args runs its first argument,
+	// never the image's own entrypoint, which cannot be wrapped.
+	if len(args) == 0 {
+		return sidecar.Entry{}, fmt.Errorf("container %q: a decorated container needs a command or args (the image's entrypoint cannot be wrapped)", c.Name)
 	}
 	dir := LogsMount
 	if several {
@@ -277,7 +309,8 @@ func (b *builder) wrap(c *corev1.Container, several bool, workDir string) (sidec
 	// The options come after every other variable, so that the kubelet
 	// expands $(VAR) references in the wrapped command and arguments, as it
 	// would have in the container's own command.
-	setEnv(c, append(append([]podutils.EnvVar{}, b.env...), podutils.EnvVar{Name: entrypoint.OptionsEnv, Value: string(raw)}))
+	env := append(append([]podutils.EnvVar{}, b.env...), podutils.EnvVar{Name: "GOPATH", Value: GOPATH})
+	setEnv(c, append(env, podutils.EnvVar{Name: entrypoint.OptionsEnv, Value: string(raw)}))
 	return sidecar.Entry{
 		ContainerName: eopts.ContainerName,
 		ProcessLog:    eopts.ProcessLog,

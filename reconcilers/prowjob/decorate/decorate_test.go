@@ -196,6 +196,10 @@ func TestDecoratedPodContract(t *testing.T) {
 	if env := envOf(test); env["GOFLAGS"] != "-mod=readonly" {
 		t.Errorf("the job's own env was lost: %v", env)
 	}
+	// Prow's decorated test containers also get GOPATH, the clone root.
+	if env := envOf(test); env["GOPATH"] != "/home/prow/go" {
+		t.Errorf("GOPATH = %q, want /home/prow/go as in Prow", env["GOPATH"])
+	}
 	if last := test.Env[len(test.Env)-1].Name; last != entrypoint.OptionsEnv {
 		t.Errorf("last env var = %s: the entrypoint options must come last so that $(VAR) in the command expands", last)
 	}
@@ -219,7 +223,7 @@ func TestDecoratedPodContract(t *testing.T) {
 	if sopts.Storage.Bucket != "gs://acme-ci-logs" || len(sopts.Entries) != 1 || sopts.Entries[0].MarkerFile != eopts.MarkerFile {
 		t.Errorf("sidecar options = %+v", sopts)
 	}
-	if pod.Labels[LabelPull] != "42" || pod.Labels[LabelCreatedByProw] != "true" || pod.Labels["preset-service-account"] != "true" {
+	if pod.Labels[v1alpha1.PullLabel] != "42" || pod.Labels[v1alpha1.CreatedByLabel] != "true" || pod.Labels["preset-service-account"] != "true" {
 		t.Errorf("labels = %v", pod.Labels)
 	}
 }
@@ -234,7 +238,9 @@ func TestPodErrors(t *testing.T) {
 		{name: "no build ID", pj: prowJob(func(pj *v1alpha1.ProwJob) { pj.Status.BuildID = "" }), opts: defaults(), want: "build ID"},
 		{name: "no pod spec", pj: prowJob(func(pj *v1alpha1.ProwJob) { pj.Spec.PodSpec = nil }), opts: defaults(), want: "pod spec"},
 		{name: "no bucket", pj: prowJob(), opts: Options{Image: "x"}, want: "bucket"},
-		{name: "implicit command", pj: prowJob(func(pj *v1alpha1.ProwJob) { pj.Spec.PodSpec.Containers[0].Command = nil }), opts: defaults(), want: "explicit command"},
+		{name: "neither command nor args", pj: prowJob(func(pj *v1alpha1.ProwJob) {
+			pj.Spec.PodSpec.Containers[0].Command, pj.Spec.PodSpec.Containers[0].Args = nil, nil
+		}), opts: defaults(), want: "command or args"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,19 +302,5 @@ func TestMergeDecorationConfig(t *testing.T) {
 	}
 	if got := MergeDecorationConfig(&v1alpha1.DecorationConfig{CensorSecrets: &yes}, nil); got == nil || !*got.CensorSecrets {
 		t.Errorf("nil defaults: %+v", got)
-	}
-}
-
-func TestLabelValue(t *testing.T) {
-	tests := map[string]string{
-		"pull-widgets-unit":           "pull-widgets-unit",
-		"release/v1.2":                "release_v1.2",
-		strings.Repeat("a", 70) + "-": strings.Repeat("a", 63),
-		"-x-":                         "x",
-	}
-	for in, want := range tests {
-		if got := labelValue(in); got != want {
-			t.Errorf("labelValue(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

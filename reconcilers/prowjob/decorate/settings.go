@@ -2,31 +2,11 @@ package decorate
 
 import (
 	"path"
-	"regexp"
-	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/bowline-ci/bowline/podutils"
 	"github.com/bowline-ci/bowline/podutils/clonerefs"
-	"github.com/bowline-ci/bowline/schema/v1alpha1"
-)
-
-// Prow's well-known labels and annotations, kept so that tools written for
-// Prow find bowline's pods.
-const (
-	LabelCreatedByProw = "created-by-prow"
-	LabelType          = "prow.k8s.io/type"
-	LabelID            = "prow.k8s.io/id"
-	LabelBuildID       = "prow.k8s.io/build-id"
-	LabelJob           = "prow.k8s.io/job"
-	LabelOrg           = "prow.k8s.io/refs.org"
-	LabelRepo          = "prow.k8s.io/refs.repo"
-	LabelBaseRef       = "prow.k8s.io/refs.base_ref"
-	LabelPull          = "prow.k8s.io/refs.pull"
-	AnnotationJob      = "prow.k8s.io/job"
-	AnnotationContext  = "prow.k8s.io/context"
 )
 
 // Credentials files inside the utility containers.
@@ -34,61 +14,6 @@ const (
 	gcsCredentialsKey = "service-account.json"
 	s3CredentialsKey  = "credentials"
 )
-
-// Labels are the pod's labels: the ProwJob's own, then Prow's.
-func Labels(pj *v1alpha1.ProwJob) map[string]string {
-	l := map[string]string{}
-	for k, v := range pj.Labels {
-		l[k] = v
-	}
-	l[LabelCreatedByProw] = "true"
-	l[LabelType] = string(pj.Spec.Type)
-	l[LabelID] = labelValue(pj.Name)
-	l[LabelJob] = labelValue(pj.Spec.Job)
-	if pj.Status.BuildID != "" {
-		l[LabelBuildID] = labelValue(pj.Status.BuildID)
-	}
-	if r := pj.Spec.Refs; r != nil {
-		l[LabelOrg] = labelValue(r.Org)
-		l[LabelRepo] = labelValue(r.Repo)
-		l[LabelBaseRef] = labelValue(r.BaseRef)
-		if len(r.Pulls) > 0 {
-			l[LabelPull] = strconv.Itoa(int(r.Pulls[0].Number))
-		}
-	}
-	for k, v := range l {
-		if v == "" {
-			delete(l, k)
-		}
-	}
-	return l
-}
-
-// Annotations are the pod's annotations: the ProwJob's own, then the job
-// name and status context in full (labels are cut to 63 characters).
-func Annotations(pj *v1alpha1.ProwJob) map[string]string {
-	a := map[string]string{}
-	for k, v := range pj.Annotations {
-		a[k] = v
-	}
-	a[AnnotationJob] = pj.Spec.Job
-	if pj.Spec.Context != "" {
-		a[AnnotationContext] = pj.Spec.Context
-	}
-	return a
-}
-
-var invalidLabelChars = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
-
-// labelValue makes s a valid label value: allowed characters, at most 63,
-// starting and ending with a letter or digit.
-func labelValue(s string) string {
-	s = invalidLabelChars.ReplaceAllString(s, "_")
-	if len(s) > 63 {
-		s = s[:63]
-	}
-	return strings.Trim(s, "_.-")
-}
 
 // cloneOptions are clonerefs' options and the secret mounts they need.
 func (b *builder) cloneOptions(spec podutils.JobSpec, log string) (clonerefs.Options, []corev1.VolumeMount) {
