@@ -38,8 +38,8 @@ func TestRunBeforeMerge(t *testing.T) {
 }
 
 // TestPresubmitRun: the merge controller builds its runs as the trigger
-// does; refs with several pull requests make a batch run (Prow's batch
-// ProwJobs carry no pull label).
+// does; refs with several pull requests make a batch run (whose pull label
+// names the first pull request, as Prow labels batch ProwJobs).
 func TestPresubmitRun(t *testing.T) {
 	ps := presubmit("scale", beforeMerge, optional)
 	ps.Context = "ci/scale"
@@ -54,7 +54,7 @@ func TestPresubmitRun(t *testing.T) {
 	}
 	refs.Pulls = append(refs.Pulls, pull(8))
 	batch := trigger.PresubmitRun(&ps, refs, trigger.Meta{Namespace: "ci", CreatedByMerge: true})
-	if batch.Spec.Type != v1alpha1.BatchJob || batch.Labels[v1alpha1.PullLabel] != "" || len(batch.Spec.Refs.Pulls) != 2 || batch.Name == "" {
+	if batch.Spec.Type != v1alpha1.BatchJob || batch.Labels[v1alpha1.PullLabel] != "7" || len(batch.Spec.Refs.Pulls) != 2 || batch.Name == "" {
 		t.Errorf("batch run: %+v %+v", batch.ObjectMeta, batch.Spec)
 	}
 	if refs.Pulls[0].Number != 7 || &refs.Pulls[0] == &batch.Spec.Refs.Pulls[0] {
