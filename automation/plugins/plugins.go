@@ -14,6 +14,7 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugins/assign"
 	"github.com/bowline-ci/bowline/automation/plugins/hold"
 	"github.com/bowline-ci/bowline/automation/plugins/label"
+	"github.com/bowline-ci/bowline/automation/plugins/lgtm"
 	"github.com/bowline-ci/bowline/automation/plugins/lifecycle"
 	"github.com/bowline-ci/bowline/automation/plugins/milestone"
 	"github.com/bowline-ci/bowline/automation/plugins/milestonestatus"
@@ -63,6 +64,7 @@ func review(d Deps) []plugin.Plugin {
 	bot := plugin.NewBot(d.BotLogin)
 	return []plugin.Plugin{
 		approve.New(approve.FromSnapshot(d.Config), forOrg(d.GitHub, approve.FromClient), owners, bot),
+		lgtm.New(lgtm.FromSnapshot(d.Config), forOrg(d.GitHub, lgtm.FromClient), owners, bot),
 	}
 }
 
