@@ -42,14 +42,23 @@ type harness struct {
 // start runs a manager with the reconciler in a fresh namespace and stops
 // it when the test ends.
 func start(t testing.TB, cfg Config, mut ...func(*Reconciler)) *harness {
+	return startWith(t, cfg, logr.Discard(), nil, mut...)
+}
+
+// startWith is start with the manager logging to log and, when wrap is
+// set, the reconciler's client replaced by wrap(manager's client).
+func startWith(t testing.TB, cfg Config, log logr.Logger, wrap func(client.Client) client.Client, mut ...func(*Reconciler)) *harness {
 	t.Helper()
 	h := &harness{t: t, ns: env.Namespace(t), c: env.Client, clock: clocktesting.NewFakeClock(time.Now()), cfg: cfg}
-	mgr := env.Manager(t, h.ns, func(o *ctrl.Options) { o.Cache.ByObject = CacheByObject() })
+	mgr := env.Manager(t, h.ns, func(o *ctrl.Options) { o.Cache.ByObject = CacheByObject(); o.Logger = log })
 	r := &Reconciler{Clock: h.clock, Config: func() Config { return h.cfg },
 		BuildPod: DecoratedPods(func(*v1alpha1.ProwJob) decorate.Options {
 			return decorate.Options{Image: "registry.example/bowline:test"}
 		})}
 	r.Recorder = mgr.GetEventRecorder("bowline-prowjob")
+	if wrap != nil {
+		r.Client = wrap(mgr.GetClient())
+	}
 	h.metrics = prometheus.NewRegistry()
 	var err error
 	if r.Metrics, err = NewMetrics(h.metrics); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -29,6 +30,11 @@ import (
 
 // DefaultCluster is the alias of the operator's own cluster.
 const DefaultCluster = "default"
+
+// conflictRetry is when a run whose status write lost an optimistic-lock
+// race is looked at again, should the update that won not bring it back
+// first.
+const conflictRetry = time.Second
 
 // Reconciler runs ProwJobs of the kubernetes agent, and of the local agent
 // when Local is set. Zero fields are defaulted by SetupWithManager.
@@ -98,6 +104,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		err := r.patchStatus(ctx, orig, pj)
 		if err == nil && pj.Complete() && pj.Spec.Agent == v1alpha1.LocalAgent {
 			r.Local.Forget(ctx, pj)
+		}
+		if apierrors.IsConflict(err) && retErr == nil {
+			// Another client changed the run since the cache saw it (the
+			// reporter recording what it reported, an abort): its update
+			// brings the run back, and the next reconcile starts from it.
+			// Expected, so not an error to log.
+			ctrl.LoggerFrom(ctx).V(1).Info("Run changed meanwhile; reconciling it again", "reason", err.Error())
+			res, err = ctrl.Result{RequeueAfter: conflictRetry}, nil
 		}
 		retErr = errors.Join(retErr, err)
 	}()
