@@ -98,12 +98,23 @@ const (
 	descOOMKilled          = "Job pod was killed for running out of memory."
 	descUnfinished         = "Pod succeeded but not all of its containers finished."
 	descProcessLost        = "Job process was lost."
+	descUnsupportedAgent   = "The %s agent is not supported by bowline yet; the run was not started."
 )
+
+// supportedAgent reports whether bowline runs jobs of an agent: kubernetes
+// (also when unset) and local. Prow's jenkins and tekton-pipeline agents
+// are accepted in configuration and in ProwJobs, but not run.
+func supportedAgent(a v1alpha1.ProwJobAgent) bool {
+	return a == "" || a == v1alpha1.KubernetesAgent || a == v1alpha1.LocalAgent
+}
 
 // decide is the state machine: given a run that is not complete and what
 // was observed, it returns the next state and the side effect that gets
 // there. It is pure; the reconciler carries the decision out.
 func decide(pj *v1alpha1.ProwJob, obs observation) decision {
+	if !supportedAgent(pj.Spec.Agent) && pj.Status.State != v1alpha1.AbortedState {
+		return decision{state: v1alpha1.ErrorState, description: fmt.Sprintf(descUnsupportedAgent, pj.Spec.Agent)}
+	}
 	if obs.supersededBy != "" && superseding(pj.Status.State) {
 		return decision{action: actStop, state: v1alpha1.AbortedState, description: descSuperseded}
 	}

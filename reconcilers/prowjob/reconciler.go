@@ -134,6 +134,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 func (r *Reconciler) observe(ctx context.Context, pj *v1alpha1.ProwJob) (observation, error) {
 	obs := observation{now: r.Clock.Now(), cfg: r.config(), clusterKnown: true}
 	state := pj.Status.State
+	if !supportedAgent(pj.Spec.Agent) {
+		return obs, nil
+	}
 	switch {
 	case pj.Spec.Agent == v1alpha1.LocalAgent:
 		if state == v1alpha1.PendingState {
@@ -288,15 +291,15 @@ func (r *Reconciler) config() Config {
 	return r.Config().withDefaults()
 }
 
-// handles reports whether this controller runs the job's agent.
+// handles reports whether this controller moves the job's runs: those of
+// the kubernetes agent, of the local agent when it has a LocalRunner, and
+// of the agents bowline does not support, which it ends in error rather
+// than leave them triggered for ever.
 func (r *Reconciler) handles(pj *v1alpha1.ProwJob) bool {
-	switch pj.Spec.Agent {
-	case "", v1alpha1.KubernetesAgent:
-		return true
-	case v1alpha1.LocalAgent:
+	if pj.Spec.Agent == v1alpha1.LocalAgent {
 		return r.Local != nil
 	}
-	return false
+	return true
 }
 
 // cluster finds a build cluster by alias.

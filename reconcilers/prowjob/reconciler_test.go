@@ -341,3 +341,22 @@ func TestOtherAgentsAreLeftAlone(t *testing.T) {
 		t.Errorf("jenkins run got state %q", pj.Status.State)
 	}
 }
+
+// TestUnsupportedAgentsEndInError: runs of Prow's jenkins and
+// tekton-pipeline agents, which bowline does not run, end at once in error
+// with a description that says so, instead of staying triggered.
+func TestUnsupportedAgentsEndInError(t *testing.T) {
+	h := start(t, Config{})
+	for _, agent := range []v1alpha1.ProwJobAgent{v1alpha1.JenkinsAgent, v1alpha1.TektonAgent} {
+		name := "legacy-" + string(agent)
+		h.create(h.job(name, func(pj *v1alpha1.ProwJob) { pj.Spec.Agent, pj.Spec.PodSpec = agent, nil }))
+		pj := h.waitState(name, v1alpha1.ErrorState)
+		if want := "The " + string(agent) + " agent is not supported by bowline yet; the run was not started."; pj.Status.Description != want {
+			t.Errorf("%s: description %q, want %q", agent, pj.Status.Description, want)
+		}
+		if pj.Status.CompletionTime == nil || pj.Status.PodName != "" ||
+			!meta.IsStatusConditionTrue(pj.Status.Conditions, v1alpha1.ConditionCompleted) {
+			t.Errorf("%s: not completed without a pod: %+v", agent, pj.Status)
+		}
+	}
+}

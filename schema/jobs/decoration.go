@@ -13,6 +13,8 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/bowline-ci/bowline/schema/yamlpos"
 )
 
 // Duration is a Go duration written as a string ("90s", "2h") or, as
@@ -119,12 +121,17 @@ type DecorationConfig struct {
 	FsGroup                     *int64             `json:"fs_group,omitempty"`
 }
 
-// UtilityImages are the images of the pod utilities.
+// UtilityImages are the images of Prow's pod utilities. bowline loads them
+// but does not run them: its own image holds all four utilities, and the
+// loader warns where utility_images are set.
 type UtilityImages struct {
 	CloneRefs  string `json:"clonerefs,omitempty"`
 	InitUpload string `json:"initupload,omitempty"`
 	Entrypoint string `json:"entrypoint,omitempty"`
 	Sidecar    string `json:"sidecar,omitempty"`
+
+	// Pos is where they are set, for the warning.
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // Resources are the resources of the pod utilities' containers.

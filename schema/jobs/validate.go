@@ -223,6 +223,8 @@ func (v *validator) base(kind string, j *JobBase) {
 			v.podSpec(kind, what, j)
 		}
 	case AgentJenkins, AgentTekton:
+		v.errs.WarnAt(j.Pos, yamlpos.At("agent"), "unsupported-agent",
+			"%s: agent %s is not supported by bowline yet: its runs end at once in state error", what, j.Agent)
 	default:
 		v.failAt(j.Pos, yamlpos.At("agent"), "%s: unknown agent %q (kubernetes, jenkins or tekton-pipeline)", what, j.Agent)
 	}
@@ -283,9 +285,15 @@ func (v *validator) decoration(what string, j *JobBase) {
 		return
 	}
 	// Without utility_images bowline runs its own image, which holds all
-	// four utilities; Prow requires them. Set, they must all be set.
+	// four utilities; Prow requires them. Set, they must all be set, and
+	// they are not run: the warning says so once per place they are set
+	// (identical warnings of the jobs sharing a default are merged).
 	if u := d.UtilityImages; u != nil && (u.CloneRefs == "" || u.InitUpload == "" || u.Entrypoint == "" || u.Sidecar == "") {
 		v.failAt(j.Pos, yamlpos.At("decoration_config", "utility_images"), "%s: decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar", what)
+	}
+	if u := d.UtilityImages; u != nil && !u.Pos.IsZero() {
+		v.errs.Warn(u.Pos.File, u.Pos.Line, u.Pos.Column, "utility-images",
+			"utility_images: Prow's pod utility images are not run; bowline runs clonerefs, initupload, entrypoint and sidecar from its own image (the operator's --utility-image)")
 	}
 	// Without gcs_configuration the run's logs and artifacts go to the
 	// operator's default location (--artifacts-bucket; bowline up's data

@@ -144,8 +144,8 @@ func int64p(p *int) *int64 {
 }
 
 // Decoration turns plank's decoration settings (Prow's names) into
-// the ProwJob's (camelCase). Defaults were merged in when the config was
-// loaded.
+// the ProwJob's (camelCase), all but utility_images. Defaults were merged
+// in when the config was loaded.
 func Decoration(d *jobs.DecorationConfig) *v1alpha1.DecorationConfig {
 	if d == nil {
 		return &v1alpha1.DecorationConfig{}
@@ -176,9 +176,9 @@ func Decoration(d *jobs.DecorationConfig) *v1alpha1.DecorationConfig {
 		RunAsGroup:                  d.RunAsGroup,
 		FSGroup:                     d.FsGroup,
 	}
-	if u := d.UtilityImages; u != nil {
-		out.UtilityImages = &v1alpha1.UtilityImages{CloneRefs: u.CloneRefs, InitUpload: u.InitUpload, Entrypoint: u.Entrypoint, Sidecar: u.Sidecar}
-	}
+	// Prow's utility_images are left out: their images run Prow's utilities,
+	// which read options bowline does not write; the bowline image runs
+	// all four (the loader warns where utility_images are set).
 	if r := d.Resources; r != nil {
 		out.Resources = &v1alpha1.UtilityResources{CloneRefs: r.CloneRefs, InitUpload: r.InitUpload, PlaceEntrypoint: r.PlaceEntrypoint, Sidecar: r.Sidecar}
 	}

@@ -49,9 +49,10 @@ func TestBase(t *testing.T) {
 				Job: "e2e", Context: "ctx", Report: true, MaxConcurrency: 2, JobQueueName: "e2e",
 				ErrorOnEviction: true, Hidden: true, PodSpec: pod,
 				ExtraRefs: []v1alpha1.Refs{{Org: "acme", Repo: "tools", BaseRef: "main", Pulls: []v1alpha1.Pull{{Number: 3, SHA: "abc"}}}},
+				// Prow's utility images are not carried over: the bowline
+				// image runs the utilities.
 				DecorationConfig: &v1alpha1.DecorationConfig{
-					Timeout:       &metav1.Duration{Duration: time.Hour},
-					UtilityImages: &v1alpha1.UtilityImages{Sidecar: "bowline"},
+					Timeout: &metav1.Duration{Duration: time.Hour},
 				},
 				RerunAuthConfig: &v1alpha1.RerunAuthConfig{GitHubUsers: []string{"alice"}, GitHubTeamIDs: []int64{7}},
 			},

@@ -28,8 +28,8 @@ const (
 type ProwJobAgent string
 
 // Agents. bowline runs kubernetes and local; jenkins and tekton-pipeline are
-// accepted so that Prow's objects round-trip, and are left to other
-// controllers.
+// accepted so that Prow's objects round-trip, but not supported yet: the
+// jobs controller ends their runs at once in state error.
 const (
 	// KubernetesAgent runs one Pod per run in a build cluster.
 	KubernetesAgent ProwJobAgent = "kubernetes"
@@ -360,7 +360,11 @@ type DecorationConfig struct {
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"
 	GracePeriod *metav1.Duration `json:"gracePeriod,omitempty"`
 
-	// utilityImages are the images of the pod utilities.
+	// utilityImages are the images that run the pod utilities, each a
+	// bowline image (the utilities are subcommands of its binary, at
+	// /usr/local/bin/bowline); unset, the operator's --utility-image. Prow's
+	// own utility images are not compatible, and job configuration never
+	// sets these: its utility_images are not carried over.
 	// +optional
 	UtilityImages *UtilityImages `json:"utilityImages,omitempty"`
 
@@ -493,7 +497,7 @@ type DecorationConfig struct {
 	FSGroup *int64 `json:"fsGroup,omitempty"`
 }
 
-// UtilityImages are the images of the pod utilities.
+// UtilityImages are the bowline images that run the pod utilities.
 type UtilityImages struct {
 	// cloneRefs is the clonerefs image.
 	// +optional
