@@ -326,22 +326,6 @@ func TestRejectedPodErrors(t *testing.T) {
 	}
 }
 
-func TestOtherAgentsAreLeftAlone(t *testing.T) {
-	h := start(t, Config{})
-	h.create(h.job("jenkins", func(pj *v1alpha1.ProwJob) { pj.Spec.Agent = v1alpha1.JenkinsAgent; pj.Spec.PodSpec = nil }))
-	// A kubernetes run created afterwards is handled, so the controller has
-	// seen the jenkins one by then.
-	h.create(h.job("after"))
-	h.waitState("after", v1alpha1.PendingState)
-	pj := &v1alpha1.ProwJob{}
-	if err := h.c.Get(context.Background(), client.ObjectKey{Namespace: h.ns, Name: "jenkins"}, pj); err != nil {
-		t.Fatal(err)
-	}
-	if pj.Status.State != "" {
-		t.Errorf("jenkins run got state %q", pj.Status.State)
-	}
-}
-
 // TestUnsupportedAgentsEndInError: runs of Prow's jenkins and
 // tekton-pipeline agents, which bowline does not run, end at once in error
 // with a description that says so, instead of staying triggered.
