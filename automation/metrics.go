@@ -13,6 +13,10 @@ const (
 	OutcomeMalformed    = "malformed"
 	OutcomeQueueFull    = "queue_full"
 	OutcomeShuttingDown = "shutting_down"
+	// OutcomeBusy: too many bytes or requests being read and checked.
+	OutcomeBusy = "busy"
+	// OutcomeDuplicate: a delivery ID accepted before, within the window.
+	OutcomeDuplicate = "duplicate"
 )
 
 // Outcomes of one plugin handling one event.
@@ -30,6 +34,7 @@ type metrics struct {
 	queueWait  prometheus.Histogram
 	queueDepth prometheus.Gauge
 	dropped    *prometheus.CounterVec
+	unverified prometheus.GaugeFunc
 }
 
 // newMetrics registers the server's metrics on reg (controller-runtime's

@@ -37,9 +37,27 @@ type Options struct {
 	// HandleTimeout bounds one plugin's handling of one event.
 	HandleTimeout time.Duration
 	// GracePeriod is how long shutdown waits for queued events to be
-	// handled before it gives up and logs their delivery IDs.
+	// handled before it gives up and logs their delivery IDs. It must end
+	// before the process's own shutdown timeout, which must end before the
+	// pod's terminationGracePeriodSeconds (docs/webhooks.md).
 	GracePeriod time.Duration
+	// MaxUnverifiedBytes bounds the bytes of request bodies read but not
+	// yet authenticated, across all requests; beyond it, deliveries get
+	// 503 before their body is read.
+	MaxUnverifiedBytes int64
+	// MaxUnverifiedRequests bounds the requests whose bodies are being read
+	// and authenticated at once; beyond it, deliveries get 503.
+	MaxUnverifiedRequests int
+	// DedupWindow is how long a delivery ID is remembered: a delivery
+	// replayed within it is answered 200 and not handled again. 0 turns
+	// deduplication off.
+	DedupWindow time.Duration
 }
+
+// DefaultGracePeriod is how long shutdown drains the webhook queue by
+// default: within the operator's default --shutdown-timeout (25s), itself
+// within Kubernetes' default terminationGracePeriodSeconds (30s).
+const DefaultGracePeriod = 20 * time.Second
 
 // DefaultOptions are the defaults of the flags.
 func DefaultOptions() Options {
@@ -53,7 +71,11 @@ func DefaultOptions() Options {
 		RetryBackoff:    250 * time.Millisecond,
 		MaxRetryBackoff: 10 * time.Second,
 		HandleTimeout:   2 * time.Minute,
-		GracePeriod:     3 * time.Minute,
+		GracePeriod:     DefaultGracePeriod,
+
+		MaxUnverifiedBytes:    64 << 20,
+		MaxUnverifiedRequests: 64,
+		DedupWindow:           time.Hour,
 	}
 }
 
@@ -69,7 +91,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.RetryBackoff, "hook-retry-backoff", o.RetryBackoff, "Delay before the first retry; doubles per attempt.")
 	fs.DurationVar(&o.MaxRetryBackoff, "hook-max-retry-backoff", o.MaxRetryBackoff, "Longest delay between retries.")
 	fs.DurationVar(&o.HandleTimeout, "hook-handle-timeout", o.HandleTimeout, "Time one plugin may spend on one event.")
-	fs.DurationVar(&o.GracePeriod, "hook-grace-period", o.GracePeriod, "Time shutdown waits for queued events before logging their delivery IDs for redelivery.")
+	fs.DurationVar(&o.GracePeriod, "hook-grace-period", o.GracePeriod, "Time shutdown waits for queued events before logging their delivery IDs for redelivery; must be shorter than --shutdown-timeout.")
+	fs.Int64Var(&o.MaxUnverifiedBytes, "hook-max-unverified-bytes", o.MaxUnverifiedBytes, "Request body bytes being read before their signature is checked, across all requests; beyond this, deliveries are answered 503.")
+	fs.IntVar(&o.MaxUnverifiedRequests, "hook-max-unverified-requests", o.MaxUnverifiedRequests, "Requests whose bodies are being read and checked at once; beyond this, deliveries are answered 503.")
+	fs.DurationVar(&o.DedupWindow, "hook-dedup-window", o.DedupWindow, "How long a delivery ID is remembered so that a replayed delivery is not handled twice; 0 turns this off.")
 }
 
 // Validate reports every invalid setting.
@@ -95,6 +120,13 @@ func (o *Options) Validate() error {
 	}
 	if o.GracePeriod < 0 {
 		errs = append(errs, fmt.Errorf("hook-grace-period must not be negative, got %s", o.GracePeriod))
+	}
+	positive("hook-max-unverified-requests", int64(o.MaxUnverifiedRequests))
+	if o.MaxUnverifiedBytes <= o.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("hook-max-unverified-bytes (%d) must be larger than hook-max-body-bytes (%d)", o.MaxUnverifiedBytes, o.MaxBodyBytes))
+	}
+	if o.DedupWindow < 0 {
+		errs = append(errs, fmt.Errorf("hook-dedup-window must not be negative, got %s", o.DedupWindow))
 	}
 	if o.MaxQueuedBytes > 0 && o.MaxBodyBytes > o.MaxQueuedBytes {
 		errs = append(errs, fmt.Errorf("hook-max-queued-bytes (%d) must be at least hook-max-body-bytes (%d)", o.MaxQueuedBytes, o.MaxBodyBytes))

@@ -57,6 +57,7 @@ func (s *Server) work() {
 		s.queuedBytes.Add(-it.size)
 		if s.workCtx.Err() != nil {
 			s.dropped(it, nil)
+			s.seen.release(it.decoded.Event.DeliveryID)
 			continue
 		}
 		s.metrics.queueWait.Observe(time.Since(it.received).Seconds())
@@ -78,10 +79,13 @@ func (s *Server) dropped(it *item, plugins []string) {
 // handle runs every handler of one event: the always-on handlers and the
 // plugins enabled for the repository, for the event and its generic
 // comment, each with its own retries. The enablement is read once, so one
-// event sees one config revision.
+// event sees one config revision. A delivery whose handling did not finish
+// (shutdown) or failed for good is forgotten by deduplication, so that
+// redelivering it from GitHub is handled.
 func (s *Server) handle(it *item) {
 	en := s.enable.Enablement()
 	var unfinished []string
+	failed := false
 	for _, ev := range []*plugin.Event{it.decoded.Event, it.decoded.Comment} {
 		if ev == nil {
 			continue
@@ -92,21 +96,34 @@ func (s *Server) handle(it *item) {
 		})
 		handlers = append(handlers, s.plugins.For(en, ev.Org, ev.Repo, ev.Type)...)
 		for _, p := range handlers {
-			if !s.run(p, ev, log.WithValues("plugin", p.Name())) {
+			switch s.run(p, ev, log.WithValues("plugin", p.Name())) {
+			case runCut:
 				unfinished = append(unfinished, p.Name())
+			case runFailed:
+				failed = true
 			}
 		}
 	}
 	if len(unfinished) > 0 {
 		s.dropped(it, unfinished)
 	}
+	if len(unfinished) > 0 || failed {
+		s.seen.release(it.decoded.Event.DeliveryID)
+	}
 }
 
+// Outcomes of run.
+const (
+	runDone = iota
+	runFailed
+	runCut
+)
+
 // run calls one plugin on one event, retrying transient failures with
-// exponential backoff. It returns false only when shutdown cut the handling
-// short; a plugin that fails for good is logged and counted, and its event
-// is not retried further.
-func (s *Server) run(p plugin.Plugin, ev *plugin.Event, log logr.Logger) bool {
+// exponential backoff. It returns runCut when shutdown cut the handling
+// short, runFailed when the plugin failed for good (logged and counted; its
+// event is not retried further), runDone otherwise.
+func (s *Server) run(p plugin.Plugin, ev *plugin.Event, log logr.Logger) int {
 	name := p.Name()
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(s.workCtx, s.opts.HandleTimeout)
@@ -116,20 +133,20 @@ func (s *Server) run(p plugin.Plugin, ev *plugin.Event, log logr.Logger) bool {
 		s.metrics.handleTime.WithLabelValues(name, ev.Type).Observe(time.Since(start).Seconds())
 		if err == nil {
 			s.metrics.handled.WithLabelValues(name, ev.Type, handleSucceeded).Inc()
-			return true
+			return runDone
 		}
 		if s.workCtx.Err() != nil {
-			return false
+			return runCut
 		}
 		if _, panicked := err.(panicError); panicked {
 			s.metrics.handled.WithLabelValues(name, ev.Type, handlePanicked).Inc()
 			log.Error(err, "Plugin panicked while handling an event")
-			return true
+			return runFailed
 		}
 		if !plugin.Retryable(err) || attempt >= s.opts.MaxAttempts {
 			s.metrics.handled.WithLabelValues(name, ev.Type, handleFailed).Inc()
 			log.Error(err, "Plugin failed to handle an event; redeliver it from GitHub once the cause is fixed", "attempts", attempt)
-			return true
+			return runFailed
 		}
 		s.metrics.handled.WithLabelValues(name, ev.Type, handleRetried).Inc()
 		wait := s.backoff(attempt)
@@ -139,7 +156,7 @@ func (s *Server) run(p plugin.Plugin, ev *plugin.Event, log logr.Logger) bool {
 		case <-t.C:
 		case <-s.workCtx.Done():
 			t.Stop()
-			return false
+			return runCut
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/scm/webhook"
 )
 
 func commentPayload(t *testing.T) []byte {
@@ -83,10 +85,17 @@ func TestQueueBytes(t *testing.T) {
 			return nil
 		}}
 	body := commentPayload(t)
+	parsed, err := webhook.Parse("issue_comment", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The budget counts what queued events hold in memory: the parsed
+	// event (TestParsedSizeIsTheHeap).
+	size := automation.ParsedSize(parsed) + automation.ParsedSize(plugin.Decode("issue_comment", "", parsed).Comment.Comment)
 	opts := testOptions()
 	opts.Workers, opts.QueueSize = 1, 100
 	opts.MaxBodyBytes = int64(len(body))
-	opts.MaxQueuedBytes = int64(len(body)) * 2
+	opts.MaxQueuedBytes = size*2 + size/2
 	ts := newServer(t, opts, nil, rec)
 	defer close(release)
 	for i := range 3 {
@@ -383,5 +392,42 @@ func TestSecretFile(t *testing.T) {
 	}
 	if _, err := automation.NewSecretFile(path); err == nil {
 		t.Error("a missing file was accepted")
+	}
+}
+
+// TestParsedSizeIsTheHeap: the queue's budget is kept in what parsed events
+// hold on the heap, which parsedSize estimates; measured here over many
+// copies of a comment and of a large pull request event.
+func TestParsedSizeIsTheHeap(t *testing.T) {
+	for _, tc := range []struct{ event, file string }{
+		{"issue_comment", "issue_comment/created.payload.json"},
+		{"pull_request", "pull_request/opened.payload.json"},
+	} {
+		t.Run(tc.event, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join("..", "test", "testdata", "github-webhooks", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 500
+			keep := make([]any, 0, n)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for range n {
+				p, err := webhook.Parse(tc.event, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				keep = append(keep, p)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			heap := float64(after.HeapAlloc-before.HeapAlloc) / n
+			est := float64(automation.ParsedSize(keep[0]))
+			runtime.KeepAlive(keep)
+			if est < 0.7*heap || est > 1.3*heap {
+				t.Errorf("parsed size %.0f bytes, heap %.0f bytes per event (payload %d bytes)", est, heap, len(body))
+			}
+		})
 	}
 }

@@ -36,6 +36,16 @@ func (s Secrets) Secrets(org, repo string) [][]byte {
 	return s["*"]
 }
 
+// AllSecrets returns every secret, so that a delivery's signature can be
+// computed under each while its body is read.
+func (s Secrets) AllSecrets() [][]byte {
+	var out [][]byte
+	for _, v := range s {
+		out = append(out, v...)
+	}
+	return out
+}
+
 type secretEntry struct {
 	Value     string    `json:"value"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
@@ -104,6 +114,14 @@ func (f *SecretFile) reload() error {
 	}
 	f.secrets, f.modTime, f.size = s, st.ModTime(), st.Size()
 	return nil
+}
+
+// AllSecrets returns every secret in the file.
+func (f *SecretFile) AllSecrets() [][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_ = f.reload()
+	return f.secrets.AllSecrets()
 }
 
 // Secrets implements SecretSource. When the file cannot be re-read, the

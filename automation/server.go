@@ -58,6 +58,10 @@ type Server struct {
 	log     logr.Logger
 	known   map[string]bool
 	intake  *webhook.Intake
+	// reading bounds the requests being read and authenticated at once.
+	reading chan struct{}
+	// seen deduplicates deliveries; nil when deduplication is off.
+	seen *deliveries
 
 	// mu guards closed and the send side of queue: deliveries are
 	// enqueued under the read lock, and shutdown closes the queue under
@@ -111,13 +115,29 @@ func NewServer(opts Options, deps Deps) (*Server, error) {
 	for _, t := range github.MessageTypes() {
 		known[t] = true
 	}
+	budget := webhook.NewBudget(opts.MaxUnverifiedBytes)
+	m.unverified = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "bowline_webhook_unverified_bytes",
+		Help: "Bytes of webhook bodies being read whose signature is not checked yet.",
+	}, func() float64 { return float64(budget.InUse()) })
+	if err := deps.Registerer.Register(m.unverified); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		opts: opts, plugins: set, always: slices.Clone(deps.Always), enable: deps.Enablement,
 		secrets: deps.Secrets, metrics: m, log: deps.Log.WithName("hook"), known: known,
 		queue: make(chan *item, opts.QueueSize), workCtx: ctx, cancelWork: cancel,
-		intake: &webhook.Intake{MaxBodyBytes: opts.MaxBodyBytes, Secrets: deps.Secrets.Secrets},
-	}, nil
+		intake:  &webhook.Intake{MaxBodyBytes: opts.MaxBodyBytes, Secrets: deps.Secrets.Secrets, Budget: budget},
+		reading: make(chan struct{}, opts.MaxUnverifiedRequests),
+	}
+	if all, ok := deps.Secrets.(interface{ AllSecrets() [][]byte }); ok {
+		s.intake.AllSecrets = all.AllSecrets
+	}
+	if opts.DedupWindow > 0 {
+		s.seen = newDeliveries(opts.DedupWindow, maxRememberedDeliveries, time.Now)
+	}
+	return s, nil
 }
 
 // NeedLeaderElection is false: every replica serves webhooks.
@@ -137,7 +157,7 @@ func (s *Server) Start(ctx context.Context) error {
 // Serve is Start on a listener of the caller's.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.StartWorkers()
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+	srv := NewHTTPServer(s.Handler())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("Serving webhooks", "addr", ln.Addr().String())
@@ -157,6 +177,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	_ = srv.Shutdown(grace)
 	s.Shutdown(grace)
 	return nil
+}
+
+// Timeouts of the HTTP servers bowline runs (NewHTTPServer). GitHub gives
+// up on a delivery after 10 seconds, so a request that takes longer to
+// arrive is not GitHub's.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second
+	WriteTimeout      = time.Minute
+	IdleTimeout       = 2 * time.Minute
+	MaxHeaderBytes    = 64 << 10
+)
+
+// NewHTTPServer is an http.Server with bowline's timeouts, so that slow or
+// idle clients cannot hold connections and memory: headers within 10s,
+// the whole request within 30s, idle keep-alive connections closed after
+// 2m, headers at most 64 KiB.
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
+		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes,
+	}
 }
 
 // Handler serves HookPath, PluginHelpPath and APIPluginHelpPath, and starts the worker pool
@@ -208,17 +250,33 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusMethodNotAllowed, OutcomeMalformed, "webhooks are POSTed")
 		return
 	}
+	select {
+	case s.reading <- struct{}{}:
+	default:
+		log.Info("Rejected a webhook: too many requests being read", "limit", s.opts.MaxUnverifiedRequests)
+		w.Header().Set("Retry-After", "10")
+		reply(http.StatusServiceUnavailable, OutcomeBusy, "busy, redeliver later")
+		return
+	}
 	d, err := s.intake.Read(r)
+	<-s.reading
 	if err != nil {
 		var tooLarge *webhook.BodyTooLargeError
 		switch {
 		case errors.As(err, &tooLarge):
 			log.Info("Rejected an oversized webhook", "limit", s.opts.MaxBodyBytes)
 			reply(http.StatusRequestEntityTooLarge, OutcomeTooLarge, "payload too large")
+		case errors.Is(err, webhook.ErrBusy):
+			log.Info("Rejected a webhook: too many unverified bytes being read", "limit", s.opts.MaxUnverifiedBytes)
+			w.Header().Set("Retry-After", "10")
+			reply(http.StatusServiceUnavailable, OutcomeBusy, "busy, redeliver later")
 		case errors.Is(err, webhook.ErrMissingSignature), errors.Is(err, webhook.ErrInvalidSignature), errors.Is(err, webhook.ErrNoSecret):
 			// Nothing in the payload is trusted, so nothing of it is logged.
 			log.Info("Rejected a webhook with a missing or bad signature", "reason", err.Error())
 			reply(http.StatusUnauthorized, OutcomeBadSignature, "bad signature")
+		case errors.Is(err, webhook.ErrInconsistentRepository):
+			log.Info("Rejected a webhook whose repository fields disagree")
+			reply(http.StatusBadRequest, OutcomeMalformed, "inconsistent repository")
 		case webhook.HTTPStatus(err) == http.StatusBadRequest:
 			log.Info("Rejected a malformed webhook", "error", err.Error())
 			reply(http.StatusBadRequest, OutcomeMalformed, "malformed payload")
@@ -232,19 +290,30 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusOK, OutcomeIgnored, "nothing to do for this event")
 		return
 	}
-	it := &item{decoded: plugin.Decode(d.Event, d.ID, d.Parsed), size: int64(len(d.Payload)), received: time.Now()}
-	if it.decoded.Event.Org == "" {
-		it.decoded.Event.Org, it.decoded.Event.Repo = d.Org, d.Repo
-		if it.decoded.Comment != nil {
-			it.decoded.Comment.Org, it.decoded.Comment.Repo = d.Org, d.Repo
-		}
+	if !s.seen.claim(d.ID) {
+		log.Info("Ignored a delivery already accepted")
+		reply(http.StatusOK, OutcomeDuplicate, "delivery already accepted")
+		return
+	}
+	it := &item{decoded: plugin.Decode(d.Event, d.ID, d.Parsed), received: time.Now()}
+	// The route is the repository the signature was checked for, whatever
+	// else the payload says.
+	it.decoded.Event.Org, it.decoded.Event.Repo = d.Org, d.Repo
+	if c := it.decoded.Comment; c != nil {
+		c.Org, c.Repo = d.Org, d.Repo
+	}
+	it.size = parsedSize(d.Parsed)
+	if c := it.decoded.Comment; c != nil && c.Comment != nil {
+		it.size += parsedSize(c.Comment)
 	}
 	switch s.enqueue(it) {
 	case errQueueFull:
+		s.seen.release(d.ID)
 		log.Info("Rejected a webhook: the queue is full; it stays in the hook's recent deliveries on GitHub for redelivery")
 		w.Header().Set("Retry-After", "10")
 		reply(http.StatusServiceUnavailable, OutcomeQueueFull, "queue full, redeliver later")
 	case errClosed:
+		s.seen.release(d.ID)
 		w.Header().Set("Retry-After", "10")
 		reply(http.StatusServiceUnavailable, OutcomeShuttingDown, "shutting down, redeliver later")
 	default:

@@ -21,6 +21,7 @@ func ConfigFrom(set *configset.Set) Config {
 		MaxPodAge:        duration(s.MaxPodAge),
 		TerminatedPodTTL: duration(s.TerminatedPodTTL),
 		ExcludeClusters:  s.ExcludeClusters,
+		Namespace:        set.Config.ProwJobNamespace,
 	}
 	for _, p := range set.Jobs.Periodics {
 		c.Periodics = append(c.Periodics, p.Name)

@@ -21,13 +21,13 @@ func TestConfigFrom(t *testing.T) {
 		t.Errorf("Sync without configuration: %v", err)
 	}
 	set := &configset.Set{
-		Config: &prowconfig.Config{Sinker: prowconfig.Sinker{MaxProwJobAge: &jobs.Duration{Duration: 48 * time.Hour},
+		Config: &prowconfig.Config{ProwJobNamespace: "ci", Sinker: prowconfig.Sinker{MaxProwJobAge: &jobs.Duration{Duration: 48 * time.Hour},
 			TerminatedPodTTL: &jobs.Duration{Duration: 30 * time.Minute}, ExcludeClusters: []string{"gpu"}}},
 		Jobs: &jobs.Config{Periodics: []jobs.Periodic{{JobBase: jobs.JobBase{Name: "nightly"}}}},
 	}
 	got := ConfigFrom(set).withDefaults()
 	if got.Skip || got.MaxProwJobAge != 48*time.Hour || got.TerminatedPodTTL != 30*time.Minute || got.MaxPodAge != DefaultMaxPodAge ||
-		len(got.Periodics) != 1 || got.Periodics[0] != "nightly" || got.ExcludeClusters[0] != "gpu" {
+		len(got.Periodics) != 1 || got.Periodics[0] != "nightly" || got.ExcludeClusters[0] != "gpu" || got.Namespace != "ci" {
 		t.Errorf("config = %+v", got)
 	}
 }

@@ -11,6 +11,9 @@
 //     controller would only start another one);
 //   - an orphaned pod, labelled as a bowline job pod but whose ProwJob no
 //     longer exists, is deleted.
+//
+// Runs are collected in config.yaml's prowjob_namespace, where the trigger
+// and the periodic runner create them.
 package gc
 
 import (
@@ -61,6 +64,9 @@ type Config struct {
 	// Skip makes collection do nothing, while the configuration is not
 	// known.
 	Skip bool
+	// Namespace is config.yaml's prowjob_namespace: the ProwJobs collected,
+	// and the pods of runs there. Empty falls back to Collector.Namespace.
+	Namespace string
 }
 
 func (c Config) withDefaults() Config {
@@ -87,8 +93,9 @@ type Collector struct {
 	// APIReader confirms that a pod's ProwJob is gone before the pod is
 	// deleted as an orphan.
 	APIReader client.Reader
-	// Namespace limits collection to one namespace of ProwJobs; empty means
-	// all.
+	// Namespace limits collection to one namespace of ProwJobs until the
+	// configuration names its prowjob_namespace (Config.Namespace); empty
+	// means all.
 	Namespace string
 	// BuildClusters are the build clusters besides the operator's own.
 	BuildClusters map[string]cluster.Cluster
@@ -165,8 +172,12 @@ func (c *Collector) Sync(ctx context.Context) error {
 		return nil
 	}
 	now := c.now()
+	ns := cfg.Namespace
+	if ns == "" {
+		ns = c.Namespace
+	}
 	var list v1alpha1.ProwJobList
-	if err := c.Client.List(ctx, &list, client.InNamespace(c.Namespace)); err != nil {
+	if err := c.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
 		return fmt.Errorf("list ProwJobs: %w", err)
 	}
 	plan := planProwJobs(list.Items, cfg, now)
@@ -188,7 +199,7 @@ func (c *Collector) Sync(ctx context.Context) error {
 		if slices.Contains(cfg.ExcludeClusters, alias) {
 			continue
 		}
-		if err := c.collectPods(ctx, cl, alias, plan, cfg, now); err != nil {
+		if err := c.collectPods(ctx, cl, alias, ns, plan, cfg, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -197,7 +208,7 @@ func (c *Collector) Sync(ctx context.Context) error {
 
 // collectPods deletes the job pods of one build cluster that the rules
 // allow.
-func (c *Collector) collectPods(ctx context.Context, cl client.Client, alias string, plan plan, cfg Config, now time.Time) error {
+func (c *Collector) collectPods(ctx context.Context, cl client.Client, alias, ns string, plan plan, cfg Config, now time.Time) error {
 	nsReq, err := labels.NewRequirement(v1alpha1.ProwJobNamespaceLabel, selection.Exists, nil)
 	if err != nil {
 		return err
@@ -211,7 +222,7 @@ func (c *Collector) collectPods(ctx context.Context, cl client.Client, alias str
 	for i := range pods.Items {
 		pod := &pods.Items[i]
 		jobNS, jobName := pod.Labels[v1alpha1.ProwJobNamespaceLabel], pod.Labels[v1alpha1.IDLabel]
-		if c.Namespace != "" && jobNS != c.Namespace {
+		if ns != "" && jobNS != ns {
 			continue
 		}
 		run, inCache := plan.runs[key{jobNS, jobName}]

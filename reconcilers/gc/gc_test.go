@@ -75,8 +75,12 @@ func TestCollect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Collector{Namespace: ns, Clock: clk, Metrics: metrics,
-		Config: func() Config { return Config{TerminatedPodTTL: 30 * time.Minute, Periodics: []string{"nightly"}} }}
+	// The configuration's prowjob_namespace wins over the collector's own,
+	// a fallback for when no configuration names one.
+	c := &Collector{Namespace: "not-this-one", Clock: clk, Metrics: metrics,
+		Config: func() Config {
+			return Config{Namespace: ns, TerminatedPodTTL: 30 * time.Minute, Periodics: []string{"nightly"}}
+		}}
 	if err := c.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ func ConfigFrom(set *configset.Set) (Config, error) {
 	if t := set.Config.Horologium.TickInterval; t != nil {
 		c.TickInterval = t.Duration
 	}
+	c.Namespace = set.Config.ProwJobNamespace
 	var errs []error
 	for i := range set.Jobs.Periodics {
 		p := &set.Jobs.Periodics[i]
@@ -31,6 +32,12 @@ func ConfigFrom(set *configset.Set) (Config, error) {
 		}
 		if err == nil && p.MinimumInterval != "" {
 			j.MinimumInterval, err = time.ParseDuration(p.MinimumInterval)
+		}
+		if r := p.Retry; err == nil && r != nil {
+			j.Retry = &Retry{Attempts: r.Attempts, RunAll: r.RunAll}
+			if r.Interval != "" {
+				j.Retry.Interval, err = time.ParseDuration(r.Interval)
+			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("periodic %s: %w", p.Name, err))

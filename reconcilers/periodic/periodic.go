@@ -1,13 +1,17 @@
 // Package periodic starts periodic jobs as Prow's horologium does: every
 // tick it compares each configured periodic with its newest run and creates
 // a ProwJob when the periodic's cron schedule, interval or minimum interval
-// says so. A periodic has at most one active run at a time.
+// says so, or when its retry setting asks for a failed run to be run again.
+// A periodic has at most one active run at a time, unless retry.run_all
+// starts attempts without waiting, as in Prow. Runs are created in
+// config.yaml's prowjob_namespace.
 package periodic
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -32,6 +36,9 @@ type Config struct {
 	Periodics []Job
 	// TickInterval is how often the periodics are checked; default 1m.
 	TickInterval time.Duration
+	// Namespace is where runs are created: config.yaml's
+	// prowjob_namespace. Empty falls back to Runner.Namespace.
+	Namespace string
 }
 
 // Runner creates the runs of periodic jobs. It is a manager Runnable that
@@ -39,7 +46,8 @@ type Config struct {
 type Runner struct {
 	// Client reads ProwJobs (through the cache) and creates them.
 	Client client.Client
-	// Namespace is where runs are created (Prow's prowjob_namespace).
+	// Namespace is where runs are created until a configuration names its
+	// prowjob_namespace (Config.Namespace).
 	Namespace string
 	// Config returns the current periodics.
 	Config func() Config
@@ -62,9 +70,6 @@ func (r *Runner) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	}
 	if r.Config == nil {
 		return errors.New("periodic: Config is required")
-	}
-	if r.Namespace == "" {
-		return errors.New("periodic: Namespace (prowjob_namespace) is required")
 	}
 	if err := prowjob.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
@@ -100,8 +105,16 @@ func (r *Runner) Sync(ctx context.Context) error {
 		// Start-up: cron periodics wait for their next scheduled time.
 		r.since = now
 	}
+	cfg := r.Config()
+	ns := cfg.Namespace
+	if ns == "" {
+		ns = r.Namespace
+	}
+	if ns == "" {
+		return errors.New("no namespace for periodic runs: the configuration sets no prowjob_namespace")
+	}
 	var errs []error
-	for _, j := range r.Config().Periodics {
+	for _, j := range cfg.Periodics {
 		var sched cronSchedule
 		if j.Cron != "" {
 			s, err := parseCron(j.Cron)
@@ -111,29 +124,30 @@ func (r *Runner) Sync(ctx context.Context) error {
 			}
 			sched = s
 		}
-		latest, err := r.latest(ctx, j.Name)
+		latest, err := r.latest(ctx, ns, j.Name)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if !decide(j, sched, latest, r.since, now).run {
+		v := decide(j, sched, latest, r.since, now)
+		if !v.run {
 			continue
 		}
-		pj, err := r.create(ctx, j, now)
+		pj, err := r.create(ctx, ns, j, v.attempt, now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		ctrl.LoggerFrom(ctx).Info("Started periodic job", "job", j.Name, "prowjob", pj.Name)
+		ctrl.LoggerFrom(ctx).Info("Started periodic job", "job", j.Name, "prowjob", pj.Name, "retry", v.attempt)
 	}
 	r.since = now
 	return errors.Join(errs...)
 }
 
 // latest finds a periodic's newest run.
-func (r *Runner) latest(ctx context.Context, job string) (*v1alpha1.ProwJob, error) {
+func (r *Runner) latest(ctx context.Context, ns, job string) (*v1alpha1.ProwJob, error) {
 	var list v1alpha1.ProwJobList
-	if err := r.Client.List(ctx, &list, client.InNamespace(r.Namespace), client.MatchingFields{prowjob.IndexJob: job}); err != nil {
+	if err := r.Client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{prowjob.IndexJob: job}); err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", job, err)
 	}
 	var latest *v1alpha1.ProwJob
@@ -143,14 +157,14 @@ func (r *Runner) latest(ctx context.Context, job string) (*v1alpha1.ProwJob, err
 		if pj.Spec.Type != v1alpha1.PeriodicJob {
 			continue
 		}
-		if mine := r.created[job]; mine != nil && mine.Name == pj.Name {
+		if mine := r.created[job]; mine != nil && mine.Namespace == ns && mine.Name == pj.Name {
 			seen = true
 		}
 		if latest == nil || startOf(pj).After(startOf(latest)) {
 			latest = pj
 		}
 	}
-	if mine := r.created[job]; mine != nil {
+	if mine := r.created[job]; mine != nil && mine.Namespace == ns {
 		if seen {
 			delete(r.created, job)
 		} else if latest == nil || !startOf(mine).Before(startOf(latest)) {
@@ -160,11 +174,15 @@ func (r *Runner) latest(ctx context.Context, job string) (*v1alpha1.ProwJob, err
 	return latest, nil
 }
 
-// create makes one run of a periodic.
-func (r *Runner) create(ctx context.Context, j Job, now time.Time) (*v1alpha1.ProwJob, error) {
+// create makes one run of a periodic; attempt > 0 marks a retry with
+// Prow's re-run label, holding the attempt.
+func (r *Runner) create(ctx context.Context, ns string, j Job, attempt int, now time.Time) (*v1alpha1.ProwJob, error) {
 	spec := *j.Spec.DeepCopy()
 	spec.Type, spec.Job = v1alpha1.PeriodicJob, j.Name
-	pj := jobspec.NewRun(r.Namespace, uuid.NewString(), spec, j.Labels, j.Annotations, now)
+	pj := jobspec.NewRun(ns, uuid.NewString(), spec, j.Labels, j.Annotations, now)
+	if attempt > 0 {
+		pj.Labels[v1alpha1.RerunLabel] = strconv.Itoa(attempt)
+	}
 	if err := r.Client.Create(ctx, pj); err != nil {
 		return nil, fmt.Errorf("create run of %s: %w", j.Name, err)
 	}

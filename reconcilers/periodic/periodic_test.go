@@ -41,8 +41,12 @@ func TestRunnerCreatesRuns(t *testing.T) {
 		{Name: "ci-interval", Interval: time.Hour, Spec: spec(), Labels: map[string]string{"team": "infra"}},
 		{Name: "ci-minimum", MinimumInterval: 10 * time.Minute, Spec: spec()},
 		{Name: "ci-cron", Cron: "*/10 * * * *", Spec: spec()},
+		{Name: "ci-retried", Interval: 24 * time.Hour, Spec: spec(), Retry: &Retry{Attempts: 1, Interval: time.Minute}},
 	}}
-	r := &Runner{Client: mgr.GetClient(), Namespace: ns, Clock: clk, Config: func() Config { return cfg }}
+	// The namespace is the configuration's prowjob_namespace; the runner's
+	// own is only a fallback.
+	cfg.Namespace = ns
+	r := &Runner{Client: mgr.GetClient(), Namespace: "not-this-one", Clock: clk, Config: func() Config { return cfg }}
 	ctx := t.Context()
 	if err := prowjob.IndexFields(ctx, mgr.GetFieldIndexer()); err != nil {
 		t.Fatal(err)
@@ -80,7 +84,7 @@ func TestRunnerCreatesRuns(t *testing.T) {
 		}
 		return got
 	}
-	finish := func(job string, started, completed time.Time) {
+	finish := func(job string, started, completed time.Time, state ...v1alpha1.ProwJobState) {
 		t.Helper()
 		for _, pj := range runs(job) {
 			if pj.Complete() {
@@ -89,6 +93,9 @@ func TestRunnerCreatesRuns(t *testing.T) {
 			patch := client.MergeFrom(pj.DeepCopy())
 			s, c := metav1.NewTime(started), metav1.NewTime(completed)
 			pj.Status.State, pj.Status.StartTime, pj.Status.CompletionTime = v1alpha1.SuccessState, &s, &c
+			if len(state) > 0 {
+				pj.Status.State = state[0]
+			}
 			if err := env.Client.Status().Patch(ctx, &pj, patch); err != nil {
 				t.Fatal(err)
 			}
@@ -145,6 +152,26 @@ func TestRunnerCreatesRuns(t *testing.T) {
 	clk.Step(50 * time.Minute)
 	sync()
 	wantRuns("ci-interval", 2)
+
+	// A failed run of a periodic with retry runs again once, marked with
+	// Prow's re-run label, then waits for its schedule.
+	wantRuns("ci-retried", 1)
+	finish("ci-retried", clk.Now().Add(-2*time.Minute), clk.Now(), v1alpha1.FailureState)
+	sync()
+	retried := wantRuns("ci-retried", 2)
+	var attempt *v1alpha1.ProwJob
+	for i := range retried {
+		if !retried[i].Complete() {
+			attempt = &retried[i]
+		}
+	}
+	if attempt == nil || attempt.Labels[v1alpha1.RerunLabel] != "1" {
+		t.Fatalf("retry = %+v", attempt)
+	}
+	finish("ci-retried", clk.Now(), clk.Now().Add(time.Minute), v1alpha1.FailureState)
+	clk.Step(5 * time.Minute)
+	sync()
+	wantRuns("ci-retried", 2)
 }
 
 func eventually(t *testing.T, fn func() error) {

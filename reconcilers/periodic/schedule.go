@@ -2,6 +2,7 @@ package periodic
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -26,6 +27,26 @@ type Job struct {
 	Spec v1alpha1.ProwJobSpec
 	// Labels and Annotations are copied to every run.
 	Labels, Annotations map[string]string
+	// Retry, when set, runs a failed periodic again before its schedule
+	// says so.
+	Retry *Retry
+}
+
+// MaxRetries caps retry.attempts, as Prow's horologium does.
+const MaxRetries = 10
+
+// Retry is a periodic's retry setting, Prow's retry: attempts, interval
+// and run_all.
+type Retry struct {
+	// Attempts is how many times the periodic is run again after its
+	// scheduled run (at most MaxRetries).
+	Attempts int
+	// Interval is the time from one attempt's start to the next.
+	Interval time.Duration
+	// RunAll runs every attempt, whatever the previous one's outcome and
+	// even while it is still running; otherwise only a failed (completed,
+	// not successful) run is retried.
+	RunAll bool
 }
 
 // cronSchedule is a parsed cron expression.
@@ -44,6 +65,8 @@ func parseCron(expr string) (cron.Schedule, error) {
 type verdict struct {
 	// run is true when a run must be created now.
 	run bool
+	// attempt is the retry a run is, 0 for a scheduled run.
+	attempt int
 	// next is the earliest time the periodic may run again; zero when it
 	// waits for the active run to finish.
 	next time.Time
@@ -62,7 +85,53 @@ type verdict struct {
 //     the newest run (if any) has completed; a periodic that never ran waits
 //     for its schedule, and a scheduled time that passes while a run is
 //     active is skipped, as Prow's horologium does.
+//   - retry: when the schedule starts nothing, a failed newest run is
+//     retried (retry).
 func decide(j Job, sched cronSchedule, latest *v1alpha1.ProwJob, since, now time.Time) verdict {
+	v := schedule(j, sched, latest, since, now)
+	if v.run || latest == nil {
+		return v
+	}
+	if attempt, ok := retry(j.Retry, latest, now); ok {
+		return verdict{run: true, attempt: attempt}
+	}
+	return v
+}
+
+// retry applies Prow's retry rules to the newest run, when its schedule
+// does not start one: the newest run has completed without success (or
+// run_all is set, whatever its state); it is attempt n-1 (its re-run
+// label; 0 for a scheduled run) and n is at most attempts (and
+// MaxRetries); more than the retry interval passed since it started.
+func retry(r *Retry, latest *v1alpha1.ProwJob, now time.Time) (int, bool) {
+	if r == nil {
+		return 0, false
+	}
+	if !latest.Complete() && !r.RunAll {
+		return 0, false
+	}
+	attempt := 1
+	if l, ok := latest.Labels[v1alpha1.RerunLabel]; ok {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return 0, false
+		}
+		attempt = n + 1
+	}
+	if attempt > min(r.Attempts, MaxRetries) {
+		return 0, false
+	}
+	if now.Sub(startOf(latest)) <= r.Interval {
+		return 0, false
+	}
+	if !r.RunAll && latest.Status.State == v1alpha1.SuccessState {
+		return 0, false
+	}
+	return attempt, true
+}
+
+// schedule applies the periodic's own schedule.
+func schedule(j Job, sched cronSchedule, latest *v1alpha1.ProwJob, since, now time.Time) verdict {
 	active := latest != nil && !latest.Complete()
 	if sched != nil {
 		fired := !sched.Next(since.UTC()).After(now.UTC())

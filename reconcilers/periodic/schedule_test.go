@@ -79,3 +79,59 @@ func TestParseCronRejectsSixFields(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRetry follows Prow's horologium (shouldTriggerFailedRun): a failed
+// newest run is run again, up to attempts (counted by the re-run label),
+// once more than the interval passed since it started; run_all retries
+// whatever the outcome, even while the newest run is running.
+func TestRetry(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 30, 0, time.UTC)
+	run := func(state v1alpha1.ProwJobState, startedAgo time.Duration, attempt string) *v1alpha1.ProwJob {
+		pj := &v1alpha1.ProwJob{}
+		start := metav1.NewTime(now.Add(-startedAgo))
+		pj.Status.StartTime, pj.Status.State = &start, state
+		if state != v1alpha1.PendingState {
+			end := metav1.NewTime(now.Add(-time.Second))
+			pj.Status.CompletionTime = &end
+		}
+		if attempt != "" {
+			pj.Labels = map[string]string{v1alpha1.RerunLabel: attempt}
+		}
+		return pj
+	}
+	daily := Job{Name: "daily", Interval: 24 * time.Hour}
+	with := func(r Retry) Job { j := daily; j.Retry = &r; return j }
+	three := Retry{Attempts: 3, Interval: 10 * time.Minute}
+	tests := []struct {
+		name        string
+		job         Job
+		latest      *v1alpha1.ProwJob
+		wantAttempt int // 0: no retry
+	}{
+		{"no retry setting", daily, run(v1alpha1.FailureState, time.Hour, ""), 0},
+		{"failed scheduled run: first attempt", with(three), run(v1alpha1.FailureState, time.Hour, ""), 1},
+		{"errored run is retried too", with(three), run(v1alpha1.ErrorState, time.Hour, ""), 1},
+		{"failed second attempt: third", with(three), run(v1alpha1.FailureState, time.Hour, "2"), 3},
+		{"attempts used up", with(three), run(v1alpha1.FailureState, time.Hour, "3"), 0},
+		{"within the interval since the start", with(three), run(v1alpha1.FailureState, 5*time.Minute, ""), 0},
+		{"success is not retried", with(three), run(v1alpha1.SuccessState, time.Hour, ""), 0},
+		{"running is not retried", with(three), run(v1alpha1.PendingState, time.Hour, ""), 0},
+		{"run_all retries success", with(Retry{Attempts: 2, RunAll: true}), run(v1alpha1.SuccessState, time.Hour, "1"), 2},
+		{"run_all does not wait for the run to end", with(Retry{Attempts: 2, RunAll: true}), run(v1alpha1.PendingState, time.Hour, ""), 1},
+		{"attempts capped at 10", with(Retry{Attempts: 50}), run(v1alpha1.FailureState, time.Hour, "10"), 0},
+		{"unreadable re-run label", with(three), run(v1alpha1.FailureState, time.Hour, "true"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := decide(tt.job, nil, tt.latest, now.Add(-time.Minute), now)
+			if v.run != (tt.wantAttempt > 0) || v.attempt != tt.wantAttempt {
+				t.Errorf("decide() = {run %t, attempt %d}, want attempt %d", v.run, v.attempt, tt.wantAttempt)
+			}
+		})
+	}
+	// The schedule wins over a retry: a due scheduled run is no retry.
+	due := with(three)
+	if v := decide(due, nil, run(v1alpha1.FailureState, 25*time.Hour, "2"), now.Add(-time.Minute), now); !v.run || v.attempt != 0 {
+		t.Errorf("due periodic: %+v, want a scheduled run", v)
+	}
+}

@@ -12,7 +12,7 @@ func ConfigFrom(set *configset.Set) Config {
 		return Config{}
 	}
 	g := set.Config.GitHubReporter
-	c := Config{NoCommentRepos: g.NoCommentRepos}
+	c := Config{NoCommentRepos: g.NoCommentRepos, Namespace: set.Config.ProwJobNamespace}
 	for _, t := range g.JobTypesToReport {
 		c.JobTypesToReport = append(c.JobTypesToReport, v1alpha1.ProwJobType(t))
 	}

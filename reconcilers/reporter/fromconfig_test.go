@@ -12,9 +12,9 @@ func TestConfigFrom(t *testing.T) {
 	if c := ConfigFrom(nil); !c.reports(v1alpha1.PresubmitJob) {
 		t.Errorf("no configuration: %+v", c)
 	}
-	c := ConfigFrom(&configset.Set{Config: &prowconfig.Config{GitHubReporter: prowconfig.GitHubReporter{
+	c := ConfigFrom(&configset.Set{Config: &prowconfig.Config{ProwJobNamespace: "ci", GitHubReporter: prowconfig.GitHubReporter{
 		JobTypesToReport: []string{"presubmit", "periodic"}, NoCommentRepos: []string{"acme"}}}})
-	if !c.reports(v1alpha1.PeriodicJob) || c.reports(v1alpha1.PostsubmitJob) || c.comments("acme", "x") {
+	if !c.reports(v1alpha1.PeriodicJob) || c.reports(v1alpha1.PostsubmitJob) || c.comments("acme", "x") || c.Namespace != "ci" {
 		t.Errorf("config = %+v", c)
 	}
 }

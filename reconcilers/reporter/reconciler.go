@@ -99,7 +99,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 
 // wants reports whether a run is due a report.
 func (r *Reconciler) wants(pj *v1alpha1.ProwJob, cfg Config) bool {
-	return pj.Spec.Report && pj.Spec.Refs != nil && pj.Status.State != "" &&
+	return (cfg.Namespace == "" || pj.Namespace == cfg.Namespace) &&
+		pj.Spec.Report && pj.Spec.Refs != nil && pj.Status.State != "" &&
 		pj.Status.State != v1alpha1.SchedulingState && cfg.reports(pj.Spec.Type) &&
 		statusSHA(pj) != "" && lastReported(pj) != pj.Status.State
 }

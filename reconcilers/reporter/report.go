@@ -20,6 +20,10 @@ type Config struct {
 	// NoCommentRepos are "org" or "org/repo" entries whose pull requests
 	// get statuses but no summary comment.
 	NoCommentRepos []string
+	// Namespace is config.yaml's prowjob_namespace: only runs there are
+	// reported, as Prow's crier watches only it. Empty reports every
+	// namespace.
+	Namespace string
 }
 
 func (c Config) reports(t v1alpha1.ProwJobType) bool {

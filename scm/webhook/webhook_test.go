@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -48,6 +49,18 @@ func TestEveryExamplePayloadParses(t *testing.T) {
 				req := deliveryRequest(ev.Name(), payload, Sign(secret, payload))
 				in := Intake{Secrets: func(string, string) [][]byte { return [][]byte{secret} }}
 				d, err := in.Read(req)
+				if inconsistentExamples[ev.Name()+"/"+filepath.Base(f)] {
+					// Its repository's owner is not its full_name's: the
+					// shape of a forged event. It is refused, and parses.
+					if !errors.Is(err, ErrInconsistentRepository) {
+						t.Fatalf("Read = %v, want ErrInconsistentRepository", err)
+					}
+					if _, err := Parse(ev.Name(), payload); err != nil {
+						t.Fatalf("Parse: %v", err)
+					}
+					parsed++
+					return
+				}
 				if err != nil {
 					t.Fatalf("Read: %v", err)
 				}
@@ -65,6 +78,14 @@ func TestEveryExamplePayloadParses(t *testing.T) {
 	if parsed < 100 {
 		t.Errorf("parsed %d payloads; the examples hold about 150", parsed)
 	}
+}
+
+// inconsistentExamples are GitHub's examples whose repository.owner.login
+// (Octocoders) is not the owner in repository.full_name (Codertocat): GitHub
+// composed them from parts, and a real delivery never disagrees so.
+var inconsistentExamples = map[string]bool{
+	"repository/privatized.with-organization.payload.json": true,
+	"repository/publicized.with-organization.payload.json": true,
 }
 
 func deliveryRequest(event string, body []byte, signature string) *http.Request {
@@ -161,7 +182,17 @@ func TestRead(t *testing.T) {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
 			in := Intake{MaxBodyBytes: tt.limit, Secrets: func(org, repo string) [][]byte { return [][]byte{secret, old} }}
+			// Streamed: the HMACs of every configured secret are computed
+			// while the body is read; the answer must be the same.
+			streamed := in
+			streamed.AllSecrets = func() [][]byte { return [][]byte{[]byte("other-org"), secret, old} }
+			streamedReq := deliveryRequest(tt.event, body, signature)
+			streamedReq.Header = req.Header.Clone()
+			ds, errS := streamed.Read(streamedReq)
 			d, err := in.Read(req)
+			if HTTPStatus(err) != HTTPStatus(errS) || (d == nil) != (ds == nil) {
+				t.Errorf("streamed HMAC answers %v, after reading %v", errS, err)
+			}
 			got := want{status: HTTPStatus(err)}
 			if d != nil {
 				got = want{200, d.Event, d.Action, d.Org, d.Repo}
@@ -265,4 +296,89 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("unsigned body accepted: %+v", d)
 		}
 	})
+}
+
+// TestCrossOrgForgery performs the attack: a payload signed with org
+// evil's secret that names the repository acme/widgets. Before the secret
+// and the route came from the same field, owner.login chose evil's secret
+// while full_name routed the event to acme.
+func TestCrossOrgForgery(t *testing.T) {
+	secrets := map[string][]byte{"evil": []byte("evil-secret"), "acme": []byte("acme-secret")}
+	in := Intake{
+		Secrets:    func(org, _ string) [][]byte { return [][]byte{secrets[org]} },
+		AllSecrets: func() [][]byte { return [][]byte{secrets["evil"], secrets["acme"]} },
+	}
+	tests := []struct {
+		name string
+		body string
+		want int
+	}{
+		{"owner.login names the signer's org, full_name the victim's",
+			`{"action":"created","comment":{"body":"/ok-to-test"},"issue":{"number":1},"repository":{"name":"widgets","full_name":"acme/widgets","owner":{"login":"evil"}}}`, 400},
+		{"name disagrees with full_name",
+			`{"action":"created","repository":{"name":"tools","full_name":"acme/widgets","owner":{"login":"acme"}}}`, 400},
+		{"push owner.name disagrees with owner.login",
+			`{"ref":"refs/heads/main","repository":{"name":"widgets","full_name":"acme/widgets","owner":{"login":"acme","name":"evil"}}}`, 400},
+		{"pull request's base repository is another",
+			`{"action":"opened","number":1,"pull_request":{"base":{"repo":{"full_name":"evil/widgets"}}},"repository":{"name":"widgets","full_name":"acme/widgets","owner":{"login":"acme"}}}`, 400},
+		{"consistent, but signed with another org's secret",
+			`{"action":"created","repository":{"name":"widgets","full_name":"acme/widgets","owner":{"login":"acme"}}}`, 403},
+		{"full_name without an owner",
+			`{"action":"created","repository":{"name":"widgets","full_name":"widgets","owner":{"login":"evil"}}}`, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(tt.body)
+			d, err := in.Read(deliveryRequest("issue_comment", body, Sign(secrets["evil"], body)))
+			if got := HTTPStatus(err); got != tt.want || d != nil {
+				t.Errorf("Read = %v (%d), want %d", err, got, tt.want)
+			}
+		})
+	}
+	// The victim's own, consistent delivery is accepted and routed to it.
+	body := []byte(`{"action":"created","repository":{"name":"widgets","full_name":"acme/widgets","owner":{"login":"acme"}}}`)
+	d, err := in.Read(deliveryRequest("issue_comment", body, Sign(secrets["acme"], body)))
+	if err != nil || d.Org != "acme" || d.Repo != "widgets" {
+		t.Errorf("Read = %+v, %v", d, err)
+	}
+}
+
+// TestBudget: bodies not yet authenticated share a byte budget; beyond it,
+// a request is refused before its body is read (ErrBusy, 503).
+func TestBudget(t *testing.T) {
+	secret := []byte("s")
+	body := []byte(`{"action":"created","repository":{"name":"r","full_name":"o/r","owner":{"login":"o"}}}`)
+	budget := NewBudget(200)
+	in := Intake{Budget: budget, Secrets: func(string, string) [][]byte { return [][]byte{secret} }}
+
+	if _, err := in.Read(deliveryRequest("issues", body, Sign(secret, body))); err != nil {
+		t.Fatalf("a body within the budget: %v", err)
+	}
+	if budget.InUse() != 0 {
+		t.Fatalf("budget holds %d bytes after the read", budget.InUse())
+	}
+	// Another read holds 150 bytes: the next body does not fit.
+	if !budget.tryAcquire(150) {
+		t.Fatal("reserve")
+	}
+	if _, err := in.Read(deliveryRequest("issues", body, Sign(secret, body))); !errors.Is(err, ErrBusy) || HTTPStatus(err) != 503 {
+		t.Errorf("over the budget: %v", err)
+	}
+	// Without a Content-Length, the body is refused as it grows past it.
+	req := deliveryRequest("issues", body, Sign(secret, body))
+	req.ContentLength = -1
+	req.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body)))
+	if _, err := in.Read(req); !errors.Is(err, ErrBusy) {
+		t.Errorf("chunked over the budget: %v", err)
+	}
+	budget.release(150)
+	req = deliveryRequest("issues", body, Sign(secret, body))
+	req.ContentLength = -1
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if _, err := (&Intake{Budget: NewBudget(readChunk), Secrets: in.Secrets}).Read(req); err != nil {
+		t.Errorf("chunked within the budget: %v", err)
+	}
+	if budget.InUse() != 0 {
+		t.Errorf("budget holds %d bytes", budget.InUse())
+	}
 }

@@ -124,6 +124,8 @@ type harness struct {
 	observe atomic.Pointer[func(handled)]
 	// hookURL is the webhook server's endpoint.
 	hookURL string
+	// plugin is the trigger plugin the server runs.
+	plugin *trigger.Plugin
 }
 
 // job options
@@ -200,6 +202,7 @@ func startIn(t testing.TB, ns string, kc trigger.Kube, pre []jobs.Presubmit, pos
 		return trigger.FromClient(h.gh), nil
 	}
 	p := trigger.New(source{cfg}, ghFor, kc, botLogin)
+	h.plugin = p
 	opts := automation.DefaultOptions()
 	opts.RetryBackoff, opts.MaxRetryBackoff = 10*time.Millisecond, 50*time.Millisecond
 	srv, err := automation.NewServer(opts, automation.Deps{
@@ -444,8 +447,9 @@ func (h *harness) wantBotComment(number int, substr string) {
 }
 
 // redeliver posts a payload to the webhook server as GitHub would redeliver
-// it: same delivery ID, signed with the hook's secret.
-func (h *harness) redeliver(delivery, event string, payload any) {
+// it: same delivery ID, signed with the hook's secret. It fails the test
+// unless the server answers want (202 when omitted).
+func (h *harness) redeliver(delivery, event string, payload any, want ...int) {
 	h.t.Helper()
 	body, err := json.Marshal(payload)
 	if err != nil {
@@ -464,8 +468,12 @@ func (h *harness) redeliver(delivery, event string, payload any) {
 		h.t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		h.t.Fatalf("redelivery answered %s", resp.Status)
+	code := http.StatusAccepted
+	if len(want) > 0 {
+		code = want[0]
+	}
+	if resp.StatusCode != code {
+		h.t.Fatalf("redelivery answered %s, want %d", resp.Status, code)
 	}
 }
 

@@ -1,12 +1,15 @@
 package trigger_test
 
 import (
+	"net/http"
 	"strconv"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v89/github"
 
+	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -112,8 +115,10 @@ func TestProwJobContents(t *testing.T) {
 	}
 }
 
-// TestRedeliveryStartsNothingTwice hands the plugin the same delivery
-// twice, as a retry or a redelivery from GitHub does.
+// TestRedeliveryStartsNothingTwice: the webhook server answers a replayed
+// delivery 200 without handing it on; and the plugin itself, handed the
+// same delivery again (a retry, or another replica that did not see it),
+// starts nothing twice, as its runs are named after the delivery.
 func TestRedeliveryStartsNothingTwice(t *testing.T) {
 	h := start(t, []jobs.Presubmit{presubmit("unit", always)}, nil, trigger.Config{}.Trigger)
 	n, _ := h.openPR("alice", "topic", map[string]string{"src/a.go": "x\n"}, false)
@@ -127,7 +132,11 @@ func TestRedeliveryStartsNothingTwice(t *testing.T) {
 	}
 	delivery := pjs[0].Annotations[v1alpha1.DeliveryAnnotation]
 	ev := &github.PullRequestEvent{Action: github.Ptr("opened"), Number: github.Ptr(n), PullRequest: pr, Repo: pr.GetBase().GetRepo()}
-	h.redeliver(delivery, "pull_request", ev)
-	h.wait("redelivered PR opened", prAction(n, "opened"))
+	h.redeliver(delivery, "pull_request", ev, http.StatusOK)
+	if err := h.plugin.Handle(h.ctx, logr.Discard(), &plugin.Event{
+		Type: "pull_request", DeliveryID: delivery, Org: "acme", Repo: "widgets", Payload: ev,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	h.wantRuns("presubmit unit -")
 }

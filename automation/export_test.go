@@ -1,0 +1,4 @@
+package automation
+
+// ParsedSize is parsedSize for the tests of package automation_test.
+var ParsedSize = parsedSize
