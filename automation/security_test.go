@@ -80,7 +80,9 @@ func TestReplayedDelivery(t *testing.T) {
 	waitEvent(t, rec.ch, "failing delivery")
 	// Once the failure is recorded, the delivery is forgotten; until then
 	// a redelivery is still a duplicate.
-	if err := waitFor(func() bool { return ts.post(t, "issue_comment", "fails", body, secret).StatusCode == http.StatusAccepted }); err != nil {
+	if err := waitFor(func() bool {
+		return ts.post(t, "issue_comment", "fails", body, secret).StatusCode == http.StatusAccepted
+	}); err != nil {
 		t.Fatal("a delivery whose handling failed cannot be redelivered")
 	}
 	waitEvent(t, rec.ch, "redelivery")
