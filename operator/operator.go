@@ -68,7 +68,7 @@ func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address for /healthz and /readyz")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica for the controllers")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease; empty means the pod's own")
-	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 8*time.Second, "how long to let running work finish after SIGTERM")
+	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long to let running work finish after SIGTERM; longer than --hook-grace-period, shorter than the pod's terminationGracePeriodSeconds")
 	fs.StringSliceVar(&o.Components, "components", []string{"all"}, "roles to run, comma-separated: all or any of "+strings.Join(allComponents, ", "))
 	fs.StringVar(&o.DataDir, "data-dir", filepath.Join(os.TempDir(), "bowline"), "directory for git caches (an emptyDir in a cluster)")
 	o.Roles.AddFlags(fs)
@@ -86,6 +86,9 @@ func (o *OperatorOptions) Validate() error {
 	}
 	if o.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", o.ShutdownTimeout))
+	}
+	if err := o.validateShutdown(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(o.Components) == 0 {
 		errs = append(errs, errors.New("--components must name at least one role"))

@@ -42,9 +42,15 @@ type RoleOptions struct {
 	// ConfigRepository is namespace/name of the ConfigRepository whose
 	// configuration these roles follow.
 	ConfigRepository string
-	// ProwJobNamespace is where periodic runs are created and old runs
-	// collected (Prow's prowjob_namespace).
+	// ProwJobNamespace is where ProwJobs live until a configuration is
+	// applied: from then on every role uses config.yaml's
+	// prowjob_namespace (Prow's default "default" when it sets none).
 	ProwJobNamespace string
+	// WebAddr serves the web role (the JSON API), on a listener of its own
+	// so that the address GitHub's webhooks reach need expose nothing
+	// else. Empty serves it on the hook's listener (bowline up does, on
+	// this machine only).
+	WebAddr string
 	// ArtifactsBucket is where runs without a gcs_configuration keep their
 	// logs and artifacts, and where the web role reads them.
 	ArtifactsBucket string
@@ -61,7 +67,8 @@ type RoleOptions struct {
 // AddFlags registers the roles' flags.
 func (o *RoleOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ConfigRepository, "config-repository", "bowline-system/config", "namespace/name of the ConfigRepository whose configuration jobs, hook and web follow")
-	fs.StringVar(&o.ProwJobNamespace, "prowjob-namespace", "bowline-system", "namespace of ProwJobs (Prow's prowjob_namespace)")
+	fs.StringVar(&o.ProwJobNamespace, "prowjob-namespace", "", "namespace of ProwJobs until a configuration is applied; from then on config.yaml's prowjob_namespace")
+	fs.StringVar(&o.WebAddr, "web-addr", ":8090", "address of the web role's JSON API, apart from the webhook's --hook-addr")
 	fs.StringVar(&o.ArtifactsBucket, "artifacts-bucket", "", "logs and artifacts of runs that name no bucket: a directory, file://, s3:// or gs:// URL")
 	fs.StringVar(&o.JobURLTemplate, "job-url-template", "", "Go template over the ProwJob for the link on GitHub statuses, when plank.job_url_template sets none")
 	o.GitHub.AddFlags(fs)
@@ -80,8 +87,8 @@ func (o *RoleOptions) Validate() error {
 	if _, err := template.New("job-url").Parse(o.JobURLTemplate); err != nil {
 		errs = append(errs, fmt.Errorf("--job-url-template: %w", err))
 	}
-	if o.ProwJobNamespace == "" {
-		errs = append(errs, errors.New("--prowjob-namespace must not be empty"))
+	if o.WebAddr != "" && o.WebAddr == o.Hook.Addr {
+		errs = append(errs, fmt.Errorf("--web-addr and --hook-addr are both %s: the JSON API needs an address of its own", o.WebAddr))
 	}
 	for _, err := range []error{o.GitHub.Validate(), o.Hook.Validate(), o.Jobs.Validate(), o.Reporter.Validate()} {
 		if err != nil {
@@ -246,11 +253,12 @@ func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
 	return nil
 }
 
-// setupHTTP serves the hook and web roles on one address: the webhook at
-// /hook, plugin help at /plugin-help and (in Prow's shape) /api/plugin-help,
-// and the JSON API under /api/.
+// setupHTTP serves the hook role (the webhook at /hook, plugin help at
+// /plugin-help and, in Prow's shape, /api/plugin-help) on --hook-addr and
+// the web role (the JSON API under /api/) on --web-addr; both on the hook's
+// address when --web-addr is empty.
 func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
-	mux := http.NewServeMux()
+	hookMux := http.NewServeMux()
 	var hook *automation.Server
 	if o.runs("hook") && (env.github == nil || env.hookSecrets == nil) {
 		if slices.Contains(o.Components, "hook") {
@@ -263,21 +271,52 @@ func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 			return err
 		}
 		h := hook.Handler()
-		mux.Handle(automation.HookPath, h)
-		mux.Handle(automation.PluginHelpPath, h)
-		mux.Handle(automation.APIPluginHelpPath, h)
+		hookMux.Handle(automation.HookPath, h)
+		hookMux.Handle(automation.PluginHelpPath, h)
+		hookMux.Handle(automation.APIPluginHelpPath, h)
 	}
+	var web http.Handler
 	if o.runs("web") {
-		mux.Handle("/api/", &api.Handler{
-			Client:    env.mgr.GetClient(),
-			APIReader: env.mgr.GetAPIReader(),
-			Artifacts: &api.BlobArtifacts{DefaultBucket: o.Roles.ArtifactsBucket},
-		})
+		web = o.newWebHandler(env)
 	}
-	if hook == nil && !o.runs("web") {
-		return nil
+	if web != nil && (o.Roles.WebAddr == "" || o.Roles.WebAddr == o.Roles.Hook.Addr) {
+		hookMux.Handle("/api/", web)
+		web = nil
+		if hook == nil {
+			return env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, listen: env.listen, handler: hookMux, grace: o.Roles.Hook.GracePeriod, log: env.log})
+		}
 	}
-	return env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, listen: env.listen, handler: mux, hook: hook, grace: o.Roles.Hook.GracePeriod, log: env.log})
+	if hook != nil {
+		if err := env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, listen: env.listen, handler: hookMux, hook: hook, grace: o.Roles.Hook.GracePeriod, log: env.log}); err != nil {
+			return err
+		}
+	}
+	if web != nil {
+		return env.mgr.Add(&httpRole{addr: o.Roles.WebAddr, listen: env.listen, handler: web, grace: o.Roles.Hook.GracePeriod, log: env.log.WithName("web")})
+	}
+	return nil
+}
+
+// newWebHandler is the web role's JSON API over the runs in config.yaml's
+// prowjob_namespace.
+func (o *OperatorOptions) newWebHandler(env *roleEnv) http.Handler {
+	return &api.Handler{
+		Client:    env.mgr.GetClient(),
+		APIReader: env.mgr.GetAPIReader(),
+		Artifacts: &api.BlobArtifacts{DefaultBucket: o.Roles.ArtifactsBucket},
+	}
+}
+
+// validateShutdown checks that the webhook queue's drain fits in the
+// process's shutdown: events still queued at SIGTERM are handled within
+// --hook-grace-period, which must end before --shutdown-timeout cuts the
+// roles short (and that, before the pod's terminationGracePeriodSeconds).
+func (o *OperatorOptions) validateShutdown() error {
+	if o.runs("hook") && o.Roles.Hook.GracePeriod >= o.ShutdownTimeout {
+		return fmt.Errorf("--hook-grace-period (%s) must be shorter than --shutdown-timeout (%s), or queued webhooks are lost at shutdown",
+			o.Roles.Hook.GracePeriod, o.ShutdownTimeout)
+	}
+	return nil
 }
 
 func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error) {
@@ -337,7 +376,12 @@ func (h *httpRole) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", h.addr, err)
 	}
-	srv := &http.Server{Handler: h.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := automation.NewHTTPServer(h.handler)
+	if h.hook == nil {
+		// The web role streams logs and artifacts, which may take longer
+		// than a webhook's write timeout on a slow link.
+		srv.WriteTimeout = 0
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	h.log.Info("Serving HTTP", "addr", ln.Addr().String())

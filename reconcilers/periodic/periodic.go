@@ -106,6 +106,10 @@ func (r *Runner) Sync(ctx context.Context) error {
 		r.since = now
 	}
 	cfg := r.Config()
+	if len(cfg.Periodics) == 0 {
+		r.since = now
+		return nil
+	}
 	ns := cfg.Namespace
 	if ns == "" {
 		ns = r.Namespace
