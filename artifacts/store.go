@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"gocloud.dev/blob"
@@ -135,58 +136,147 @@ func (s *Store) UploadFile(ctx context.Context, key, file string) error {
 	return s.Upload(ctx, key, f)
 }
 
-// UploadDir writes every regular file under dir to prefix/<relative path>.
-// A missing directory uploads nothing. transform, when not nil, filters each
-// file's content on its way up (censoring, for one).
-func (s *Store) UploadDir(ctx context.Context, prefix, dir string, transform func(io.Reader) io.Reader) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+// UploadTree writes every file under dir, a directory inside root, to
+// prefix/<path relative to dir>. dir is where a job writes its artifacts,
+// so nothing in it is trusted: files are opened through root, which
+// follows a symbolic link only while it stays inside root (a link to
+// another artifact is uploaded as that artifact's content; a link out of
+// root, to mounted credentials say, is not followed); links to
+// directories, FIFOs, devices and sockets are left out. A missing dir
+// uploads nothing. transform, when not nil, filters each file's content on
+// its way up (censoring, for one). What could not be uploaded is reported
+// together once the rest is up.
+func (s *Store) UploadTree(ctx context.Context, prefix string, root *os.Root, dir string, transform func(io.Reader) io.Reader) error {
+	dir = filepath.ToSlash(filepath.Clean(dir))
+	if _, err := root.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	var errs []error
+	walkErr := fs.WalkDir(root.FS(), dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
+			errs = append(errs, fmt.Errorf("upload %s: %w", p, err))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
 			return nil
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
+		if d.IsDir() || (!d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0) {
+			return nil
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return fmt.Errorf("upload %s: %w", p, err)
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+		if err := s.uploadFrom(ctx, path.Join(prefix, rel), root, p, transform); err != nil {
+			errs = append(errs, err)
 		}
-		defer f.Close()
-		var r io.Reader = f
-		if transform != nil {
-			r = transform(f)
-		}
-		return s.Upload(ctx, path.Join(prefix, filepath.ToSlash(rel)), r)
+		return nil
 	})
+	return errors.Join(append(errs, walkErr)...)
+}
+
+// uploadFrom uploads one regular file opened through root.
+func (s *Store) uploadFrom(ctx context.Context, key string, root *os.Root, name string, transform func(io.Reader) io.Reader) error {
+	// O_NONBLOCK: a FIFO planted in place of a file must not hang the
+	// upload; it is refused below.
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("upload %s: not uploaded: %w", name, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", name, err)
+	}
+	if !st.Mode().IsRegular() {
+		// A link to a directory or a special file.
+		return nil
+	}
+	var r io.Reader = f
+	if transform != nil {
+		r = transform(f)
+	}
+	return s.Upload(ctx, key, r)
 }
 
 // ReadFile reads a whole object. A missing object gives an error wrapping
 // ErrNotFound.
 func (s *Store) ReadFile(ctx context.Context, key string) ([]byte, error) {
-	b, err := s.bucket.ReadAll(ctx, key)
+	r, err := s.Open(ctx, key)
 	if err != nil {
-		return nil, s.wrap(key, err)
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
 	return b, nil
 }
 
 // Open opens an object for reading; the caller closes it.
 func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	r, err := s.bucket.NewReader(ctx, key, nil)
+	r, err := s.bucket.NewReader(ctx, key, s.readerOptions())
 	if err != nil {
 		return nil, s.wrap(key, err)
 	}
 	return r, nil
 }
 
-// Exists reports whether an object exists.
+// readerOptions make reads of a directory bucket refuse symbolic links:
+// whoever can write into the directory (a job of the local agent, running
+// as the operator's user) could otherwise plant a link that the web UI
+// would serve, to any file the operator can read. A link is served as a
+// missing object.
+func (s *Store) readerOptions() *blob.ReaderOptions {
+	if !s.local {
+		return nil
+	}
+	return &blob.ReaderOptions{BeforeRead: s.refuseLinks}
+}
+
+// refuseLinks checks that the file the directory driver opened is the one
+// reached from the bucket's directory without following any symbolic link:
+// both are open, so a link swapped in between cannot fool the comparison.
+func (s *Store) refuseLinks(as func(any) bool) error {
+	var f *os.File
+	if !as(&f) || f == nil {
+		return errors.New("directory bucket: cannot check the opened file")
+	}
+	rel, err := filepath.Rel(s.where, f.Name())
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return errLink(f.Name())
+	}
+	direct, err := openNoFollow(s.where, rel)
+	if err != nil {
+		return err
+	}
+	defer direct.Close()
+	opened, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	reached, err := direct.Stat()
+	if err != nil {
+		return err
+	}
+	if !reached.Mode().IsRegular() || !os.SameFile(opened, reached) {
+		return errLink(rel)
+	}
+	return nil
+}
+
+// Exists reports whether an object exists (in a directory bucket, a
+// symbolic link does not count).
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
+	if s.local {
+		r, err := s.Open(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		r.Close()
+		return true, nil
+	}
 	ok, err := s.bucket.Exists(ctx, key)
 	if err != nil {
 		return false, fmt.Errorf("check %s: %w", key, err)
@@ -198,18 +288,23 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 // offset at or past the end gives no bytes (the object may have been
 // rewritten shorter; the caller decides).
 func (s *Store) ReadFrom(ctx context.Context, key string, offset int64) ([]byte, error) {
-	attrs, err := s.bucket.Attributes(ctx, key)
-	if err != nil {
-		return nil, s.wrap(key, err)
+	if !s.local {
+		attrs, err := s.bucket.Attributes(ctx, key)
+		if err != nil {
+			return nil, s.wrap(key, err)
+		}
+		if offset >= attrs.Size {
+			return nil, nil
+		}
 	}
-	if offset >= attrs.Size {
-		return nil, nil
-	}
-	r, err := s.bucket.NewRangeReader(ctx, key, offset, -1, nil)
+	r, err := s.bucket.NewRangeReader(ctx, key, offset, -1, s.readerOptions())
 	if err != nil {
 		return nil, s.wrap(key, err)
 	}
 	defer r.Close()
+	if offset >= r.Size() {
+		return nil, nil
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", key, err)
@@ -237,9 +332,16 @@ type Object struct {
 }
 
 // List returns every object under prefix (a run directory, say), sorted by
-// key.
+// key. In a directory bucket, symbolic links are left out, and so is
+// everything under a prefix that goes through one.
 func (s *Store) List(ctx context.Context, prefix string) ([]Object, error) {
 	prefix = strings.TrimSuffix(prefix, "/") + "/"
+	if s.local {
+		ok, err := s.plainPrefix(prefix)
+		if err != nil || !ok {
+			return nil, err
+		}
+	}
 	var out []Object
 	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
 	for {
@@ -250,11 +352,47 @@ func (s *Store) List(ctx context.Context, prefix string) ([]Object, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
-		if o.IsDir || (s.local && inProgress.MatchString(o.Key)) {
+		if o.IsDir || (s.local && (inProgress.MatchString(o.Key) || !regularFile(o))) {
 			continue
 		}
 		out = append(out, Object{Key: o.Key, Name: strings.TrimPrefix(o.Key, prefix), Size: o.Size, Modified: o.ModTime})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
+}
+
+// regularFile reports whether a listed object of a directory bucket is a
+// regular file (the driver lists links too).
+func regularFile(o *blob.ListObject) bool {
+	var fi os.FileInfo
+	return o.As(&fi) && fi != nil && fi.Mode().IsRegular()
+}
+
+// plainPrefix reports whether the directory of a prefix is reached from a
+// directory bucket's root without a symbolic link: the driver's listing
+// starts there and would follow one. A prefix whose directory does not
+// exist yet lists nothing anyway.
+func (s *Store) plainPrefix(prefix string) (bool, error) {
+	dir := path.Dir(prefix + "x")
+	if dir == "." {
+		return true, nil
+	}
+	// Keys map to paths unchanged unless the driver escapes them; a prefix
+	// it would escape is not one bowline writes.
+	if strings.Contains(dir, "__0x") || strings.Contains(dir, "//") || strings.IndexFunc(dir, func(r rune) bool { return r < 32 }) >= 0 {
+		return false, fmt.Errorf("list %s: not a prefix of this bucket", prefix)
+	}
+	f, err := openNoFollow(s.where, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	return st.IsDir(), nil
 }

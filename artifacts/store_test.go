@@ -39,11 +39,16 @@ func TestStoreRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.UploadDir(ctx, Key(run, "artifacts"), src, nil); err != nil {
+	root, err := os.OpenRoot(src)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UploadDir(ctx, Key(run, "artifacts"), filepath.Join(src, "missing"), nil); err != nil {
-		t.Fatalf("UploadDir of a missing directory: %v", err)
+	defer root.Close()
+	if err := s.UploadTree(ctx, Key(run, "artifacts"), root, ".", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UploadTree(ctx, Key(run, "artifacts"), root, "missing", nil); err != nil {
+		t.Fatalf("UploadTree of a missing directory: %v", err)
 	}
 
 	// The layout is visible as plain files in the directory.
@@ -191,5 +196,80 @@ func TestTailStopsWithContext(t *testing.T) {
 	cancel()
 	if _, err := s.Tail(ctx, "logs/unit/3", 0, chunkWriter(make(chan string, 1)), 0); !errors.Is(err, context.Canceled) {
 		t.Errorf("Tail() error = %v, want context.Canceled", err)
+	}
+}
+
+// TestLinksInADirectoryBucketAreNotFollowed plants symbolic links in a
+// directory bucket (a local job runs as the operator's user and can write
+// there) and checks that reads, listings and Tail never follow them to the
+// files they point at.
+func TestLinksInADirectoryBucketAreNotFollowed(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTemp(t)
+	secret := filepath.Join(t.TempDir(), "webhook-secret")
+	if err := os.WriteFile(secret, []byte("s3cr3t-hmac"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secretDir := filepath.Dir(secret)
+	run := "logs/unit/1"
+	if err := s.WriteFile(ctx, Key(run, "started.json"), []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	link := func(target, name string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link(secret, Key(run, "build-log.txt"))
+	link(secret, Key(run, "artifacts/secret.txt"))
+	link(secretDir, Key(run, "artifacts/dir"))
+	link("../started.json", Key(run, "artifacts/inside.json"))
+	link(secretDir, "logs/linked")
+	if err := os.WriteFile(filepath.Join(secretDir, "finished.json"), []byte("s3cr3t-hmac"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, key := range []string{Key(run, "build-log.txt"), Key(run, "artifacts/secret.txt"), Key(run, "artifacts/dir/webhook-secret"),
+		Key(run, "artifacts/inside.json"), "logs/linked/webhook-secret", "logs/linked/finished.json"} {
+		if b, err := s.ReadFile(ctx, key); !errors.Is(err, ErrNotFound) {
+			t.Errorf("ReadFile(%s) = %q, %v; want ErrNotFound", key, b, err)
+		}
+		if r, err := s.Open(ctx, key); !errors.Is(err, ErrNotFound) {
+			if err == nil {
+				r.Close()
+			}
+			t.Errorf("Open(%s) = %v; want ErrNotFound", key, err)
+		}
+		if b, err := s.ReadFrom(ctx, key, 0); !errors.Is(err, ErrNotFound) {
+			t.Errorf("ReadFrom(%s) = %q, %v; want ErrNotFound", key, b, err)
+		}
+		if ok, err := s.Exists(ctx, key); ok || err != nil {
+			t.Errorf("Exists(%s) = %v, %v", key, ok, err)
+		}
+	}
+	objs, err := s.List(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 || objs[0].Name != "started.json" {
+		t.Errorf("List(%s) = %+v: want started.json alone", run, objs)
+	}
+	if objs, err := s.List(ctx, "logs/linked"); err != nil || len(objs) != 0 {
+		t.Errorf("List through a linked directory = %+v, %v", objs, err)
+	}
+	// A finished run whose log is a link: Tail copies nothing of it.
+	var out strings.Builder
+	tailCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := s.WriteFile(ctx, Key(run, "finished.json"), []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Tail(tailCtx, run, 0, &out, time.Millisecond); err != nil || strings.Contains(out.String(), "s3cr3t") {
+		t.Errorf("Tail() = %q, %v", out.String(), err)
 	}
 }

@@ -15,12 +15,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bowline-ci/bowline/artifacts"
 	"github.com/bowline-ci/bowline/podutils"
-	"github.com/bowline-ci/bowline/podutils/entrypoint"
 )
 
 // OptionsEnv is the environment variable holding Options as JSON.
@@ -55,8 +56,15 @@ type Options struct {
 	// DefaultGracePeriod.
 	GracePeriod podutils.Duration `json:"grace_period,omitzero"`
 	// SecretDirs hold mounted secrets whose values are censored from the
-	// logs and artifacts before upload.
+	// logs and artifacts before upload. A file may be named instead of a
+	// directory.
 	SecretDirs []string `json:"secret_dirs,omitempty"`
+	// LogsDir is the directory the sidecar shares with the test containers
+	// (a decorated pod's /logs): every entry's files and the artifact
+	// directory lie under it. Nothing in it is trusted: files are opened
+	// through it, following a symbolic link only while the link stays
+	// inside it. Default: the deepest directory holding all of them.
+	LogsDir string `json:"logs_dir,omitempty"`
 }
 
 // Entry is one wrapped container: the files its entrypoint writes.
@@ -84,7 +92,87 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("entries[%d]: container_name is required with several containers", i))
 		}
 	}
+	if len(errs) == 0 {
+		if _, err := o.relativePaths(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// logsDir is LogsDir, or the deepest directory holding every file the
+// sidecar reads from the test containers.
+func (o Options) logsDir() string {
+	if o.LogsDir != "" {
+		return filepath.Clean(o.LogsDir)
+	}
+	var dirs []string
+	for _, e := range o.Entries {
+		dirs = append(dirs, filepath.Dir(e.ProcessLog), filepath.Dir(e.MarkerFile))
+		if e.MetadataFile != "" {
+			dirs = append(dirs, filepath.Dir(e.MetadataFile))
+		}
+	}
+	if o.ArtifactDir != "" {
+		dirs = append(dirs, o.ArtifactDir)
+	}
+	common := filepath.Clean(dirs[0])
+	for _, d := range dirs[1:] {
+		d = filepath.Clean(d)
+		for !within(common, d) {
+			common = filepath.Dir(common)
+		}
+	}
+	return common
+}
+
+// within reports whether p is dir or lies under it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// paths are the entries' files and the artifact directory relative to the
+// logs directory.
+type paths struct {
+	entries   []Entry
+	artifacts string
+}
+
+func (o Options) relativePaths() (paths, error) {
+	dir := o.logsDir()
+	rel := func(field, p string) (string, error) {
+		if p == "" {
+			return "", nil
+		}
+		r, err := filepath.Rel(dir, filepath.Clean(p))
+		if err != nil || !within(dir, p) {
+			return "", fmt.Errorf("%s %s is not under logs_dir %s", field, p, dir)
+		}
+		return filepath.ToSlash(r), nil
+	}
+	var out paths
+	var errs []error
+	for i, e := range o.Entries {
+		var r Entry
+		var err error
+		r.ContainerName = e.ContainerName
+		if r.ProcessLog, err = rel(fmt.Sprintf("entries[%d].process_log", i), e.ProcessLog); err != nil {
+			errs = append(errs, err)
+		}
+		if r.MarkerFile, err = rel(fmt.Sprintf("entries[%d].marker_file", i), e.MarkerFile); err != nil {
+			errs = append(errs, err)
+		}
+		if r.MetadataFile, err = rel(fmt.Sprintf("entries[%d].metadata_file", i), e.MetadataFile); err != nil {
+			errs = append(errs, err)
+		}
+		out.entries = append(out.entries, r)
+	}
+	var err error
+	if out.artifacts, err = rel("artifact_dir", o.ArtifactDir); err != nil {
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
 }
 
 // Result is how the run ended.
@@ -122,16 +210,61 @@ func Run(ctx context.Context, o Options, spec podutils.JobSpec) (Result, error) 
 // Finish waits for every entry's marker, uploading the logs as they grow,
 // then uploads the logs, the artifacts and finished.json. When ctx ends
 // first (and interrupts are not ignored) the run is finished as aborted
-// with what there is.
+// with what there is. It is New followed by Sidecar.Finish.
 func Finish(ctx context.Context, store *artifacts.Store, o Options, spec podutils.JobSpec) (Result, error) {
-	runPath, err := o.Storage.RunPath(spec)
+	sc, err := New(store, o, spec)
 	if err != nil {
 		return Result{}, err
 	}
-	u := &uploader{store: store, opts: o, runPath: runPath, sizes: map[int]int64{}}
-	if u.secrets, err = loadSecrets(o.SecretDirs); err != nil {
-		return Result{}, err
+	defer sc.Close()
+	return sc.Finish(ctx)
+}
+
+// Sidecar is a sidecar ready to finish one run.
+type Sidecar struct {
+	u    *uploader
+	spec podutils.JobSpec
+}
+
+// New opens the logs directory and reads the secrets to censor. Open it
+// before the test commands start: from then on the directory is held open,
+// so that whatever they do to its path (replace it by a link, say), the
+// sidecar reads the directory it was given.
+func New(store *artifacts.Store, o Options, spec podutils.JobSpec) (*Sidecar, error) {
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("sidecar options: %w", err)
 	}
+	runPath, err := o.Storage.RunPath(spec)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := o.relativePaths()
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := loadSecrets(o.SecretDirs)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(o.logsDir())
+	if err != nil {
+		return nil, fmt.Errorf("open the logs directory: %w", err)
+	}
+	return &Sidecar{spec: spec, u: &uploader{
+		store: store, opts: o, rel: rel, root: root, runPath: runPath,
+		censor: newCensorer(secrets), sizes: map[int]int64{},
+	}}, nil
+}
+
+// Close releases the logs directory.
+func (sc *Sidecar) Close() error { return sc.u.root.Close() }
+
+// Finish waits for every entry's marker, uploading the logs as they grow,
+// then uploads the logs, the artifacts and finished.json. When ctx ends
+// first (and interrupts are not ignored) the run is finished as aborted
+// with what there is.
+func (sc *Sidecar) Finish(ctx context.Context) (Result, error) {
+	u, o, spec, store, runPath := sc.u, sc.u.opts, sc.spec, sc.u.store, sc.u.runPath
 	interrupted := u.wait(ctx)
 
 	// Upload even when interrupted: the run's files matter most then.
@@ -143,8 +276,8 @@ func Finish(ctx context.Context, store *artifacts.Store, o Options, spec podutil
 	}
 	res := Result{Result: podutils.ResultSuccess, RunPath: runPath}
 	metadata := map[string]any{}
-	for i, e := range o.Entries {
-		code, err := entrypoint.ReadMarker(e.MarkerFile)
+	for i, e := range u.rel.entries {
+		code, err := u.readMarker(e.MarkerFile)
 		switch {
 		case err != nil && interrupted:
 			code = podutils.AbortedErrorCode
@@ -162,16 +295,15 @@ func Finish(ctx context.Context, store *artifacts.Store, o Options, spec podutil
 			res.Result = podutils.ResultFailure
 		}
 		if e.MetadataFile != "" {
-			readMetadata(e.MetadataFile, metadata)
+			u.readMetadata(e.MetadataFile, metadata)
 		}
 	}
 	var errs []error
 	if err := u.uploadLogs(upCtx, true); err != nil {
 		errs = append(errs, err)
 	}
-	if o.ArtifactDir != "" {
-		censorFile := func(r io.Reader) io.Reader { return newCensoringReader(r, u.secrets) }
-		if err := store.UploadDir(upCtx, artifacts.Key(runPath, podutils.ArtifactsDir), o.ArtifactDir, censorFile); err != nil {
+	if u.rel.artifacts != "" {
+		if err := store.UploadTree(upCtx, artifacts.Key(runPath, podutils.ArtifactsDir), u.root, u.rel.artifacts, u.censor.reader); err != nil {
 			errs = append(errs, fmt.Errorf("upload artifacts: %w", err))
 		}
 	}
@@ -196,10 +328,13 @@ func containerKey(entries []Entry, i int) string {
 	return fmt.Sprint(i)
 }
 
-// readMetadata merges the JSON object in file into into; a job that wrote
-// nothing, or something else than an object, adds nothing.
-func readMetadata(file string, into map[string]any) {
-	b, err := os.ReadFile(file)
+// maxMetadataSize bounds the metadata a job may add to finished.json.
+const maxMetadataSize = 1 << 20
+
+// readMetadata merges the JSON object in the file named into into; a job
+// that wrote nothing, or something else than an object, adds nothing.
+func (u *uploader) readMetadata(name string, into map[string]any) {
+	b, err := u.readSmall(name, maxMetadataSize)
 	if err != nil {
 		return
 	}
@@ -209,11 +344,64 @@ func readMetadata(file string, into map[string]any) {
 	}
 }
 
+// readMarker reads an exit code from a marker file in the logs directory.
+func (u *uploader) readMarker(name string) (int, error) {
+	b, err := u.readSmall(name, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read marker: %w", err)
+	}
+	code, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("marker %s does not hold an exit code", name)
+	}
+	return code, nil
+}
+
+// readSmall reads a regular file of the logs directory, refusing one
+// larger than limit.
+func (u *uploader) readSmall(name string, limit int64) ([]byte, error) {
+	f, err := u.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
+	}
+	return b, nil
+}
+
+// open opens a regular file of the logs directory: through the directory,
+// so that a link out of it is refused, and without blocking, so that a
+// FIFO planted in place of a file does not hold the sidecar up.
+func (u *uploader) open(name string) (*os.File, error) {
+	f, err := u.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	return f, nil
+}
+
 type uploader struct {
 	store   *artifacts.Store
 	opts    Options
+	rel     paths
+	root    *os.Root
 	runPath string
-	secrets []string
+	censor  *censorer
 	// sizes are the log sizes last uploaded, so that unchanged logs are
 	// not uploaded again.
 	sizes map[int]int64
@@ -265,8 +453,8 @@ func (u *uploader) wait(ctx context.Context) (interrupted bool) {
 }
 
 func (u *uploader) allMarkers() bool {
-	for _, e := range u.opts.Entries {
-		if _, err := os.Stat(e.MarkerFile); err != nil {
+	for _, e := range u.rel.entries {
+		if _, err := u.root.Lstat(e.MarkerFile); err != nil {
 			return false
 		}
 	}
@@ -274,36 +462,40 @@ func (u *uploader) allMarkers() bool {
 }
 
 // uploadLogs uploads each entry's process log when it grew (or always, when
-// final).
+// final), streaming it through the censor.
 func (u *uploader) uploadLogs(ctx context.Context, final bool) error {
 	var errs []error
-	for i, e := range u.opts.Entries {
-		b, err := os.ReadFile(e.ProcessLog)
-		if errors.Is(err, fs.ErrNotExist) {
-			if !final {
-				continue
-			}
-			b = nil
-		} else if err != nil {
-			errs = append(errs, fmt.Errorf("read %s: %w", e.ProcessLog, err))
-			continue
-		}
-		if !final && int64(len(b)) == u.sizes[i] {
-			continue
-		}
+	for i, e := range u.rel.entries {
 		key := artifacts.Key(u.runPath, LogName(u.opts.Entries, i))
-		if err := u.store.WriteFile(ctx, key, []byte(censor(string(b), u.secrets))); err != nil {
+		f, err := u.open(e.ProcessLog)
+		if errors.Is(err, fs.ErrNotExist) {
+			if final {
+				errs = append(errs, u.store.WriteFile(ctx, key, nil))
+			}
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read %s: %w", u.opts.Entries[i].ProcessLog, err))
+			if final {
+				errs = append(errs, u.store.WriteFile(ctx, key, nil))
+			}
+			continue
+		}
+		st, err := f.Stat()
+		if err != nil || (!final && st.Size() == u.sizes[i]) {
+			f.Close()
+			continue
+		}
+		err = u.store.Upload(ctx, key, u.censor.reader(io.LimitReader(f, st.Size())))
+		f.Close()
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		u.sizes[i] = int64(len(b))
+		u.sizes[i] = st.Size()
 	}
 	return errors.Join(errs...)
 }
-
-// minSecretLength keeps very short values (a "1", a "true") from being
-// censored everywhere they occur.
-const minSecretLength = 4
 
 // loadSecrets reads the values of every file under dirs.
 func loadSecrets(dirs []string) ([]string, error) {
@@ -328,9 +520,7 @@ func loadSecrets(dirs []string) ([]string, error) {
 			if err != nil {
 				return nil
 			}
-			if v := strings.TrimSpace(string(b)); len(v) >= minSecretLength {
-				out = append(out, v)
-			}
+			out = append(out, string(b))
 			return nil
 		})
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -118,6 +118,7 @@ func (r *Runner) plan(pj *v1alpha1.ProwJob) (*plan, error) {
 		})
 	}
 	p.sidecar.Storage = p.storage
+	p.sidecar.LogsDir = logs
 	p.sidecar.ArtifactDir = artifactsDir
 	p.sidecar.IgnoreInterrupts = true
 	p.sidecar.LogUploadInterval = podutils.Duration{Duration: r.opts.LogUploadInterval}
@@ -223,9 +224,19 @@ func (r *Runner) execute(ctx context.Context, run *Run, p *plan, store *artifact
 		res sidecar.Result
 		err error
 	}
+	// The sidecar holds the logs directory open before any command starts,
+	// so that nothing a command does to its path changes what is uploaded.
+	if err := os.MkdirAll(p.sidecar.LogsDir, 0o755); err != nil {
+		return Result{State: v1alpha1.ErrorState, Description: "Could not create the logs directory: " + err.Error()}
+	}
+	side, err := sidecar.New(store, p.sidecar, p.spec)
+	if err != nil {
+		return Result{State: v1alpha1.ErrorState, Description: "Could not start uploading: " + err.Error()}
+	}
+	defer side.Close()
 	sc := make(chan sidecarOut, 1)
 	go func() {
-		res, err := sidecar.Finish(upCtx, store, p.sidecar, p.spec)
+		res, err := side.Finish(upCtx)
 		sc <- sidecarOut{res, err}
 	}()
 	results := make([]entrypoint.Result, len(p.entrypoints))
