@@ -12,16 +12,19 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/approve"
 	"github.com/bowline-ci/bowline/automation/plugins/assign"
+	"github.com/bowline-ci/bowline/automation/plugins/blunderbuss"
 	"github.com/bowline-ci/bowline/automation/plugins/hold"
 	"github.com/bowline-ci/bowline/automation/plugins/label"
 	"github.com/bowline-ci/bowline/automation/plugins/lgtm"
 	"github.com/bowline-ci/bowline/automation/plugins/lifecycle"
 	"github.com/bowline-ci/bowline/automation/plugins/milestone"
 	"github.com/bowline-ci/bowline/automation/plugins/milestonestatus"
+	"github.com/bowline-ci/bowline/automation/plugins/ownerslabel"
 	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/plugins/requirematchinglabel"
 	"github.com/bowline-ci/bowline/automation/plugins/size"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
+	"github.com/bowline-ci/bowline/automation/plugins/verifyowners"
 	"github.com/bowline-ci/bowline/automation/plugins/wip"
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/schema/snapshot"
@@ -65,6 +68,9 @@ func review(d Deps) []plugin.Plugin {
 	return []plugin.Plugin{
 		approve.New(approve.FromSnapshot(d.Config), forOrg(d.GitHub, approve.FromClient), owners, bot),
 		lgtm.New(lgtm.FromSnapshot(d.Config), forOrg(d.GitHub, lgtm.FromClient), owners, bot),
+		blunderbuss.New(blunderbuss.FromSnapshot(d.Config), forOrg(d.GitHub, blunderbuss.FromClient), owners, bot),
+		verifyowners.New(verifyowners.FromSnapshot(d.Config), forOrg(d.GitHub, verifyowners.FromClient), bot),
+		ownerslabel.New(ownerslabel.FromSnapshot(d.Config), forOrg(d.GitHub, ownerslabel.FromClient), owners),
 	}
 }
 

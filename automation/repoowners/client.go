@@ -206,7 +206,7 @@ func (c *Client) read(ctx context.Context, gh *GitHub, org, repo, sha string, s 
 
 // parsedResult is a parsed file or why it could not be parsed.
 type parsedResult struct {
-	owners  *ownersFile
+	owners  *File
 	aliases map[string][]string
 	err     error
 }
@@ -341,8 +341,8 @@ func build(ctx context.Context, files []file, parsed []any, s Settings, sha stri
 }
 
 // apply records an OWNERS file of directory (or Markdown file) at.
-func (o *Owners) apply(at string, f *ownersFile) {
-	for pattern, c := range f.sections {
+func (o *Owners) apply(at string, f *File) {
+	for pattern, c := range f.Sections {
 		var re *regexp.Regexp
 		if pattern != "" && pattern != ".*" {
 			var err error
@@ -363,8 +363,8 @@ func (o *Owners) apply(at string, f *ownersFile) {
 		slices.Sort(labels)
 		add(o.labels, slices.Compact(labels))
 	}
-	if f.options != (owners.Options{}) {
-		o.options[at] = f.options
+	if f.Options != (owners.Options{}) {
+		o.options[at] = f.Options
 	}
 }
 
@@ -405,11 +405,11 @@ func parseFile(kind string, data []byte) *parsedResult {
 	res := &parsedResult{}
 	switch kind {
 	case "aliases":
-		res.aliases, res.err = parseAliases(data)
+		res.aliases, res.err = ParseAliases(data)
 	case "md":
 		res.owners, res.err = parseMarkdown(data)
 	default:
-		res.owners, res.err = parseOwners(data)
+		res.owners, res.err = ParseFile(data)
 	}
 	return res
 }

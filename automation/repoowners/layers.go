@@ -1,13 +1,9 @@
 package repoowners
 
-import (
-	"math/rand/v2"
-	"slices"
-)
+import "slices"
 
 // Layers is a set of logins kept in layers: layer 0 holds the logins of the
 // OWNERS closest to a file, each further layer those one directory up.
-// Reviewer selection prefers the nearest layer.
 type Layers struct {
 	layers [][]string
 }
@@ -51,43 +47,4 @@ func (l *Layers) Set() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// Layer returns the logins of layer i, sorted.
-func (l *Layers) Layer(i int) []string {
-	if i >= len(l.layers) {
-		return nil
-	}
-	return slices.Sorted(slices.Values(l.layers[i]))
-}
-
-// Depth is the number of layers.
-func (l *Layers) Depth() int { return len(l.layers) }
-
-// Without returns a copy without the given logins.
-func (l *Layers) Without(logins ...string) *Layers {
-	out := &Layers{layers: make([][]string, len(l.layers))}
-	for i, layer := range l.layers {
-		for _, login := range layer {
-			if !slices.Contains(logins, login) {
-				out.layers[i] = append(out.layers[i], login)
-			}
-		}
-	}
-	return out
-}
-
-// PopRandom removes and returns a login of the nearest non-empty layer,
-// chosen with r; "" when empty.
-func (l *Layers) PopRandom(r *rand.Rand) string {
-	for i, layer := range l.layers {
-		if len(layer) == 0 {
-			continue
-		}
-		sorted := slices.Sorted(slices.Values(layer))
-		pick := sorted[r.IntN(len(sorted))]
-		l.layers[i] = slices.DeleteFunc(layer, func(s string) bool { return s == pick })
-		return pick
-	}
-	return ""
 }

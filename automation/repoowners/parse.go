@@ -10,8 +10,8 @@ import (
 	"github.com/bowline-ci/bowline/schema/owners"
 )
 
-// section is what an OWNERS file (or one of its filters) lists.
-type section struct {
+// Section is what an OWNERS file (or one of its filters) lists.
+type Section struct {
 	Approvers         []string `json:"approvers,omitempty"`
 	Reviewers         []string `json:"reviewers,omitempty"`
 	RequiredReviewers []string `json:"required_reviewers,omitempty"`
@@ -20,42 +20,42 @@ type section struct {
 	AdvisoryApprovers []string `json:"advisory_approvers,omitempty"`
 }
 
-func (s section) empty() bool {
+func (s Section) empty() bool {
 	return len(s.Approvers) == 0 && len(s.Reviewers) == 0 && len(s.RequiredReviewers) == 0 &&
 		len(s.Labels) == 0 && len(s.AdvisoryApprovers) == 0
 }
 
 // fileShape is an OWNERS file in either form.
 type fileShape struct {
-	section `json:",inline"`
+	Section `json:",inline"`
 	Options owners.Options     `json:"options,omitempty"`
-	Filters map[string]section `json:"filters,omitempty"`
+	Filters map[string]Section `json:"filters,omitempty"`
 }
 
-// ownersFile is one parsed OWNERS file as it applies: its sections (the
-// simple form is the section "") and options.
-type ownersFile struct {
-	options  owners.Options
-	sections map[string]section
+// File is one parsed OWNERS file as it applies: its sections by filter
+// pattern (the simple form is the section "") and its options.
+type File struct {
+	Options  owners.Options
+	Sections map[string]Section
 }
 
-// parseOwners reads an OWNERS file the way Prow does at run time: keys it
+// ParseFile reads an OWNERS file the way Prow does at run time: keys it
 // does not know are ignored, the simple form wins when it lists anyone,
 // and otherwise the filters apply. A file that is not YAML of that shape
 // is an error, and the caller skips it (verify-owners reports it on the
 // pull request that changes it).
-func parseOwners(data []byte) (*ownersFile, error) {
+func ParseFile(data []byte) (*File, error) {
 	var f fileShape
 	if err := yaml.Unmarshal(data, &f); err != nil {
 		return nil, err
 	}
-	out := &ownersFile{options: f.Options, sections: map[string]section{}}
-	if !f.section.empty() {
-		out.sections[""] = f.section
+	out := &File{Options: f.Options, Sections: map[string]Section{}}
+	if !f.Section.empty() {
+		out.Sections[""] = f.Section
 		return out, nil
 	}
 	for k, v := range f.Filters {
-		out.sections[k] = v
+		out.Sections[k] = v
 	}
 	return out, nil
 }
@@ -65,26 +65,26 @@ var frontMatterRE = regexp.MustCompile("^---\n(.|\n)*\n---")
 
 // parseMarkdown reads the YAML header of a Markdown file as a simple OWNERS
 // file; a file without a header has none.
-func parseMarkdown(data []byte) (*ownersFile, error) {
+func parseMarkdown(data []byte) (*File, error) {
 	header := frontMatterRE.Find(data)
 	if header == nil {
 		return nil, nil
 	}
 	var f struct {
-		section `json:",inline"`
+		Section `json:",inline"`
 		Options owners.Options `json:"options,omitempty"`
 	}
 	if err := yaml.Unmarshal(header, &f); err != nil {
 		return nil, err
 	}
-	return &ownersFile{options: f.Options, sections: map[string]section{"": f.section}}, nil
+	return &File{Options: f.Options, Sections: map[string]Section{"": f.Section}}, nil
 }
 
-// parseAliases reads OWNERS_ALIASES as Prow does: each alias is a list of
+// ParseAliases reads OWNERS_ALIASES as Prow does: each alias is a list of
 // logins; a flow-style mapping ({a, b}) lists its keys and an empty entry
 // is an empty group. Aliases and logins are normalized. On an error the
 // aliases read so far are returned with it.
-func parseAliases(data []byte) (map[string][]string, error) {
+func ParseAliases(data []byte) (map[string][]string, error) {
 	var doc struct {
 		Aliases map[string]any `json:"aliases,omitempty"`
 	}
