@@ -36,6 +36,8 @@ type CheckOptions struct {
 	OwnersDir string
 	// Output is text or json.
 	Output string
+	// Strict turns every warning into an error.
+	Strict bool
 }
 
 // AddFlags registers the check flags.
@@ -49,6 +51,7 @@ func (o *CheckOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Labels, "labels", "", "label_sync's labels.yaml")
 	fs.StringVar(&o.OwnersDir, "owners-dir", "", "directory searched for OWNERS and OWNERS_ALIASES files")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
+	fs.BoolVar(&o.Strict, "strict", false, "treat every warning as an error: what Prow accepts but is almost certainly a mistake, and what bowline does not act on yet")
 }
 
 // Validate reports flag values that cannot work.
@@ -76,6 +79,7 @@ func (o *CheckOptions) loadOptions() configset.Options {
 		OrgConfigPaths:               o.OrgConfig,
 		LabelsPath:                   o.Labels,
 		OwnersDir:                    o.OwnersDir,
+		Strict:                       o.Strict,
 	}
 }
 
@@ -88,12 +92,17 @@ func newCheckCommand() *cobra.Command {
 strictly: unknown fields, wrong types and invalid values are errors, all of
 them reported at once as file:line:col: message.
 
+What Prow accepts but is almost certainly a mistake (a key given twice, a
+deprecated plugin name), and what bowline reads but does not act on yet, is
+reported as a warning; --strict makes every warning an error.
+
 Exit status: 0 when the configuration is valid, 1 when it is not (the errors
 are printed), 2 when the flags are wrong. --output json prints the errors,
-the summary and every job for other tools.`,
+the warnings, the summary and every job for other tools.`,
 		Example: `  bowline check --config-path config/prow/config.yaml \
     --job-config-path config/jobs --plugin-config config/prow/plugins.yaml
-  bowline check --org-config config/ --labels label_sync/labels.yaml --output json`,
+  bowline check --org-config config/ --labels label_sync/labels.yaml --output json
+  bowline check --strict --config-path config.yaml --job-config-path jobs`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -118,17 +127,26 @@ type checkReport struct {
 
 // checkJob describes one job for other tools.
 type checkJob struct {
-	Type         string `json:"type"`
-	Repo         string `json:"repo,omitempty"`
-	Name         string `json:"name"`
-	Context      string `json:"context,omitempty"`
-	TriggerMode  string `json:"triggerMode"`
-	Schedule     string `json:"schedule,omitempty"`
-	Optional     bool   `json:"optional"`
-	RerunCommand string `json:"rerunCommand,omitempty"`
-	Cluster      string `json:"cluster"`
-	File         string `json:"file,omitempty"`
-	Line         int    `json:"line,omitempty"`
+	Type    string `json:"type"`
+	Repo    string `json:"repo,omitempty"`
+	Name    string `json:"name"`
+	Context string `json:"context,omitempty"`
+	// TriggerMode keeps Prow's distinctions: always, run_if_changed,
+	// skip_if_only_changed or manual (presubmits); always, run_if_changed,
+	// skip_if_only_changed or never (postsubmits); cron, interval or
+	// minimum_interval (periodics).
+	TriggerMode string `json:"triggerMode"`
+	// RunIfChanged and SkipIfOnlyChanged are the change matcher's pattern.
+	RunIfChanged      string `json:"runIfChanged,omitempty"`
+	SkipIfOnlyChanged string `json:"skipIfOnlyChanged,omitempty"`
+	// RunBeforeMerge jobs are started by the merge pool, not by trigger.
+	RunBeforeMerge bool   `json:"runBeforeMerge,omitempty"`
+	Schedule       string `json:"schedule,omitempty"`
+	Optional       bool   `json:"optional"`
+	RerunCommand   string `json:"rerunCommand,omitempty"`
+	Cluster        string `json:"cluster"`
+	File           string `json:"file,omitempty"`
+	Line           int    `json:"line,omitempty"`
 }
 
 func runCheck(cmd *cobra.Command, o *CheckOptions) error {
@@ -208,20 +226,18 @@ func listJobs(c *jobs.Config) []checkJob {
 		for _, p := range list {
 			out = append(out, checkJob{
 				Type: jobs.TypePresubmit, Repo: repo, Name: p.Name, Context: p.Context,
-				TriggerMode: p.TriggerMode(), Optional: p.Optional, RerunCommand: p.RerunCommand,
+				TriggerMode: p.TriggerMode(), RunIfChanged: p.RunIfChanged, SkipIfOnlyChanged: p.SkipIfOnlyChanged,
+				RunBeforeMerge: p.RunBeforeMerge, Optional: p.Optional, RerunCommand: p.RerunCommand,
 				Cluster: p.Cluster, File: p.Pos.File, Line: p.Pos.Line,
 			})
 		}
 	}
 	for repo, list := range c.Postsubmits {
 		for _, p := range list {
-			mode := "always"
-			if p.RunIfChanged != "" || p.SkipIfOnlyChanged != "" {
-				mode = "changes"
-			}
 			out = append(out, checkJob{
 				Type: jobs.TypePostsubmit, Repo: repo, Name: p.Name, Context: p.Context,
-				TriggerMode: mode, Cluster: p.Cluster, File: p.Pos.File, Line: p.Pos.Line,
+				TriggerMode: p.TriggerMode(), RunIfChanged: p.RunIfChanged, SkipIfOnlyChanged: p.SkipIfOnlyChanged,
+				Cluster: p.Cluster, File: p.Pos.File, Line: p.Pos.Line,
 			})
 		}
 	}

@@ -184,3 +184,97 @@ func TestCheckUsageError(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 2 and the reason", code, errOut)
 	}
 }
+
+// TestCheckWarningsAndStrict: what Prow accepts but is suspicious is a
+// warning with its position and code; --strict refuses it.
+func TestCheckWarningsAndStrict(t *testing.T) {
+	args := []string{
+		"--job-config-path", "testdata/check/warned/jobs",
+		"--plugin-config", "testdata/check/warned/plugins.yaml",
+	}
+	warnings := []string{
+		`testdata/check/warned/jobs/a.yaml:6:5: key "decoration_config" is given twice in this mapping (first on line 5): this later value wins, as in Prow`,
+		`testdata/check/warned/plugins.yaml:3:24: plugins[org]: plugin "transfer-issue" is deprecated: Prow merged it into "issue-management", which does what it did and more`,
+		`testdata/check/warned/plugins.yaml:3:24: plugin "transfer-issue" is not supported yet: bowline has no such plugin yet, so enabling it does nothing`,
+	}
+	code, out, errOut := runCheckArgs(t, args...)
+	if code != 0 {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, errOut)
+	}
+	for _, w := range warnings {
+		if !strings.Contains(errOut, "warning: "+w+"\n") {
+			t.Errorf("missing warning %q; stderr:\n%s", w, errOut)
+		}
+	}
+	if !strings.HasPrefix(out, "Configuration is valid.") {
+		t.Errorf("stdout = %q", out)
+	}
+
+	code, out, _ = runCheckArgs(t, append(args, "--output", "json")...)
+	if code != 0 {
+		t.Fatalf("json: exit code %d", code)
+	}
+	var r checkReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]int{}
+	for _, w := range r.Warnings {
+		codes[w.Code]++
+	}
+	if diff := cmp.Diff(map[string]int{"duplicate-key": 1, "deprecated-plugin": 1, "not-supported": 1}, codes); diff != "" {
+		t.Errorf("warning codes (-want +got):\n%s", diff)
+	}
+	modes := map[string]string{}
+	for _, j := range r.Jobs {
+		modes[j.Name] = j.TriggerMode + " " + j.SkipIfOnlyChanged
+	}
+	if diff := cmp.Diff(map[string]string{"unit": "always ", "docs": "skip_if_only_changed ^docs/"}, modes); diff != "" {
+		t.Errorf("trigger modes (-want +got):\n%s", diff)
+	}
+
+	code, _, errOut = runCheckArgs(t, append(args, "--strict")...)
+	if code != 1 {
+		t.Fatalf("--strict: exit code %d, want 1", code)
+	}
+	for _, w := range warnings {
+		if !strings.Contains(errOut, w+" (refused in strict mode)\n") {
+			t.Errorf("--strict: missing error %q; stderr:\n%s", w, errOut)
+		}
+	}
+	if !strings.Contains(errOut, "Configuration is invalid: 3 errors.") {
+		t.Errorf("--strict: stderr:\n%s", errOut)
+	}
+}
+
+// TestCheckKubernetesTriggerModes: run_if_changed and skip_if_only_changed
+// stay apart, with the counts Prow's own configuration has.
+func TestCheckKubernetesTriggerModes(t *testing.T) {
+	code, out, _ := runCheckArgs(t,
+		"--config-path", k8s+"kubernetes-prow/config.yaml",
+		"--job-config-path", k8s+"kubernetes-prow/jobs",
+		"--output", "json",
+	)
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	var r checkReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, j := range r.Jobs {
+		got[j.Type+" "+j.TriggerMode]++
+		if j.TriggerMode == "run_if_changed" && j.RunIfChanged == "" || j.TriggerMode == "skip_if_only_changed" && j.SkipIfOnlyChanged == "" {
+			t.Errorf("%s %s: the pattern is missing", j.Type, j.Name)
+		}
+	}
+	want := map[string]int{
+		"presubmit always": 798, "presubmit run_if_changed": 399, "presubmit skip_if_only_changed": 382, "presubmit manual": 682,
+		"postsubmit always": 145, "postsubmit run_if_changed": 108,
+		"periodic cron": 405, "periodic interval": 902, "periodic minimum_interval": 28,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("jobs by trigger mode (-want +got):\n%s", diff)
+	}
+}

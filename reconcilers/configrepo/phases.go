@@ -147,7 +147,9 @@ func (r *Reconciler) secret(ctx context.Context, obj *v1alpha1.ConfigRepository)
 // An invalid revision is an outcome, not an error: the reconcile ends
 // Stalled and polls on.
 func (r *Reconciler) validate(ctx context.Context, sc *scope) error {
-	set, err := snapshot.Load(ctx, sc.files, sc.obj.Spec.Paths, false)
+	opts := snapshot.Options(sc.files, sc.obj.Spec.Paths, false)
+	opts.Strict = sc.obj.Spec.Strict
+	set, err := configset.Load(ctx, sc.files, opts)
 	sc.validated = true
 	if err != nil {
 		if ctx.Err() != nil {

@@ -344,3 +344,24 @@ func assertMetrics(t *testing.T, op *operator, want map[string]float64) {
 		}
 	}
 }
+
+// TestStrict: a strict ConfigRepository refuses a revision that only
+// warnings concern (it enables lgtm, which bowline does not run yet) and
+// applies it once strict is unset.
+func TestStrict(t *testing.T) {
+	ns := env.Namespace(t)
+	f := newForge(t, "")
+	sha1 := f.create(t, "config", validConfig("1"))
+	startOperator(t, ns, t.TempDir())
+	key := newRepo(t, ns, "config", f.url("config"), func(r *v1alpha1.ConfigRepository) { r.Spec.Strict = true })
+	eventually(t, 30*time.Second, func(g Gomega) {
+		r := get(g, key)
+		stalled := condition(r, v1alpha1.ConditionStalled)
+		g.Expect(stalled).NotTo(BeNil())
+		g.Expect(stalled.Message).To(ContainSubstring(`config/prow/plugins.yaml:5:7: plugin "lgtm" is not supported yet`))
+		g.Expect(stalled.Message).To(ContainSubstring("(refused in strict mode)"))
+		g.Expect(r.Status.LastAppliedRevision).To(BeEmpty())
+	})
+	setSpec(t, key, func(r *v1alpha1.ConfigRepository) { r.Spec.Strict = false })
+	eventually(t, 30*time.Second, func(g Gomega) { readyAt(g, get(g, key), rev(sha1)) })
+}

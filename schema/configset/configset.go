@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -143,7 +144,7 @@ func (s *Set) Summary() Summary {
 // (slash-separated, no leading slash). When the configuration is invalid
 // the Set is nil and the error is an *Errors listing every problem.
 func Load(ctx context.Context, fsys fs.FS, opts Options) (*Set, error) {
-	l := &loader{ctx: ctx, fsys: fsys, opts: opts, dec: yamlpos.NewDecoder(), display: func(p string) string { return p }}
+	l := newLoader(ctx, fsys, opts, func(p string) string { return p })
 	return l.load()
 }
 
@@ -201,8 +202,19 @@ func LoadDir(ctx context.Context, dir string, opts Options) (*Set, error) {
 		}
 		return path.Clean(prefixes[best] + strings.TrimPrefix(p, best))
 	}
-	l := &loader{ctx: ctx, fsys: os.DirFS(root), opts: fsOpts, dec: yamlpos.NewDecoder(), display: display}
+	l := newLoader(ctx, os.DirFS(root), fsOpts, display)
 	return l.load()
+}
+
+func newLoader(ctx context.Context, fsys fs.FS, opts Options, display func(string) string) *loader {
+	l := &loader{ctx: ctx, fsys: fsys, opts: opts, dec: yamlpos.NewDecoder(), display: display}
+	if !opts.Trusted {
+		l.dec.Watch(func(owner reflect.Type, field string) bool {
+			_, ok := notSupportedField(owner, field)
+			return ok
+		}, l.uses.seen)
+	}
+	return l
 }
 
 type loader struct {
@@ -214,6 +226,8 @@ type loader struct {
 
 	errs  yamlpos.Errors
 	files []string
+	// uses records where fields bowline does not act on yet are set.
+	uses fieldUses
 }
 
 // task decodes one file into out.
@@ -336,6 +350,17 @@ func (l *loader) load() (*Set, error) {
 	}
 	if !o.Trusted {
 		l.validate(set, pluginTask)
+		in := inputs{}
+		for _, t := range orgTasks {
+			in.orgs = append(in.orgs, l.display(t.path))
+		}
+		if labelsTask != nil {
+			in.labels = []string{l.display(labelsTask.path)}
+		}
+		for _, t := range ownerTasks {
+			in.owners = append(in.owners, l.display(t.path))
+		}
+		l.warnUnsupported(set, in)
 	}
 	slices.Sort(l.files)
 	set.Files = slices.Compact(l.files)

@@ -77,6 +77,24 @@ func (c *Config) SetDefaults(d Defaults) {
 	}
 }
 
+// EachJob calls fn with the type and base of every job: presubmits and
+// postsubmits by repository, in sorted order, then periodics.
+func (c *Config) EachJob(fn func(kind string, j *JobBase)) {
+	for _, repo := range sortedKeys(c.Presubmits) {
+		for i := range c.Presubmits[repo] {
+			fn(TypePresubmit, &c.Presubmits[repo][i].JobBase)
+		}
+	}
+	for _, repo := range sortedKeys(c.Postsubmits) {
+		for i := range c.Postsubmits[repo] {
+			fn(TypePostsubmit, &c.Postsubmits[repo][i].JobBase)
+		}
+	}
+	for i := range c.Periodics {
+		fn(TypePeriodic, &c.Periodics[i].JobBase)
+	}
+}
+
 // Repo is the "org/repo" a periodic belongs to: its first extra ref, or ""
 // when it clones nothing.
 func (p *Periodic) Repo() string {
@@ -235,16 +253,52 @@ func (p *Presubmit) CouldRunAutomatically() bool {
 	return p.AlwaysRun || p.RunIfChanged != "" || p.SkipIfOnlyChanged != ""
 }
 
-// TriggerMode describes how a presubmit starts: "always", "changes" (when
-// files match), or "manual" (by command only).
+// Trigger modes: how a job starts, as Prow distinguishes them.
+const (
+	// ModeAlways: on every pull request or push (always_run).
+	ModeAlways = "always"
+	// ModeRunIfChanged: when a changed file matches run_if_changed.
+	ModeRunIfChanged = "run_if_changed"
+	// ModeSkipIfOnlyChanged: unless every changed file matches
+	// skip_if_only_changed.
+	ModeSkipIfOnlyChanged = "skip_if_only_changed"
+	// ModeManual: only when asked (/test), or by the merge pool for
+	// run_before_merge jobs.
+	ModeManual = "manual"
+	// ModeNever: a postsubmit with always_run: false and no change matcher,
+	// which Prow never starts on a push.
+	ModeNever = "never"
+)
+
+// TriggerMode describes how a presubmit starts: ModeAlways,
+// ModeRunIfChanged, ModeSkipIfOnlyChanged or ModeManual.
 func (p *Presubmit) TriggerMode() string {
 	switch {
 	case p.AlwaysRun:
-		return "always"
-	case p.RunIfChanged != "" || p.SkipIfOnlyChanged != "":
-		return "changes"
+		return ModeAlways
+	case p.RunIfChanged != "":
+		return ModeRunIfChanged
+	case p.SkipIfOnlyChanged != "":
+		return ModeSkipIfOnlyChanged
 	}
-	return "manual"
+	return ModeManual
+}
+
+// TriggerMode describes how a postsubmit starts on a push: ModeAlways,
+// ModeRunIfChanged, ModeSkipIfOnlyChanged, or ModeNever (always_run: false
+// and no change matcher).
+func (p *Postsubmit) TriggerMode() string {
+	switch {
+	case p.AlwaysRun != nil && *p.AlwaysRun:
+		return ModeAlways
+	case p.RunIfChanged != "":
+		return ModeRunIfChanged
+	case p.SkipIfOnlyChanged != "":
+		return ModeSkipIfOnlyChanged
+	case p.AlwaysRun != nil:
+		return ModeNever
+	}
+	return ModeAlways
 }
 
 // splitRepo splits "org/repo"; ok is false for anything else.

@@ -82,6 +82,13 @@ type ConfigRepositorySpec struct {
 	// suspend stops reconciling; the applied revision keeps serving.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// strict refuses a revision with warnings, as `bowline check --strict`
+	// does: what Prow accepts but is almost certainly a mistake (a key given
+	// twice, a deprecated plugin name) and what bowline reads but does not
+	// act on yet. By default warnings do not stop a revision from applying.
+	// +optional
+	Strict bool `json:"strict,omitempty"`
 }
 
 // GitRef selects a revision: at most one of branch, tag and commit.

@@ -465,7 +465,7 @@ func (s *state) decodeStruct(n *yaml.Node, v reflect.Value, ti *typeInfo) {
 		}
 		fv := fieldByIndex(v, f.index)
 		s.decode(val, fv)
-		if f.watch && !fv.IsZero() {
+		if f.watch && setsSomething(fv) {
 			s.d.seen(f.owner, f.name, Pos{File: s.file, Line: k.Line, Column: k.Column})
 		}
 	})
@@ -628,4 +628,26 @@ func (s *state) generic(n *yaml.Node) any {
 		return n.Value
 	}
 	return nil
+}
+
+// setsSomething reports whether a decoded value holds anything beyond
+// positions: "deck: {}" or "retry: null" set nothing.
+func setsSomething(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && setsSomething(v.Elem())
+	case reflect.Map, reflect.Slice:
+		return v.Len() > 0
+	case reflect.Struct:
+		if v.Type() == posType {
+			return false
+		}
+		for i := range v.NumField() {
+			if setsSomething(v.Field(i)) {
+				return true
+			}
+		}
+		return false
+	}
+	return !v.IsZero()
 }

@@ -1,0 +1,92 @@
+package configset
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bowline-ci/bowline/schema/plugins"
+)
+
+// TestRegistryResolves: every entry of the list of what is not supported
+// yet names a field that exists, once.
+func TestRegistryResolves(t *testing.T) {
+	r, err := supportRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.fields) != len(notSupported) {
+		t.Errorf("%d entries name %d fields: an entry is listed twice", len(notSupported), len(r.fields))
+	}
+	for _, name := range unsupportedPlugins {
+		if !slices.Contains(plugins.Known, name) {
+			t.Errorf("unsupportedPlugins: %q is not a plugin name bowline knows", name)
+		}
+	}
+}
+
+// TestNotSupportedWarnings: a field, plugin, agent or input that nothing
+// acts on yet is one warning, at its first use, with code not-supported;
+// a field set to its zero value (deck: {}) is not.
+func TestNotSupportedWarnings(t *testing.T) {
+	fsys := fstest.MapFS{
+		"config.yaml": file("tide:\n  sync_period: 1m\ndeck: {}\nlog_level: debug\n"),
+		"jobs/b.yaml": file(`periodics:
+- name: b
+  interval: 1h
+  retry: {attempts: 2}
+  reporter_config: {slack: {channel: c}}
+  agent: jenkins
+`),
+		"jobs/a.yaml": file(`presubmits:
+  org/repo:
+  - name: a
+    reporter_config:
+      slack: {channel: x}` + podSpec + `
+`),
+		"plugins.yaml":        file("plugins:\n  org: [trigger, lgtm]\n  other: [lgtm]\nlgtm:\n- repos: [org]\n"),
+		"labels.yaml":         file("default:\n  labels: [{name: x, color: '000000'}]\n"),
+		"orgs/myorg/org.yaml": file("members: [a]\n"),
+		"owners/OWNERS":       file("approvers: [a]\n"),
+	}
+	set, err := Load(context.Background(), fsys, Options{
+		ConfigPath: "config.yaml", JobConfigPath: "jobs", PluginConfigPath: "plugins.yaml",
+		LabelsPath: "labels.yaml", OrgConfigPaths: []string{"orgs"}, OwnersDir: "owners",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range set.Warnings {
+		if w.Code != CodeNotSupported {
+			t.Errorf("unexpected warning %s", w)
+		}
+		got = append(got, w.String())
+	}
+	want := []string{
+		`config.yaml:1:1: tide is not supported yet: nothing in bowline acts on it; it needs the merge controller`,
+		`config.yaml:4:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags`,
+		`jobs/a.yaml:4:5: reporter_config is not supported yet: nothing in bowline acts on it; it needs the Slack reporter`,
+		`jobs/b.yaml:4:3: retry is not supported yet: nothing in bowline acts on it; it needs retries of failed periodic runs`,
+		`jobs/b.yaml:6:10: agent "jenkins" is not supported yet: its runs would never start; it needs the jenkins agent`,
+		`labels.yaml: label management (label_sync): nothing applies labels.yaml to GitHub yet (not supported yet)`,
+		`orgs/myorg/org.yaml: org management (peribolos): nothing applies org.yaml to GitHub yet (not supported yet)`,
+		`owners/OWNERS: OWNERS-based plugins (approve, blunderbuss, owners-label): nothing reads OWNERS files yet (not supported yet)`,
+		`plugins.yaml:2:18: plugin "lgtm" is not supported yet: bowline has no such plugin yet, so enabling it does nothing`,
+		`plugins.yaml:4:1: lgtm is not supported yet: nothing in bowline acts on it; it needs the lgtm plugin`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+
+	_, err = Load(context.Background(), fsys, Options{ConfigPath: "config.yaml", Strict: true})
+	if diff := cmp.Diff([]string{
+		`config.yaml:1:1: tide is not supported yet: nothing in bowline acts on it; it needs the merge controller (refused in strict mode)`,
+		`config.yaml:4:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags (refused in strict mode)`,
+	}, messages(err)); diff != "" {
+		t.Errorf("strict errors (-want +got):\n%s", diff)
+	}
+}

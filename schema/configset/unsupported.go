@@ -1,0 +1,139 @@
+package configset
+
+// This file is the one list of what bowline reads but does not act on yet.
+// Every entry makes `bowline check` (and the ConfigRepository's status)
+// warn, once, where a configuration first sets it, and marks the field "not
+// supported yet" in docs/config/fields.md. Accepting a field silently and
+// ignoring it would be worse than refusing it: users would believe it works.
+//
+// Whoever makes a component honour one of these removes its entry in the
+// same change (and regenerates docs/config/fields.md with
+// `UPDATE=1 go test ./schema/configset -run TestFieldReferenceIsCurrent`).
+// A field of a type used at several places (every job's fields, a decoration
+// config in jobs and in plank's defaults) is listed once, under one of its
+// paths, and covers all of them.
+
+// Inputs, as the entries name them.
+const (
+	inConfig  = "config.yaml"
+	inJobs    = "job config"
+	inPlugins = "plugins.yaml"
+)
+
+// notSupported lists fields: In names the input, Path the field as
+// docs/config/fields.md writes it, and Needs what would act on it (a noun
+// phrase, then any hint after a semicolon).
+var notSupported = []unsupported{
+	// Jobs.
+	{inJobs, "presubmits.<key>[].pipeline_run_spec", "the tekton-pipeline agent"},
+	{inJobs, "presubmits.<key>[].tekton_pipeline_run_spec", "the tekton-pipeline agent"},
+	{inJobs, "presubmits.<key>[].jenkins_spec", "the jenkins agent"},
+	{inJobs, "postsubmits.<key>[].jenkins_spec", "the jenkins agent"},
+	{inJobs, "presubmits.<key>[].reporter_config", "the Slack reporter"},
+	{inJobs, "presubmits.<key>[].rerun_auth_config", "reruns from the web UI"},
+	{inJobs, "presubmits.<key>[].prowjob_defaults", "ResultStore uploads and tenant-scoped job APIs"},
+	{inJobs, "presubmits.<key>[].run_before_merge", "the merge controller, which starts these jobs right before merging; until then only /test starts them"},
+	{inJobs, "periodics[].retry", "retries of failed periodic runs"},
+	// Decoration (in jobs and in plank's defaults).
+	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.mediaTypes", "media types for uploaded artifacts"},
+	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.job_url_prefix", "links to runs built from a job URL prefix"},
+	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.compress_file_types", "compressed uploads"},
+	{inJobs, "presubmits.<key>[].decoration_config.sparse_checkout_files", "sparse checkouts set for every repository of a job; extra_refs[].sparse_checkout_files works"},
+	{inJobs, "presubmits.<key>[].decoration_config.github_api_endpoints", "cloning with GitHub App credentials"},
+	{inJobs, "presubmits.<key>[].decoration_config.github_app_id", "cloning with GitHub App credentials"},
+	{inJobs, "presubmits.<key>[].decoration_config.github_app_private_key_secret", "cloning with GitHub App credentials"},
+	{inJobs, "presubmits.<key>[].decoration_config.censoring_options", "tuning of secret censoring; censor_secrets works"},
+
+	// config.yaml.
+	{inConfig, "tide", "the merge controller"},
+	{inConfig, "deck", "a web UI with Prow's Deck settings; bowline's web API does not read them"},
+	{inConfig, "branch-protection", "branch protection management"},
+	{inConfig, "gerrit", "Gerrit support"},
+	{inConfig, "slack_reporter_configs", "the Slack reporter"},
+	{inConfig, "github_reporter.summary_comment_repos", "summary comments on pull requests"},
+	{inConfig, "plank.job_url_prefix_config", "links to runs built from a job URL prefix; plank.job_url_template works"},
+	{inConfig, "plank.jobURLPrefixDisableAppendStorageProvider", "links to runs built from a job URL prefix"},
+	{inConfig, "plank.report_template", "a custom failure comment"},
+	{inConfig, "plank.report_templates", "a custom failure comment"},
+	{inConfig, "plank.build_cluster_status_file", "a build cluster status report"},
+	{inConfig, "log_level", "the operator's log level from the configuration; use the operator's flags"},
+	{inConfig, "push_gateway", "pushing metrics; the operator serves them"},
+	{inConfig, "owners_dir_denylist", "OWNERS-based plugins"},
+	{inConfig, "pubsub_subscriptions", "jobs started from Pub/Sub"},
+	{inConfig, "pubsub_triggers", "jobs started from Pub/Sub"},
+	{inConfig, "github.link_url", "links to a GitHub other than github.com"},
+	{inConfig, "status_error_link", "a link on error statuses"},
+	{inConfig, "default_job_timeout", "a default timeout for undecorated jobs"},
+	{inConfig, "managed_webhooks", "webhook secret management"},
+	{inConfig, "prowjob_default_entries", "ResultStore uploads and tenant-scoped job APIs"},
+	{inConfig, "disabled_clusters", "disabling build clusters"},
+	{inConfig, "gangway", "the gRPC job API"},
+	{inConfig, "moonraker", "an in-repo config cache service; bowline caches in-repo config itself"},
+	{inConfig, "scheduler", "scheduling runs onto build clusters"},
+	{inConfig, "jenkins_operators", "the jenkins agent"},
+	{inConfig, "config_version_sha", "showing the configuration's revision; ConfigRepository status shows it"},
+
+	// plugins.yaml: the sections of plugins bowline does not have (see
+	// unsupportedPlugins), and the rest.
+	{inPlugins, "external_plugins", "forwarding events to external plugins"},
+	{inPlugins, "owners", "OWNERS-based plugins"},
+	{inPlugins, "approve", "the approve plugin"},
+	{inPlugins, "blockades", "the blockade plugin"},
+	{inPlugins, "blunderbuss", "the blunderbuss plugin"},
+	{inPlugins, "bugzilla", "the bugzilla plugin"},
+	{inPlugins, "branch_cleaner", "the branchcleaner plugin"},
+	{inPlugins, "cat", "the cat plugin"},
+	{inPlugins, "cherry_pick_approved", "the cherry-pick-approved plugin"},
+	{inPlugins, "cherry_pick_unapproved", "the cherry-pick-unapproved plugin"},
+	{inPlugins, "config_updater", "the config-updater plugin; bowline applies its config repository itself"},
+	{inPlugins, "dco", "the dco plugin"},
+	{inPlugins, "golint", "the golint plugin"},
+	{inPlugins, "goose", "the goose plugin"},
+	{inPlugins, "heart", "the heart plugin"},
+	{inPlugins, "help", "the help plugin"},
+	{inPlugins, "jira", "the jira plugin"},
+	{inPlugins, "label", "the label plugin"},
+	{inPlugins, "lgtm", "the lgtm plugin"},
+	{inPlugins, "milestone_applier", "the milestoneapplier plugin"},
+	{inPlugins, "override", "the override plugin"},
+	{inPlugins, "project_config", "the project plugin"},
+	{inPlugins, "project_manager", "the project-manager plugin"},
+	{inPlugins, "repo_milestone", "the milestone plugins"},
+	{inPlugins, "require_matching_label", "the require-matching-label plugin"},
+	{inPlugins, "retitle", "the retitle plugin"},
+	{inPlugins, "sigmention", "the sigmention plugin"},
+	{inPlugins, "size", "the size plugin"},
+	{inPlugins, "slack", "the slackevents plugin"},
+	{inPlugins, "welcome", "the welcome plugin"},
+	{inPlugins, "invalid_commit_msg", "the invalidcommitmsg plugin"},
+	{inPlugins, "release_note", "the release-note plugin"},
+	{inPlugins, "triggers[].trigger_github_workflows", "re-running GitHub Actions workflows from /retest"},
+}
+
+// unsupportedPlugins are Prow plugin names that plugins.yaml may enable but
+// that bowline does not run yet; enabling one is a warning. Whoever adds a
+// plugin to automation/plugins removes its name here (a test checks).
+var unsupportedPlugins = []string{
+	"approve", "assign", "blockade", "blunderbuss", "branchcleaner", "bugzilla", "buildifier",
+	"cat", "cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dco",
+	"dog", "golint", "goose", "heart", "help", "hold", "invalidcommitmsg", "issue-management",
+	"jira", "label", "lgtm", "lifecycle", "merge-method-comment", "mergecommitblocker",
+	"milestone", "milestoneapplier", "milestonestatus", "override", "owners-label", "pony",
+	"project", "project-manager", "release-note", "require-matching-label", "require-sig",
+	"retitle", "shrug", "sigmention", "size", "skip", "slackevents", "stage", "testfreeze",
+	"transfer-issue", "trick-or-treat", "verify-owners", "welcome", "wip", "yuks",
+}
+
+// unsupportedAgents are job agents bowline accepts but has no controller
+// for: their runs would never start.
+var unsupportedAgents = map[string]string{
+	"jenkins":         "the jenkins agent",
+	"tekton-pipeline": "the tekton-pipeline agent",
+}
+
+// unsupportedInputs are whole inputs that nothing applies yet.
+var unsupportedInputs = struct{ Orgs, Labels, Owners string }{
+	Orgs:   "org management (peribolos): nothing applies org.yaml to GitHub yet",
+	Labels: "label management (label_sync): nothing applies labels.yaml to GitHub yet",
+	Owners: "OWNERS-based plugins (approve, blunderbuss, owners-label): nothing reads OWNERS files yet",
+}
