@@ -357,9 +357,6 @@ func (l *loader) load() (*Set, error) {
 		if labelsTask != nil {
 			in.labels = []string{l.display(labelsTask.path)}
 		}
-		for _, t := range ownerTasks {
-			in.owners = append(in.owners, l.display(t.path))
-		}
 		l.warnUnsupported(set, in)
 	}
 	slices.Sort(l.files)

@@ -241,7 +241,7 @@ func (l *loader) warnUnsupported(set *Set, in inputs) {
 	for _, in := range []struct {
 		files []string
 		what  string
-	}{{in.orgs, unsupportedInputs.Orgs}, {in.labels, unsupportedInputs.Labels}, {in.owners, unsupportedInputs.Owners}} {
+	}{{in.orgs, unsupportedInputs.Orgs}, {in.labels, unsupportedInputs.Labels}} {
 		if len(in.files) > 0 {
 			uses = append(uses, use{yamlpos.Pos{File: slices.Min(in.files)}, "", in.what + " (not supported yet)"})
 		}
@@ -254,5 +254,5 @@ func (l *loader) warnUnsupported(set *Set, in inputs) {
 // inputs are the files of the kinds that are wholly not supported yet, by
 // the names messages give them.
 type inputs struct {
-	orgs, labels, owners []string
+	orgs, labels []string
 }

@@ -74,7 +74,6 @@ func TestNotSupportedWarnings(t *testing.T) {
 		`jobs/b.yaml:6:10: agent "jenkins" is not supported yet: its runs would never start; it needs the jenkins agent`,
 		`labels.yaml: label management (label_sync): nothing applies labels.yaml to GitHub yet (not supported yet)`,
 		`orgs/myorg/org.yaml: org management (peribolos): nothing applies org.yaml to GitHub yet (not supported yet)`,
-		`owners/OWNERS: OWNERS-based plugins (approve, blunderbuss, owners-label): nothing reads OWNERS files yet (not supported yet)`,
 		`plugins.yaml:2:18: plugin "lgtm" is not supported yet: bowline has no such plugin yet, so enabling it does nothing`,
 		`plugins.yaml:4:1: lgtm is not supported yet: nothing in bowline acts on it; it needs the lgtm plugin`,
 	}

@@ -58,10 +58,8 @@ var notSupported = []unsupported{
 	{inConfig, "plank.build_cluster_status_file", "a build cluster status report"},
 	{inConfig, "log_level", "the operator's log level from the configuration; use the operator's flags"},
 	{inConfig, "push_gateway", "pushing metrics; the operator serves them"},
-	{inConfig, "owners_dir_denylist", "OWNERS-based plugins"},
 	{inConfig, "pubsub_subscriptions", "jobs started from Pub/Sub"},
 	{inConfig, "pubsub_triggers", "jobs started from Pub/Sub"},
-	{inConfig, "github.link_url", "links to a GitHub other than github.com"},
 	{inConfig, "status_error_link", "a link on error statuses"},
 	{inConfig, "default_job_timeout", "a default timeout for undecorated jobs"},
 	{inConfig, "managed_webhooks", "webhook secret management"},
@@ -76,8 +74,7 @@ var notSupported = []unsupported{
 	// plugins.yaml: the sections of plugins bowline does not have (see
 	// unsupportedPlugins), and the rest.
 	{inPlugins, "external_plugins", "forwarding events to external plugins"},
-	{inPlugins, "owners", "OWNERS-based plugins"},
-	{inPlugins, "approve", "the approve plugin"},
+	{inPlugins, "owners.labels_denylist", "the verify-owners plugin"},
 	{inPlugins, "blockades", "the blockade plugin"},
 	{inPlugins, "blunderbuss", "the blunderbuss plugin"},
 	{inPlugins, "bugzilla", "the bugzilla plugin"},
@@ -92,17 +89,13 @@ var notSupported = []unsupported{
 	{inPlugins, "heart", "the heart plugin"},
 	{inPlugins, "help", "the help plugin"},
 	{inPlugins, "jira", "the jira plugin"},
-	{inPlugins, "label", "the label plugin"},
 	{inPlugins, "lgtm", "the lgtm plugin"},
 	{inPlugins, "milestone_applier", "the milestoneapplier plugin"},
 	{inPlugins, "override", "the override plugin"},
 	{inPlugins, "project_config", "the project plugin"},
 	{inPlugins, "project_manager", "the project-manager plugin"},
-	{inPlugins, "repo_milestone", "the milestone plugins"},
-	{inPlugins, "require_matching_label", "the require-matching-label plugin"},
 	{inPlugins, "retitle", "the retitle plugin"},
 	{inPlugins, "sigmention", "the sigmention plugin"},
-	{inPlugins, "size", "the size plugin"},
 	{inPlugins, "slack", "the slackevents plugin"},
 	{inPlugins, "welcome", "the welcome plugin"},
 	{inPlugins, "invalid_commit_msg", "the invalidcommitmsg plugin"},
@@ -114,14 +107,13 @@ var notSupported = []unsupported{
 // that bowline does not run yet; enabling one is a warning. Whoever adds a
 // plugin to automation/plugins removes its name here (a test checks).
 var unsupportedPlugins = []string{
-	"approve", "assign", "blockade", "blunderbuss", "branchcleaner", "bugzilla", "buildifier",
-	"cat", "cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dco",
-	"dog", "golint", "goose", "heart", "help", "hold", "invalidcommitmsg", "issue-management",
-	"jira", "label", "lgtm", "lifecycle", "merge-method-comment", "mergecommitblocker",
-	"milestone", "milestoneapplier", "milestonestatus", "override", "owners-label", "pony",
-	"project", "project-manager", "release-note", "require-matching-label", "require-sig",
-	"retitle", "shrug", "sigmention", "size", "skip", "slackevents", "stage", "testfreeze",
-	"transfer-issue", "trick-or-treat", "verify-owners", "welcome", "wip", "yuks",
+	"blockade", "blunderbuss", "branchcleaner", "bugzilla", "buildifier", "cat",
+	"cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dco", "dog",
+	"golint", "goose", "heart", "help", "invalidcommitmsg", "issue-management", "jira", "lgtm",
+	"merge-method-comment", "mergecommitblocker", "milestoneapplier", "override", "owners-label",
+	"pony", "project", "project-manager", "release-note", "require-sig", "retitle", "shrug",
+	"sigmention", "skip", "slackevents", "stage", "testfreeze", "transfer-issue",
+	"trick-or-treat", "verify-owners", "welcome", "yuks",
 }
 
 // unsupportedAgents are job agents bowline accepts but has no controller
@@ -132,8 +124,7 @@ var unsupportedAgents = map[string]string{
 }
 
 // unsupportedInputs are whole inputs that nothing applies yet.
-var unsupportedInputs = struct{ Orgs, Labels, Owners string }{
+var unsupportedInputs = struct{ Orgs, Labels string }{
 	Orgs:   "org management (peribolos): nothing applies org.yaml to GitHub yet",
 	Labels: "label management (label_sync): nothing applies labels.yaml to GitHub yet",
-	Owners: "OWNERS-based plugins (approve, blunderbuss, owners-label): nothing reads OWNERS files yet",
 }
