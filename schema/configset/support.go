@@ -226,18 +226,6 @@ func (l *loader) warnUnsupported(set *Set, in inputs) {
 		}
 	}
 	firstOf(pluginUses)
-	agentUses := map[string]use{}
-	set.Jobs.EachJob(func(_ string, j *jobs.JobBase) {
-		needs, ok := unsupportedAgents[j.Agent]
-		if !ok {
-			return
-		}
-		if prev, seen := agentUses[j.Agent]; seen && comparePos(prev.pos, j.Pos) <= 0 {
-			return
-		}
-		agentUses[j.Agent] = use{j.Pos, yamlpos.At("agent"), fmt.Sprintf("agent %q is not supported yet: its runs would never start; it needs %s", j.Agent, needs)}
-	})
-	firstOf(agentUses)
 	for _, in := range []struct {
 		files []string
 		what  string

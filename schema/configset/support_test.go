@@ -28,7 +28,7 @@ func TestRegistryResolves(t *testing.T) {
 	}
 }
 
-// TestNotSupportedWarnings: a field, plugin, agent or input that nothing
+// TestNotSupportedWarnings: a field, plugin or input that nothing
 // acts on yet is one warning, at its first use, with code not-supported;
 // a field set to its zero value (deck: {}) is not.
 func TestNotSupportedWarnings(t *testing.T) {
@@ -38,8 +38,7 @@ func TestNotSupportedWarnings(t *testing.T) {
 - name: b
   interval: 1h
   retry: {attempts: 2}
-  reporter_config: {slack: {channel: c}}
-  agent: jenkins
+  reporter_config: {slack: {channel: c}}`+periodicSpec+`
 `),
 		"jobs/a.yaml": file(`presubmits:
   org/repo:
@@ -47,7 +46,7 @@ func TestNotSupportedWarnings(t *testing.T) {
     reporter_config:
       slack: {channel: x}` + podSpec + `
 `),
-		"plugins.yaml":        file("plugins:\n  org: [trigger, lgtm]\n  other: [lgtm]\nlgtm:\n- repos: [org]\n"),
+		"plugins.yaml":        file("plugins:\n  org: [trigger, cat]\n  other: [cat]\ncat:\n  key_path: /etc/cat\n"),
 		"labels.yaml":         file("default:\n  labels: [{name: x, color: '000000'}]\n"),
 		"orgs/myorg/org.yaml": file("members: [a]\n"),
 		"owners/OWNERS":       file("approvers: [a]\n"),
@@ -71,11 +70,10 @@ func TestNotSupportedWarnings(t *testing.T) {
 		`config.yaml:4:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags`,
 		`jobs/a.yaml:4:5: reporter_config is not supported yet: nothing in bowline acts on it; it needs the Slack reporter`,
 		`jobs/b.yaml:4:3: retry is not supported yet: nothing in bowline acts on it; it needs retries of failed periodic runs`,
-		`jobs/b.yaml:6:10: agent "jenkins" is not supported yet: its runs would never start; it needs the jenkins agent`,
 		`labels.yaml: label management (label_sync): nothing applies labels.yaml to GitHub yet (not supported yet)`,
 		`orgs/myorg/org.yaml: org management (peribolos): nothing applies org.yaml to GitHub yet (not supported yet)`,
-		`plugins.yaml:2:18: plugin "lgtm" is not supported yet: bowline has no such plugin yet, so enabling it does nothing`,
-		`plugins.yaml:4:1: lgtm is not supported yet: nothing in bowline acts on it; it needs the lgtm plugin`,
+		`plugins.yaml:2:18: plugin "cat" is not supported yet: bowline has no such plugin yet, so enabling it does nothing`,
+		`plugins.yaml:4:1: cat is not supported yet: nothing in bowline acts on it; it needs the cat plugin`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)

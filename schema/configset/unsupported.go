@@ -89,7 +89,6 @@ var notSupported = []unsupported{
 	{inPlugins, "heart", "the heart plugin"},
 	{inPlugins, "help", "the help plugin"},
 	{inPlugins, "jira", "the jira plugin"},
-	{inPlugins, "lgtm", "the lgtm plugin"},
 	{inPlugins, "milestone_applier", "the milestoneapplier plugin"},
 	{inPlugins, "override", "the override plugin"},
 	{inPlugins, "project_config", "the project plugin"},
@@ -109,18 +108,11 @@ var notSupported = []unsupported{
 var unsupportedPlugins = []string{
 	"blockade", "blunderbuss", "branchcleaner", "bugzilla", "buildifier", "cat",
 	"cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dco", "dog",
-	"golint", "goose", "heart", "help", "invalidcommitmsg", "issue-management", "jira", "lgtm",
+	"golint", "goose", "heart", "help", "invalidcommitmsg", "issue-management", "jira",
 	"merge-method-comment", "mergecommitblocker", "milestoneapplier", "override", "owners-label",
 	"pony", "project", "project-manager", "release-note", "require-sig", "retitle", "shrug",
 	"sigmention", "skip", "slackevents", "stage", "testfreeze", "transfer-issue",
 	"trick-or-treat", "verify-owners", "welcome", "yuks",
-}
-
-// unsupportedAgents are job agents bowline accepts but has no controller
-// for: their runs would never start.
-var unsupportedAgents = map[string]string{
-	"jenkins":         "the jenkins agent",
-	"tekton-pipeline": "the tekton-pipeline agent",
 }
 
 // unsupportedInputs are whole inputs that nothing applies yet.
