@@ -165,6 +165,9 @@ func decorate(pod *corev1.Pod, spec podutils.JobSpec, dc *v1alpha1.DecorationCon
 	// Secrets of the test containers, before the utilities add theirs, are
 	// what censoring hides.
 	secretVolumes := secretVolumeNames(pod.Spec.Volumes)
+	if boolValue(dc.CensorSecrets) {
+		secretVolumes = append(secretVolumes, b.envSecretVolumes()...)
+	}
 	storageMounts, storageEnv := b.storageCredentials()
 
 	var inits []corev1.Container
@@ -427,6 +430,62 @@ func secretVolumeNames(vols []corev1.Volume) []string {
 		}
 	}
 	return out
+}
+
+// envSecretVolumes adds a volume for each Secret the job's containers take
+// environment variables from (env valueFrom.secretKeyRef, envFrom
+// secretRef) and is not mounted already, so that the sidecar can censor
+// those values too; it returns the volumes' names.
+func (b *builder) envSecretVolumes() []string {
+	mounted := map[string]bool{}
+	for _, v := range b.pod.Spec.Volumes {
+		if v.Secret != nil {
+			mounted[v.Secret.SecretName] = true
+		}
+	}
+	// optional[name] is true while every reference to the Secret is
+	// optional: a missing optional Secret must not keep the pod from
+	// starting.
+	optional := map[string]bool{}
+	var names []string
+	ref := func(name string, opt *bool) {
+		if name == "" || mounted[name] {
+			return
+		}
+		if _, seen := optional[name]; !seen {
+			names = append(names, name)
+			optional[name] = true
+		}
+		optional[name] = optional[name] && boolValue(opt)
+	}
+	for _, c := range append(append([]corev1.Container{}, b.pod.Spec.InitContainers...), b.pod.Spec.Containers...) {
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+				ref(e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Optional)
+			}
+		}
+		for _, e := range c.EnvFrom {
+			if e.SecretRef != nil {
+				ref(e.SecretRef.Name, e.SecretRef.Optional)
+			}
+		}
+	}
+	taken := map[string]bool{}
+	for _, v := range b.pod.Spec.Volumes {
+		taken[v.Name] = true
+	}
+	var vols []string
+	for i := 0; len(vols) < len(names); i++ {
+		vol := fmt.Sprintf("censor-env-%d", i)
+		if taken[vol] {
+			continue
+		}
+		name := names[len(vols)]
+		opt := optional[name]
+		b.addVolume(corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name, Optional: &opt}}})
+		vols = append(vols, vol)
+	}
+	return vols
 }
 
 // terminationGrace gives the entrypoint its grace period plus time for the
