@@ -74,9 +74,9 @@ var notSupported = []unsupported{
 	// plugins.yaml: the sections of plugins bowline does not have (see
 	// unsupportedPlugins), and the rest.
 	{inPlugins, "external_plugins", "forwarding events to external plugins"},
-	{inPlugins, "owners.labels_denylist", "the verify-owners plugin"},
 	{inPlugins, "blockades", "the blockade plugin"},
-	{inPlugins, "blunderbuss", "the blunderbuss plugin"},
+	{inPlugins, "blunderbuss.use_status_availability", "skipping reviewers GitHub shows as busy"},
+	{inPlugins, "blunderbuss.wait_for_status", "requesting reviews once a status context passes; blunderbuss requests them when the pull request opens"},
 	{inPlugins, "bugzilla", "the bugzilla plugin"},
 	{inPlugins, "branch_cleaner", "the branchcleaner plugin"},
 	{inPlugins, "cat", "the cat plugin"},
@@ -106,13 +106,13 @@ var notSupported = []unsupported{
 // that bowline does not run yet; enabling one is a warning. Whoever adds a
 // plugin to automation/plugins removes its name here (a test checks).
 var unsupportedPlugins = []string{
-	"blockade", "blunderbuss", "branchcleaner", "bugzilla", "buildifier", "cat",
+	"blockade", "branchcleaner", "bugzilla", "buildifier", "cat",
 	"cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dco", "dog",
 	"golint", "goose", "heart", "help", "invalidcommitmsg", "issue-management", "jira",
-	"merge-method-comment", "mergecommitblocker", "milestoneapplier", "override", "owners-label",
+	"merge-method-comment", "mergecommitblocker", "milestoneapplier", "override",
 	"pony", "project", "project-manager", "release-note", "require-sig", "retitle", "shrug",
 	"sigmention", "skip", "slackevents", "stage", "testfreeze", "transfer-issue",
-	"trick-or-treat", "verify-owners", "welcome", "yuks",
+	"trick-or-treat", "welcome", "yuks",
 }
 
 // unsupportedInputs are whole inputs that nothing applies yet.
