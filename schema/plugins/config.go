@@ -118,6 +118,11 @@ func (c *Config) LgtmFor(org, repo string) *Lgtm {
 	return forRepo(c.Lgtm, func(a *Lgtm) []string { return a.Repos }, org, repo)
 }
 
+// InvalidCommitMsgFor is the invalidcommitmsg settings of a repo, or nil.
+func (c *Config) InvalidCommitMsgFor(org, repo string) *InvalidCommitMsg {
+	return forRepo(c.InvalidCommitMsg, func(a *InvalidCommitMsg) []string { return a.Repos }, org, repo)
+}
+
 // TriggerFor is the trigger settings of a repo, or nil.
 func (c *Config) TriggerFor(org, repo string) *Trigger {
 	return forRepo(c.Triggers, func(a *Trigger) []string { return a.Repos }, org, repo)
@@ -253,6 +258,14 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 		if r.GracePeriod != "" {
 			if _, err := time.ParseDuration(r.GracePeriod); err != nil {
 				errs.AddAt(p, yamlpos.At("grace_period"), "require_matching_label[%d]: grace_period %q is not a duration", i, r.GracePeriod)
+			}
+		}
+	}
+	for i, e := range c.InvalidCommitMsg {
+		for j, ch := range e.Checks {
+			if ch.Name != CheckIssueClosingKeywords && ch.Name != CheckFixupPrefix {
+				errs.AddAt(root, yamlpos.At("invalid_commit_msg").Index(i).Key("checks").Index(j).Key("name"),
+					"invalid_commit_msg[%d]: unknown check %q (known: %s, %s)", i, ch.Name, CheckIssueClosingKeywords, CheckFixupPrefix)
 			}
 		}
 	}

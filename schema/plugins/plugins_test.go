@@ -140,6 +140,18 @@ triggers:
 			},
 		},
 		{
+			name: "invalidcommitmsg checks, as Prow's objects",
+			yaml: `invalid_commit_msg:
+- repos: [org]
+  checks:
+  - name: fixupPrefix
+  - name: issueClosingKeywords
+    disabled: true
+  - name: fixup
+`,
+			want: []string{`plugins.yaml:7:11: invalid_commit_msg[0]: unknown check "fixup" (known: issueClosingKeywords, fixupPrefix)`},
+		},
+		{
 			name: "unknown field",
 			yaml: "lgtm:\n- repos: [org]\n  stick_lgtm: true\n",
 			want: []string{`plugins.yaml:3:3: unknown field "stick_lgtm"`},

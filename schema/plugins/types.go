@@ -371,6 +371,20 @@ type Welcome struct {
 
 // InvalidCommitMsg configures the invalidcommitmsg plugin.
 type InvalidCommitMsg struct {
-	Repos  []string `json:"repos,omitempty"`
-	Checks []string `json:"checks,omitempty"`
+	Repos  []string                `json:"repos,omitempty"`
+	Checks []InvalidCommitMsgCheck `json:"checks,omitempty"`
 }
+
+// InvalidCommitMsgCheck turns one check of the invalidcommitmsg plugin on
+// or off: issueClosingKeywords (on unless disabled) or fixupPrefix (off
+// unless listed and not disabled).
+type InvalidCommitMsgCheck struct {
+	Name     string `json:"name"`
+	Disabled bool   `json:"disabled,omitempty"`
+}
+
+// Checks of the invalidcommitmsg plugin.
+const (
+	CheckIssueClosingKeywords = "issueClosingKeywords"
+	CheckFixupPrefix          = "fixupPrefix"
+)

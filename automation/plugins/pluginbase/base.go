@@ -144,3 +144,12 @@ func (e *Env) BotLogin(ctx context.Context) (string, error) { return e.bot.get(c
 
 // FullName is "org/repo".
 func (e *Env) FullName() string { return e.Org + "/" + e.Repo }
+
+// Config is the applied configuration revision, or nil; plugins read it
+// outside events, to describe their settings.
+func (b Base) Config() *configset.Set {
+	if b.config == nil {
+		return nil
+	}
+	return b.config.Current()
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
+	"github.com/bowline-ci/bowline/schema/plugins"
 	ghclient "github.com/bowline-ci/bowline/scm/github"
 )
 
@@ -126,17 +127,24 @@ func (e *Env) TeamMembersByID(ctx context.Context, org string, id int64) ([]stri
 // only_org_members, a collaborator. Prow's retitle and welcome plugins use
 // these rules too.
 func (e *Env) Trusted(ctx context.Context, user string) (bool, error) {
+	var rules plugins.Trigger
+	if t := e.Plugins.TriggerFor(e.Org, e.Repo); t != nil {
+		rules = *t
+	}
+	return e.TrustedBy(ctx, rules, user)
+}
+
+// TrustedBy is Trusted with the rules given (only_org_members,
+// trusted_apps, trusted_org), which the dco plugin takes from its own
+// settings.
+func (e *Env) TrustedBy(ctx context.Context, rules plugins.Trigger, user string) (bool, error) {
 	if user == "" {
 		return false, nil
 	}
-	var onlyMembers bool
-	var apps []string
+	onlyMembers, apps := rules.OnlyOrgMembers, rules.TrustedApps
 	orgs := []string{e.Org}
-	if t := e.Plugins.TriggerFor(e.Org, e.Repo); t != nil {
-		onlyMembers, apps = t.OnlyOrgMembers, t.TrustedApps
-		if t.TrustedOrg != "" && !strings.EqualFold(t.TrustedOrg, e.Org) {
-			orgs = append(orgs, t.TrustedOrg)
-		}
+	if rules.TrustedOrg != "" && !strings.EqualFold(rules.TrustedOrg, e.Org) {
+		orgs = append(orgs, rules.TrustedOrg)
 	}
 	if app, ok := strings.CutSuffix(user, "[bot]"); ok && (slices.Contains(apps, app) || slices.Contains(apps, user)) {
 		return true, nil

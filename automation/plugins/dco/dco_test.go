@@ -1,0 +1,185 @@
+package dco_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/dco"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/sandbox/forge"
+	"github.com/bowline-ci/bowline/schema/plugins"
+)
+
+// alice is an acme member, bob an outsider, helper[bot] an app's bot.
+const seed = `
+users: [{login: alice}, {login: bob}, {login: "helper[bot]", bot: true}]
+orgs: [{login: acme, members: [alice]}]
+repos:
+- name: acme/widgets
+  files: {README.md: "# widgets\n"}
+`
+
+func start(t *testing.T, cfg map[string]*plugins.Dco) *plugintest.Harness {
+	return plugintest.New(t, seed, plugintest.Config(&plugins.Config{Dco: cfg}, nil), func(b pluginbase.Base) []plugin.Plugin {
+		return []plugin.Plugin{dco.New(b)}
+	})
+}
+
+// push commits one file per message as author to branch.
+func push(t *testing.T, h *plugintest.Harness, author, branch string, messages ...string) {
+	t.Helper()
+	for i, m := range messages {
+		if _, err := h.Forge.As(author).Push(h.Ctx, h.Repo, branch, map[string][]byte{fmt.Sprintf("%s-%d", branch, i): []byte(m)}, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// status is the dco context's state and description on the head.
+func status(t *testing.T, h *plugintest.Harness, n int) (string, string) {
+	t.Helper()
+	owner, repo, _ := strings.Cut(h.Repo, "/")
+	pr, _, err := h.GitHub.PullRequests.Get(h.Ctx, owner, repo, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _, err := h.GitHub.Repositories.GetCombinedStatus(h.Ctx, owner, repo, pr.GetHead().GetSHA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cs.Statuses {
+		if s.GetContext() == dco.Context {
+			return s.GetState(), s.GetTargetURL()
+		}
+	}
+	return "", ""
+}
+
+func TestDCO(t *testing.T) {
+	h := start(t, map[string]*plugins.Dco{"acme": {ContributingPath: "docs/CONTRIBUTING.md"}})
+	tests := []struct {
+		name      string
+		author    string
+		messages  []string
+		wantState string
+		wantList  []string // subjects listed in the comment
+	}{
+		{name: "signed", author: "bob", messages: []string{"Add a\n\nSigned-off-by: Bob <bob@example.com>"}, wantState: "success"},
+		{name: "any case", author: "bob", messages: []string{"Add a\n\nsigned-off-by: Bob <bob@example.com>"}, wantState: "success"},
+		{name: "unsigned", author: "bob", messages: []string{"Add a"}, wantState: "failure", wantList: []string{"Add a"}},
+		{name: "one of two unsigned", author: "bob", messages: []string{"Add a\n\nSigned-off-by: Bob <b@x>", "Add b"},
+			wantState: "failure", wantList: []string{"Add b"}},
+		{name: "not at the start of a line", author: "bob", messages: []string{"Add a\n\nI Signed-off-by: Bob"}, wantState: "failure", wantList: []string{"Add a"}},
+		{name: "members are checked unless skipped", author: "alice", messages: []string{"Add a"}, wantState: "failure", wantList: []string{"Add a"}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			branch := fmt.Sprintf("b%d", i)
+			push(t, h, tc.author, branch, tc.messages...)
+			n := h.OpenPR(tc.author, forge.PullRequest{Title: tc.name, Head: branch}).GetNumber()
+			state, url := status(t, h, n)
+			if state != tc.wantState {
+				t.Errorf("dco status = %q, want %q", state, tc.wantState)
+			}
+			if want := "/acme/widgets/blob/HEAD/docs/CONTRIBUTING.md"; !strings.HasSuffix(url, want) {
+				t.Errorf("status target %q does not end in %q", url, want)
+			}
+			wantLabel := dco.YesLabel
+			if tc.wantState == "failure" {
+				wantLabel = dco.NoLabel
+			}
+			if got := h.Labels(n); !slices.Equal(got, []string{wantLabel}) {
+				t.Errorf("labels = %q, want [%s]", got, wantLabel)
+			}
+			comments := h.BotComments(n)
+			if len(tc.wantList) == 0 {
+				if len(comments) > 0 {
+					t.Errorf("unexpected comments: %q", comments)
+				}
+				return
+			}
+			if len(comments) != 1 {
+				t.Fatalf("comments = %q, want one", comments)
+			}
+			for _, s := range tc.wantList {
+				if !strings.Contains(comments[0], ") "+s+"\n") && !strings.HasSuffix(comments[0], ") "+s) && !strings.Contains(comments[0], ") "+s) {
+					t.Errorf("comment %q does not list %q", comments[0], s)
+				}
+			}
+			if !strings.HasPrefix(comments[0], "@"+tc.author+": ") || !strings.Contains(comments[0], "docs/CONTRIBUTING.md") {
+				t.Errorf("comment %q", comments[0])
+			}
+		})
+	}
+}
+
+func TestDCOFollowsPushesAndConfig(t *testing.T) {
+	h := start(t, nil)
+	push(t, h, "alice", "feature", "Add a\n\nSigned-off-by: Alice <a@x>")
+	n := h.OpenPR("alice", forge.PullRequest{Title: "feature", Head: "feature"}).GetNumber()
+	if state, _ := status(t, h, n); state != "success" {
+		t.Fatalf("status = %q", state)
+	}
+	push(t, h, "alice", "feature", "Add b")
+	h.Wait("synchronize", plugintest.PRAction(n, "synchronize"))
+	if state, _ := status(t, h, n); state != "failure" {
+		t.Fatalf("status after an unsigned commit = %q", state)
+	}
+	if got := h.Labels(n); !slices.Equal(got, []string{dco.NoLabel}) {
+		t.Fatalf("labels = %q", got)
+	}
+	if got := h.BotComments(n); len(got) != 1 {
+		t.Fatalf("comments = %q", got)
+	}
+	// /check-dco on a check that still fails replaces the comment.
+	h.Comment("bob", n, "/check-dco")
+	if got := h.BotComments(n); len(got) != 1 {
+		t.Fatalf("comments after /check-dco = %q", got)
+	}
+	// Members may skip the check: the pull request passes at the next check.
+	h.SetConfig(plugintest.Config(&plugins.Config{Dco: map[string]*plugins.Dco{"*": {SkipDCOCheckForMembers: true}}}, nil))
+	h.Comment("bob", n, "/CHECK-DCO")
+	if state, _ := status(t, h, n); state != "success" {
+		t.Errorf("status with members skipped = %q", state)
+	}
+	if got := h.Labels(n); !slices.Equal(got, []string{dco.YesLabel}) {
+		t.Errorf("labels = %q", got)
+	}
+	if got := h.BotComments(n); len(got) != 0 {
+		t.Errorf("comments = %q, want the old one gone", got)
+	}
+}
+
+func TestDCOTrust(t *testing.T) {
+	h := start(t, map[string]*plugins.Dco{
+		"acme/widgets": {TrustedApps: []string{"helper"}},
+	})
+	push(t, h, "helper[bot]", "bump", "Bump deps")
+	n := h.OpenPR("helper[bot]", forge.PullRequest{Title: "bump", Head: "bump"}).GetNumber()
+	if state, _ := status(t, h, n); state != "success" {
+		t.Errorf("trusted app: status = %q", state)
+	}
+	// As in Prow, any exemption trusts org members too (trigger's rules).
+	push(t, h, "alice", "member", "Add m")
+	n = h.OpenPR("alice", forge.PullRequest{Title: "member", Head: "member"}).GetNumber()
+	if state, _ := status(t, h, n); state != "success" {
+		t.Errorf("member: status = %q", state)
+	}
+	// Outsiders are checked.
+	push(t, h, "bob", "outsider", "Add o")
+	n = h.OpenPR("bob", forge.PullRequest{Title: "outsider", Head: "outsider"}).GetNumber()
+	if state, _ := status(t, h, n); state != "failure" {
+		t.Errorf("outsider: status = %q", state)
+	}
+	// /check-dco on an issue does nothing.
+	is := h.OpenIssue("bob", "question", "")
+	h.Comment("bob", is, "/check-dco")
+	if got := h.BotComments(is); len(got) != 0 {
+		t.Errorf("comments on an issue = %q", got)
+	}
+}

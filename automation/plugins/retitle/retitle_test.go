@@ -1,0 +1,115 @@
+package retitle_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/retitle"
+	"github.com/bowline-ci/bowline/sandbox/forge"
+	"github.com/bowline-ci/bowline/schema/plugins"
+)
+
+// alice is an acme member, carol a collaborator, zed an outsider; helper
+// is a trusted app's bot.
+const seed = `
+users: [{login: alice}, {login: bob}, {login: carol}, {login: zed}, {login: "helper[bot]", bot: true}]
+orgs: [{login: acme, members: [alice]}]
+repos:
+- name: acme/widgets
+  files: {README.md: "# widgets\n"}
+  collaborators: {carol: write}
+`
+
+func titleOf(t *testing.T, h *plugintest.Harness, n int) string {
+	t.Helper()
+	owner, repo, _ := strings.Cut(h.Repo, "/")
+	is, _, err := h.GitHub.Issues.Get(h.Ctx, owner, repo, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return is.GetTitle()
+}
+
+func TestRetitle(t *testing.T) {
+	cfg := &plugins.Config{Triggers: []plugins.Trigger{{Repos: []string{"acme"}, TrustedApps: []string{"helper"}}}}
+	h := plugintest.New(t, seed, plugintest.Config(cfg, nil), func(b pluginbase.Base) []plugin.Plugin {
+		return []plugin.Plugin{retitle.New(b)}
+	})
+	tests := []struct {
+		name      string
+		pr        bool
+		closed    bool
+		by, body  string
+		want      string // the title afterwards; "old" when unchanged
+		wantReply string
+	}{
+		{name: "member", by: "alice", body: "/retitle Crash on start", want: "Crash on start"},
+		{name: "collaborator on a pull request", pr: true, by: "carol", body: "/retitle Fix the crash", want: "Fix the crash"},
+		{name: "trusted app", by: "helper[bot]", body: "/retitle From the app", want: "From the app"},
+		{name: "any case", by: "alice", body: "/RETITLE Loud", want: "Loud"},
+		{name: "outsider", by: "zed", body: "/retitle Mine now", want: "old",
+			wantReply: "Only trusted users, such as collaborators of the repository, may ask for a new title."},
+		{name: "empty", by: "alice", body: "/retitle   ", want: "old", wantReply: "Titles may not be empty."},
+		{name: "closing keyword", by: "alice", body: "/retitle Fixes #3", want: "old", wantReply: "Titles may not contain @mentions"},
+		{name: "mention", by: "alice", body: "/retitle Ask @bob", want: "old", wantReply: "Titles may not contain @mentions"},
+		{name: "closed", closed: true, by: "alice", body: "/retitle Too late", want: "old"},
+		{name: "not at the start of a line", by: "alice", body: "maybe /retitle Other", want: "old"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var n int
+			if tc.pr {
+				n = h.OpenPR("bob", forge.PullRequest{Title: "old", Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
+			} else {
+				n = h.OpenIssue("bob", "old", "")
+			}
+			if tc.closed {
+				if err := h.Forge.As(plugintest.Bot).Close(h.Ctx, h.Repo, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.Comment(tc.by, n, tc.body)
+			if got := titleOf(t, h, n); got != tc.want {
+				t.Errorf("title = %q, want %q", got, tc.want)
+			}
+			replies := h.BotComments(n)
+			switch {
+			case tc.wantReply == "" && len(replies) > 0:
+				t.Errorf("unexpected replies: %q", replies)
+			case tc.wantReply != "" && (len(replies) != 1 || !strings.Contains(replies[0], tc.wantReply)):
+				t.Errorf("replies = %q, want one containing %q", replies, tc.wantReply)
+			}
+		})
+	}
+}
+
+func TestRetitleRules(t *testing.T) {
+	h := plugintest.New(t, seed, plugintest.Config(nil, nil), func(b pluginbase.Base) []plugin.Plugin {
+		return []plugin.Plugin{retitle.New(b)}
+	})
+	// allow_closed_issues lets closed ones be retitled.
+	h.SetConfig(plugintest.Config(&plugins.Config{Retitle: plugins.Retitle{AllowClosedIssues: true}}, nil))
+	n := h.OpenIssue("bob", "old", "")
+	if err := h.Forge.As(plugintest.Bot).Close(h.Ctx, h.Repo, n); err != nil {
+		t.Fatal(err)
+	}
+	h.Comment("alice", n, "/retitle Closed but clear")
+	if got := titleOf(t, h, n); got != "Closed but clear" {
+		t.Errorf("closed issue's title = %q", got)
+	}
+	// only_org_members: collaborators are not trusted.
+	h.SetConfig(plugintest.Config(&plugins.Config{Triggers: []plugins.Trigger{{Repos: []string{"acme/widgets"}, OnlyOrgMembers: true}}}, nil))
+	n = h.OpenIssue("bob", "old", "")
+	h.Comment("carol", n, "/retitle Collaborator")
+	if got := titleOf(t, h, n); got != "old" {
+		t.Errorf("title = %q, want it unchanged", got)
+	}
+	if got := h.BotComments(n); len(got) != 1 {
+		t.Errorf("replies = %q, want one", got)
+	}
+}
