@@ -12,19 +12,27 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/approve"
 	"github.com/bowline-ci/bowline/automation/plugins/assign"
+	"github.com/bowline-ci/bowline/automation/plugins/blockade"
 	"github.com/bowline-ci/bowline/automation/plugins/blunderbuss"
+	"github.com/bowline-ci/bowline/automation/plugins/dco"
+	"github.com/bowline-ci/bowline/automation/plugins/help"
 	"github.com/bowline-ci/bowline/automation/plugins/hold"
+	"github.com/bowline-ci/bowline/automation/plugins/invalidcommitmsg"
 	"github.com/bowline-ci/bowline/automation/plugins/label"
 	"github.com/bowline-ci/bowline/automation/plugins/lgtm"
 	"github.com/bowline-ci/bowline/automation/plugins/lifecycle"
 	"github.com/bowline-ci/bowline/automation/plugins/milestone"
 	"github.com/bowline-ci/bowline/automation/plugins/milestonestatus"
+	"github.com/bowline-ci/bowline/automation/plugins/override"
 	"github.com/bowline-ci/bowline/automation/plugins/ownerslabel"
 	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/plugins/requirematchinglabel"
+	"github.com/bowline-ci/bowline/automation/plugins/retitle"
 	"github.com/bowline-ci/bowline/automation/plugins/size"
+	"github.com/bowline-ci/bowline/automation/plugins/skip"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/automation/plugins/verifyowners"
+	"github.com/bowline-ci/bowline/automation/plugins/welcome"
 	"github.com/bowline-ci/bowline/automation/plugins/wip"
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/schema/snapshot"
@@ -56,14 +64,15 @@ func All(d Deps) []plugin.Plugin {
 	all := []plugin.Plugin{
 		trigger.New(trigger.FromSnapshot(d.Config, ""), forOrg(d.GitHub, trigger.FromClient), d.Kube, d.BotLogin),
 	}
-	all = append(all, review(d)...)
-	return append(all, everyday(pluginbase.NewBase(pluginbase.FromSnapshot(d.Config), d.GitHub, d.BotLogin))...)
+	// Plugins that read OWNERS share what was read.
+	owners := repoowners.NewClient()
+	all = append(all, review(d, owners)...)
+	return append(all, everyday(pluginbase.NewBase(pluginbase.FromSnapshot(d.Config), d.GitHub, d.BotLogin), owners)...)
 }
 
-// review are the plugins of code review by OWNERS. They share what was
-// read of OWNERS files, and the identity of the bot.
-func review(d Deps) []plugin.Plugin {
-	owners := repoowners.NewClient()
+// review are the plugins of code review by OWNERS. They share the
+// identity of the bot.
+func review(d Deps, owners *repoowners.Client) []plugin.Plugin {
 	bot := plugin.NewBot(d.BotLogin)
 	return []plugin.Plugin{
 		approve.New(approve.FromSnapshot(d.Config), forOrg(d.GitHub, approve.FromClient), owners, bot),
@@ -76,7 +85,7 @@ func review(d Deps) []plugin.Plugin {
 
 // everyday are the plugins built on pluginbase: labels, assignment,
 // lifecycle and the other everyday commands and checks.
-func everyday(b pluginbase.Base) []plugin.Plugin {
+func everyday(b pluginbase.Base, owners *repoowners.Client) []plugin.Plugin {
 	return []plugin.Plugin{
 		hold.New(b),
 		wip.New(b),
@@ -87,6 +96,14 @@ func everyday(b pluginbase.Base) []plugin.Plugin {
 		requirematchinglabel.New(b, nil),
 		milestone.New(b),
 		milestonestatus.New(b),
+		retitle.New(b),
+		override.New(b, owners),
+		welcome.New(b),
+		help.New(b),
+		blockade.New(b),
+		dco.New(b),
+		invalidcommitmsg.New(b),
+		skip.New(b),
 	}
 }
 

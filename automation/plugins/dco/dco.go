@@ -250,3 +250,27 @@ func contributingURL(cfg plugins.Dco, pr *github.PullRequest) string {
 	}
 	return fmt.Sprintf("%s/%s/blob/%s/%s", host, repo, branch, path)
 }
+
+// DescribeConfig implements plugin.ConfigDescriber.
+func (p *Plugin) DescribeConfig(org, repo string) string {
+	set := p.Config()
+	if set == nil || set.Plugins == nil || repo == "" {
+		return ""
+	}
+	d := For(set.Plugins, org, repo)
+	if !d.SkipDCOCheckForMembers && !d.SkipDCOCheckForCollaborators && len(d.TrustedApps) == 0 {
+		return "Every commit is checked."
+	}
+	trusted := d.TrustedOrg
+	if trusted == "" {
+		trusted = org
+	}
+	out := fmt.Sprintf("Commits by members of %s are not checked", trusted)
+	if d.SkipDCOCheckForCollaborators {
+		out += ", nor by collaborators"
+	}
+	if len(d.TrustedApps) > 0 {
+		out += ", nor by the apps " + strings.Join(d.TrustedApps, ", ")
+	}
+	return out + "."
+}

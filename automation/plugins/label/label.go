@@ -373,3 +373,29 @@ func assignOn(ctx context.Context, env *pluginbase.Env, number int, added string
 	}
 	return nil
 }
+
+// DescribeConfig implements plugin.ConfigDescriber.
+func (p *Plugin) DescribeConfig(org, repo string) string {
+	set := p.Config()
+	if set == nil || set.Plugins == nil {
+		return ""
+	}
+	cfg := set.Plugins.Label
+	var parts []string
+	if len(cfg.AdditionalLabels) > 0 {
+		parts = append(parts, "/label takes "+strings.Join(cfg.AdditionalLabels, ", "))
+	}
+	restricted := RestrictedFor(cfg, org, repo)
+	names := make([]string, 0, len(restricted))
+	for _, rl := range restricted {
+		names = append(names, rl.Label)
+	}
+	slices.Sort(names)
+	if len(names) > 0 {
+		parts = append(parts, "restricted labels: "+strings.Join(names, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "; ") + "."
+}

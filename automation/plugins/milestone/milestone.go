@@ -16,6 +16,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
+	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
 
@@ -182,4 +183,19 @@ func openMilestones(ctx context.Context, env *pluginbase.Env) ([]*github.Milesto
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// DescribeConfig implements plugin.ConfigDescriber.
+func (p *Plugin) DescribeConfig(org, repo string) string { return Describe(p.Config(), org, repo) }
+
+// Describe says who the milestone maintainers of a repository are.
+func Describe(set *configset.Set, org, repo string) string {
+	if set == nil || set.Plugins == nil || repo == "" {
+		return ""
+	}
+	m := MaintainersFor(set.Plugins, org, repo)
+	if m.MaintainersTeam == "" && m.MaintainersID == 0 {
+		return "No milestone maintainers team is configured."
+	}
+	return fmt.Sprintf("The milestone maintainers team is %s.", Team(org, m))
 }

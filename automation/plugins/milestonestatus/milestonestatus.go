@@ -89,3 +89,8 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 	}
 	return nil
 }
+
+// DescribeConfig implements plugin.ConfigDescriber.
+func (p *Plugin) DescribeConfig(org, repo string) string {
+	return milestone.Describe(p.Config(), org, repo)
+}

@@ -106,6 +106,8 @@ type Env struct {
 	Plugins *plugins.Config
 	// Jobs are the jobs of the applied revision (never nil).
 	Jobs *jobs.Config
+	// Set is the whole applied revision.
+	Set *configset.Set
 	// Org and Repo are the repository the event is about.
 	Org, Repo string
 	// Log is the handler's logger.
@@ -129,7 +131,7 @@ func (b Base) Env(ctx context.Context, log logr.Logger, ev *plugin.Event) (*Env,
 	if err != nil {
 		return nil, fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
 	}
-	env := &Env{GitHub: gh, Plugins: set.Plugins, Jobs: set.Jobs, Org: ev.Org, Repo: ev.Repo, Log: log, bot: b.bot}
+	env := &Env{GitHub: gh, Plugins: set.Plugins, Jobs: set.Jobs, Set: set, Org: ev.Org, Repo: ev.Repo, Log: log, bot: b.bot}
 	if env.Plugins == nil {
 		env.Plugins = &plugins.Config{}
 	}

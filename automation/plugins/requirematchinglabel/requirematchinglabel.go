@@ -248,3 +248,33 @@ func (p *Plugin) handle(ctx context.Context, env *pluginbase.Env, e event) error
 	}
 	return nil
 }
+
+// DescribeConfig implements plugin.ConfigDescriber.
+func (p *Plugin) DescribeConfig(org, repo string) string {
+	set := p.Config()
+	if set == nil || set.Plugins == nil {
+		return ""
+	}
+	var parts []string
+	for _, r := range set.Plugins.RequireMatchingLabel {
+		if r.Org != org || (repo != "" && r.Repo != "" && r.Repo != repo) {
+			continue
+		}
+		var what []string
+		if r.Issues {
+			what = append(what, "issues")
+		}
+		if r.PRs {
+			prs := "pull requests"
+			if r.Branch != "" {
+				prs += " into " + r.Branch
+			}
+			what = append(what, prs)
+		}
+		parts = append(parts, fmt.Sprintf("%s without a label matching %q get %q", strings.Join(what, " and "), r.Regexp, r.MissingLabel))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "; ") + "."
+}

@@ -7,6 +7,7 @@ package size
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -143,4 +144,15 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 		return nil
 	}
 	return env.AddLabel(ctx, n, want)
+}
+
+// DescribeConfig implements plugin.ConfigDescriber.
+func (p *Plugin) DescribeConfig(string, string) string {
+	set := p.Config()
+	if set == nil || set.Plugins == nil {
+		return ""
+	}
+	s := Thresholds(set.Plugins.Size)
+	return fmt.Sprintf("size/XS: 0-%d, size/S: %d-%d, size/M: %d-%d, size/L: %d-%d, size/XL: %d-%d, size/XXL: %d or more changed lines.",
+		s.S-1, s.S, s.M-1, s.M, s.L-1, s.L, s.Xl-1, s.Xl, s.Xxl-1, s.Xxl)
 }
