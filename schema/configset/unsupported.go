@@ -74,7 +74,6 @@ var notSupported = []unsupported{
 	// plugins.yaml: the sections of plugins bowline does not have (see
 	// unsupportedPlugins), and the rest.
 	{inPlugins, "external_plugins", "forwarding events to external plugins"},
-	{inPlugins, "blockades", "the blockade plugin"},
 	{inPlugins, "blunderbuss.use_status_availability", "skipping reviewers GitHub shows as busy"},
 	{inPlugins, "blunderbuss.wait_for_status", "requesting reviews once a status context passes; blunderbuss requests them when the pull request opens"},
 	{inPlugins, "bugzilla", "the bugzilla plugin"},
@@ -83,21 +82,15 @@ var notSupported = []unsupported{
 	{inPlugins, "cherry_pick_approved", "the cherry-pick-approved plugin"},
 	{inPlugins, "cherry_pick_unapproved", "the cherry-pick-unapproved plugin"},
 	{inPlugins, "config_updater", "the config-updater plugin; bowline applies its config repository itself"},
-	{inPlugins, "dco", "the dco plugin"},
 	{inPlugins, "golint", "the golint plugin"},
 	{inPlugins, "goose", "the goose plugin"},
 	{inPlugins, "heart", "the heart plugin"},
-	{inPlugins, "help", "the help plugin"},
 	{inPlugins, "jira", "the jira plugin"},
 	{inPlugins, "milestone_applier", "the milestoneapplier plugin"},
-	{inPlugins, "override", "the override plugin"},
 	{inPlugins, "project_config", "the project plugin"},
 	{inPlugins, "project_manager", "the project-manager plugin"},
-	{inPlugins, "retitle", "the retitle plugin"},
 	{inPlugins, "sigmention", "the sigmention plugin"},
 	{inPlugins, "slack", "the slackevents plugin"},
-	{inPlugins, "welcome", "the welcome plugin"},
-	{inPlugins, "invalid_commit_msg", "the invalidcommitmsg plugin"},
 	{inPlugins, "release_note", "the release-note plugin"},
 	{inPlugins, "triggers[].trigger_github_workflows", "re-running GitHub Actions workflows from /retest"},
 }
@@ -106,13 +99,13 @@ var notSupported = []unsupported{
 // that bowline does not run yet; enabling one is a warning. Whoever adds a
 // plugin to automation/plugins removes its name here (a test checks).
 var unsupportedPlugins = []string{
-	"blockade", "branchcleaner", "bugzilla", "buildifier", "cat",
-	"cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dco", "dog",
-	"golint", "goose", "heart", "help", "invalidcommitmsg", "issue-management", "jira",
-	"merge-method-comment", "mergecommitblocker", "milestoneapplier", "override",
-	"pony", "project", "project-manager", "release-note", "require-sig", "retitle", "shrug",
-	"sigmention", "skip", "slackevents", "stage", "testfreeze", "transfer-issue",
-	"trick-or-treat", "welcome", "yuks",
+	"branchcleaner", "bugzilla", "buildifier", "cat",
+	"cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dog",
+	"golint", "goose", "heart", "issue-management", "jira",
+	"merge-method-comment", "mergecommitblocker", "milestoneapplier",
+	"pony", "project", "project-manager", "release-note", "require-sig", "shrug",
+	"sigmention", "slackevents", "stage", "testfreeze", "transfer-issue",
+	"trick-or-treat", "yuks",
 }
 
 // unsupportedInputs are whole inputs that nothing applies yet.
