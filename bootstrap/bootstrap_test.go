@@ -149,7 +149,7 @@ func TestDryRunYAML(t *testing.T) {
 		kinds = append(kinds, m["kind"].(string))
 	}
 	got := strings.Join(kinds, ",")
-	want := "CustomResourceDefinition,CustomResourceDefinition,Namespace,Namespace,ServiceAccount,ClusterRole,ClusterRoleBinding,Role,RoleBinding,Role,RoleBinding,Deployment,ConfigRepository"
+	want := "CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,Namespace,Namespace,ServiceAccount,ClusterRole,ClusterRoleBinding,Role,RoleBinding,Role,RoleBinding,Deployment,ConfigRepository"
 	if got != want {
 		t.Errorf("kinds:\n got %s\nwant %s", got, want)
 	}

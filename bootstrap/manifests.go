@@ -132,8 +132,8 @@ func rbac(s Settings) []client.Object {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 		ObjectMeta: meta(Name, ""),
 		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"configrepositories", "prowjobs"}, Verbs: all},
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"configrepositories/status", "prowjobs/status"}, Verbs: []string{"get", "update", "patch"}},
+			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"configrepositories", "prowjobs", "mergepools"}, Verbs: all},
+			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"configrepositories/status", "prowjobs/status", "mergepools/status"}, Verbs: []string{"get", "update", "patch"}},
 			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"configrepositories/finalizers"}, Verbs: []string{"update"}},
 			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 			{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/template"
@@ -25,6 +26,7 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins"
 	"github.com/bowline-ci/bowline/reconcilers/gc"
+	"github.com/bowline-ci/bowline/reconcilers/merge"
 	"github.com/bowline-ci/bowline/reconcilers/periodic"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/local"
@@ -62,6 +64,7 @@ type RoleOptions struct {
 	Hook     automation.Options
 	Jobs     prowjob.Options
 	Reporter reporter.Options
+	Merge    merge.Options
 }
 
 // AddFlags registers the roles' flags.
@@ -76,6 +79,7 @@ func (o *RoleOptions) AddFlags(fs *pflag.FlagSet) {
 	o.Hook.AddFlags(fs)
 	o.Jobs.AddFlags(fs)
 	o.Reporter.AddFlags(fs)
+	o.Merge.AddFlags(fs)
 }
 
 // Validate reports flag values that cannot work.
@@ -90,7 +94,7 @@ func (o *RoleOptions) Validate() error {
 	if o.WebAddr != "" && o.WebAddr == o.Hook.Addr {
 		errs = append(errs, fmt.Errorf("--web-addr and --hook-addr are both %s: the JSON API needs an address of its own", o.WebAddr))
 	}
-	for _, err := range []error{o.GitHub.Validate(), o.Hook.Validate(), o.Jobs.Validate(), o.Reporter.Validate()} {
+	for _, err := range []error{o.GitHub.Validate(), o.Hook.Validate(), o.Jobs.Validate(), o.Reporter.Validate(), o.Merge.Validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -134,6 +138,8 @@ type roleEnv struct {
 	creator client.Client
 	// listen opens the HTTP roles' listeners; nil means net.Listen.
 	listen func(network, addr string) (net.Listener, error)
+	// merge is the merge controller when this process runs it.
+	merge *merge.Reconciler
 }
 
 // current returns the applied configuration, or nil before the first.
@@ -165,6 +171,11 @@ func (o *OperatorOptions) setupRoles(ctx context.Context, env *roleEnv) error {
 		}
 		if err := r.SetupWithManager(ctx, mgr); err != nil {
 			return fmt.Errorf("reporter: %w", err)
+		}
+	}
+	if o.runs("merge") {
+		if err := o.setupMerge(ctx, env); err != nil {
+			return err
 		}
 	}
 	if o.runs("periodic") {
@@ -253,9 +264,52 @@ func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
 	return nil
 }
 
+// setupMerge registers the merge controller (Tide): it needs GitHub.
+func (o *OperatorOptions) setupMerge(ctx context.Context, env *roleEnv) error {
+	if env.github == nil {
+		if slices.Contains(o.Components, "merge") {
+			return errors.New("the merge role needs GitHub credentials (--github-token-path or --github-app-id)")
+		}
+		env.log.Info("Not merging: no GitHub credentials")
+		return nil
+	}
+	m, err := merge.NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
+	syncer := &merge.Syncer{
+		GitHub:        env.github.ForOrg,
+		StatusBaseURL: o.Roles.Merge.StatusURL,
+		MergeDelay:    o.Roles.Merge.MergeDelay,
+		RetryDelay:    o.Roles.Merge.RetryDelay,
+	}
+	syncer.Batcher = &merge.GitBatcher{
+		Dir: filepath.Join(o.DataDir, "merge"),
+		Remote: func(ctx context.Context, org, repo string) (string, string, error) {
+			token, err := env.github.Token(ctx, org)
+			return syncer.CloneURL(org, repo), token, err
+		},
+	}
+	r := &merge.Reconciler{
+		Client:                  env.mgr.GetClient(),
+		Creator:                 env.creator,
+		Syncer:                  syncer,
+		Config:                  merge.ConfigFromSnapshots(env.store),
+		Recorder:                env.mgr.GetEventRecorder("bowline-merge"),
+		Metrics:                 m,
+		MaxConcurrentReconciles: o.Roles.Merge.Workers,
+	}
+	if err := r.SetupWithManager(ctx, env.mgr); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	env.merge = r
+	return nil
+}
+
 // setupHTTP serves the hook role (the webhook at /hook, plugin help at
 // /plugin-help and, in Prow's shape, /api/plugin-help) on --hook-addr and
-// the web role (the JSON API under /api/) on --web-addr; both on the hook's
+// the web role (the JSON API under /api/ and each pull request's place
+// in its merge pool under /pr/) on --web-addr; both on the hook's
 // address when --web-addr is empty.
 func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 	hookMux := http.NewServeMux()
@@ -281,6 +335,7 @@ func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 	}
 	if web != nil && (o.Roles.WebAddr == "" || o.Roles.WebAddr == o.Roles.Hook.Addr) {
 		hookMux.Handle("/api/", web)
+		hookMux.Handle(merge.PRPagePath, web)
 		web = nil
 		if hook == nil {
 			return env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, listen: env.listen, handler: hookMux, grace: o.Roles.Hook.GracePeriod, log: env.log})
@@ -298,13 +353,16 @@ func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 }
 
 // newWebHandler is the web role's JSON API over the runs in config.yaml's
-// prowjob_namespace.
+// prowjob_namespace, and the merge pools' /pr pages.
 func (o *OperatorOptions) newWebHandler(env *roleEnv) http.Handler {
-	return &api.Handler{
+	mux := http.NewServeMux()
+	mux.Handle("/api/", &api.Handler{
 		Client:    env.mgr.GetClient(),
 		APIReader: env.mgr.GetAPIReader(),
 		Artifacts: &api.BlobArtifacts{DefaultBucket: o.Roles.ArtifactsBucket},
-	}
+	})
+	mux.Handle(merge.PRPagePath, &merge.PRPage{Client: env.mgr.GetClient()})
+	return mux
 }
 
 // validateShutdown checks that the webhook queue's drain fits in the
@@ -326,9 +384,23 @@ func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error
 		Kube:     triggerKube{creator: env.creator, reader: env.mgr.GetAPIReader(), Client: env.mgr.GetClient()},
 		BotLogin: o.Roles.Reporter.BotLogin,
 	})
+	always := []plugin.Plugin{configpush.New(env.mgr.GetClient(), nil)}
+	switch {
+	case env.merge != nil:
+		always = append(always, env.merge.Events())
+	case !o.runs("merge"):
+		// The merge controller runs elsewhere: ask it through its
+		// MergePools.
+		always = append(always, &merge.RemoteEvents{Client: env.mgr.GetClient(), Namespace: func() string {
+			if c := env.current(); c != nil && c.Config.ProwJobNamespace != "" {
+				return c.Config.ProwJobNamespace
+			}
+			return "default"
+		}})
+	}
 	return automation.NewServer(o.Roles.Hook, automation.Deps{
 		Plugins:    all,
-		Always:     []plugin.Plugin{configpush.New(env.mgr.GetClient(), nil)},
+		Always:     always,
 		Enablement: automation.PluginsFromSnapshot(env.store),
 		Secrets:    env.hookSecrets,
 		Registerer: metrics.Registry,

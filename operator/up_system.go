@@ -17,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/bowline-ci/bowline/automation"
+	"github.com/bowline-ci/bowline/reconcilers/merge"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/local"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	ghclient "github.com/bowline-ci/bowline/scm/github"
@@ -70,6 +71,10 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 	op.Roles.Hook.GracePeriod = 5 * time.Second
 	op.Roles.Jobs.Workers = 4
 	op.Roles.Reporter.Workers = 4
+	// The sandbox recomputes mergeability at once: no need for Tide's
+	// pauses between merges.
+	op.Roles.Merge = merge.Options{StatusURL: "http://" + o.Addr + "/pr",
+		Workers: merge.DefaultMaxGoroutines, MergeDelay: time.Second, RetryDelay: time.Second}
 
 	gh, err := githubClient(ghOpts, sb)
 	if err != nil {

@@ -277,16 +277,17 @@ func labelNames(r *repo, i *issue) []string {
 func (t *tx) setLabels(ctx context.Context, r *repo, i *issue, names []string, who string) {
 	t.ensureLabels(r, names)
 	want := labelKeys(names)
-	for _, k := range i.Labels {
+	prev := i.Labels
+	i.Labels = want
+	i.Updated = t.now
+	// Payloads show the pull request as the change left it, as GitHub's do.
+	for _, k := range prev {
 		if !contains(want, k) {
 			if l := r.Labels[k]; l != nil {
 				t.labelEvent(ctx, r, i, "unlabeled", who, l)
 			}
 		}
 	}
-	prev := i.Labels
-	i.Labels = want
-	i.Updated = t.now
 	for _, k := range want {
 		if !contains(prev, k) {
 			t.labelEvent(ctx, r, i, "labeled", who, r.Labels[k])

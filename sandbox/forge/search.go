@@ -205,6 +205,8 @@ func (sc searchCtx) matches(terms []term) bool {
 
 // matchDate handles >, >=, <, <=, a..b and plain dates or times.
 func matchDate(t time.Time, spec string) bool {
+	// GitHub keeps and compares times to the second.
+	t = t.Truncate(time.Second)
 	parse := func(s string) (time.Time, bool) {
 		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 			if v, err := time.Parse(layout, s); err == nil {

@@ -33,7 +33,7 @@ func TestRegistryResolves(t *testing.T) {
 // a field set to its zero value (deck: {}) is not.
 func TestNotSupportedWarnings(t *testing.T) {
 	fsys := fstest.MapFS{
-		"config.yaml": file("tide:\n  sync_period: 1m\ndeck: {}\nlog_level: debug\n"),
+		"config.yaml": file("tide:\n  sync_period: 1m\n  gerrit: {queries: [{org: o}]}\ndeck: {}\nlog_level: debug\n"),
 		"jobs/b.yaml": file(`periodics:
 - name: b
   interval: 1h
@@ -66,8 +66,8 @@ func TestNotSupportedWarnings(t *testing.T) {
 		got = append(got, w.String())
 	}
 	want := []string{
-		`config.yaml:1:1: tide is not supported yet: nothing in bowline acts on it; it needs the merge controller`,
-		`config.yaml:4:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags`,
+		`config.yaml:3:3: tide.gerrit is not supported yet: nothing in bowline acts on it; it needs merging on Gerrit`,
+		`config.yaml:5:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags`,
 		`jobs/a.yaml:4:5: reporter_config is not supported yet: nothing in bowline acts on it; it needs the Slack reporter`,
 		`jobs/b.yaml:4:3: retry is not supported yet: nothing in bowline acts on it; it needs retries of failed periodic runs`,
 		`labels.yaml: label management (label_sync): nothing applies labels.yaml to GitHub yet (not supported yet)`,
@@ -81,8 +81,8 @@ func TestNotSupportedWarnings(t *testing.T) {
 
 	_, err = Load(context.Background(), fsys, Options{ConfigPath: "config.yaml", Strict: true})
 	if diff := cmp.Diff([]string{
-		`config.yaml:1:1: tide is not supported yet: nothing in bowline acts on it; it needs the merge controller (refused in strict mode)`,
-		`config.yaml:4:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags (refused in strict mode)`,
+		`config.yaml:3:3: tide.gerrit is not supported yet: nothing in bowline acts on it; it needs merging on Gerrit (refused in strict mode)`,
+		`config.yaml:5:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags (refused in strict mode)`,
 	}, messages(err)); diff != "" {
 		t.Errorf("strict errors (-want +got):\n%s", diff)
 	}

@@ -32,7 +32,6 @@ var notSupported = []unsupported{
 	{inJobs, "presubmits.<key>[].reporter_config", "the Slack reporter"},
 	{inJobs, "presubmits.<key>[].rerun_auth_config", "reruns from the web UI"},
 	{inJobs, "presubmits.<key>[].prowjob_defaults", "ResultStore uploads and tenant-scoped job APIs"},
-	{inJobs, "presubmits.<key>[].run_before_merge", "the merge controller, which starts these jobs right before merging; until then only /test starts them"},
 	{inJobs, "periodics[].retry", "retries of failed periodic runs"},
 	// Decoration (in jobs and in plank's defaults).
 	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.mediaTypes", "media types for uploaded artifacts"},
@@ -45,7 +44,7 @@ var notSupported = []unsupported{
 	{inJobs, "presubmits.<key>[].decoration_config.censoring_options", "tuning of secret censoring; censor_secrets works"},
 
 	// config.yaml.
-	{inConfig, "tide", "the merge controller"},
+	{inConfig, "tide.gerrit", "merging on Gerrit"},
 	{inConfig, "deck", "a web UI with Prow's Deck settings; bowline's web API does not read them"},
 	{inConfig, "branch-protection", "branch protection management"},
 	{inConfig, "gerrit", "Gerrit support"},

@@ -217,6 +217,21 @@ log_level: loud
 			},
 		},
 		{
+			name: "tide bowline extensions",
+			yaml: `tide:
+  sync_period: 2m
+  bowline:
+    speculative_depth: 11
+    bisect: false
+    full_resync_period: 1m
+`,
+			want: []string{
+				`config.yaml:4:5: tide.bowline.full_resync_period (1m0s) must not be shorter than tide.sync_period (2m0s)`,
+				`config.yaml:4:5: tide.bowline.speculative_depth must be between 0 and 10, not 11`,
+			},
+		},
+		{name: "tide bowline extensions valid", yaml: "tide:\n  bowline:\n    speculative_depth: 0\n    full_resync_period: 30m\n"},
+		{
 			name: "branch protection",
 			yaml: `branch-protection:
   orgs:

@@ -1,6 +1,8 @@
 package prowconfig
 
 import (
+	"time"
+
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/yamlpos"
 )
@@ -27,9 +29,40 @@ type Tide struct {
 	DisplayAllQueriesInStatus    bool                           `json:"display_all_tide_queries_in_status,omitempty"`
 	ContextOptions               TideContextPolicyOptions       `json:"context_options,omitempty"`
 	Gerrit                       *TideGerrit                    `json:"gerrit,omitempty"`
+	// Bowline holds bowline's own extensions of the merge pool.
+	Bowline TideBowline `json:"bowline,omitempty"`
 
 	Pos yamlpos.Pos `json:"-"`
 }
+
+// TideBowline holds bowline's extensions of the merge pool, which Prow does
+// not have (Prow's loader ignores the key; its --strict checkconfig refuses
+// it). Unset fields take the defaults below.
+type TideBowline struct {
+	// SpeculativeDepth is how many batches are tested on top of the batch
+	// under test, each as if the ones below it had merged, so that it can
+	// merge right after them (Zuul's speculative execution). 0 turns it
+	// off. Default 1, at most 10.
+	SpeculativeDepth *int `json:"speculative_depth,omitempty"`
+	// Bisect tests the two halves of a failed batch, then halves of the
+	// failing half, to find the pull request that broke it, instead of
+	// testing the same batch again. Default true.
+	Bisect *bool `json:"bisect,omitempty"`
+	// FullResyncPeriod is how often every open pull request is searched for
+	// again; in between, a sync searches only for those updated since the
+	// last one, and webhooks keep the rest current. Default 10m; at least
+	// sync_period.
+	FullResyncPeriod *jobs.Duration `json:"full_resync_period,omitempty"`
+
+	Pos yamlpos.Pos `json:"-"`
+}
+
+// Defaults of TideBowline's fields.
+const (
+	DefaultSpeculativeDepth = 1
+	MaxSpeculativeDepth     = 10
+	DefaultFullResyncPeriod = 10 * time.Minute
+)
 
 // TideQuery is one GitHub search whose results are merge candidates.
 type TideQuery struct {

@@ -159,6 +159,25 @@ func (c *Config) validateTide(errs *yamlpos.Errors) {
 	if t.SyncPeriod != nil && t.SyncPeriod.Duration <= 0 {
 		errs.AddAt(t.Pos, yamlpos.At("sync_period"), "tide.sync_period must be positive, not %s", t.SyncPeriod.Duration)
 	}
+	t.Bowline.validate(t, errs)
+}
+
+func (b *TideBowline) validate(t *Tide, errs *yamlpos.Errors) {
+	p := b.Pos
+	if p.IsZero() {
+		p = t.Pos
+	}
+	if d := b.SpeculativeDepth; d != nil && (*d < 0 || *d > MaxSpeculativeDepth) {
+		errs.AddPos(p, "tide.bowline.speculative_depth must be between 0 and %d, not %d", MaxSpeculativeDepth, *d)
+	}
+	if r := b.FullResyncPeriod; r != nil {
+		switch {
+		case r.Duration <= 0:
+			errs.AddPos(p, "tide.bowline.full_resync_period must be positive")
+		case t.SyncPeriod != nil && r.Duration < t.SyncPeriod.Duration:
+			errs.AddPos(p, "tide.bowline.full_resync_period (%s) must not be shorter than tide.sync_period (%s)", r, t.SyncPeriod)
+		}
+	}
 }
 
 func (c *Config) validateDeck(errs *yamlpos.Errors) {

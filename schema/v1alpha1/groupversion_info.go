@@ -1,6 +1,7 @@
 // Package v1alpha1 holds bowline's custom resource types, group bowline.dev,
 // version v1alpha1: ConfigRepository (where the configuration lives and how it
-// is applied) and ProwJob (one run of one job).
+// is applied), ProwJob (one run of one job) and MergePool (the merge queue of
+// one repository's branch).
 //
 // +kubebuilder:object:generate=true
 // +groupName=bowline.dev
@@ -20,6 +21,7 @@ func AddToScheme(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion,
 		&ConfigRepository{}, &ConfigRepositoryList{},
 		&ProwJob{}, &ProwJobList{},
+		&MergePool{}, &MergePoolList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
