@@ -38,7 +38,7 @@ func TestNotSupportedWarnings(t *testing.T) {
 - name: b
   interval: 1h
   retry: {attempts: 2}
-  reporter_config: {slack: {channel: c}}`+periodicSpec+`
+  reporter_config: {slack: {channel: c}}` + periodicSpec + `
 `),
 		"jobs/a.yaml": file(`presubmits:
   org/repo:
