@@ -145,28 +145,33 @@ func (r request) empty() bool {
 
 func parse(body string) request {
 	var r request
-	prefixed := func(re *regexp.Regexp) []string {
+	// The command must be a word of its own: "/kinda bug" and "/labels x"
+	// are not commands.
+	prefixed := func(re *regexp.Regexp, command string) []string {
 		var out []string
 		for _, m := range re.FindAllStringSubmatch(body, -1) {
 			words := strings.Fields(m[0])
+			if words[0] != command+m[1] {
+				continue
+			}
 			for _, w := range words[1:] {
 				out = append(out, strings.ToLower(m[1]+"/"+w))
 			}
 		}
 		return out
 	}
-	custom := func(re *regexp.Regexp) []string {
+	custom := func(re *regexp.Regexp, command string) []string {
 		var out []string
 		for _, m := range re.FindAllStringSubmatch(body, -1) {
 			// One label per command, as Prow; other forms are not a command.
-			if words := strings.Fields(m[0]); len(words) == 2 {
+			if words := strings.Fields(m[0]); len(words) == 2 && words[0] == command {
 				out = append(out, strings.ToLower(words[1]))
 			}
 		}
 		return out
 	}
-	r.add, r.remove = prefixed(prefixedRe), prefixed(removeRe)
-	r.customAdd, r.customRemove = custom(customRe), custom(customRemove)
+	r.add, r.remove = prefixed(prefixedRe, "/"), prefixed(removeRe, "/remove-")
+	r.customAdd, r.customRemove = custom(customRe, "/label"), custom(customRemove, "/remove-label")
 	return r
 }
 

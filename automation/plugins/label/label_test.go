@@ -84,6 +84,7 @@ func TestLabelCommands(t *testing.T) {
 		{name: "on a pull request", pr: true, by: "bob", body: "/kind feature", want: []string{"kind/feature"}},
 		{name: "command case matters", by: "bob", body: "/KIND bug", want: []string{}},
 		{name: "not at the start of a line", by: "bob", body: "try /kind bug", want: []string{}},
+		{name: "a longer word is no command", by: "bob", body: "/kinda bug\n/labels api-review\n/remove-labels x", want: []string{}},
 		{name: "inside an HTML comment", by: "bob", body: "<!--\n/kind bug\n-->", want: []string{}},
 		{name: "already there", has: []string{"kind/bug"}, by: "bob", body: "/kind bug", want: []string{"kind/bug"}},
 		{name: "not in the repository", by: "bob", body: "/kind nonsense", want: []string{},

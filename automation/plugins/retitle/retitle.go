@@ -23,7 +23,8 @@ import (
 // Name is the plugin's name in plugins.yaml.
 const Name = "retitle"
 
-var retitleRe = regexp.MustCompile(`(?mi)^/retitle\s*(.*)$`)
+// retitleRe wants the command as a word of its own: "/retitled" is not.
+var retitleRe = regexp.MustCompile(`(?mi)^/retitle(?:[ \t]+(.*))?$`)
 
 // Plugin is the retitle plugin.
 type Plugin struct{ pluginbase.Base }

@@ -58,6 +58,8 @@ func TestRetitle(t *testing.T) {
 		{name: "mention", by: "alice", body: "/retitle Ask @bob", want: "old", wantReply: "Titles may not contain @mentions"},
 		{name: "closed", closed: true, by: "alice", body: "/retitle Too late", want: "old"},
 		{name: "not at the start of a line", by: "alice", body: "maybe /retitle Other", want: "old"},
+		{name: "a longer word is no command", by: "alice", body: "/retitled Other", want: "old"},
+		{name: "a title on its own line only", by: "alice", body: "/retitle\nNew title", want: "old", wantReply: "Titles may not be empty."},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
