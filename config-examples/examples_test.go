@@ -19,7 +19,7 @@ func TestExamplesLoadStrictly(t *testing.T) {
 		name string
 		want configset.Summary
 	}{
-		{"quickstart", configset.Summary{Presubmits: 1, Postsubmits: 1, Periodics: 1, Repositories: 1, Plugins: 9, Labels: 5}},
+		{"quickstart", configset.Summary{Presubmits: 1, Postsubmits: 1, Periodics: 1, Repositories: 1, Plugins: 23, Labels: 5}},
 		{"full", configset.Summary{Presubmits: 4, Postsubmits: 1, Periodics: 3, Repositories: 1, Plugins: 13, Orgs: 1, Teams: 1, Labels: 6}},
 	}
 	if len(tests) != len(Names) {
