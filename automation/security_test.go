@@ -7,14 +7,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v89/github"
+
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
 	"github.com/bowline-ci/bowline/scm/webhook"
 )
 
@@ -240,5 +245,64 @@ func TestHTTPServerTimeouts(t *testing.T) {
 	}
 	if s.ReadTimeout > time.Minute {
 		t.Errorf("read timeout %s lets a slow client hold its budget for long", s.ReadTimeout)
+	}
+}
+
+// listedEnablement enables plugins per plugins.yaml entry and lists them.
+type listedEnablement map[string][]string
+
+func (l listedEnablement) EnabledPlugins(org, repo string) []string { return l[org+"/"+repo] }
+func (l listedEnablement) EnabledRepos() map[string][]string        { return l }
+func (l listedEnablement) ExternalPlugins() map[string][]string {
+	return map[string][]string{"acme/secret": {"cherrypicker"}, "acme/public": {"cherrypicker"}}
+}
+func (l listedEnablement) Enablement() plugin.Enablement { return l }
+
+// TestPluginHelpNamesNoPrivateRepository: plugin help is served to anyone;
+// a private repository enabled in plugins.yaml (or one deck.hidden_repos
+// names) must not appear in it.
+func TestPluginHelpNamesNoPrivateRepository(t *testing.T) {
+	fg := forgetest.Start(t, `
+users:
+- {login: bowline-bot, token: bot-token, bot: true}
+orgs:
+- {login: acme, admins: [bowline-bot]}
+repos:
+- {name: acme/public}
+- {name: acme/secret, private: true}
+- {name: acme/unlisted}
+`)
+	bot := fg.Client(t, "bot-token")
+	vis := &automation.RepoVisibility{
+		GitHub: func(string) (*github.Client, error) { return bot, nil },
+		Hidden: func() []string { return []string{"acme/unlisted"} },
+	}
+	en := listedEnablement{"acme": {"a"}, "acme/public": {"a"}, "acme/secret": {"a"}, "acme/unlisted": {"a"}}
+	srv, err := automation.NewServer(automation.DefaultOptions(), automation.Deps{
+		Plugins:    []plugin.Plugin{&recorder{name: "a", events: []string{"push"}}},
+		Enablement: en,
+		Secrets:    automation.Secrets{"*": {[]byte(secret)}},
+		PublicRepo: vis.Public,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { hs.Close(); srv.Shutdown(t.Context()) })
+	for _, path := range []string{automation.PluginHelpPath, automation.APIPluginHelpPath} {
+		resp, err := http.Get(hs.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "acme/public") {
+			t.Errorf("%s does not name the public repository: %s", path, body)
+		}
+		for _, private := range []string{"acme/secret", "acme/unlisted"} {
+			if strings.Contains(string(body), private) {
+				t.Errorf("%s names %s: %s", path, private, body)
+			}
+		}
 	}
 }

@@ -45,6 +45,11 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Log is the server's logger.
 	Log logr.Logger
+	// PublicRepo, when set, decides which repositories plugin help may
+	// name: it is served to anyone, so private repositories (and
+	// deck.hidden_repos) are left out of it. Nil names every repository
+	// plugins.yaml lists.
+	PublicRepo PublicRepoFunc
 }
 
 // Server receives GitHub webhooks and runs plugins on them.
@@ -62,6 +67,8 @@ type Server struct {
 	reading chan struct{}
 	// seen deduplicates deliveries; nil when deduplication is off.
 	seen *deliveries
+	// public filters the repositories plugin help names.
+	public PublicRepoFunc
 
 	// mu guards closed and the send side of queue: deliveries are
 	// enqueued under the read lock, and shutdown closes the queue under
@@ -130,6 +137,7 @@ func NewServer(opts Options, deps Deps) (*Server, error) {
 		queue: make(chan *item, opts.QueueSize), workCtx: ctx, cancelWork: cancel,
 		intake:  &webhook.Intake{MaxBodyBytes: opts.MaxBodyBytes, Secrets: deps.Secrets.Secrets, Budget: budget},
 		reading: make(chan struct{}, opts.MaxUnverifiedRequests),
+		public:  deps.PublicRepo,
 	}
 	if all, ok := deps.Secrets.(interface{ AllSecrets() [][]byte }); ok {
 		s.intake.AllSecrets = all.AllSecrets
@@ -221,12 +229,22 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) servePluginHelp(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(s.plugins.HelpIndex(s.enable.Enablement()))
+	_ = json.NewEncoder(w).Encode(s.plugins.HelpIndex(s.helpEnablement(r.Context())))
 }
 
 func (s *Server) serveProwHelp(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(s.plugins.ProwHelp(s.enable.Enablement()))
+	_ = json.NewEncoder(w).Encode(s.plugins.ProwHelp(s.helpEnablement(r.Context())))
+}
+
+// helpEnablement is the enablement plugin help shows: without the private
+// repositories, which anonymous readers are not told about.
+func (s *Server) helpEnablement(ctx context.Context) plugin.Enablement {
+	en := s.enable.Enablement()
+	if en == nil || s.public == nil {
+		return en
+	}
+	return publicOnly{Enablement: en, ctx: ctx, public: s.public}
 }
 
 // eventLabel bounds the event label of metrics to the event types GitHub

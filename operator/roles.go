@@ -25,6 +25,7 @@ import (
 	"github.com/bowline-ci/bowline/automation/configpush"
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins"
+	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/reconcilers/gc"
 	"github.com/bowline-ci/bowline/reconcilers/merge"
 	"github.com/bowline-ci/bowline/reconcilers/periodic"
@@ -335,6 +336,7 @@ func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 	}
 	if web != nil && (o.Roles.WebAddr == "" || o.Roles.WebAddr == o.Roles.Hook.Addr) {
 		hookMux.Handle("/api/", web)
+		hookMux.Handle(api.ProwJobsJSPath, web)
 		hookMux.Handle(merge.PRPagePath, web)
 		web = nil
 		if hook == nil {
@@ -353,14 +355,34 @@ func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
 }
 
 // newWebHandler is the web role's JSON API over the runs in config.yaml's
-// prowjob_namespace, and the merge pools' /pr pages.
+// prowjob_namespace, and the merge pools' /pr pages. With GitHub
+// credentials it also reruns jobs for the users deck.rerun_auth_configs
+// allow, who prove who they are with their own GitHub token.
 func (o *OperatorOptions) newWebHandler(env *roleEnv) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/api/", &api.Handler{
+	h := &api.Handler{
 		Client:    env.mgr.GetClient(),
 		APIReader: env.mgr.GetAPIReader(),
 		Artifacts: &api.BlobArtifacts{DefaultBucket: o.Roles.ArtifactsBucket},
-	})
+		Config:    func() api.Config { return api.ConfigFrom(env.current(), o.Roles.ProwJobNamespace) },
+	}
+	if env.github != nil {
+		trust := trigger.New(trigger.FromSnapshot(env.store, ""), func(_ context.Context, org string) (*trigger.GitHub, error) {
+			c, err := env.github.ForOrg(org)
+			if err != nil {
+				return nil, err
+			}
+			return trigger.FromClient(c), nil
+		}, nil, o.Roles.Reporter.BotLogin)
+		h.Rerun = &api.Reruns{
+			Creator:            env.creator,
+			Identify:           api.GitHubIdentity{BaseURL: env.github.BaseURL()}.Identify,
+			Members:            api.GitHubMembership{ForOrg: env.github.ForOrg},
+			TrustedPullRequest: trust.TrustedPullRequest,
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", h)
+	mux.Handle(api.ProwJobsJSPath, h)
 	mux.Handle(merge.PRPagePath, &merge.PRPage{Client: env.mgr.GetClient()})
 	return mux
 }
@@ -405,6 +427,12 @@ func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error
 		Secrets:    env.hookSecrets,
 		Registerer: metrics.Registry,
 		Log:        env.log,
+		PublicRepo: (&automation.RepoVisibility{GitHub: env.github.ForOrg, Hidden: func() []string {
+			if set := env.current(); set != nil && set.Config != nil {
+				return set.Config.Deck.HiddenRepos
+			}
+			return nil
+		}}).Public,
 	})
 }
 

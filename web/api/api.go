@@ -1,11 +1,15 @@
-// Package api is the JSON/HTTP API the web UI builds on: ProwJobs listed
-// with filters, one ProwJob in full, and a run's log and artifacts.
+// Package api is the JSON/HTTP API the web UI builds on, serving what
+// Prow's Deck serves and no more: the runs in config.yaml's
+// prowjob_namespace, never those of hidden jobs or of repositories in
+// deck.hidden_repos.
 //
-//	GET /api/prowjobs?type=&repo=org/repo&job=&state=&author=&pull=&namespace=
-//	GET /api/prowjobs/{namespace}/{name}
-//	GET /api/prowjobs/{namespace}/{name}/log?offset=N
-//	GET /api/prowjobs/{namespace}/{name}/artifacts
-//	GET /api/prowjobs/{namespace}/{name}/artifacts/{path...}
+//	GET  /prowjobs.js?omit=annotations,labels,decoration_config,pod_spec&org=&repo=
+//	GET  /api/prowjobs?type=&repo=org/repo&job=&state=&author=&pull=
+//	GET  /api/prowjobs/{namespace}/{name}
+//	GET  /api/prowjobs/{namespace}/{name}/log?offset=N
+//	GET  /api/prowjobs/{namespace}/{name}/artifacts
+//	GET  /api/prowjobs/{namespace}/{name}/artifacts/{path...}
+//	POST /api/prowjobs/{namespace}/{name}/rerun   (rerun_auth_configs)
 //
 // Lists are read from the informer cache without copying; single runs are
 // read from the API server when an APIReader is given, because the cache
@@ -56,6 +60,12 @@ type Handler struct {
 	Artifacts ArtifactReader
 	// MaxItems bounds a list; default 2,000, newest first.
 	MaxItems int
+	// Config returns the settings of the applied configuration: which
+	// namespace and runs are served, who may rerun what. Nil serves the
+	// runs of every namespace and allows no rerun (tests only).
+	Config func() Config
+	// Rerun creates reruns; nil answers 501 to rerun requests.
+	Rerun *Reruns
 
 	once sync.Once
 	mux  *http.ServeMux
@@ -65,14 +75,23 @@ type Handler struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.once.Do(func() {
 		mux := http.NewServeMux()
+		mux.HandleFunc("GET "+ProwJobsJSPath, h.prowJobsJS)
 		mux.HandleFunc("GET /api/prowjobs", h.list)
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}", h.get)
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}/log", h.log)
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}/artifacts", h.listArtifacts)
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}/artifacts/{path...}", h.artifact)
+		mux.HandleFunc("POST /api/prowjobs/{namespace}/{name}/rerun", h.rerun)
 		h.mux = mux
 	})
 	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) config() Config {
+	if h.Config == nil {
+		return Config{}
+	}
+	return h.Config()
 }
 
 // Run is one ProwJob in a list.
@@ -105,8 +124,8 @@ type RunList struct {
 
 // filter is a list request's query.
 type filter struct {
-	typ, org, repo, job, state, author, namespace string
-	pull                                          int
+	typ, org, repo, job, state, author string
+	pull                               int
 }
 
 func parseFilter(q map[string][]string) (filter, error) {
@@ -116,7 +135,7 @@ func parseFilter(q map[string][]string) (filter, error) {
 		}
 		return ""
 	}
-	f := filter{typ: get("type"), job: get("job"), state: get("state"), author: get("author"), namespace: get("namespace")}
+	f := filter{typ: get("type"), job: get("job"), state: get("state"), author: get("author")}
 	if repo := get("repo"); repo != "" {
 		org, name, ok := strings.Cut(repo, "/")
 		if !ok || org == "" || name == "" {
@@ -170,14 +189,15 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	cfg := h.config()
 	var list v1alpha1.ProwJobList
-	if err := h.Client.List(r.Context(), &list, client.InNamespace(f.namespace), client.UnsafeDisableDeepCopy); err != nil {
+	if err := h.Client.List(r.Context(), &list, client.InNamespace(cfg.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		writeError(w, http.StatusInternalServerError, "cannot list ProwJobs")
 		return
 	}
 	var matched []*v1alpha1.ProwJob
 	for i := range list.Items {
-		if pj := &list.Items[i]; f.match(pj) {
+		if pj := &list.Items[i]; !cfg.hidden(pj) && f.match(pj) {
 			matched = append(matched, pj)
 		}
 	}
@@ -213,21 +233,33 @@ func summary(pj *v1alpha1.ProwJob) Run {
 	}
 }
 
-// prowJob reads the run a request names, answering the error itself.
+// prowJob reads the run a request names, answering the error itself. A
+// run outside the served namespace, or of a hidden job or repository, is
+// not found.
 func (h *Handler) prowJob(w http.ResponseWriter, r *http.Request) (*v1alpha1.ProwJob, bool) {
 	reader := h.APIReader
 	if reader == nil {
 		reader = h.Client
 	}
-	pj := &v1alpha1.ProwJob{}
+	cfg := h.config()
 	key := client.ObjectKey{Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
+	notFound := func() (*v1alpha1.ProwJob, bool) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("ProwJob %s not found", key))
+		return nil, false
+	}
+	if cfg.Namespace != "" && key.Namespace != cfg.Namespace {
+		return notFound()
+	}
+	pj := &v1alpha1.ProwJob{}
 	if err := reader.Get(r.Context(), key, pj); err != nil {
 		if apierrors.IsNotFound(err) {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("ProwJob %s not found", key))
-		} else {
-			writeError(w, http.StatusInternalServerError, "cannot read the ProwJob")
+			return notFound()
 		}
+		writeError(w, http.StatusInternalServerError, "cannot read the ProwJob")
 		return nil, false
+	}
+	if cfg.hidden(pj) {
+		return notFound()
 	}
 	pj.ManagedFields = nil
 	return pj, true
@@ -238,36 +270,6 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		pj.APIVersion, pj.Kind = v1alpha1.GroupVersion.String(), "ProwJob"
 		writeJSON(w, pj)
 	}
-}
-
-// log serves build-log.txt from ?offset= on; X-Run-Complete says whether
-// more may come.
-func (h *Handler) log(w http.ResponseWriter, r *http.Request) {
-	pj, ok := h.prowJob(w, r)
-	if !ok {
-		return
-	}
-	var offset int64
-	if o := r.URL.Query().Get("offset"); o != "" {
-		n, err := strconv.ParseInt(o, 10, 64)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("offset must be a byte count, not %q", o))
-			return
-		}
-		offset = n
-	}
-	rc, ok := h.open(w, r, pj, "build-log.txt")
-	if !ok {
-		return
-	}
-	defer rc.Close()
-	if _, err := io.CopyN(io.Discard, rc, offset); err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusInternalServerError, "cannot read the log")
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Run-Complete", strconv.FormatBool(pj.Complete()))
-	_, _ = io.Copy(w, rc)
 }
 
 func (h *Handler) listArtifacts(w http.ResponseWriter, r *http.Request) {
@@ -291,7 +293,7 @@ func (h *Handler) listArtifacts(w http.ResponseWriter, r *http.Request) {
 }
 
 // artifact serves one file. Files are the job's own output, so they are
-// served sandboxed: no scripts run in the UI's origin, whatever their type.
+// served sandboxed (jobOutputHeaders).
 func (h *Handler) artifact(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("path")
 	if name == "" || path.Clean("/"+name) != "/"+name || strings.Contains(name, "\\") {
@@ -312,17 +314,12 @@ func (h *Handler) artifact(w http.ResponseWriter, r *http.Request) {
 		ct = "text/plain; charset=utf-8"
 	}
 	w.Header().Set("Content-Type", ct)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "sandbox")
+	jobOutputHeaders(w)
 	_, _ = io.Copy(w, rc)
 }
 
 func (h *Handler) open(w http.ResponseWriter, r *http.Request, pj *v1alpha1.ProwJob, name string) (io.ReadCloser, bool) {
-	if h.Artifacts == nil || pj.Status.BuildID == "" {
-		writeError(w, http.StatusNotFound, name+" not found")
-		return nil, false
-	}
-	rc, err := h.Artifacts.Open(r.Context(), pj, name)
+	rc, err := h.openFile(r, pj, name)
 	if errors.Is(err, artifacts.ErrNotFound) {
 		writeError(w, http.StatusNotFound, name+" not found")
 		return nil, false
@@ -336,6 +333,10 @@ func (h *Handler) open(w http.ResponseWriter, r *http.Request, pj *v1alpha1.Prow
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	writeJSONBody(w, v)
+}
+
+func writeJSONBody(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 

@@ -69,3 +69,26 @@ func baseSHAs(h *harness, job string) []string {
 	}
 	return out
 }
+
+// TestTrustedPullRequest is the rule the web role's reruns share with
+// /test (Deck's canTriggerJob): a trusted user, or a pull request labelled
+// ok-to-test.
+func TestTrustedPullRequest(t *testing.T) {
+	h := start(t, []jobs.Presubmit{presubmit("unit", always)}, nil, trigger.Config{}.Trigger)
+	n, _ := h.openPR("bob", "topic", map[string]string{"src/a.go": "x\n"}, false)
+	check := func(user string, want bool) {
+		t.Helper()
+		got, err := h.plugin.TrustedPullRequest(h.ctx, user, "acme", "widgets", n)
+		if err != nil || got != want {
+			t.Errorf("TrustedPullRequest(%s) = %v, %v; want %v", user, got, err, want)
+		}
+	}
+	check("alice", true)
+	check("carl", false)
+	check("bob", false)
+	if err := h.forge.As("alice").Label(h.ctx, repo, n, "ok-to-test"); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("labeled ok-to-test", prLabeled(n, "ok-to-test"))
+	check("carl", true)
+}

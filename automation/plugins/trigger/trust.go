@@ -81,3 +81,27 @@ func (h *handler) needsOkToTestMessage(author string) string {
 		"Once the pull request is verified, the `%s` label says so.",
 		author, h.org, join, OkToTestLabel)
 }
+
+// TrustedPullRequest reports whether user may /test a pull request, by the
+// plugin's rules: user is trusted in the repository, or the pull request is
+// labelled ok-to-test. The web role lets such users rerun the pull
+// request's presubmits, as Deck does.
+func (p *Plugin) TrustedPullRequest(ctx context.Context, user, org, repo string, number int) (bool, error) {
+	cfg := p.config.TriggerConfig(org, repo)
+	if cfg == nil {
+		return false, nil
+	}
+	gh, err := p.github(ctx, org)
+	if err != nil {
+		return false, fmt.Errorf("GitHub client for %s: %w", org, err)
+	}
+	h := &handler{Plugin: p, cfg: cfg, gh: gh, org: org, repo: repo}
+	if trusted, err := h.trustedUser(ctx, user); err != nil || trusted {
+		return trusted, err
+	}
+	pr, _, err := gh.PullRequests.Get(ctx, org, repo, number)
+	if err != nil {
+		return false, fmt.Errorf("get pull request #%d: %w", number, err)
+	}
+	return hasLabel(pr.Labels, OkToTestLabel), nil
+}
