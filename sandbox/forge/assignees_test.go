@@ -117,3 +117,31 @@ func TestMilestoneSetAndClear(t *testing.T) {
 		t.Errorf("unknown milestone: %d, want 422", got)
 	}
 }
+
+// Issues close as completed or not planned; GitHub refuses other reasons.
+func TestStateReason(t *testing.T) {
+	fx := setup(t)
+	alice := fx.client(t, "alice-token")
+	for _, tc := range []struct {
+		reason, want string
+		status       int
+	}{
+		{"", "completed", 200},
+		{"not_planned", "not_planned", 200},
+		{"because", "", 422},
+	} {
+		iss := must[*github.Issue](t)(alice.Issues.Create(fx.ctx, "acme", "widgets", &github.IssueRequest{Title: github.Ptr("t")}))
+		req := &github.IssueRequest{State: github.Ptr("closed")}
+		if tc.reason != "" {
+			req.StateReason = github.Ptr(tc.reason)
+		}
+		got, resp, err := alice.Issues.Edit(fx.ctx, "acme", "widgets", iss.GetNumber(), req)
+		if st := status(t, resp, err); st != tc.status {
+			t.Errorf("close with %q: %d, want %d", tc.reason, st, tc.status)
+			continue
+		}
+		if tc.status == 200 && (got.GetState() != "closed" || got.GetStateReason() != tc.want) {
+			t.Errorf("close with %q: %s/%s, want closed/%s", tc.reason, got.GetState(), got.GetStateReason(), tc.want)
+		}
+	}
+}

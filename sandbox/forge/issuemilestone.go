@@ -49,3 +49,12 @@ func (t *tx) setMilestone(ctx context.Context, r *repo, i *issue, n int, who str
 	t.issueEvent(r, i, action, who, func(ev *github.IssuesEvent) { ev.Milestone = t.f.milestoneJSON(r, m) })
 	return nil
 }
+
+// validStateReason reports whether GitHub accepts a state_reason.
+func validStateReason(r string) bool {
+	switch r {
+	case "completed", "not_planned", "reopened", "duplicate":
+		return true
+	}
+	return false
+}

@@ -315,6 +315,9 @@ func (t *tx) editIssue(ctx context.Context, c *call, r *repo, i *issue, req issu
 		reason := ""
 		if req.StateReason != nil {
 			reason = *req.StateReason
+			if !validStateReason(reason) {
+				return errInvalid("Issue", "state_reason", "invalid")
+			}
 		}
 		switch *req.State {
 		case "closed", "open":
