@@ -8,6 +8,8 @@ package bootstrap
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -19,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
 	"github.com/bowline-ci/bowline/schema/crds"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
@@ -46,6 +49,10 @@ type Settings struct {
 	SecretName string
 	// Replicas of the operator; more than one turns on leader election.
 	Replicas int32
+	// BuildClusters are the build clusters besides the operator's own, by
+	// alias: each kubeconfig (buildcluster.ClusterKubeconfig) becomes a
+	// Secret the operator reads with --kubeconfig-dir.
+	BuildClusters map[string][]byte
 }
 
 // Validate reports settings that cannot work.
@@ -93,7 +100,12 @@ func Objects(s Settings) ([]client.Object, error) {
 		objs = append(objs, namespace(s.PodNamespace))
 	}
 	objs = append(objs, rbac(s)...)
-	objs = append(objs, deployment(s), configRepository(s))
+	for _, sec := range buildcluster.Secrets(s.Namespace, s.BuildClusters, labels()) {
+		objs = append(objs, sec)
+	}
+	d := deployment(s)
+	buildcluster.Mount(&d.Spec.Template.Spec, 0, slices.Collect(maps.Keys(s.BuildClusters)))
+	objs = append(objs, d, configRepository(s))
 	return objs, nil
 }
 

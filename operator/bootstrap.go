@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/bootstrap"
+	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
 )
 
 // BootstrapOptions configures `bowline bootstrap`.
@@ -15,6 +17,8 @@ type BootstrapOptions struct {
 	Kubeconfig string
 	DryRun     bool
 	Settings   bootstrap.Settings
+	// BuildClusters are --build-cluster values: ALIAS=KUBECONFIG[#CONTEXT].
+	BuildClusters []string
 }
 
 // AddFlags registers the bootstrap flags.
@@ -28,10 +32,32 @@ func (o *BootstrapOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Settings.PodNamespace, "pod-namespace", "test-pods", "namespace where job pods run")
 	fs.StringVar(&o.Settings.Image, "image", "bowline-ci/bowline:"+version, "operator image (it also runs the pod utilities)")
 	fs.Int32Var(&o.Settings.Replicas, "replicas", 1, "operator replicas; more than one turns on leader election")
+	fs.StringArrayVar(&o.BuildClusters, "build-cluster", nil, "a build cluster, ALIAS=KUBECONFIG[#CONTEXT] (the current context by default): stored as the Secret bowline-build-cluster-ALIAS that the operator reads; repeat for each cluster")
 }
 
-// Validate reports flag values that cannot work.
-func (o *BootstrapOptions) Validate() error { return o.Settings.Validate() }
+// Validate reports flag values that cannot work, and reads the build
+// clusters' kubeconfigs.
+func (o *BootstrapOptions) Validate() error {
+	if len(o.BuildClusters) > 0 {
+		o.Settings.BuildClusters = map[string][]byte{}
+	}
+	for _, v := range o.BuildClusters {
+		alias, file, ok := strings.Cut(v, "=")
+		if !ok || alias == "" || file == "" {
+			return fmt.Errorf("--build-cluster %q: want ALIAS=KUBECONFIG[#CONTEXT]", v)
+		}
+		path, context, _ := strings.Cut(file, "#")
+		if _, dup := o.Settings.BuildClusters[alias]; dup {
+			return fmt.Errorf("--build-cluster: alias %q given twice", alias)
+		}
+		kc, err := buildcluster.ClusterKubeconfig(alias, path, context)
+		if err != nil {
+			return fmt.Errorf("--build-cluster %s: %w", alias, err)
+		}
+		o.Settings.BuildClusters[alias] = kc
+	}
+	return o.Settings.Validate()
+}
 
 func newBootstrapCommand() *cobra.Command {
 	o := &BootstrapOptions{}

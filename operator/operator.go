@@ -27,6 +27,8 @@ import (
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/reconcilers/configrepo"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
+	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
+	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
@@ -37,7 +39,7 @@ var allComponents = []string{"config", "jobs", "reporter", "periodic", "merge", 
 // OperatorOptions configures `bowline operator`.
 type OperatorOptions struct {
 	// Kubeconfig is the kubeconfig file; empty means in-cluster or
-	// $KUBECONFIG.
+	// $KUBECONFIG. Its every context is also a build cluster.
 	Kubeconfig string
 	// MetricsAddr serves Prometheus metrics at /metrics; "0" turns it off.
 	MetricsAddr string
@@ -57,13 +59,16 @@ type OperatorOptions struct {
 
 	// Roles configure the roles that follow the applied configuration.
 	Roles RoleOptions
+	// Clusters say where the kubeconfig set of the build clusters is,
+	// besides Kubeconfig.
+	Clusters buildcluster.Options
 
 	Log LogOptions
 }
 
 // AddFlags registers the operator's flags.
 func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file; empty means in-cluster or $KUBECONFIG")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file: its current context is the operator's cluster, and every context a build cluster named after it (as Prow's --kubeconfig); empty means in-cluster or $KUBECONFIG, with no other build cluster")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address for Prometheus metrics at /metrics, or 0 to turn them off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address for /healthz and /readyz")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica for the controllers")
@@ -72,6 +77,7 @@ func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Components, "components", []string{"all"}, "roles to run, comma-separated: all or any of "+strings.Join(allComponents, ", "))
 	fs.StringVar(&o.DataDir, "data-dir", filepath.Join(os.TempDir(), "bowline"), "directory for git caches (an emptyDir in a cluster)")
 	o.Roles.AddFlags(fs)
+	o.Clusters.AddFlags(fs)
 	o.Log.AddFlags(fs)
 }
 
@@ -79,6 +85,9 @@ func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
 func (o *OperatorOptions) Validate() error {
 	var errs []error
 	if err := o.Roles.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.Clusters.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if o.ProbeAddr == "" {
@@ -239,6 +248,19 @@ func (o *OperatorOptions) clusterRoleEnv(mgr ctrl.Manager, log logr.Logger) (*ro
 		}
 		env.hookSecrets = secrets
 	}
+	// Every context of --kubeconfig and of the files in --kubeconfig-dir is
+	// a build cluster, as in Prow; the config role checks jobs against the
+	// aliases, the jobs role runs pods in them.
+	opts := o.Clusters
+	opts.Kubeconfig = o.Kubeconfig
+	remote, err := opts.Load()
+	if err != nil {
+		return nil, err
+	}
+	if env.clusters, err = buildcluster.New(mgr.GetClient(), remote, mgr.GetScheme()); err != nil {
+		return nil, err
+	}
+	log.Info("Build clusters", "clusters", env.clusters.Describe())
 	return env, nil
 }
 
@@ -294,6 +316,11 @@ func (o *OperatorOptions) setupComponents(ctx context.Context, env *roleEnv) err
 		Stores:    stores,
 		Metrics:   m,
 		DataDir:   o.DataDir,
+	}
+	if env.clusters != nil {
+		// A job naming no build cluster fails its revision, as Prow's
+		// checkconfig and admission webhook refuse it, rather than its runs.
+		r.Check = func(set *configset.Set) error { return buildcluster.CheckJobs(set, env.clusters.Aliases()) }
 	}
 	return r.SetupWithManager(mgr)
 }

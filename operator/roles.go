@@ -30,6 +30,7 @@ import (
 	"github.com/bowline-ci/bowline/reconcilers/merge"
 	"github.com/bowline-ci/bowline/reconcilers/periodic"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
+	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/local"
 	"github.com/bowline-ci/bowline/reconcilers/reporter"
 	"github.com/bowline-ci/bowline/schema/configset"
@@ -141,6 +142,9 @@ type roleEnv struct {
 	listen func(network, addr string) (net.Listener, error)
 	// merge is the merge controller when this process runs it.
 	merge *merge.Reconciler
+	// clusters are the build clusters; nil (bowline up) means only the
+	// operator's own, whose runs the local agent takes anyway.
+	clusters *buildcluster.Set
 }
 
 // current returns the applied configuration, or nil before the first.
@@ -245,6 +249,20 @@ func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
 			return err
 		}
 	}
+	if env.clusters != nil {
+		key, err := o.Roles.configRepositoryKey()
+		if err != nil {
+			return err
+		}
+		env.clusters.Namespace = func() string {
+			if set := env.current(); set != nil && set.Config != nil {
+				return set.Config.PodNamespace
+			}
+			return ""
+		}
+		env.clusters.Report = (&buildcluster.StatusWriter{Client: mgr.GetClient(), Key: key}).Write
+		r.Clusters = env.clusters
+	}
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("prowjob: %w", err)
 	}
@@ -258,6 +276,9 @@ func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
 		Namespace: o.Roles.ProwJobNamespace,
 		Config:    func() gc.Config { return gc.ConfigFrom(env.current()) },
 		Metrics:   gm,
+	}
+	if env.clusters != nil {
+		collector.BuildClusters = env.clusters.ReadyClients
 	}
 	if err := collector.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("gc: %w", err)

@@ -137,8 +137,8 @@ func newManager(t testing.TB, ns string) ctrl.Manager {
 func (o *operator) start(t testing.TB, mgr ctrl.Manager) { o.stop = envtest.Run(t, mgr) }
 
 // startOperator runs the reconciler for namespace ns with its git caches
-// in dataDir.
-func startOperator(t testing.TB, ns, dataDir string) *operator {
+// in dataDir; mut adjusts the reconciler before it starts.
+func startOperator(t testing.TB, ns, dataDir string, mut ...func(*Reconciler)) *operator {
 	t.Helper()
 	mgr := newManager(t, ns)
 	o := &operator{stores: &snapshot.Stores{}, metrics: prometheus.NewRegistry()}
@@ -154,6 +154,9 @@ func startOperator(t testing.TB, ns, dataDir string) *operator {
 		Stores:    o.stores,
 		Metrics:   m,
 		DataDir:   dataDir,
+	}
+	for _, m := range mut {
+		m(r)
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)

@@ -159,6 +159,12 @@ func (r *Reconciler) validate(ctx context.Context, sc *scope) error {
 		sc.out.Failure, sc.out.Errors = v1alpha1.ReasonValidationFailed, errorLines(err)
 		return nil
 	}
+	if r.Check != nil {
+		if err := r.Check(set); err != nil {
+			sc.out.Failure, sc.out.Errors = v1alpha1.ReasonValidationFailed, errorLines(err)
+			return nil
+		}
+	}
 	sc.set = set
 	return nil
 }

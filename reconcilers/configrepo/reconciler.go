@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
+	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
@@ -65,6 +66,11 @@ type Reconciler struct {
 	DataDir string
 	// MaxConcurrentReconciles bounds parallel reconciles; zero means 1.
 	MaxConcurrentReconciles int
+	// Check, when set, runs further checks on a revision that loaded, with
+	// what only the running install knows (the build clusters, say); its
+	// error fails the revision like a loader error (file:line:col lines
+	// when it is a *configset.Errors).
+	Check func(*configset.Set) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Jitter spreads each poll interval by ±Jitter; zero means 5 %.

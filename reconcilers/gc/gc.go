@@ -32,7 +32,6 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/cluster"
 
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -97,8 +96,10 @@ type Collector struct {
 	// configuration names its prowjob_namespace (Config.Namespace); empty
 	// means all.
 	Namespace string
-	// BuildClusters are the build clusters besides the operator's own.
-	BuildClusters map[string]cluster.Cluster
+	// BuildClusters returns the clients of the build clusters besides the
+	// operator's own whose job pods can be read now, by alias; nil means
+	// none.
+	BuildClusters func() map[string]client.Client
 	// Config returns the current settings; nil means sinker's defaults.
 	Config func() Config
 	// Clock is the time source; default the real clock.
@@ -192,8 +193,10 @@ func (c *Collector) Sync(ctx context.Context) error {
 		c.Metrics.count("ProwJob", d.reason)
 	}
 	clusters := map[string]client.Client{prowjob.DefaultCluster: c.Client}
-	for alias, cl := range c.BuildClusters {
-		clusters[alias] = cl.GetClient()
+	if c.BuildClusters != nil {
+		for alias, cl := range c.BuildClusters() {
+			clusters[alias] = cl
+		}
 	}
 	for alias, cl := range clusters {
 		if slices.Contains(cfg.ExcludeClusters, alias) {

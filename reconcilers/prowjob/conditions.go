@@ -21,6 +21,9 @@ const (
 	// ReasonNotStarted means the run ended before a pod or process was
 	// started for it.
 	ReasonNotStarted = "NotStarted"
+	// ReasonWaitingForBuildCluster means the run's build cluster cannot
+	// take pods yet (unreachable, missing permissions, cache starting).
+	ReasonWaitingForBuildCluster = "WaitingForBuildCluster"
 )
 
 // started is what the start or revive action produced.

@@ -57,6 +57,9 @@ type observation struct {
 	cfg Config
 	// clusterKnown is false when spec.cluster names no build cluster.
 	clusterKnown bool
+	// clusterWait, when set, says why the run's build cluster cannot take
+	// pods yet.
+	clusterWait string
 	// blocked is set when a concurrency limit holds a triggered run back.
 	blocked *blocked
 	// pod is the run's current pod, nil when it does not exist.
@@ -148,6 +151,9 @@ func decideTriggered(pj *v1alpha1.ProwJob, obs observation) decision {
 	if !obs.clusterKnown {
 		return decision{state: v1alpha1.ErrorState, description: fmt.Sprintf("Unknown build cluster %q.", pj.Spec.Cluster)}
 	}
+	if obs.clusterWait != "" {
+		return waitForCluster(pj, obs)
+	}
 	if obs.blocked != nil {
 		return decision{
 			state:        v1alpha1.TriggeredState,
@@ -159,7 +165,40 @@ func decideTriggered(pj *v1alpha1.ProwJob, obs observation) decision {
 	return decision{action: actStart, state: v1alpha1.PendingState, description: descPending}
 }
 
+// waitForCluster holds a triggered run while its build cluster cannot
+// take pods, for as long as a pod may stay unscheduled; then the run ends
+// in error, as Prow's plank ends runs whose cluster it cannot reach.
+func waitForCluster(pj *v1alpha1.ProwJob, obs observation) decision {
+	since := obs.now
+	if pj.Status.StartTime != nil {
+		since = pj.Status.StartTime.Time
+	}
+	limit := obs.cfg.timeoutsFor(pj).unscheduled
+	left := since.Add(limit).Sub(obs.now)
+	if left <= 0 {
+		return decision{state: v1alpha1.ErrorState, description: fmt.Sprintf("Build cluster %q was not available for %s: %s", clusterAlias(pj), limit, obs.clusterWait)}
+	}
+	return decision{
+		state:        v1alpha1.TriggeredState,
+		description:  "Waiting for the build cluster: " + obs.clusterWait,
+		waitReason:   ReasonWaitingForBuildCluster,
+		requeueAfter: min(left, obs.cfg.WaitInterval),
+	}
+}
+
+func clusterAlias(pj *v1alpha1.ProwJob) string {
+	if pj.Spec.Cluster == "" {
+		return DefaultCluster
+	}
+	return pj.Spec.Cluster
+}
+
 func decidePod(pj *v1alpha1.ProwJob, obs observation) decision {
+	if obs.clusterWait != "" {
+		// The pod cannot be seen while its cluster is away: keep the run
+		// as it is and look again.
+		return decision{state: v1alpha1.PendingState, description: pj.Status.Description, requeueAfter: obs.cfg.WaitInterval}
+	}
 	p := obs.pod
 	if pj.Status.PodName == "" {
 		// Pending without a pod: another client set the state; start one.

@@ -17,7 +17,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/cluster"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -25,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
+	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -50,9 +50,11 @@ type Reconciler struct {
 	Config func() Config
 	// BuildPod makes a run's pod; default DecoratedPods without defaults.
 	BuildPod PodBuilder
-	// BuildClusters are the build clusters besides the operator's own, by
-	// alias. The manager must run them (mgr.Add).
-	BuildClusters map[string]cluster.Cluster
+	// Clusters are the build clusters by alias; nil means only the
+	// operator's own, as "default". SetupWithManager adds the set to the
+	// manager and watches the pods of each remote cluster once its cache
+	// has started.
+	Clusters *buildcluster.Set
 	// Local runs local-agent jobs; nil leaves them to another controller.
 	Local LocalRunner
 	// Metrics, when set, records transitions and pod creation latency.
@@ -68,6 +70,8 @@ type Reconciler struct {
 
 	localOnce sync.Once
 	localCh   chan event.GenericEvent
+	wakeOnce  sync.Once
+	wakeCh    chan event.GenericEvent
 	// written maps a run's key to the resourceVersion its last status
 	// write replaced, until the cache has caught up (see stale).
 	written sync.Map
@@ -79,6 +83,10 @@ type buildCluster struct {
 	reader client.Reader
 	// local is true for the operator's own cluster.
 	local bool
+	// wait, when set, says why the cluster cannot take pods yet (it is
+	// unreachable or lacks permissions, or its pod cache has not started);
+	// client and reader then go to the API server directly.
+	wait string
 }
 
 // Reconcile moves one run through the state machine: observe the pod or
@@ -148,8 +156,8 @@ func (r *Reconciler) observe(ctx context.Context, pj *v1alpha1.ProwJob) (observa
 		}
 	default:
 		bc, ok := r.cluster(pj.Spec.Cluster)
-		obs.clusterKnown = ok
-		if ok && state == v1alpha1.PendingState && pj.Status.PodName != "" {
+		obs.clusterKnown, obs.clusterWait = ok, bc.wait
+		if ok && bc.wait == "" && state == v1alpha1.PendingState && pj.Status.PodName != "" {
 			pod, err := getPod(ctx, bc, podNamespace(pj), pj.Status.PodName)
 			if err != nil {
 				return obs, err
@@ -302,16 +310,23 @@ func (r *Reconciler) handles(pj *v1alpha1.ProwJob) bool {
 	return true
 }
 
-// cluster finds a build cluster by alias.
+// cluster finds a build cluster by alias; "" is the default.
 func (r *Reconciler) cluster(alias string) (buildCluster, bool) {
-	if alias == "" || alias == DefaultCluster {
-		return buildCluster{client: r.Client, reader: r.APIReader, local: true}, true
+	own := buildCluster{client: r.Client, reader: r.APIReader, local: true}
+	if r.Clusters == nil {
+		return own, alias == "" || alias == DefaultCluster
 	}
-	c, ok := r.BuildClusters[alias]
-	if !ok {
+	c, ok := r.Clusters.Get(alias)
+	switch {
+	case !ok:
 		return buildCluster{}, false
+	case c.Local():
+		return own, true
 	}
-	return buildCluster{client: c.GetClient(), reader: c.GetAPIReader()}, true
+	if cl := c.Remote(); cl != nil {
+		return buildCluster{client: cl.GetClient(), reader: cl.GetAPIReader()}, true
+	}
+	return buildCluster{client: c.Direct(), reader: c.Direct(), wait: c.Health().Message}, true
 }
 
 // SetupWithManager registers the controller, its field indexes and its
@@ -340,6 +355,11 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		return err
 	}
 	r.Metrics.readFrom(mgr.GetClient())
+	if r.Clusters != nil {
+		if err := mgr.Add(r.Clusters); err != nil {
+			return err
+		}
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("prowjob").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
@@ -351,11 +371,55 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if r.Local != nil {
 		b = b.WatchesRawSource(source.Channel(r.localEvents(), &handler.EnqueueRequestForObject{}))
 	}
-	for _, c := range r.BuildClusters {
-		b = b.WatchesRawSource(source.Kind(c.GetCache(), client.Object(&corev1.Pod{}),
-			handler.EnqueueRequestsFromMapFunc(podToProwJob), jobPod))
+	if r.Clusters == nil {
+		return b.Complete(r)
 	}
-	return b.Complete(r)
+	b = b.WatchesRawSource(source.Channel(r.wakeEvents(), &handler.EnqueueRequestForObject{}))
+	c, err := b.Build(r)
+	if err != nil {
+		return err
+	}
+	// A remote cluster's pods are watched once its cache runs: a cluster
+	// that is down must not hold the controller back.
+	r.Clusters.OnReady = func(ctx context.Context, bc *buildcluster.Cluster) error {
+		src := source.Kind(bc.Remote().GetCache(), client.Object(&corev1.Pod{}), handler.EnqueueRequestsFromMapFunc(podToProwJob), jobPod)
+		if err := c.Watch(src); err != nil {
+			return fmt.Errorf("watch the pods of build cluster %q: %w", bc.Alias(), err)
+		}
+		r.wakeCluster(ctx, bc.Alias())
+		return nil
+	}
+	return nil
+}
+
+// wakeCluster reconciles at once the runs waiting for a build cluster that
+// has just become ready.
+func (r *Reconciler) wakeCluster(ctx context.Context, alias string) {
+	var list v1alpha1.ProwJobList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{IndexState: string(v1alpha1.TriggeredState)}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Cannot list the runs waiting for a build cluster", "cluster", alias)
+		return
+	}
+	var waiting []event.GenericEvent
+	for i := range list.Items {
+		if pj := &list.Items[i]; pj.Spec.Cluster == alias {
+			waiting = append(waiting, event.GenericEvent{Object: pj})
+		}
+	}
+	go func() {
+		for _, e := range waiting {
+			select {
+			case r.wakeEvents() <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+func (r *Reconciler) wakeEvents() chan event.GenericEvent {
+	r.wakeOnce.Do(func() { r.wakeCh = make(chan event.GenericEvent, 64) })
+	return r.wakeCh
 }
 
 // jobPod admits pods that belong to a run.

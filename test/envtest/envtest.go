@@ -167,6 +167,17 @@ func (e *Env) Kubeconfig(dir string) (string, error) {
 	return p, os.WriteFile(p, b, 0o600)
 }
 
+// UserKubeconfig returns a kubeconfig for a user of this control plane with
+// the given groups (none: authenticated, but allowed nothing RBAC does not
+// grant), for tests of what bowline does with lesser credentials.
+func (e *Env) UserKubeconfig(name string, groups ...string) ([]byte, error) {
+	user, err := e.env.ControlPlane.AddUser(ctrlenvtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return user.KubeConfig()
+}
+
 // Manager builds a controller-runtime manager on this control plane for
 // one test: its cache holds namespace ns only (every namespace when ns is
 // empty), it logs nowhere, it serves metrics and health probes on ports of
