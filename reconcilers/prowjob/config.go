@@ -1,12 +1,11 @@
 package prowjob
 
 import (
-	"bytes"
-	"fmt"
 	"text/template"
 	"time"
 
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
+	"github.com/bowline-ci/bowline/web/joburl"
 )
 
 // Plank's defaults, as Prow's.
@@ -38,9 +37,16 @@ type Config struct {
 	// listed has no limit.
 	JobQueueCapacities map[string]int
 	// JobURLTemplate renders status.url from the ProwJob (Prow's
-	// plank.job_url_template: {{.Spec.Job}}, {{.Status.BuildID}} …). Nil
-	// leaves status.url empty.
+	// plank.job_url_template: {{.Spec.Job}}, {{.Status.BuildID}} …) for
+	// runs without a job URL prefix. Nil leaves their status.url empty.
 	JobURLTemplate *template.Template
+	// JobURLPrefixConfig is plank.job_url_prefix_config: decorated runs
+	// link to prefix + storage provider + bucket + their path in it
+	// (web/joburl), as Prow's do.
+	JobURLPrefixConfig map[string]string
+	// JobURLPrefixDisableAppendStorageProvider leaves the storage provider
+	// out of those links.
+	JobURLPrefixDisableAppendStorageProvider bool
 	// WaitInterval is how often a held-back run is looked at again.
 	WaitInterval time.Duration
 }
@@ -88,14 +94,11 @@ func (c Config) timeoutsFor(pj *v1alpha1.ProwJob) timeouts {
 	return t
 }
 
-// jobURL renders the run's page address.
+// jobURL renders the run's page address, as Prow's plank does
+// (web/joburl).
 func (c Config) jobURL(pj *v1alpha1.ProwJob) (string, error) {
-	if c.JobURLTemplate == nil {
-		return "", nil
-	}
-	var b bytes.Buffer
-	if err := c.JobURLTemplate.Execute(&b, pj); err != nil {
-		return "", fmt.Errorf("render job URL template: %w", err)
-	}
-	return b.String(), nil
+	return joburl.Builder{
+		Template: c.JobURLTemplate, PrefixConfig: c.JobURLPrefixConfig,
+		DisableAppendStorageProvider: c.JobURLPrefixDisableAppendStorageProvider,
+	}.URL(pj)
 }

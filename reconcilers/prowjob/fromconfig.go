@@ -25,6 +25,9 @@ func ConfigFrom(set *configset.Set) (Config, error) {
 		PodRunningTimeout:     duration(p.PodRunningTimeout),
 		MaxRevivals:           p.MaxRevivals,
 		JobQueueCapacities:    p.JobQueueCapacities,
+
+		JobURLPrefixConfig:                       p.JobURLPrefixConfig,
+		JobURLPrefixDisableAppendStorageProvider: p.JobURLPrefixDisableAppendStorageProvider,
 	}
 	if p.JobURLTemplate != "" {
 		t, err := template.New("job_url_template").Parse(p.JobURLTemplate)
