@@ -14,7 +14,9 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -56,6 +58,16 @@ type OperatorOptions struct {
 	// DataDir holds the git caches of ConfigRepositories; losing it costs
 	// one full fetch.
 	DataDir string
+	// PodNamespace is the one namespace where job pods run (Prow's
+	// pod_namespace). Setting it pins the namespaces this process works
+	// in, so that a cluster install's RBAC can be namespaced Roles: pods
+	// are watched only there, ProwJobs only in --prowjob-namespace (then
+	// required), and config.yaml's pod_namespace and prowjob_namespace must
+	// name them. Empty watches every namespace and follows config.yaml.
+	PodNamespace string
+	// ConfigNamespaces are the namespaces whose ConfigRepositories are
+	// reconciled and followed; empty means every namespace.
+	ConfigNamespaces []string
 
 	// Roles configure the roles that follow the applied configuration.
 	Roles RoleOptions
@@ -74,8 +86,14 @@ func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica for the controllers")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease; empty means the pod's own")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long to let running work finish after SIGTERM; longer than --hook-grace-period, shorter than the pod's terminationGracePeriodSeconds")
-	fs.StringSliceVar(&o.Components, "components", []string{"all"}, "roles to run, comma-separated: all or any of "+strings.Join(allComponents, ", "))
+	components := "roles to run, comma-separated: all or any of " + strings.Join(allComponents, ", ")
+	if missing := notImplemented(); len(missing) > 0 {
+		components += " (" + strings.Join(missing, " and ") + " not implemented yet)"
+	}
+	fs.StringSliceVar(&o.Components, "components", []string{"all"}, components)
 	fs.StringVar(&o.DataDir, "data-dir", filepath.Join(os.TempDir(), "bowline"), "directory for git caches (an emptyDir in a cluster)")
+	fs.StringVar(&o.PodNamespace, "pod-namespace", "", "pins the namespaces: job pods only here and ProwJobs only in --prowjob-namespace, which config.yaml's pod_namespace and prowjob_namespace must name; empty watches every namespace")
+	fs.StringSliceVar(&o.ConfigNamespaces, "config-namespaces", nil, "namespaces whose ConfigRepositories bowline reconciles, comma-separated; empty means every namespace")
 	o.Roles.AddFlags(fs)
 	o.Clusters.AddFlags(fs)
 	o.Log.AddFlags(fs)
@@ -103,8 +121,11 @@ func (o *OperatorOptions) Validate() error {
 		errs = append(errs, errors.New("--components must name at least one role"))
 	}
 	for _, c := range o.Components {
-		if c != "all" && !slices.Contains(allComponents, c) {
+		switch {
+		case c != "all" && !slices.Contains(allComponents, c):
 			errs = append(errs, fmt.Errorf("--components: unknown role %q (want all or any of %s)", c, strings.Join(allComponents, ", ")))
+		case c != "all" && !implemented(c):
+			errs = append(errs, fmt.Errorf("--components: %s is not implemented yet (%s are not implemented yet)", c, strings.Join(notImplemented(), " and ")))
 		}
 	}
 	if slices.Contains(o.Components, "all") && len(o.Components) > 1 {
@@ -112,6 +133,22 @@ func (o *OperatorOptions) Validate() error {
 	}
 	if o.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if o.PodNamespace != "" && o.Roles.ProwJobNamespace == "" {
+		errs = append(errs, errors.New("--pod-namespace pins the namespaces: give --prowjob-namespace too"))
+	}
+	for flag, nss := range map[string][]string{"--pod-namespace": {o.PodNamespace}, "--config-namespaces": o.ConfigNamespaces, "--prowjob-namespace": {o.Roles.ProwJobNamespace}} {
+		for _, ns := range nss {
+			if ns == "" && flag != "--config-namespaces" {
+				continue
+			}
+			if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
+				errs = append(errs, fmt.Errorf("%s %q: %s", flag, ns, strings.Join(msgs, "; ")))
+			}
+		}
+	}
+	if key, err := o.Roles.configRepositoryKey(); err == nil && len(o.ConfigNamespaces) > 0 && !slices.Contains(o.ConfigNamespaces, key.Namespace) {
+		errs = append(errs, fmt.Errorf("--config-repository %s is outside --config-namespaces (%s)", o.Roles.ConfigRepository, strings.Join(o.ConfigNamespaces, ", ")))
 	}
 	if err := o.Log.Validate(); err != nil {
 		errs = append(errs, err)
@@ -201,7 +238,7 @@ func (o *OperatorOptions) newManager(cfg *rest.Config, scheme *runtime.Scheme, l
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Logger:                        log,
-		Cache:                         cache.Options{ByObject: prowjob.CacheByObject()},
+		Cache:                         o.cacheOptions(),
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
 		LeaderElection:                o.LeaderElect,
@@ -225,6 +262,59 @@ func (o *OperatorOptions) newManager(cfg *rest.Config, scheme *runtime.Scheme, l
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// cacheOptions restrict what the manager watches to the namespaces this
+// process works in: with --pod-namespace, ProwJobs of --prowjob-namespace
+// and pods of --pod-namespace; with --config-namespaces, the
+// ConfigRepositories there. That is what lets a cluster install grant
+// namespaced Roles only.
+func (o *OperatorOptions) cacheOptions() cache.Options {
+	in := func(nss ...string) map[string]cache.Config {
+		m := map[string]cache.Config{}
+		for _, ns := range nss {
+			m[ns] = cache.Config{}
+		}
+		return m
+	}
+	byObject := prowjob.CacheByObject()
+	for obj, opts := range byObject {
+		if o.PodNamespace == "" {
+			continue
+		}
+		switch obj.(type) {
+		case *v1alpha1.ProwJob:
+			opts.Namespaces = in(o.Roles.ProwJobNamespace)
+		case *corev1.Pod:
+			opts.Namespaces = in(o.PodNamespace)
+		}
+		byObject[obj] = opts
+	}
+	if len(o.ConfigNamespaces) > 0 {
+		byObject[&v1alpha1.ConfigRepository{}] = cache.ByObject{Namespaces: in(o.ConfigNamespaces...)}
+	}
+	return cache.Options{ByObject: byObject}
+}
+
+// installCheck rejects a configuration that names namespaces this
+// process does not work in: its runs would be created where nothing
+// watches them, or where the install's RBAC forbids it.
+func (o *OperatorOptions) installCheck(set *configset.Set) error {
+	var errs []string
+	if set == nil || set.Config == nil || o.PodNamespace == "" {
+		return nil
+	}
+	if ns := set.Config.ProwJobNamespace; ns != o.Roles.ProwJobNamespace {
+		errs = append(errs, fmt.Sprintf("config.yaml: prowjob_namespace is %q, but this bowline keeps ProwJobs in %q (--prowjob-namespace): set prowjob_namespace: %s", ns, o.Roles.ProwJobNamespace, o.Roles.ProwJobNamespace))
+	}
+	if ns := set.Config.PodNamespace; o.PodNamespace != "" && ns != o.PodNamespace {
+		errs = append(errs, fmt.Sprintf("config.yaml: pod_namespace is %q, but this bowline runs job pods in %q (--pod-namespace): set pod_namespace: %s", ns, o.PodNamespace, o.PodNamespace))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	// One error per line, as the reconciler lists a loader's errors.
+	return errors.New(strings.Join(errs, "\n"))
 }
 
 // clusterRoleEnv prepares what the roles share in a cluster: GitHub from
@@ -264,7 +354,8 @@ func (o *OperatorOptions) clusterRoleEnv(mgr ctrl.Manager, log logr.Logger) (*ro
 	return env, nil
 }
 
-// runs reports whether the process runs component.
+// runs reports whether the process runs component ("all": whether it
+// runs every component).
 func (o *OperatorOptions) runs(component string) bool {
 	return slices.Contains(o.Components, "all") || slices.Contains(o.Components, component)
 }
@@ -280,11 +371,11 @@ func (o *OperatorOptions) setupComponents(ctx context.Context, env *roleEnv) err
 		return err
 	}
 	env.store = stores.For(key)
+	env.publisher = &snapshot.Publisher{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}
 	if err := o.setupRoles(ctx, env); err != nil {
 		return err
 	}
-	publisher := &snapshot.Publisher{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}
-	f := &snapshot.Follower{Client: mgr.GetClient(), Publisher: publisher, Stores: stores}
+	f := &snapshot.Follower{Client: mgr.GetClient(), Publisher: env.publisher, Stores: stores}
 	if o.runs("config") {
 		// A standby replica follows what the leader publishes, so its
 		// non-elected roles (hook, web) have the configuration too; once
@@ -298,29 +389,39 @@ func (o *OperatorOptions) setupComponents(ctx context.Context, env *roleEnv) err
 			}
 		}
 	}
-	if err := f.SetupWithManager(mgr, "snapshot-follower"); err != nil {
-		return err
-	}
-	if !o.runs("config") {
-		return nil
-	}
+	return f.SetupWithManager(mgr, "snapshot-follower")
+}
+
+// setupConfig runs the ConfigRepository reconciler.
+func (o *OperatorOptions) setupConfig(_ context.Context, env *roleEnv) error {
 	m, err := configrepo.NewMetrics(metrics.Registry)
 	if err != nil {
 		return fmt.Errorf("register metrics: %w", err)
 	}
 	r := &configrepo.Reconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("bowline-configrepo"),
-		Publisher: publisher,
-		Stores:    stores,
-		Metrics:   m,
-		DataDir:   o.DataDir,
+		Client:       env.mgr.GetClient(),
+		APIReader:    env.mgr.GetAPIReader(),
+		Recorder:     env.mgr.GetEventRecorder("bowline-configrepo"),
+		Publisher:    env.publisher,
+		Stores:       env.stores,
+		Metrics:      m,
+		DataDir:      o.DataDir,
+		Capabilities: capabilities(),
 	}
+	checks := []func(*configset.Set) error{o.installCheck}
 	if env.clusters != nil {
 		// A job naming no build cluster fails its revision, as Prow's
 		// checkconfig and admission webhook refuse it, rather than its runs.
-		r.Check = func(set *configset.Set) error { return buildcluster.CheckJobs(set, env.clusters.Aliases()) }
+		checks = append(checks, func(set *configset.Set) error { return buildcluster.CheckJobs(set, env.clusters.Aliases()) })
 	}
-	return r.SetupWithManager(mgr)
+	r.Check = func(set *configset.Set) error {
+		var errs []error
+		for _, check := range checks {
+			if err := check(set); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	return r.SetupWithManager(env.mgr)
 }

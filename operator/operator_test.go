@@ -47,6 +47,23 @@ func TestOperatorOptionsValidate(t *testing.T) {
 		{name: "data dir", args: []string{"--data-dir=/var/cache/bowline"}},
 		{name: "no data dir", args: []string{"--data-dir="}, wantErr: "--data-dir"},
 	}
+	// Every component is either set up by a role or refused by name, so
+	// that --components never accepts what nothing runs.
+	for _, c := range allComponents {
+		if implemented(c) {
+			tests = append(tests, struct {
+				name    string
+				args    []string
+				wantErr string
+			}{name: "implemented " + c, args: []string{"--components=" + c}})
+			continue
+		}
+		tests = append(tests, struct {
+			name    string
+			args    []string
+			wantErr string
+		}{name: "not implemented " + c, args: []string{"--components=config," + c}, wantErr: c + " is not implemented yet"})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := &OperatorOptions{}
@@ -119,7 +136,7 @@ func TestOperatorProcess(t *testing.T) {
 	}
 	bin := buildBowline(t)
 	metrics, probes := freePort(t), freePort(t)
-	cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--data-dir", t.TempDir(),
+	cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--data-dir", t.TempDir(), "--prowjob-namespace", "default",
 		"--metrics-bind-address", metrics, "--health-probe-bind-address", probes)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

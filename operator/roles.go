@@ -145,6 +145,23 @@ type roleEnv struct {
 	// clusters are the build clusters; nil (bowline up) means only the
 	// operator's own, whose runs the local agent takes anyway.
 	clusters *buildcluster.Set
+	// publisher stores and reads the snapshots the config role publishes.
+	publisher *snapshot.Publisher
+	// mux collects the handlers served on --hook-addr; nil until one
+	// registers.
+	mux *http.ServeMux
+	// hook is the webhook server, drained on shutdown; nil without one.
+	hook *automation.Server
+	// web is the web role's handler; nil unless it runs.
+	web http.Handler
+}
+
+// hookMux returns the mux served on --hook-addr, creating it on first use.
+func (e *roleEnv) hookMux() *http.ServeMux {
+	if e.mux == nil {
+		e.mux = http.NewServeMux()
+	}
+	return e.mux
 }
 
 // current returns the applied configuration, or nil before the first.
@@ -155,51 +172,101 @@ func (e *roleEnv) current() *configset.Set {
 	return nil
 }
 
-// setupRoles registers the roles o.runs chooses, besides config.
+// roleSetup registers one role with the manager.
+type roleSetup func(o *OperatorOptions, ctx context.Context, env *roleEnv) error
+
+// roles are the components bowline implements, each with the function
+// that sets it up; they run in allComponents' order. A component of
+// allComponents without an entry here is not implemented yet:
+// --components refuses it by name, "all" leaves it out with a log line,
+// and the ConfigRepository's conditions say so. Implementing a component
+// means adding it here.
+func roles() map[string]roleSetup {
+	return map[string]roleSetup{
+		"config":   (*OperatorOptions).setupConfig,
+		"jobs":     (*OperatorOptions).setupJobs,
+		"reporter": (*OperatorOptions).setupReporter,
+		"periodic": (*OperatorOptions).setupPeriodic,
+		"merge":    (*OperatorOptions).setupMerge,
+		"hook":     (*OperatorOptions).setupHook,
+		"web":      (*OperatorOptions).setupWeb,
+	}
+}
+
+// pluginNames are the names of the plugins bowline constructs: what
+// plugins.yaml can enable to any effect.
+func pluginNames() []string {
+	var names []string
+	for _, p := range plugins.All(plugins.Deps{}) {
+		names = append(names, p.Name())
+	}
+	return names
+}
+
+// implemented reports whether bowline has a role for component.
+func implemented(component string) bool {
+	_, ok := roles()[component]
+	return ok
+}
+
+// notImplemented lists the components of allComponents without a role.
+func notImplemented() []string {
+	var out []string
+	for _, c := range allComponents {
+		if !implemented(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// setupRoles registers the roles o.runs chooses, then serves the HTTP
+// roles' handlers.
 func (o *OperatorOptions) setupRoles(ctx context.Context, env *roleEnv) error {
-	mgr := env.mgr
-	if o.runs("jobs") {
-		if err := o.setupJobs(ctx, env); err != nil {
-			return err
+	if missing := notImplemented(); len(missing) > 0 && o.runs("all") {
+		env.log.Info("Not running components that are not implemented yet", "components", missing)
+	}
+	for _, name := range allComponents {
+		setup, ok := roles()[name]
+		if !ok || !o.runs(name) {
+			continue
+		}
+		if err := setup(o, ctx, env); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	if o.runs("reporter") && env.github == nil {
+	return o.serveHTTP(env)
+}
+
+func (o *OperatorOptions) setupReporter(ctx context.Context, env *roleEnv) error {
+	if env.github == nil {
 		env.log.Info("Not reporting to GitHub: no GitHub credentials")
+		return nil
 	}
-	if o.runs("reporter") && env.github != nil {
-		r := &reporter.Reconciler{
-			Client:                  mgr.GetClient(),
-			GitHub:                  env.github.ForOrg,
-			Config:                  func() reporter.Config { return reporter.ConfigFrom(env.current()) },
-			BotLogin:                o.Roles.Reporter.BotLogin,
-			MaxConcurrentReconciles: o.Roles.Reporter.Workers,
-		}
-		if err := r.SetupWithManager(ctx, mgr); err != nil {
-			return fmt.Errorf("reporter: %w", err)
-		}
+	mgr := env.mgr
+	r := &reporter.Reconciler{
+		Client:                  mgr.GetClient(),
+		GitHub:                  env.github.ForOrg,
+		Config:                  func() reporter.Config { return reporter.ConfigFrom(env.current()) },
+		BotLogin:                o.Roles.Reporter.BotLogin,
+		MaxConcurrentReconciles: o.Roles.Reporter.Workers,
 	}
-	if o.runs("merge") {
-		if err := o.setupMerge(ctx, env); err != nil {
-			return err
-		}
+	return r.SetupWithManager(ctx, mgr)
+}
+
+func (o *OperatorOptions) setupPeriodic(ctx context.Context, env *roleEnv) error {
+	r := &periodic.Runner{
+		Client:    env.creator,
+		Namespace: o.Roles.ProwJobNamespace,
+		Config: func() periodic.Config {
+			c, err := periodic.ConfigFrom(env.current())
+			if err != nil {
+				env.log.Error(err, "Reading periodic jobs from the applied configuration")
+			}
+			return c
+		},
 	}
-	if o.runs("periodic") {
-		r := &periodic.Runner{
-			Client:    env.creator,
-			Namespace: o.Roles.ProwJobNamespace,
-			Config: func() periodic.Config {
-				c, err := periodic.ConfigFrom(env.current())
-				if err != nil {
-					env.log.Error(err, "Reading periodic jobs from the applied configuration")
-				}
-				return c
-			},
-		}
-		if err := r.SetupWithManager(ctx, mgr); err != nil {
-			return fmt.Errorf("periodic: %w", err)
-		}
-	}
-	return o.setupHTTP(env)
+	return r.SetupWithManager(ctx, env.mgr)
 }
 
 func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
@@ -328,44 +395,48 @@ func (o *OperatorOptions) setupMerge(ctx context.Context, env *roleEnv) error {
 	return nil
 }
 
-// setupHTTP serves the hook role (the webhook at /hook, plugin help at
-// /plugin-help and, in Prow's shape, /api/plugin-help) on --hook-addr and
-// the web role (the JSON API under /api/ and each pull request's place
-// in its merge pool under /pr/) on --web-addr; both on the hook's
-// address when --web-addr is empty.
-func (o *OperatorOptions) setupHTTP(env *roleEnv) error {
-	hookMux := http.NewServeMux()
-	var hook *automation.Server
-	if o.runs("hook") && (env.github == nil || env.hookSecrets == nil) {
+// setupHook serves the webhook at /hook and plugin help at /plugin-help
+// and (in Prow's shape) /api/plugin-help, on --hook-addr.
+func (o *OperatorOptions) setupHook(_ context.Context, env *roleEnv) error {
+	if env.github == nil || env.hookSecrets == nil {
 		if slices.Contains(o.Components, "hook") {
 			return errors.New("the hook role needs GitHub credentials (--github-token-path or --github-app-id) and --hmac-secret-file")
 		}
 		env.log.Info("Not serving webhooks: no GitHub credentials or webhook secret")
-	} else if o.runs("hook") {
-		var err error
-		if hook, err = o.newHookServer(env); err != nil {
-			return err
-		}
-		h := hook.Handler()
-		hookMux.Handle(automation.HookPath, h)
-		hookMux.Handle(automation.PluginHelpPath, h)
-		hookMux.Handle(automation.APIPluginHelpPath, h)
+		return nil
 	}
-	var web http.Handler
-	if o.runs("web") {
-		web = o.newWebHandler(env)
+	hook, err := o.newHookServer(env)
+	if err != nil {
+		return err
 	}
+	env.hook = hook
+	h := hook.Handler()
+	mux := env.hookMux()
+	mux.Handle(automation.HookPath, h)
+	mux.Handle(automation.PluginHelpPath, h)
+	mux.Handle(automation.APIPluginHelpPath, h)
+	return nil
+}
+
+// setupWeb makes the web role's handler (newWebHandler); serveHTTP serves
+// it.
+func (o *OperatorOptions) setupWeb(_ context.Context, env *roleEnv) error {
+	env.web = o.newWebHandler(env)
+	return nil
+}
+
+// serveHTTP serves the hook role on --hook-addr and the web role on
+// --web-addr; both on the hook's address when --web-addr is empty.
+func (o *OperatorOptions) serveHTTP(env *roleEnv) error {
+	web := env.web
 	if web != nil && (o.Roles.WebAddr == "" || o.Roles.WebAddr == o.Roles.Hook.Addr) {
-		hookMux.Handle("/api/", web)
-		hookMux.Handle(api.ProwJobsJSPath, web)
-		hookMux.Handle(merge.PRPagePath, web)
+		env.hookMux().Handle("/api/", web)
+		env.hookMux().Handle(api.ProwJobsJSPath, web)
+		env.hookMux().Handle(merge.PRPagePath, web)
 		web = nil
-		if hook == nil {
-			return env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, listen: env.listen, handler: hookMux, grace: o.Roles.Hook.GracePeriod, log: env.log})
-		}
 	}
-	if hook != nil {
-		if err := env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, listen: env.listen, handler: hookMux, hook: hook, grace: o.Roles.Hook.GracePeriod, log: env.log}); err != nil {
+	if env.mux != nil {
+		if err := env.mgr.Add(&httpRole{addr: o.Roles.Hook.Addr, listen: env.listen, handler: env.mux, hook: env.hook, grace: o.Roles.Hook.GracePeriod, log: env.log}); err != nil {
 			return err
 		}
 	}

@@ -55,6 +55,14 @@ type outcome struct {
 	Errors []string
 	// Summary counts the applied configuration.
 	Summary *v1alpha1.ConfigSummary
+	// Missing is what the applied configuration asks for that bowline does
+	// not implement.
+	Missing NotImplemented
+	// OrgsReported and DeployReported say that this reconciler reports
+	// OrgsSynced and DeploymentReady (no role of their own does), from
+	// Missing; DeployDir is the deploy path.
+	OrgsReported, DeployReported bool
+	DeployDir                    string
 }
 
 // result is the history entry's result for o.
@@ -69,7 +77,8 @@ func (o outcome) result() string {
 }
 
 // setConditions sets Ready, Reconciling, Stalled, JobsReady and PluginsReady
-// on obj from o, following kstatus: Reconciling and Stalled are present only
+// on obj from o, and OrgsSynced and DeploymentReady while no role applies
+// what they cover, following kstatus: Reconciling and Stalled are present only
 // while True, and every condition carries obj's generation.
 func setConditions(obj *v1alpha1.ConfigRepository, o outcome) {
 	gen := obj.Generation
@@ -122,8 +131,27 @@ func setConditions(obj *v1alpha1.ConfigRepository, o outcome) {
 	s := o.Summary
 	set(v1alpha1.ConditionJobsReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded,
 		fmt.Sprintf("%d presubmits, %d postsubmits and %d periodics in effect from revision %s", s.Presubmits, s.Postsubmits, s.Periodics, o.Applied))
-	set(v1alpha1.ConditionPluginsReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded,
-		fmt.Sprintf("%d plugins in effect from revision %s", s.Plugins, o.Applied))
+	if m := o.Missing; len(m.Plugins) > 0 {
+		set(v1alpha1.ConditionPluginsReady, metav1.ConditionFalse, v1alpha1.ReasonNotImplemented,
+			fmt.Sprintf("%s (revision %s)", m.PluginsMessage(), o.Applied))
+	} else {
+		set(v1alpha1.ConditionPluginsReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded,
+			fmt.Sprintf("%d plugins in effect from revision %s", s.Plugins, o.Applied))
+	}
+	if o.OrgsReported {
+		if m := o.Missing; m.Orgs > 0 || m.Labels > 0 {
+			set(v1alpha1.ConditionOrgsSynced, metav1.ConditionFalse, v1alpha1.ReasonNotImplemented, fmt.Sprintf("%s (revision %s)", m.OrgsMessage(), o.Applied))
+		} else {
+			remove(v1alpha1.ConditionOrgsSynced)
+		}
+	}
+	if o.DeployReported {
+		if m := o.Missing; m.DeployFiles > 0 {
+			set(v1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, v1alpha1.ReasonNotImplemented, fmt.Sprintf("%s (revision %s)", m.DeployMessage(o.DeployDir), o.Applied))
+		} else {
+			remove(v1alpha1.ConditionDeploymentReady)
+		}
+	}
 }
 
 // validationMessage names the invalid revision and quotes its first errors.

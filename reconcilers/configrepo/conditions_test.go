@@ -1,14 +1,18 @@
 package configrepo
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/bowline-ci/bowline/schema/configset"
+	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -82,6 +86,37 @@ func TestSetConditions(t *testing.T) {
 			v1alpha1.ConditionStalled:     nil,
 		},
 	}, {
+		name: "plugins, orgs and deployment not implemented",
+		o: outcome{Applied: "main@sha1:a", Attempted: "main@sha1:a", Summary: sum, OrgsReported: true, DeployReported: true, DeployDir: "config/bowline",
+			Missing: NotImplemented{Plugins: []string{"approve", "lgtm"}, Enabled: 3, Orgs: 1, Labels: 12, DeployFiles: 2}},
+		want: map[string]*cond{
+			v1alpha1.ConditionReady:           {metav1.ConditionTrue, v1alpha1.ReasonSucceeded, ""},
+			v1alpha1.ConditionPluginsReady:    {metav1.ConditionFalse, v1alpha1.ReasonNotImplemented, "2 of the 3 plugins enabled are not implemented yet and do nothing: approve, lgtm (revision main@sha1:a)"},
+			v1alpha1.ConditionOrgsSynced:      {metav1.ConditionFalse, v1alpha1.ReasonNotImplemented, "Org administration is not implemented yet: the settings of 1 org (peribolos) and 12 labels (label_sync) are validated but not applied to GitHub"},
+			v1alpha1.ConditionDeploymentReady: {metav1.ConditionFalse, v1alpha1.ReasonNotImplemented, "the 2 files under config/bowline are not applied"},
+		},
+	}, {
+		name: "nothing left unimplemented removes what was reported",
+		prior: []metav1.Condition{
+			{Type: v1alpha1.ConditionOrgsSynced, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonNotImplemented},
+			{Type: v1alpha1.ConditionDeploymentReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonNotImplemented},
+		},
+		o: outcome{Applied: "main@sha1:b", Attempted: "main@sha1:b", Summary: sum, OrgsReported: true, DeployReported: true, Missing: NotImplemented{Enabled: 4}},
+		want: map[string]*cond{
+			v1alpha1.ConditionPluginsReady:    {metav1.ConditionTrue, v1alpha1.ReasonSucceeded, "4 plugins in effect"},
+			v1alpha1.ConditionOrgsSynced:      nil,
+			v1alpha1.ConditionDeploymentReady: nil,
+		},
+	}, {
+		name: "conditions of implemented components are left to them",
+		prior: []metav1.Condition{
+			{Type: v1alpha1.ConditionOrgsSynced, Status: metav1.ConditionTrue, Reason: "Synced", Message: "by the orgs role"},
+		},
+		o: outcome{Applied: "main@sha1:b", Attempted: "main@sha1:b", Summary: sum, Missing: NotImplemented{Enabled: 4}},
+		want: map[string]*cond{
+			v1alpha1.ConditionOrgsSynced: {metav1.ConditionTrue, "Synced", "by the orgs role"},
+		},
+	}, {
 		name: "suspended",
 		prior: []metav1.Condition{
 			{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonValidationFailed},
@@ -116,8 +151,8 @@ func TestSetConditions(t *testing.T) {
 					if got.Status != want.Status || got.Reason != want.Reason || !strings.Contains(got.Message, want.Message) {
 						t.Errorf("%s = %s/%s %q, want %s/%s containing %q", typ, got.Status, got.Reason, got.Message, want.Status, want.Reason, want.Message)
 					}
-					if tt.o.Suspended && typ == v1alpha1.ConditionJobsReady {
-						break // untouched while suspended
+					if tt.o.Suspended && typ == v1alpha1.ConditionJobsReady || tt.name == "conditions of implemented components are left to them" {
+						break // untouched
 					}
 					if got.ObservedGeneration != 7 {
 						t.Errorf("%s observedGeneration = %d, want 7", typ, got.ObservedGeneration)
@@ -223,5 +258,46 @@ func TestJitter(t *testing.T) {
 		if d := got - tt.want; d < -time.Millisecond || d > time.Millisecond {
 			t.Errorf("jitter(1m, 5%%, %v) = %s, want %s", tt.r, got, tt.want)
 		}
+	}
+}
+
+func TestCapabilitiesMissing(t *testing.T) {
+	load := func(t *testing.T, files map[string]string) *configset.Set {
+		t.Helper()
+		fsys := fstest.MapFS{}
+		for name, content := range files {
+			fsys[name] = &fstest.MapFile{Data: []byte(content)}
+		}
+		set, err := snapshot.Load(context.Background(), fsys, v1alpha1.ConfigPaths{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	withOrgs := load(t, map[string]string{
+		"config/prow/plugins.yaml":   "plugins:\n  acme:\n    plugins: [trigger, lgtm, hold]\n",
+		"config/orgs/acme/org.yaml":  "name: acme\n",
+		"config/labels.yaml":         "default:\n  labels:\n  - {name: lgtm, color: 15dd18}\n",
+		"config/prow/config.yaml":    "prowjob_namespace: default\n",
+		"config/jobs/acme/jobs.yaml": "periodics: []\n",
+	})
+	tests := []struct {
+		name string
+		caps Capabilities
+		want NotImplemented
+	}{
+		{name: "only trigger, no roles", caps: Capabilities{Plugins: []string{"trigger"}},
+			want: NotImplemented{Plugins: []string{"hold", "lgtm"}, Enabled: 3, Orgs: 1, Labels: 1, DeployFiles: 5}},
+		{name: "every plugin", caps: Capabilities{Plugins: []string{"trigger", "lgtm", "hold"}},
+			want: NotImplemented{Enabled: 3, Orgs: 1, Labels: 1, DeployFiles: 5}},
+		{name: "an orgs and a deploy role", caps: Capabilities{Plugins: []string{"trigger"}, Implemented: func(c string) bool { return c == "orgs" || c == "deploy" }},
+			want: NotImplemented{Plugins: []string{"hold", "lgtm"}, Enabled: 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tt.caps.Missing(withOrgs, 5)); diff != "" {
+				t.Errorf("Missing (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

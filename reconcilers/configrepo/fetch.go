@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path"
@@ -133,6 +134,40 @@ func fetchRevision(ctx context.Context, dir string, spec *v1alpha1.ConfigReposit
 	return repo, c, id, nil
 }
 
+// Limits bound what one revision may hold, so that a repository cannot
+// exhaust the operator's memory or its snapshot storage. A revision over a
+// limit is invalid.
+type Limits struct {
+	// MaxFiles is the most files read under the configured paths.
+	MaxFiles int
+	// MaxFileBytes is the largest file read.
+	MaxFileBytes int64
+	// MaxBytes is the most bytes read in all.
+	MaxBytes int64
+}
+
+// DefaultLimits hold Kubernetes' own configuration (about 800 files and
+// 9 MB) many times over.
+var DefaultLimits = Limits{MaxFiles: 10000, MaxFileBytes: 4 << 20, MaxBytes: 64 << 20}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxFiles <= 0 {
+		l.MaxFiles = DefaultLimits.MaxFiles
+	}
+	if l.MaxFileBytes <= 0 {
+		l.MaxFileBytes = DefaultLimits.MaxFileBytes
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	return l
+}
+
+// errTooLarge says a revision is over a Limit.
+type errTooLarge struct{ msg string }
+
+func (e errTooLarge) Error() string { return e.msg }
+
 // blobCache holds the file contents of the revision read last, by blob
 // hash, so that reading the next revision reads only the blobs that
 // changed.
@@ -142,21 +177,29 @@ type blobCache map[plumbing.Hash][]byte
 // unchanged blobs from cache, and returns them with the cache for the next
 // revision. Paths that do not exist are skipped; symlinks and submodules are
 // left out, so the loader sees only what the commit itself contains.
-func readTree(repo *git.Repository, c *object.Commit, paths []string, cache blobCache) (fs.FS, blobCache, error) {
+func readTree(repo *git.Repository, c *object.Commit, paths []string, cache blobCache, limits Limits) (fs.FS, blobCache, error) {
+	limits = limits.withDefaults()
 	tree, err := c.Tree()
 	if err != nil {
 		return nil, nil, err
 	}
 	files, next := fstest.MapFS{}, blobCache{}
+	var total int64
 	add := func(name string, e object.TreeEntry) error {
 		if e.Mode != filemode.Regular && e.Mode != filemode.Executable {
 			return nil
+		}
+		if len(files) >= limits.MaxFiles {
+			return errTooLarge{fmt.Sprintf("the configured paths hold more than %d files: bowline reads at most %d; keep other files out of them (spec.paths)", limits.MaxFiles, limits.MaxFiles)}
 		}
 		data, ok := cache[e.Hash]
 		if !ok {
 			blob, err := repo.BlobObject(e.Hash)
 			if err != nil {
 				return fmt.Errorf("read %s: %w", name, err)
+			}
+			if blob.Size > limits.MaxFileBytes {
+				return errTooLarge{fmt.Sprintf("%s: %d bytes is larger than the %d bytes bowline reads in one configuration file", name, blob.Size, limits.MaxFileBytes)}
 			}
 			rd, err := blob.Reader()
 			if err != nil {
@@ -167,6 +210,9 @@ func readTree(repo *git.Repository, c *object.Commit, paths []string, cache blob
 			if err != nil {
 				return fmt.Errorf("read %s: %w", name, err)
 			}
+		}
+		if total += int64(len(data)); total > limits.MaxBytes {
+			return errTooLarge{fmt.Sprintf("the configured paths hold more than %d bytes: bowline reads at most %d; keep other files out of them (spec.paths)", limits.MaxBytes, limits.MaxBytes)}
 		}
 		next[e.Hash] = data
 		files[name] = &fstest.MapFile{Data: data, Mode: 0o444}
@@ -211,6 +257,33 @@ func readTree(repo *git.Repository, c *object.Commit, paths []string, cache blob
 	return files, next, nil
 }
 
+// countFiles counts the regular files under dir in c's tree; zero when dir
+// is absent.
+func countFiles(c *object.Commit, dir string) (int, error) {
+	dir = strings.Trim(path.Clean("/"+dir), "/")
+	if dir == "" {
+		return 0, nil
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return 0, err
+	}
+	entry, err := tree.FindEntry(dir)
+	if err != nil {
+		return 0, nil
+	}
+	if entry.Mode != filemode.Dir {
+		return 1, nil
+	}
+	sub, err := tree.Tree(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = sub.Files().ForEach(func(*object.File) error { n++; return nil })
+	return n, err
+}
+
 // authFor builds the transport credentials for rawURL from secret (nil when
 // spec.secretRef is unset).
 func authFor(rawURL string, secret *corev1.Secret, knownHostsFile string) (transport.AuthMethod, error) {
@@ -243,6 +316,9 @@ func authFor(rawURL string, secret *corev1.Secret, knownHostsFile string) (trans
 		keys.HostKeyCallback = cb
 		return keys, nil
 	}
+	if insecureForCredentials(rawURL) && (len(d["token"]) > 0 || len(d["password"]) > 0) {
+		return nil, errors.New("refusing to send its credentials over plain http://: use an https:// URL (http:// carries credentials only to this machine's loopback address)")
+	}
 	switch {
 	case len(d["token"]) > 0:
 		// Forges take a token as the password of any user name over https.
@@ -251,6 +327,22 @@ func authFor(rawURL string, secret *corev1.Secret, knownHostsFile string) (trans
 		return &githttp.BasicAuth{Username: string(d["username"]), Password: string(d["password"])}, nil
 	}
 	return nil, errors.New(`secret needs the key "token", or "username" and "password", for https`)
+}
+
+// insecureForCredentials reports whether rawURL is plain http:// to a host
+// other than this machine's loopback, where a credential would cross the
+// network in the clear.
+func insecureForCredentials(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || !strings.EqualFold(u.Scheme, "http") {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 var scpURL = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:`)

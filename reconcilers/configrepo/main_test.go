@@ -154,6 +154,9 @@ func startOperator(t testing.TB, ns, dataDir string, mut ...func(*Reconciler)) *
 		Stores:    o.stores,
 		Metrics:   m,
 		DataDir:   dataDir,
+		// As a bowline that has trigger and no other plugin, and no role
+		// for org administration or deployment.
+		Capabilities: Capabilities{Plugins: []string{"trigger"}},
 	}
 	for _, m := range mut {
 		m(r)

@@ -41,6 +41,10 @@ type scope struct {
 	ref       *v1alpha1.SnapshotReference
 	// phases records how long each phase took, for the reconcile's log line.
 	phases []any
+	// deployFiles counts the fetched revision's files under paths.deploy;
+	// deployCounted says it was counted.
+	deployFiles   int
+	deployCounted bool
 }
 
 // timed runs phase and records its duration under name.
@@ -93,6 +97,9 @@ func (r *Reconciler) fetch(ctx context.Context, sc *scope) error {
 	}
 	sc.revision, sc.commitTime = rev, commit.Committer.When
 	sc.out.Attempted = rev
+	if n, err := countFiles(commit, snapshot.WithDefaults(obj.Spec.Paths).Deploy); err == nil {
+		sc.deployFiles, sc.deployCounted = n, true
+	}
 
 	st := &obj.Status
 	current := st.ObservedGeneration == obj.Generation
@@ -120,7 +127,12 @@ func (r *Reconciler) fetch(ctx context.Context, sc *scope) error {
 	}
 	cache, _ := r.blobs.Load(obj.UID)
 	prev, _ := cache.(blobCache)
-	files, next, err := readTree(repo, commit, snapshot.LoadPaths(obj.Spec.Paths), prev)
+	files, next, err := readTree(repo, commit, snapshot.LoadPaths(obj.Spec.Paths), prev, r.Limits)
+	if tooLarge, ok := errors.AsType[errTooLarge](err); ok {
+		// Not transient: the revision itself is over a limit.
+		sc.out.Failure, sc.out.Errors, sc.validated = v1alpha1.ReasonValidationFailed, []string{tooLarge.Error()}, true
+		return nil
+	}
 	if err != nil {
 		sc.out.Failure, sc.out.Detail = v1alpha1.ReasonFetchFailed, err.Error()
 		return fmt.Errorf("read revision %s: %w", rev, err)

@@ -75,6 +75,13 @@ type Reconciler struct {
 	Now func() time.Time
 	// Jitter spreads each poll interval by ±Jitter; zero means 5 %.
 	Jitter float64
+	// Capabilities say which plugins and components bowline implements;
+	// what a revision enables beyond them is reported in PluginsReady,
+	// OrgsSynced and DeploymentReady.
+	Capabilities Capabilities
+	// Limits bound what one revision may hold; zero values take
+	// DefaultLimits.
+	Limits Limits
 
 	// blobs holds a blobCache per ConfigRepository UID.
 	blobs sync.Map
@@ -139,7 +146,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := sc.timed("fetch", func() error { return r.fetch(pctx, sc) }); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !sc.unchanged {
+	if !sc.unchanged && sc.out.Failure == "" {
 		if err := sc.timed("validate", func() error { return r.validate(pctx, sc) }); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -172,6 +179,7 @@ func (r *Reconciler) finish(ctx context.Context, sc *scope, orig *v1alpha1.Confi
 			o.Detail = "timed out after " + durationOr(obj.Spec.Timeout, defaultTimeout).String()
 		}
 	}
+	r.noteMissing(sc, &o)
 	setConditions(obj, o)
 	st := &obj.Status
 	if v, ok := obj.Annotations[v1alpha1.ReconcileRequestedAnnotation]; ok {
@@ -214,6 +222,21 @@ func (r *Reconciler) finish(ctx context.Context, sc *scope, orig *v1alpha1.Confi
 		return errors.Join(retErr, fmt.Errorf("patch status: %w", client.IgnoreNotFound(err)))
 	}
 	return retErr
+}
+
+// noteMissing records in o what the applied revision asks for that
+// bowline does not implement, from the configuration in effect.
+func (r *Reconciler) noteMissing(sc *scope, o *outcome) {
+	cur := sc.store.Current()
+	if o.Applied == "" || cur == nil || cur.Config == nil || cur.Revision != o.Applied {
+		return
+	}
+	o.Missing = r.Capabilities.Missing(cur.Config, sc.deployFiles)
+	o.OrgsReported = !r.Capabilities.implemented("orgs")
+	// The deploy files were counted in the fetched revision: they are the
+	// applied revision's only when this reconcile ended well.
+	o.DeployReported = !r.Capabilities.implemented("deploy") && sc.deployCounted && o.Failure == ""
+	o.DeployDir = snapshot.WithDefaults(sc.obj.Spec.Paths).Deploy
 }
 
 // recordEvents emits an Event when the Ready reason changes, and one for

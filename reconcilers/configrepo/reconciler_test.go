@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
@@ -85,7 +86,13 @@ func TestPushInvalidFix(t *testing.T) {
 		r := get(g, key)
 		readyAt(g, r, rev(sha1))
 		g.Expect(condition(r, v1alpha1.ConditionJobsReady).Status).To(Equal(metav1.ConditionTrue))
-		g.Expect(condition(r, v1alpha1.ConditionPluginsReady).Status).To(Equal(metav1.ConditionTrue))
+		// lgtm is enabled, but this bowline has only trigger.
+		plugins := condition(r, v1alpha1.ConditionPluginsReady)
+		g.Expect(plugins.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(plugins.Reason).To(Equal(v1alpha1.ReasonNotImplemented))
+		g.Expect(plugins.Message).To(HavePrefix("1 of the 2 plugins enabled is not implemented yet and does nothing: lgtm"))
+		g.Expect(condition(r, v1alpha1.ConditionOrgsSynced)).To(BeNil())
+		g.Expect(condition(r, v1alpha1.ConditionDeploymentReady)).To(BeNil())
 		g.Expect(condition(r, v1alpha1.ConditionStalled)).To(BeNil())
 		g.Expect(condition(r, v1alpha1.ConditionReconciling)).To(BeNil())
 		g.Expect(r.Status.Snapshot).NotTo(BeNil())
@@ -346,19 +353,22 @@ func assertMetrics(t *testing.T, op *operator, want map[string]float64) {
 }
 
 // TestStrict: a strict ConfigRepository refuses a revision that only
-// warnings concern (it enables lgtm, which bowline does not run yet) and
+// warnings concern (it enables a plugin bowline does not run yet) and
 // applies it once strict is unset.
 func TestStrict(t *testing.T) {
 	ns := env.Namespace(t)
 	f := newForge(t, "")
-	sha1 := f.create(t, "config", validConfig("1"))
+	files := validConfig("1")
+	missing := configset.NotSupportedPlugins()[0]
+	files["config/prow/plugins.yaml"] = []byte(strings.Replace(string(files["config/prow/plugins.yaml"]), "- lgtm", "- "+missing, 1))
+	sha1 := f.create(t, "config", files)
 	startOperator(t, ns, t.TempDir())
 	key := newRepo(t, ns, "config", f.url("config"), func(r *v1alpha1.ConfigRepository) { r.Spec.Strict = true })
 	eventually(t, 30*time.Second, func(g Gomega) {
 		r := get(g, key)
 		stalled := condition(r, v1alpha1.ConditionStalled)
 		g.Expect(stalled).NotTo(BeNil())
-		g.Expect(stalled.Message).To(ContainSubstring(`config/prow/plugins.yaml:5:7: plugin "lgtm" is not supported yet`))
+		g.Expect(stalled.Message).To(ContainSubstring(`config/prow/plugins.yaml:5:7: plugin "` + missing + `" is not supported yet`))
 		g.Expect(stalled.Message).To(ContainSubstring("(refused in strict mode)"))
 		g.Expect(r.Status.LastAppliedRevision).To(BeEmpty())
 	})

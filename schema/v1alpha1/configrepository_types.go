@@ -18,6 +18,14 @@ const (
 	// ConditionPluginsReady is True when the plugin configuration of the
 	// applied revision is valid and in effect.
 	ConditionPluginsReady = "PluginsReady"
+	// ConditionOrgsSynced is True when the org, team and label settings of
+	// the applied revision are in effect on GitHub; False with reason
+	// NotImplemented while bowline does not apply them yet.
+	ConditionOrgsSynced = "OrgsSynced"
+	// ConditionDeploymentReady is True when bowline's own deployment
+	// settings (paths.deploy) are in effect; False with reason
+	// NotImplemented while bowline does not apply them yet.
+	ConditionDeploymentReady = "DeploymentReady"
 )
 
 // ConfigRepository condition reasons.
@@ -33,6 +41,10 @@ const (
 	// ReasonAuthenticationFailed means the referenced Secret is missing or
 	// lacks the keys the URL's scheme needs.
 	ReasonAuthenticationFailed = "AuthenticationFailed"
+	// ReasonNotImplemented means the applied revision asks for something
+	// bowline does not do yet (a plugin, org administration, its own
+	// deployment); the message names it.
+	ReasonNotImplemented = "NotImplemented"
 )
 
 // ConfigRepositorySpec says where bowline's configuration lives and how it is
@@ -151,7 +163,8 @@ type ConfigPaths struct {
 	Labels string `json:"labels,omitempty"`
 
 	// deploy is the directory of bowline's own deployment settings. Default
-	// config/bowline.
+	// config/bowline. Not applied yet: files here are reported in the
+	// DeploymentReady condition.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Deploy string `json:"deploy,omitempty"`
@@ -159,7 +172,8 @@ type ConfigPaths struct {
 
 // ConfigRepositoryStatus is what the controller last saw and did.
 type ConfigRepositoryStatus struct {
-	// conditions: Ready, Reconciling, Stalled, JobsReady and PluginsReady.
+	// conditions: Ready, Reconciling, Stalled, JobsReady, PluginsReady,
+	// OrgsSynced and DeploymentReady.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
