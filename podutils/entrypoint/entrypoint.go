@@ -65,6 +65,15 @@ type Options struct {
 	// Output also receives the command's output; nil means none besides
 	// the process log.
 	Output io.Writer `json:"-"`
+	// Prepare, when set, adjusts the command just before it starts (the
+	// local agent starts it inside the run's cgroup). The command keeps
+	// its own process group whatever Prepare does.
+	Prepare func(*exec.Cmd) `json:"-"`
+	// Sweep, when set, is called once the command has exited and its
+	// process group has been killed, to kill what it left running outside
+	// the group (processes that started a session of their own). In a pod,
+	// the container's end does that.
+	Sweep func() `json:"-"`
 }
 
 // Validate reports options that cannot work.
@@ -171,7 +180,11 @@ func execute(ctx context.Context, o Options, out io.Writer) Result {
 	cmd.Env = o.Env
 	cmd.Stdout = pw
 	cmd.Stderr = pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if o.Prepare != nil {
+		o.Prepare(cmd)
+	}
+	cmd.SysProcAttr.Setpgid = true
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
@@ -206,6 +219,9 @@ func execute(ctx context.Context, o Options, out io.Writer) Result {
 	}
 	// Nothing the command started outlives it.
 	killGroup(cmd.Process.Pid, syscall.SIGKILL)
+	if o.Sweep != nil {
+		o.Sweep()
+	}
 	select {
 	case <-copied:
 	case <-time.After(drainTimeout):

@@ -59,6 +59,8 @@ type Options struct {
 	// logs and artifacts before upload. A file may be named instead of a
 	// directory.
 	SecretDirs []string `json:"secret_dirs,omitempty"`
+	// Secrets are more values to censor, for callers in the same process.
+	Secrets []string `json:"-"`
 	// LogsDir is the directory the sidecar shares with the test containers
 	// (a decorated pod's /logs): every entry's files and the artifact
 	// directory lie under it. Nothing in it is trusted: files are opened
@@ -246,6 +248,7 @@ func New(store *artifacts.Store, o Options, spec podutils.JobSpec) (*Sidecar, er
 	if err != nil {
 		return nil, err
 	}
+	secrets = append(secrets, o.Secrets...)
 	root, err := os.OpenRoot(o.logsDir())
 	if err != nil {
 		return nil, fmt.Errorf("open the logs directory: %w", err)

@@ -118,12 +118,30 @@ func (r *Runner) plan(pj *v1alpha1.ProwJob) (*plan, error) {
 		})
 	}
 	p.sidecar.Storage = p.storage
+	p.sidecar.SecretDirs = append([]string{}, r.opts.SecretFiles...)
+	if r.opts.OAuthTokenFile != "" {
+		p.sidecar.SecretDirs = append(p.sidecar.SecretDirs, r.opts.OAuthTokenFile)
+	}
+	p.sidecar.Secrets = r.opts.Secrets
 	p.sidecar.LogsDir = logs
 	p.sidecar.ArtifactDir = artifactsDir
-	p.sidecar.IgnoreInterrupts = true
+	// The sidecar stops waiting for the markers once every command has
+	// returned (see execute): a job that removed its own logs directory
+	// cannot keep its run from ending.
+	p.sidecar.GracePeriod = podutils.Duration{Duration: r.opts.LogUploadInterval}
 	p.sidecar.LogUploadInterval = podutils.Duration{Duration: r.opts.LogUploadInterval}
 	p.sidecar.MarkerPollInterval = podutils.Duration{Duration: r.opts.LogUploadInterval / 4}
 	return p, nil
+}
+
+// contain puts every command of the run into c: started in its cgroup,
+// marked in its environment, and swept once it has ended.
+func (p *plan) contain(c *containment) {
+	for i := range p.entrypoints {
+		p.entrypoints[i].Env = append(p.entrypoints[i].Env, c.env())
+		p.entrypoints[i].Prepare = c.prepare
+		p.entrypoints[i].Sweep = c.kill
+	}
 }
 
 // environment is a process's environment: the host's basics, the runner's
@@ -142,6 +160,10 @@ func (r *Runner) environment(container string, own []corev1.EnvVar, job []poduti
 			set(k, v)
 		}
 	}
+	// A home and a temporary directory of the run's own: not the
+	// operator's, where its credentials and configuration are.
+	set("HOME", filepath.Join(workspace, "home"))
+	set("TMPDIR", filepath.Join(workspace, "tmp"))
 	set("GOPATH", filepath.Join(workspace, "go"))
 	for _, kv := range r.opts.Env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -226,8 +248,10 @@ func (r *Runner) execute(ctx context.Context, run *Run, p *plan, store *artifact
 	}
 	// The sidecar holds the logs directory open before any command starts,
 	// so that nothing a command does to its path changes what is uploaded.
-	if err := os.MkdirAll(p.sidecar.LogsDir, 0o755); err != nil {
-		return Result{State: v1alpha1.ErrorState, Description: "Could not create the logs directory: " + err.Error()}
+	for _, d := range []string{p.sidecar.LogsDir, filepath.Join(p.workspace, "home"), filepath.Join(p.workspace, "tmp")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return Result{State: v1alpha1.ErrorState, Description: "Could not create the run's directories: " + err.Error()}
+		}
 	}
 	side, err := sidecar.New(store, p.sidecar, p.spec)
 	if err != nil {
@@ -235,8 +259,12 @@ func (r *Runner) execute(ctx context.Context, run *Run, p *plan, store *artifact
 	}
 	defer side.Close()
 	sc := make(chan sidecarOut, 1)
+	// An abort reaches the commands, which end and write their markers;
+	// the sidecar's wait ends only once they have all returned.
+	scCtx, commandsDone := context.WithCancel(upCtx)
+	defer commandsDone()
 	go func() {
-		res, err := side.Finish(upCtx)
+		res, err := side.Finish(scCtx)
 		sc <- sidecarOut{res, err}
 	}()
 	results := make([]entrypoint.Result, len(p.entrypoints))
@@ -256,9 +284,10 @@ func (r *Runner) execute(ctx context.Context, run *Run, p *plan, store *artifact
 		}()
 	}
 	wg.Wait()
+	commandsDone()
 	run.setPhase(PhaseUploading)
 	out := <-sc
-	res := outcome(out.res, results)
+	res := outcome(results)
 	if out.err != nil {
 		res.Description += " Some files could not be uploaded: " + out.err.Error()
 	}
@@ -266,20 +295,24 @@ func (r *Runner) execute(ctx context.Context, run *Run, p *plan, store *artifact
 }
 
 // outcome turns how the commands ended into the run's result, with Prow's
-// descriptions.
-func outcome(sc sidecar.Result, results []entrypoint.Result) Result {
-	res := Result{ExitCode: sc.ExitCode}
+// descriptions. The commands' own results decide (the runner has them in
+// hand); the markers the sidecar read only go into finished.json.
+func outcome(results []entrypoint.Result) Result {
+	var res Result
+	aborted := false
 	for _, r := range results {
-		if r.TimedOut {
-			res.TimedOut = true
+		res.TimedOut = res.TimedOut || r.TimedOut
+		aborted = aborted || r.Aborted
+		if r.ExitCode != 0 && res.ExitCode == 0 {
+			res.ExitCode = r.ExitCode
 		}
 	}
 	switch {
-	case sc.Result == podutils.ResultAborted:
+	case aborted:
 		res.State, res.Description = v1alpha1.AbortedState, "Job aborted."
 	case res.TimedOut:
 		res.State, res.Description = v1alpha1.FailureState, "Job timed out."
-	case sc.Result == podutils.ResultSuccess:
+	case res.ExitCode == 0:
 		res.State, res.Description = v1alpha1.SuccessState, "Job succeeded."
 	default:
 		res.State, res.Description = v1alpha1.FailureState, "Job failed."

@@ -10,6 +10,17 @@
 //
 // The ProwJob reconciler drives it: Start when a run leaves triggered, Get
 // to find a run again, Status and Done to follow it, Abort to stop it.
+//
+// The local agent is not a sandbox. Jobs run as the operator's user and can
+// read whatever that user can. The runner keeps them from inheriting the
+// operator's environment and working directory, starts them outside the
+// operator's data directory with a home directory of their own, and kills
+// every process of a run when it ends, those that left its process group
+// and session included (through a cgroup of the run where the host allows,
+// else by a marker in their environment). It does not stop a job that
+// wants to read the operator's files or to escape: run code you do not
+// trust in a cluster, with the kubernetes agent. Admit lets the operator
+// refuse such runs.
 package local
 
 import (
@@ -32,8 +43,8 @@ const DefaultLogUploadInterval = time.Second
 
 // hostEnv are the variables of the operator's environment a job inherits.
 // Nothing else is passed on, so that the operator's own credentials do not
-// leak into jobs.
-var hostEnv = []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TERM", "SHELL"}
+// leak into jobs; HOME and TMPDIR are the run's own.
+var hostEnv = []string{"PATH", "USER", "LANG", "LC_ALL", "TERM", "SHELL"}
 
 // Options configure a Runner.
 type Options struct {
@@ -60,6 +71,22 @@ type Options struct {
 	// goroutine: a Notify that blocks holds up neither the run nor
 	// Shutdown.
 	Notify func(namespace, name string)
+	// Admit, when set, decides whether a run may execute on this host: a
+	// non-empty reason refuses it (the run ends in error with the reason
+	// as its description, without running anything); an error is
+	// transient, and Start returns it. See TrustedAuthorsOnly.
+	Admit func(ctx context.Context, pj *v1alpha1.ProwJob) (reason string, err error)
+	// SecretFiles and Secrets are censored from every run's log and
+	// artifacts (the operator's own credentials, which a job running as
+	// the same user could read and print), besides OAuthTokenFile.
+	SecretFiles []string
+	Secrets     []string
+	// CgroupParent is the cgroup v2 directory under which each run gets a
+	// cgroup of its own, so that none of its processes outlives it;
+	// default: the operator's own cgroup when the host lets it create
+	// cgroups there; CgroupsOff to not use cgroups. Without cgroups, the
+	// processes of a run are found by a marker in their environment.
+	CgroupParent string
 }
 
 // Validate reports options that cannot work.
@@ -77,6 +104,9 @@ func (o Options) Validate() error {
 // Runner runs local-agent ProwJobs. It is safe for concurrent use.
 type Runner struct {
 	opts Options
+	// cgroups is the parent of the runs' cgroups; empty without.
+	cgroups    string
+	cgroupsErr error
 
 	mu     sync.Mutex
 	runs   map[string]*Run
@@ -95,11 +125,33 @@ func NewRunner(o Options) (*Runner, error) {
 	if o.LogUploadInterval <= 0 {
 		o.LogUploadInterval = DefaultLogUploadInterval
 	}
-	if err := os.MkdirAll(o.Root, 0o755); err != nil {
+	// Workspaces are private to the operator's user.
+	if err := os.MkdirAll(o.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("local runner: create workspace root: %w", err)
 	}
-	return &Runner{opts: o, runs: map[string]*Run{}}, nil
+	if err := os.Chmod(o.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("local runner: workspace root: %w", err)
+	}
+	r := &Runner{opts: o, runs: map[string]*Run{}}
+	if o.CgroupParent != "" && o.CgroupParent != CgroupsOff {
+		// Asked for: it must work.
+		if r.cgroups, r.cgroupsErr = cgroupParent(o.CgroupParent); r.cgroupsErr != nil {
+			return nil, fmt.Errorf("local runner: %w", r.cgroupsErr)
+		}
+	} else {
+		r.cgroups, r.cgroupsErr = cgroupParent(o.CgroupParent)
+	}
+	// A runner that stopped without cleaning up (a crash, a kill) may have
+	// left processes running: none may survive into this one.
+	if err := reapStale(o.Root, r.cgroups, o.KeepWorkspaces); err != nil {
+		return nil, fmt.Errorf("local runner: %w", err)
+	}
+	return r, nil
 }
+
+// Cgroups says where the runs' cgroups are created, or why there are none
+// (nil, nil when they were turned off).
+func (r *Runner) Cgroups() (string, error) { return r.cgroups, r.cgroupsErr }
 
 // Phase is where a run is.
 type Phase string
@@ -134,6 +186,10 @@ type Result struct {
 	RunPath string
 	// Bucket names the bucket.
 	Bucket string
+	// Interrupted says the run was stopped because the runner shut down:
+	// it is no outcome of the job, and a runner started later runs it
+	// again.
+	Interrupted bool
 }
 
 // Run is one running job.
@@ -145,17 +201,29 @@ type Run struct {
 	cancel          context.CancelFunc
 	done            chan struct{}
 
-	mu     sync.Mutex
-	status Status
+	mu          sync.Mutex
+	status      Status
+	interrupted bool
 }
 
 // Start begins a run of pj and returns at once. It fails, without starting
 // anything, when the job cannot run here: no build ID yet, no containers,
 // a command missing on this host, an environment variable taken from a
-// Secret or ConfigMap. Starting a ProwJob that already runs returns the
+// Secret or ConfigMap. A run that Admit refuses is started and ends at
+// once, in error. Starting a ProwJob that already runs returns the
 // existing run. ctx bounds only Start itself; the run lasts until it ends,
 // is aborted, or the Runner is shut down.
 func (r *Runner) Start(ctx context.Context, pj *v1alpha1.ProwJob) (*Run, error) {
+	if run, ok := r.Get(pj.Namespace, pj.Name); ok {
+		return run, nil
+	}
+	refusal := ""
+	if r.opts.Admit != nil {
+		var err error
+		if refusal, err = r.opts.Admit(ctx, pj); err != nil {
+			return nil, fmt.Errorf("decide whether %s may run here: %w", pj.Name, err)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if run, ok := r.runs[key(pj.Namespace, pj.Name)]; ok {
@@ -163,6 +231,13 @@ func (r *Runner) Start(ctx context.Context, pj *v1alpha1.ProwJob) (*Run, error) 
 	}
 	if r.closed {
 		return nil, ErrShutDown
+	}
+	if refusal != "" {
+		run := r.newRun(pj, "", "", "", func() {})
+		r.runs[key(pj.Namespace, pj.Name)] = run
+		run.finish(Result{State: v1alpha1.ErrorState, Description: refusal})
+		r.notify(run)
+		return run, nil
 	}
 	plan, err := r.plan(pj)
 	if err != nil {
@@ -176,17 +251,23 @@ func (r *Runner) Start(ctx context.Context, pj *v1alpha1.ProwJob) (*Run, error) 
 		store.Close()
 		return nil, fmt.Errorf("clear workspace: %w", err)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	run := &Run{
-		namespace: pj.Namespace,
-		name:      pj.Name,
-		workspace: plan.workspace,
-		runPath:   plan.runPath,
-		logPath:   plan.entrypoints[0].ProcessLog,
-		cancel:    cancel,
-		done:      make(chan struct{}),
-		status:    Status{Phase: PhaseCloning, StartTime: time.Now()},
+	contain, err := newContainment(r.cgroups)
+	if err != nil && r.cgroups != "" {
+		// The host refused this run's cgroup: fall back to the marker.
+		contain, err = newContainment("")
 	}
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := contain.save(r.opts.Root, pj.Name); err != nil {
+		_ = contain.release()
+		store.Close()
+		return nil, fmt.Errorf("record the run: %w", err)
+	}
+	plan.contain(contain)
+	runCtx, cancel := context.WithCancel(context.Background())
+	run := r.newRun(pj, plan.workspace, plan.runPath, plan.entrypoints[0].ProcessLog, cancel)
 	r.runs[key(pj.Namespace, pj.Name)] = run
 	r.wg.Add(1)
 	go func() {
@@ -195,14 +276,33 @@ func (r *Runner) Start(ctx context.Context, pj *v1alpha1.ProwJob) (*Run, error) 
 		res := r.execute(runCtx, run, plan, store)
 		res.RunPath = plan.runPath
 		res.Bucket = store.String()
+		// Whatever the run left behind goes with it.
+		if err := contain.release(); err != nil && res.Description != "" {
+			res.Description += " Some of its processes could not be cleaned up: " + err.Error()
+		}
+		os.Remove(statePath(r.opts.Root, pj.Name))
 		if !r.opts.KeepWorkspaces {
 			os.RemoveAll(plan.workspace)
 		}
+		res.Interrupted = run.wasInterrupted() && res.State == v1alpha1.AbortedState
 		run.finish(res)
 		r.notify(run)
 		cancel()
 	}()
 	return run, nil
+}
+
+func (r *Runner) newRun(pj *v1alpha1.ProwJob, workspace, runPath, logPath string, cancel context.CancelFunc) *Run {
+	return &Run{
+		namespace: pj.Namespace,
+		name:      pj.Name,
+		workspace: workspace,
+		runPath:   runPath,
+		logPath:   logPath,
+		cancel:    cancel,
+		done:      make(chan struct{}),
+		status:    Status{Phase: PhaseCloning, StartTime: time.Now()},
+	}
 }
 
 // Get returns the run of a ProwJob, if this Runner started one.
@@ -223,12 +323,17 @@ func (r *Runner) Forget(namespace, name string) {
 	}
 }
 
-// Shutdown aborts every run, refuses new ones, and waits for them to end (their processes
-// killed, their logs uploaded) or for ctx to end.
+// Shutdown stops every run, refuses new ones, and waits for them to end
+// (their processes killed, their logs uploaded) or for ctx to end. Runs it
+// stops end Interrupted: the job did not end, bowline did, and a runner
+// started later runs them again.
 func (r *Runner) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	r.closed = true
 	for _, run := range r.runs {
+		run.mu.Lock()
+		run.interrupted = true
+		run.mu.Unlock()
 		run.Abort()
 	}
 	r.mu.Unlock()
@@ -256,6 +361,12 @@ func key(namespace, name string) string { return namespace + "/" + name }
 // Abort stops the run: its processes are interrupted, killed after their
 // grace period, and the run ends as aborted with its logs uploaded.
 func (run *Run) Abort() { run.cancel() }
+
+func (run *Run) wasInterrupted() bool {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.interrupted
+}
 
 // Done is closed when the run has ended and everything is uploaded.
 func (run *Run) Done() <-chan struct{} { return run.done }

@@ -71,19 +71,26 @@ type harness struct {
 	notified chan string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, edits ...func(*Options)) *harness {
 	t.Helper()
 	bucket := filepath.Join(t.TempDir(), "bucket")
 	h := &harness{notified: make(chan string, 64)}
-	r, err := NewRunner(Options{
+	opts := Options{
 		Root:              filepath.Join(t.TempDir(), "ws"),
 		Bucket:            bucket,
 		Env:               []string{"EXTRA=from-runner"},
 		LogUploadInterval: 20 * time.Millisecond,
 		Notify: func(ns, name string) {
-			h.notified <- ns + "/" + name
+			select {
+			case h.notified <- ns + "/" + name:
+			default:
+			}
 		},
-	})
+	}
+	for _, edit := range edits {
+		edit(&opts)
+	}
+	r, err := NewRunner(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,150 @@
+package local
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// RunEnv is set in the environment of every process of a local run to a
+// token of its own, so that the processes of a run can be found again,
+// those that left their process group and session included.
+const RunEnv = "BOWLINE_LOCAL_RUN"
+
+// CgroupsOff turns the runner's use of cgroups off (Options.CgroupParent).
+const CgroupsOff = "none"
+
+// containment finds and kills every process of one run: the command's
+// process group (the entrypoint kills it), the run's cgroup where the host
+// lets the runner create one (nothing escapes it), and otherwise every
+// process whose environment carries the run's token.
+type containment struct {
+	Token string `json:"token"`
+	// Cgroup is the run's cgroup v2 directory; empty without cgroups.
+	Cgroup string `json:"cgroup,omitempty"`
+
+	cgroupFD int
+}
+
+var tokenPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// newContainment makes the containment of a new run, with a cgroup under
+// parent when parent is set.
+func newContainment(parent string) (*containment, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	c := &containment{Token: hex.EncodeToString(b), cgroupFD: -1}
+	if parent != "" {
+		dir := filepath.Join(parent, "bowline-run-"+c.Token)
+		fd, err := createCgroup(dir)
+		if err != nil {
+			return nil, fmt.Errorf("create the run's cgroup: %w", err)
+		}
+		c.Cgroup, c.cgroupFD = dir, fd
+	}
+	return c, nil
+}
+
+// env is the variable that marks the run's processes.
+func (c *containment) env() string { return RunEnv + "=" + c.Token }
+
+// prepare starts a command inside the run's cgroup.
+func (c *containment) prepare(cmd *exec.Cmd) {
+	if c.cgroupFD >= 0 {
+		intoCgroup(cmd, c.cgroupFD)
+	}
+}
+
+// kill kills every process of the run and removes its cgroup.
+func (c *containment) kill() {
+	if c.Cgroup != "" {
+		killCgroup(c.Cgroup)
+	}
+	sweep(c.env())
+}
+
+// release kills what is left and frees the cgroup.
+func (c *containment) release() error {
+	c.kill()
+	if c.cgroupFD >= 0 {
+		closeFD(c.cgroupFD)
+		c.cgroupFD = -1
+	}
+	if c.Cgroup != "" {
+		return removeCgroup(c.Cgroup)
+	}
+	return nil
+}
+
+// The state of each run is kept beside the workspaces, under
+// <root>/.runs, so that a runner started after a crash can kill what the
+// previous one left running.
+const stateDir = ".runs"
+
+func statePath(root, name string) string { return filepath.Join(root, stateDir, name+".json") }
+
+func (c *containment) save(root, name string) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(root, stateDir), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(statePath(root, name), b, 0o600)
+}
+
+// reapStale kills the processes of every run a previous runner left
+// behind under root and removes their state; the workspaces go too unless
+// keep is set. parent is the cgroup parent of this runner: a state file
+// naming a cgroup elsewhere is not trusted with it.
+func reapStale(root, parent string, keep bool) error {
+	entries, err := os.ReadDir(filepath.Join(root, stateDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the state of earlier runs: %w", err)
+	}
+	var errs []error
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || len(validation.IsDNS1123Subdomain(name)) > 0 {
+			continue
+		}
+		p := filepath.Join(root, stateDir, e.Name())
+		b, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c := &containment{cgroupFD: -1}
+		if json.Unmarshal(b, c) != nil || !tokenPattern.MatchString(c.Token) {
+			errs = append(errs, fmt.Errorf("state of run %s is unreadable; its processes, if any, were not looked for", name))
+			os.Remove(p)
+			continue
+		}
+		if c.Cgroup != "" && (parent == "" || filepath.Dir(c.Cgroup) != parent || filepath.Base(c.Cgroup) != "bowline-run-"+c.Token) {
+			c.Cgroup = ""
+		}
+		if err := c.release(); err != nil {
+			errs = append(errs, err)
+		}
+		os.Remove(p)
+		if !keep {
+			os.RemoveAll(filepath.Join(root, name))
+		}
+	}
+	return errors.Join(errs...)
+}
