@@ -52,6 +52,10 @@ func applyDecision(st *v1alpha1.ProwJobStatus, generation int64, d decision, s *
 			st.URL = s.url
 		}
 	}
+	if d.report {
+		// What the reporters last reported is stale: they report again.
+		st.Reports = nil
+	}
 	st.State = d.state
 	st.Description = truncate(d.description, 1024)
 	if isTerminal(d.state) && st.CompletionTime == nil {

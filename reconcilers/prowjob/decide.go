@@ -19,7 +19,8 @@ const (
 	actStart
 	// actStop deletes the run's pod or stops its process.
 	actStop
-	// actRevive deletes an evicted pod and creates its replacement.
+	// actRevive deletes an evicted pod and creates its replacement, or
+	// starts a lost local run again.
 	actRevive
 )
 
@@ -83,6 +84,9 @@ type decision struct {
 	// requeueAfter asks to look again after this long; zero means only
 	// when something changes.
 	requeueAfter time.Duration
+	// report asks for the run's state to be reported again although it
+	// does not change (the description has news).
+	report bool
 }
 
 // Descriptions, as Prow's where it has them.
@@ -101,6 +105,8 @@ const (
 	descOOMKilled          = "Job pod was killed for running out of memory."
 	descUnfinished         = "Pod succeeded but not all of its containers finished."
 	descProcessLost        = "Job process was lost."
+	descLocalRestarted     = "Job restarted: bowline restarted while it ran."
+	descLocalRestartedNote = "(Restarted once: bowline restarted while it ran.)"
 	descUnsupportedAgent   = "The %s agent is not supported by bowline yet; the run was not started."
 )
 
@@ -274,7 +280,7 @@ func decideLocal(pj *v1alpha1.ProwJob, obs observation) decision {
 			desc = map[v1alpha1.ProwJobState]string{v1alpha1.SuccessState: descSucceeded, v1alpha1.FailureState: descFailed,
 				v1alpha1.AbortedState: descAborted, v1alpha1.ErrorState: descProcessLost}[st]
 		}
-		return decision{state: st, description: desc}
+		return decision{state: st, description: localDescription(pj, desc)}
 	case LocalRunning:
 		// Runs tell the reconciler when they end (LocalRunner's notify);
 		// look again now and then all the same.
@@ -284,16 +290,35 @@ func decideLocal(pj *v1alpha1.ProwJob, obs observation) decision {
 			start = pj.Status.PendingTime.Time
 		}
 		if start.IsZero() {
-			return decision{state: v1alpha1.PendingState, description: descRunning, requeueAfter: poll}
+			return decision{state: v1alpha1.PendingState, description: localDescription(pj, descRunning), requeueAfter: poll}
 		}
 		left := start.Add(obs.cfg.timeoutsFor(pj).running).Sub(obs.now)
 		if left <= 0 {
 			return decision{action: actStop, state: v1alpha1.AbortedState, description: descRunningTimeout}
 		}
-		return decision{state: v1alpha1.PendingState, description: descRunning, requeueAfter: min(left, poll)}
+		return decision{state: v1alpha1.PendingState, description: localDescription(pj, descRunning), requeueAfter: min(left, poll)}
 	default:
+		// Local runs live in bowline's process: a run that was pending when
+		// bowline stopped is unknown to the runner of the next one. Run it
+		// again, once, and say so on the commit status.
+		if pj.Status.PodRevivalCount < maxLocalRestarts {
+			return decision{action: actRevive, state: v1alpha1.PendingState, description: descLocalRestarted, report: true}
+		}
 		return decision{state: v1alpha1.ErrorState, description: descProcessLost}
 	}
+}
+
+// maxLocalRestarts is how often a local run lost to a restart of bowline
+// is started again.
+const maxLocalRestarts = 1
+
+// localDescription notes on a local run's description that it was
+// restarted.
+func localDescription(pj *v1alpha1.ProwJob, desc string) string {
+	if pj.Status.PodRevivalCount > 0 {
+		return desc + " " + descLocalRestartedNote
+	}
+	return desc
 }
 
 // evicted reports whether the pod was evicted or otherwise disrupted by the

@@ -121,8 +121,22 @@ func TestDecide(t *testing.T) {
 			obs: observation{local: LocalStatus{Phase: LocalRunning, StartTime: now.Add(-time.Minute)}}, wantState: v1alpha1.PendingState, wantDesc: descRunning, wantAfter: DefaultWaitInterval},
 		{name: "local run past the running timeout aborts", pj: pending(func(pj *v1alpha1.ProwJob) { pj.Spec.Agent = v1alpha1.LocalAgent }),
 			obs: observation{local: LocalStatus{Phase: LocalRunning, StartTime: now.Add(-49 * time.Hour)}}, wantAction: actStop, wantState: v1alpha1.AbortedState, wantDesc: descRunningTimeout},
-		{name: "local run lost errors", pj: pending(func(pj *v1alpha1.ProwJob) { pj.Spec.Agent = v1alpha1.LocalAgent }),
-			obs: observation{local: LocalStatus{Phase: LocalNotFound}}, wantState: v1alpha1.ErrorState, wantDesc: descProcessLost},
+		{name: "local run lost to a restart of bowline runs again", pj: pending(func(pj *v1alpha1.ProwJob) { pj.Spec.Agent = v1alpha1.LocalAgent }),
+			obs: observation{local: LocalStatus{Phase: LocalNotFound}}, wantAction: actRevive, wantState: v1alpha1.PendingState, wantDesc: descLocalRestarted},
+		{name: "local run lost again errors", pj: pending(func(pj *v1alpha1.ProwJob) {
+			pj.Spec.Agent = v1alpha1.LocalAgent
+			pj.Status.PodRevivalCount = 1
+		}), obs: observation{local: LocalStatus{Phase: LocalNotFound}}, wantState: v1alpha1.ErrorState, wantDesc: descProcessLost},
+		{name: "restarted local run says so while it runs", pj: pending(func(pj *v1alpha1.ProwJob) {
+			pj.Spec.Agent = v1alpha1.LocalAgent
+			pj.Status.PodRevivalCount = 1
+		}), obs: observation{local: LocalStatus{Phase: LocalRunning, StartTime: now.Add(-time.Minute)}},
+			wantState: v1alpha1.PendingState, wantDesc: descRunning + " " + descLocalRestartedNote, wantAfter: DefaultWaitInterval},
+		{name: "restarted local run says so when it ends", pj: pending(func(pj *v1alpha1.ProwJob) {
+			pj.Spec.Agent = v1alpha1.LocalAgent
+			pj.Status.PodRevivalCount = 1
+		}), obs: observation{local: LocalStatus{Phase: LocalFinished, State: v1alpha1.SuccessState, Description: "Job succeeded."}},
+			wantState: v1alpha1.SuccessState, wantDesc: "Job succeeded. " + descLocalRestartedNote},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

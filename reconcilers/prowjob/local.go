@@ -49,7 +49,9 @@ func (l LocalProcesses) Status(_ context.Context, pj *v1alpha1.ProwJob) (LocalSt
 	}
 	st := run.Status()
 	out := LocalStatus{Phase: LocalRunning, StartTime: st.StartTime}
-	if st.Phase == local.PhaseFinished && st.Result != nil {
+	// A run interrupted by bowline's shutdown has no outcome: it stays
+	// pending, and the next bowline runs it again.
+	if st.Phase == local.PhaseFinished && st.Result != nil && !st.Result.Interrupted {
 		out.Phase, out.State, out.Description = LocalFinished, st.Result.State, st.Result.Description
 	}
 	return out, nil

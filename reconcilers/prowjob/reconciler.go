@@ -197,7 +197,7 @@ func (r *Reconciler) act(ctx context.Context, pj *v1alpha1.ProwJob, obs observat
 		return nil, d, deletePod(ctx, bc, podNamespace(pj), pj.Status.PodName)
 	case actStart, actRevive:
 		revivals := pj.Status.PodRevivalCount
-		if d.action == actRevive {
+		if d.action == actRevive && !local {
 			if err := deletePod(ctx, bc, podNamespace(pj), pj.Status.PodName); err != nil {
 				return nil, d, err
 			}

@@ -753,7 +753,8 @@ type ProwJobStatus struct {
 	// +kubebuilder:validation:MaxLength=64
 	BuildID string `json:"buildID,omitempty"`
 
-	// podRevivalCount is how often the pod was re-created after eviction.
+	// podRevivalCount is how often the pod was re-created after eviction,
+	// or a local run started again after bowline restarted.
 	// +optional
 	PodRevivalCount int32 `json:"podRevivalCount,omitempty"`
 
