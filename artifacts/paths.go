@@ -45,6 +45,9 @@ type Config struct {
 	// single strategies.
 	DefaultOrg  string `json:"default_org,omitempty"`
 	DefaultRepo string `json:"default_repo,omitempty"`
+	// S3CredentialsFile is Prow's S3 credentials file (S3Credentials),
+	// used for s3:// buckets when it exists; see Config.Open.
+	S3CredentialsFile string `json:"s3_credentials_file,omitempty"`
 }
 
 // Validate reports a configuration that cannot produce paths.

@@ -296,6 +296,7 @@ func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
 		Recorder:                mgr.GetEventRecorder("bowline-prowjob"),
 		Metrics:                 m,
 		MaxConcurrentReconciles: o.Roles.Jobs.Workers,
+		RunFiles:                &prowjob.RunFiles{DefaultBucket: o.Roles.ArtifactsBucket},
 	}
 	if env.local != nil {
 		opts := *env.local

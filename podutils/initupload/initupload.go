@@ -43,7 +43,7 @@ func Run(ctx context.Context, o Options, spec podutils.JobSpec) error {
 	if err := o.Validate(); err != nil {
 		return fmt.Errorf("initupload options: %w", err)
 	}
-	store, err := artifacts.Open(ctx, o.Storage.Bucket)
+	store, err := o.Storage.Open(ctx)
 	if err != nil {
 		return err
 	}

@@ -201,7 +201,7 @@ func Run(ctx context.Context, o Options, spec podutils.JobSpec) (Result, error) 
 	if err := o.Validate(); err != nil {
 		return Result{}, fmt.Errorf("sidecar options: %w", err)
 	}
-	store, err := artifacts.Open(ctx, o.Storage.Bucket)
+	store, err := o.Storage.Open(ctx)
 	if err != nil {
 		return Result{}, err
 	}

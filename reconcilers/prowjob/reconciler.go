@@ -57,6 +57,9 @@ type Reconciler struct {
 	Clusters *buildcluster.Set
 	// Local runs local-agent jobs; nil leaves them to another controller.
 	Local LocalRunner
+	// RunFiles, when set, writes prowjob.json and podinfo.json into a run's
+	// directory when it ends, as Prow's crier does.
+	RunFiles *RunFiles
 	// Metrics, when set, records transitions and pod creation latency.
 	Metrics *Metrics
 	// Recorder, when set, emits an Event on every state change, its reason
@@ -105,6 +108,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("job", pj.Spec.Job, "state", pj.Status.State))
 	orig := pj.DeepCopy()
+	var obs observation
 	defer func() {
 		if retErr == nil {
 			pj.Status.ObservedGeneration = pj.Generation
@@ -112,6 +116,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		err := r.patchStatus(ctx, orig, pj)
 		if err == nil && pj.Complete() && pj.Spec.Agent == v1alpha1.LocalAgent {
 			r.Local.Forget(ctx, pj)
+		}
+		if err == nil && pj.Complete() && !orig.Complete() && r.RunFiles != nil {
+			r.writeRunFiles(ctx, pj, obs.pod)
 		}
 		if apierrors.IsConflict(err) && retErr == nil {
 			// Another client changed the run since the cache saw it (the
@@ -124,8 +131,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		retErr = errors.Join(retErr, err)
 	}()
 
-	obs, err := r.observe(ctx, pj)
-	if err != nil {
+	var err error
+	if obs, err = r.observe(ctx, pj); err != nil {
 		return ctrl.Result{}, err
 	}
 	d := decide(pj, obs)

@@ -250,3 +250,73 @@ func Postsubmit(ps *jobs.Postsubmit, refs v1alpha1.Refs) v1alpha1.ProwJobSpec {
 	spec.Refs = r
 	return spec
 }
+
+// ProwDecoration turns a ProwJob's decoration config back into Prow's
+// (snake_case) format, for files that tools written for Prow read
+// (prowjob.json): the inverse of Decoration. bowline-only fields
+// (utilityImages, which name bowline images) are left out.
+func ProwDecoration(d *v1alpha1.DecorationConfig) *jobs.DecorationConfig {
+	if d == nil {
+		return nil
+	}
+	dur := func(x *metav1.Duration) *jobs.Duration {
+		if x == nil {
+			return nil
+		}
+		return &jobs.Duration{Duration: x.Duration}
+	}
+	strp := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	key := func(s *v1alpha1.SecretKeySelector) *jobs.SecretKey {
+		if s == nil {
+			return nil
+		}
+		return &jobs.SecretKey{Name: s.Name, Key: s.Key}
+	}
+	intp := func(p *int64) *int {
+		if p == nil {
+			return nil
+		}
+		v := int(*p)
+		return &v
+	}
+	out := &jobs.DecorationConfig{
+		Timeout: dur(d.Timeout), GracePeriod: dur(d.GracePeriod),
+		GCSCredentialsSecret: strp(d.GCSCredentialsSecret), S3CredentialsSecret: strp(d.S3CredentialsSecret),
+		DefaultServiceAccountName: strp(d.DefaultServiceAccountName),
+		SSHKeySecrets:             d.SSHKeySecrets, SSHHostFingerprints: d.SSHHostFingerprints,
+		BloblessFetch: d.BloblessFetch, SkipCloning: d.SkipCloning, CookiefileSecret: strp(d.CookiefileSecret),
+		OauthTokenSecret: key(d.OAuthTokenSecret), GitHubAPIEndpoints: d.GitHubAPIEndpoints, GitHubAppID: d.GitHubAppID,
+		GitHubAppPrivateKeySecret: key(d.GitHubAppPrivateKeySecret), CensorSecrets: d.CensorSecrets,
+		UploadIgnoresInterrupts: d.UploadIgnoresInterrupts, SetLimitEqualsMemoryRequest: d.SetLimitEqualsMemoryRequest,
+		DefaultMemoryRequest: d.DefaultMemoryRequest,
+		PodPendingTimeout:    dur(d.PodPendingTimeout), PodRunningTimeout: dur(d.PodRunningTimeout),
+		PodUnscheduledTimeout: dur(d.PodUnscheduledTimeout),
+		RunAsUser:             d.RunAsUser, RunAsGroup: d.RunAsGroup, FsGroup: d.FSGroup,
+	}
+	if r := d.Resources; r != nil {
+		out.Resources = &jobs.Resources{CloneRefs: r.CloneRefs, InitUpload: r.InitUpload, PlaceEntrypoint: r.PlaceEntrypoint, Sidecar: r.Sidecar}
+	}
+	if g := d.GCSConfiguration; g != nil {
+		out.GCSConfiguration = &jobs.GCSConfiguration{
+			Bucket: g.Bucket, PathPrefix: g.PathPrefix, PathStrategy: g.PathStrategy, DefaultOrg: g.DefaultOrg,
+			DefaultRepo: g.DefaultRepo, MediaTypes: g.MediaTypes, JobURLPrefix: g.JobURLPrefix,
+			LocalOutputDir: g.LocalOutputDir, CompressFileTypes: g.CompressFileTypes,
+		}
+	}
+	if c := d.CensoringOptions; c != nil {
+		out.CensoringOptions = &jobs.CensoringOptions{
+			CensoringConcurrency: c.CensoringConcurrency, CensoringBufferSize: intp(c.CensoringBufferSize),
+			IncludeDirectories: c.IncludeDirectories, ExcludeDirectories: c.ExcludeDirectories,
+			MinimumSecretLength: intp(c.MinimumSecretLength),
+		}
+	}
+	if s := d.SchedulingOptions; s != nil {
+		out.SchedulingOptions = &jobs.SchedulingOptions{Affinity: s.Affinity, Tolerations: s.Tolerations}
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -89,3 +90,30 @@ func TestWithUtility(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestProwDecorationRoundTrip: a decoration config in Prow's format comes
+// back the same from a ProwJob, as prowjob.json gives it to Prow's tools.
+func TestProwDecorationRoundTrip(t *testing.T) {
+	yes := true
+	uid := int64(1000)
+	secs := int64(10 << 20)
+	mem := resource.MustParse("2Gi")
+	prow := &jobs.DecorationConfig{
+		Timeout: &jobs.Duration{Duration: time.Hour}, GracePeriod: &jobs.Duration{Duration: 15 * time.Second},
+		GCSConfiguration:    &jobs.GCSConfiguration{Bucket: "s3://logs", PathStrategy: "explicit", DefaultOrg: "acme"},
+		S3CredentialsSecret: ptrTo("s3"), DefaultServiceAccountName: ptrTo("prowjob-default-sa"),
+		SSHKeySecrets: []string{"ssh"}, CensorSecrets: &yes, OauthTokenSecret: &jobs.SecretKey{Name: "gh", Key: "token"},
+		CensoringOptions:     &jobs.CensoringOptions{CensoringBufferSize: ptrTo(int(secs))},
+		DefaultMemoryRequest: &mem, RunAsUser: &uid, PodPendingTimeout: &jobs.Duration{Duration: time.Minute},
+		Resources: &jobs.Resources{Sidecar: &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}}},
+	}
+	got := ProwDecoration(Decoration(prow))
+	if d := cmp.Diff(prow, got); d != "" {
+		t.Errorf("round trip (-want +got):\n%s", d)
+	}
+	if ProwDecoration(nil) != nil {
+		t.Error("nil decoration")
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

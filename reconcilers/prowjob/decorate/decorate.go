@@ -155,6 +155,7 @@ func decorate(pod *corev1.Pod, spec podutils.JobSpec, dc *v1alpha1.DecorationCon
 		return err
 	}
 	b := &builder{pod: pod, dc: dc, o: o, env: env}
+	storage.S3CredentialsFile = b.s3CredentialsFile()
 	if b.o.Binary == "" {
 		b.o.Binary = DefaultBinary
 	}

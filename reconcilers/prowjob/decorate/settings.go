@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/bowline-ci/bowline/artifacts"
 	"github.com/bowline-ci/bowline/podutils"
 	"github.com/bowline-ci/bowline/podutils/clonerefs"
 )
@@ -65,12 +66,25 @@ func (b *builder) storageCredentials() ([]corev1.VolumeMount, []podutils.EnvVar)
 		env = append(env, podutils.EnvVar{Name: "GOOGLE_APPLICATION_CREDENTIALS", Value: path.Join(dir, gcsCredentialsKey)})
 	}
 	if name := b.dc.S3CredentialsSecret; name != "" {
-		dir := path.Join(SecretsRoot, "s3")
+		// Where Prow mounts it. The Secret may be in Prow's format (its
+		// service-account.json: endpoint, region and keys, which the
+		// utilities read through the storage options) or bowline's (an AWS
+		// shared credentials file under "credentials").
+		dir := path.Join(SecretsRoot, "s3-storage")
 		b.addVolume(corev1.Volume{Name: "s3-credentials", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name}}})
 		mounts = append(mounts, corev1.VolumeMount{Name: "s3-credentials", MountPath: dir, ReadOnly: true})
 		env = append(env, podutils.EnvVar{Name: "AWS_SHARED_CREDENTIALS_FILE", Value: path.Join(dir, s3CredentialsKey)})
 	}
 	return mounts, env
+}
+
+// s3CredentialsFile is where Prow's format of the S3 credentials would be,
+// for the storage options; empty without an S3 credentials Secret.
+func (b *builder) s3CredentialsFile() string {
+	if b.dc.S3CredentialsSecret == "" {
+		return ""
+	}
+	return path.Join(SecretsRoot, "s3-storage", artifacts.S3CredentialsKey)
 }
 
 // applyMemory gives a test container the default memory request, and a
