@@ -239,11 +239,26 @@ func (o *OperatorOptions) setupRoles(ctx context.Context, env *roleEnv) error {
 }
 
 func (o *OperatorOptions) setupReporter(ctx context.Context, env *roleEnv) error {
+	mgr := env.mgr
+	clients, err := o.Roles.Reporter.SlackClients()
+	if err != nil {
+		return err
+	}
+	if len(clients) > 0 {
+		s := &reporter.SlackReconciler{
+			Client:                  mgr.GetClient(),
+			Config:                  func() reporter.SlackConfig { return reporter.SlackConfigFrom(env.current()) },
+			Clients:                 clients,
+			MaxConcurrentReconciles: o.Roles.Reporter.SlackWorkers,
+		}
+		if err := s.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("slack reporter: %w", err)
+		}
+	}
 	if env.github == nil {
 		env.log.Info("Not reporting to GitHub: no GitHub credentials")
 		return nil
 	}
-	mgr := env.mgr
 	r := &reporter.Reconciler{
 		Client:                  mgr.GetClient(),
 		GitHub:                  env.github.ForOrg,

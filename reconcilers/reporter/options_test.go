@@ -15,6 +15,10 @@ func TestOptions(t *testing.T) {
 		{name: "defaults", args: nil},
 		{name: "more workers and a login", args: []string{"--github-workers=32", "--github-bot-login=bowline-bot"}},
 		{name: "no workers", args: []string{"--github-workers=0"}, wantErr: true},
+		{name: "Slack workspaces", args: []string{"--slack-token-file=/t", "--additional-slack-token-files=other.slack.com=/o"}},
+		{name: "no Slack workers", args: []string{"--slack-workers=0"}, wantErr: true},
+		{name: "a Slack workspace without its file", args: []string{"--additional-slack-token-files=other.slack.com"}, wantErr: true},
+		{name: "a Slack API URL without its slash", args: []string{"--slack-api-url=https://slack.example/api"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

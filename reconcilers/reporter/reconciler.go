@@ -257,15 +257,20 @@ func (r *Reconciler) pullLock(key string) *sync.Mutex {
 	return &r.pulls[h.Sum32()%uint32(len(r.pulls))]
 }
 
-// setReport records the state reported.
+// setReport records the state reported to GitHub.
 func setReport(st *v1alpha1.ProwJobStatus, state v1alpha1.ProwJobState, now metav1.Time) {
+	setReportBy(st, Name, state, now)
+}
+
+// setReportBy records the state a reporter reported.
+func setReportBy(st *v1alpha1.ProwJobStatus, reporter string, state v1alpha1.ProwJobState, now metav1.Time) {
 	for i := range st.Reports {
-		if st.Reports[i].Reporter == Name {
+		if st.Reports[i].Reporter == reporter {
 			st.Reports[i].State, st.Reports[i].ReportedAt = state, &now
 			return
 		}
 	}
-	st.Reports = append(st.Reports, v1alpha1.ReportState{Reporter: Name, State: state, ReportedAt: &now})
+	st.Reports = append(st.Reports, v1alpha1.ReportState{Reporter: reporter, State: state, ReportedAt: &now})
 }
 
 // patchReports writes status.reports if it changed, refusing to overwrite
@@ -273,13 +278,17 @@ func setReport(st *v1alpha1.ProwJobStatus, state v1alpha1.ProwJobState, now meta
 // recorded even when shutdown has begun, so that the next leader does not
 // report it again.
 func (r *Reconciler) patchReports(ctx context.Context, orig, pj *v1alpha1.ProwJob) error {
+	return patchReports(ctx, r.Client, orig, pj)
+}
+
+func patchReports(ctx context.Context, c client.Client, orig, pj *v1alpha1.ProwJob) error {
 	if equality.Semantic.DeepEqual(orig.Status.Reports, pj.Status.Reports) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
-	if err := r.Client.Status().Patch(ctx, pj, patch, client.FieldOwner(FieldOwner)); err != nil {
+	if err := c.Status().Patch(ctx, pj, patch, client.FieldOwner(FieldOwner)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("record report: %w", err))
 	}
 	return nil

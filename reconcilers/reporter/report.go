@@ -111,8 +111,13 @@ func statusContext(pj *v1alpha1.ProwJob) string {
 
 // lastReported is the state last reported to GitHub.
 func lastReported(pj *v1alpha1.ProwJob) v1alpha1.ProwJobState {
+	return reportedBy(pj, Name)
+}
+
+// reportedBy is the state a reporter last reported.
+func reportedBy(pj *v1alpha1.ProwJob, reporter string) v1alpha1.ProwJobState {
 	for _, r := range pj.Status.Reports {
-		if r.Reporter == Name {
+		if r.Reporter == reporter {
 			return r.State
 		}
 	}

@@ -43,8 +43,8 @@ func TestNotSupportedWarnings(t *testing.T) {
 		"jobs/a.yaml": file(`presubmits:
   org/repo:
   - name: a
-    reporter_config:
-      slack: {channel: x}` + podSpec + `
+    prowjob_defaults:
+      tenant_id: x` + podSpec + `
 `),
 		"plugins.yaml":        file("plugins:\n  org: [trigger, cat]\n  other: [cat]\ncat:\n  key_path: /etc/cat\n"),
 		"labels.yaml":         file("default:\n  labels: [{name: x, color: '000000'}]\n"),
@@ -68,7 +68,7 @@ func TestNotSupportedWarnings(t *testing.T) {
 	want := []string{
 		`config.yaml:3:3: tide.gerrit is not supported yet: nothing in bowline acts on it; it needs merging on Gerrit`,
 		`config.yaml:5:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags`,
-		`jobs/a.yaml:4:5: reporter_config is not supported yet: nothing in bowline acts on it; it needs the Slack reporter`,
+		`jobs/a.yaml:4:5: prowjob_defaults is not supported yet: nothing in bowline acts on it; it needs ResultStore uploads and tenant-scoped job APIs`,
 		`labels.yaml: label management (label_sync): nothing applies labels.yaml to GitHub yet (not supported yet)`,
 		`orgs/myorg/org.yaml: org management (peribolos): nothing applies org.yaml to GitHub yet (not supported yet)`,
 		`plugins.yaml:2:18: plugin "cat" is not supported yet: bowline has no such plugin yet, so enabling it does nothing`,

@@ -29,7 +29,6 @@ var notSupported = []unsupported{
 	{inJobs, "presubmits.<key>[].tekton_pipeline_run_spec", "the tekton-pipeline agent"},
 	{inJobs, "presubmits.<key>[].jenkins_spec", "the jenkins agent"},
 	{inJobs, "postsubmits.<key>[].jenkins_spec", "the jenkins agent"},
-	{inJobs, "presubmits.<key>[].reporter_config", "the Slack reporter"},
 	{inJobs, "presubmits.<key>[].prowjob_defaults", "ResultStore uploads and tenant-scoped job APIs"},
 	// Decoration (in jobs and in plank's defaults).
 	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.mediaTypes", "media types for uploaded artifacts"},
@@ -51,7 +50,6 @@ var notSupported = []unsupported{
 	{inConfig, "deck.additional_allowed_buckets", "Deck's artifact viewers"},
 	{inConfig, "branch-protection", "branch protection management"},
 	{inConfig, "gerrit", "Gerrit support"},
-	{inConfig, "slack_reporter_configs", "the Slack reporter"},
 	{inConfig, "github_reporter.summary_comment_repos", "summary comments on pull requests"},
 	{inConfig, "plank.report_template", "a custom failure comment"},
 	{inConfig, "plank.report_templates", "a custom failure comment"},

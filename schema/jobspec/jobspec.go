@@ -60,6 +60,11 @@ func Base(typ v1alpha1.ProwJobType, j *jobs.JobBase, ctx string, report bool) v1
 		for _, st := range s.JobStatesToReport {
 			out.JobStatesToReport = append(out.JobStatesToReport, v1alpha1.ProwJobState(st))
 		}
+		if s.JobStatesToReport != nil && len(s.JobStatesToReport) == 0 && out.Report == nil {
+			// job_states_to_report: [] silences the job, as in Prow.
+			no := false
+			out.Report = &no
+		}
 		spec.ReporterConfig = &v1alpha1.ReporterConfig{Slack: out}
 	}
 	if ra := j.RerunAuthConfig; ra != nil {

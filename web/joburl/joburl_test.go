@@ -41,7 +41,9 @@ func TestURL(t *testing.T) {
 		{"the org's prefix wins over '*'", Builder{PrefixConfig: map[string]string{"*": "https://all/", "kubernetes-sigs": "https://org/view"}},
 			presubmit(nil), "https://org/view/gs/kubernetes-jenkins/pr-logs/pull/kubernetes-sigs_cluster-api-provider-openstack/541/pull-cluster-api-provider-openstack-test/1247344427123347459"},
 		{"gcs_configuration.job_url_prefix wins over plank's", Builder{PrefixConfig: map[string]string{"*": "https://all/"}},
-			presubmit(func(pj *v1alpha1.ProwJob) { pj.Spec.DecorationConfig.GCSConfiguration.JobURLPrefix = "https://prow.k8s.io/view/" }), prowExample},
+			presubmit(func(pj *v1alpha1.ProwJob) {
+				pj.Spec.DecorationConfig.GCSConfiguration.JobURLPrefix = "https://prow.k8s.io/view/"
+			}), prowExample},
 		{"an s3:// bucket keeps its provider", Builder{PrefixConfig: map[string]string{"*": "https://deck/view/"}},
 			presubmit(func(pj *v1alpha1.ProwJob) { pj.Spec.DecorationConfig.GCSConfiguration.Bucket = "s3://ci-logs" }),
 			"https://deck/view/s3/ci-logs/pr-logs/pull/kubernetes-sigs_cluster-api-provider-openstack/541/pull-cluster-api-provider-openstack-test/1247344427123347459"},
