@@ -137,10 +137,36 @@ type state struct {
 	errs    *Errors
 	budget  int
 	aborted bool
+	// reported counts the problems this decode added; past maxProblems
+	// it stops, so that a document cannot fill memory with them.
+	reported int
+}
+
+// maxProblems bounds the errors and warnings one document may produce.
+const maxProblems = 1000
+
+// report counts a problem, and reports whether there is room for it.
+func (s *state) report(n *yaml.Node) bool {
+	if s.reported++; s.reported < maxProblems {
+		return true
+	}
+	if s.reported == maxProblems {
+		s.aborted = true
+		s.errs.Add(s.file, n.Line, n.Column, "too many problems in this file (%d); stopping here", maxProblems)
+	}
+	return false
 }
 
 func (s *state) fail(n *yaml.Node, format string, args ...any) {
-	s.errs.Add(s.file, n.Line, n.Column, format, args...)
+	if s.report(n) {
+		s.errs.Add(s.file, n.Line, n.Column, format, args...)
+	}
+}
+
+func (s *state) warn(n *yaml.Node, code, format string, args ...any) {
+	if s.report(n) {
+		s.errs.Warn(s.file, n.Line, n.Column, code, format, args...)
+	}
 }
 
 // kind classifies a Go type for decoding.
@@ -456,7 +482,7 @@ func (s *state) decodeStruct(n *yaml.Node, v reflect.Value, ti *typeInfo) {
 			// encoding/json, and so Prow, match field names regardless of
 			// case; accept that, but say so.
 			if exact, found := ti.lower[strings.ToLower(k.Value)]; found {
-				s.errs.Warn(s.file, k.Line, k.Column, "field-case", "field %q should be spelled %q (accepted, as Prow does)", k.Value, exact)
+				s.warn(k, "field-case", "field %q should be spelled %q (accepted, as Prow does)", k.Value, exact)
 				f = ti.fields[exact]
 			} else {
 				s.fail(k, "unknown field %q%s", k.Value, suggest(k.Value, ti))
@@ -507,7 +533,7 @@ func (s *state) eachPair(n *yaml.Node, fn func(k, v *yaml.Node)) {
 		}
 		if first >= 0 {
 			dups = true
-			s.errs.Warn(s.file, k.Line, k.Column, "duplicate-key",
+			s.warn(k, "duplicate-key",
 				"key %q is given twice in this mapping (first on line %d): this later value wins, as in Prow", k.Value, c[first].Line)
 		}
 	}

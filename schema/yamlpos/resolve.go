@@ -130,11 +130,14 @@ func (idx *posIndex) follow(line, col int, path Path) *yaml.Node {
 			rest = ""
 		}
 		var next *yaml.Node
+		// A merge key may name mappings that merge others in turn: the
+		// search is bounded as decoding is.
+		visits := maxLookupVisits
 		switch kind {
 		case segKey:
-			_, next = lookup(deref(n), seg, 0)
+			_, next = lookup(deref(n), seg, 0, &visits)
 		case segName:
-			next, _ = lookup(deref(n), seg, 0)
+			next, _ = lookup(deref(n), seg, 0, &visits)
 		case segIndex:
 			i, _ := strconv.Atoi(seg)
 			if m := deref(n); m.Kind == yaml.SequenceNode && i < len(m.Content) {
@@ -149,6 +152,9 @@ func (idx *posIndex) follow(line, col int, path Path) *yaml.Node {
 	return deref(n)
 }
 
+// maxLookupVisits bounds the mappings one step of a path may search.
+const maxLookupVisits = 10000
+
 func deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 32; i++ {
 		n = n.Alias
@@ -159,8 +165,8 @@ func deref(n *yaml.Node) *yaml.Node {
 // lookup finds a key of a mapping and its value the way the decoder
 // applies them: the mapping's own keys (the last of duplicates), then
 // those merged in with "<<" (the first merged mapping that has it).
-func lookup(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
-	if m.Kind != yaml.MappingNode || depth > 32 {
+func lookup(m *yaml.Node, key string, depth int, visits *int) (k, v *yaml.Node) {
+	if *visits--; m.Kind != yaml.MappingNode || depth > 32 || *visits < 0 {
 		return nil, nil
 	}
 	c := m.Content
@@ -179,7 +185,7 @@ func lookup(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
 			list = src.Content
 		}
 		for _, s := range list {
-			if k, v := lookup(deref(s), key, depth+1); k != nil {
+			if k, v := lookup(deref(s), key, depth+1, visits); k != nil {
 				return k, v
 			}
 		}
