@@ -62,6 +62,9 @@ type UpOptions struct {
 	BinDir string
 	// LogFile receives the logs; "-" means standard error.
 	LogFile string
+	// AllowUntrustedPulls runs, with GitHub, the jobs of pull requests
+	// whose authors are neither org members nor collaborators.
+	AllowUntrustedPulls bool
 
 	Log LogOptions
 }
@@ -80,6 +83,7 @@ func (o *UpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.SandboxAddr, "sandbox-addr", "127.0.0.1:3000", "address of the sandbox forge")
 	fs.StringVar(&o.BinDir, "bin-dir", "", "directory with etcd and kube-apiserver; default next to bowline, then ./bin")
 	fs.StringVar(&o.LogFile, "log-file", "", "file for the logs; default <data-dir>/bowline.log, - for standard error")
+	fs.BoolVar(&o.AllowUntrustedPulls, "allow-untrusted-pulls", false, "with GitHub, also run the jobs of pull requests whose authors are neither org members nor collaborators (after /ok-to-test): they run as your user, and the local agent is not a sandbox")
 	o.Log.AddFlags(fs)
 }
 

@@ -90,6 +90,10 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 	if err != nil {
 		return nil, err
 	}
+	workspaces, err := local.WorkspaceRoot(dataDir)
+	if err != nil {
+		return nil, err
+	}
 	env := &roleEnv{
 		mgr:         mgr,
 		log:         log,
@@ -99,12 +103,17 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 		creator:     localAgent{Client: mgr.GetClient()},
 		listen:      preBound(web),
 		local: &local.Options{
-			Root:   filepath.Join(dataDir, "workspaces"),
-			Bucket: op.Roles.ArtifactsBucket,
+			Root:    workspaces,
+			Bucket:  op.Roles.ArtifactsBucket,
+			Secrets: upSecrets(secret, ghOpts, cfg),
 		},
 	}
 	if sb != nil {
 		env.local.GitHubHost = sb.info.URL
+	} else if !o.AllowUntrustedPulls {
+		// Jobs run as this user: code of strangers does not run here
+		// unless asked for (docs/security.md).
+		env.local.Admit = local.TrustedAuthorsOnly(local.GitHubTrust(gh.ForOrg))
 	}
 	if err := op.setupComponents(ctx, env); err != nil {
 		return nil, err
@@ -113,6 +122,16 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 	s := &upSystem{ctx: runCtx, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- mgr.Start(runCtx) }()
 	return s, nil
+}
+
+// upSecrets are the credentials bowline up holds, censored from the logs
+// and artifacts of the jobs it runs as the same user.
+func upSecrets(webhook string, gh *ghclient.Options, cfg *rest.Config) []string {
+	out := []string{webhook, string(cfg.KeyData), cfg.BearerToken, cfg.Password}
+	if gh != nil {
+		out = append(out, string(gh.Token), string(gh.AppPrivateKey))
+	}
+	return out
 }
 
 // githubOptions reads the GitHub credentials of --github-token-file or

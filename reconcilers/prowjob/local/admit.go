@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/google/go-github/v89/github"
 
@@ -67,4 +68,17 @@ func GitHubTrust(client func(org string) (*github.Client, error)) TrustFunc {
 		}
 		return collab, nil
 	}
+}
+
+// WorkspaceRoot is where `bowline up` keeps the workspaces of the runs of
+// a data directory: beside it (<data-dir>-jobs), not inside it, so that
+// neither a job's working directory nor its relative paths lead into the
+// data directory, where the webhook secret, the admin kubeconfig and the
+// control plane's state are.
+func WorkspaceRoot(dataDir string) (string, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return "", fmt.Errorf("workspace root: %w", err)
+	}
+	return abs + "-jobs", nil
 }
