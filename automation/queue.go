@@ -78,7 +78,8 @@ func (s *Server) dropped(it *item, plugins []string) {
 
 // handle runs every handler of one event: the always-on handlers and the
 // plugins enabled for the repository, for the event and its generic
-// comment, each with its own retries. The enablement is read once, so one
+// comment, then forwards it to the external plugins listed for it, each
+// with its own retries. The enablement is read once, so one
 // event sees one config revision. A delivery whose handling did not finish
 // (shutdown) or failed for good is forgotten by deduplication, so that
 // redelivering it from GitHub is handled.
@@ -99,6 +100,18 @@ func (s *Server) handle(it *item) {
 			switch s.run(p, ev, log.WithValues("plugin", p.Name())) {
 			case runCut:
 				unfinished = append(unfinished, p.Name())
+			case runFailed:
+				failed = true
+			}
+		}
+	}
+	if ev := it.decoded.Event; it.fwd != nil {
+		log := s.log.WithValues("event", ev.Type, "delivery", ev.DeliveryID, "org", ev.Org, "repo", ev.Repo)
+		for _, ep := range it.externals {
+			f := forward{ExternalPlugin: ep, client: s.external, body: it.fwd.body, header: it.fwd.header}
+			switch s.run(f, ev, log.WithValues("plugin", f.Name())) {
+			case runCut:
+				unfinished = append(unfinished, f.Name())
 			case runFailed:
 				failed = true
 			}

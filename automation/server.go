@@ -45,6 +45,9 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Log is the server's logger.
 	Log logr.Logger
+	// ExternalClient forwards deliveries to external plugins; default a
+	// plain http.Client (each attempt is bounded by --hook-handle-timeout).
+	ExternalClient *http.Client
 	// PublicRepo, when set, decides which repositories plugin help may
 	// name: it is served to anyone, so private repositories (and
 	// deck.hidden_repos) are left out of it. Nil names every repository
@@ -69,6 +72,8 @@ type Server struct {
 	seen *deliveries
 	// public filters the repositories plugin help names.
 	public PublicRepoFunc
+	// external forwards deliveries to external plugins.
+	external *http.Client
 
 	// mu guards closed and the send side of queue: deliveries are
 	// enqueued under the read lock, and shutdown closes the queue under
@@ -90,6 +95,10 @@ type item struct {
 	decoded  plugin.Decoded
 	size     int64
 	received time.Time
+	// externals are the external plugins the delivery goes to, and fwd
+	// what they receive; nil without any.
+	externals []ExternalPlugin
+	fwd       *forwarded
 }
 
 // NewServer builds a server; Start runs it, or mount Handler on a server of
@@ -135,9 +144,13 @@ func NewServer(opts Options, deps Deps) (*Server, error) {
 		opts: opts, plugins: set, always: slices.Clone(deps.Always), enable: deps.Enablement,
 		secrets: deps.Secrets, metrics: m, log: deps.Log.WithName("hook"), known: known,
 		queue: make(chan *item, opts.QueueSize), workCtx: ctx, cancelWork: cancel,
-		intake:  &webhook.Intake{MaxBodyBytes: opts.MaxBodyBytes, Secrets: deps.Secrets.Secrets, Budget: budget},
-		reading: make(chan struct{}, opts.MaxUnverifiedRequests),
-		public:  deps.PublicRepo,
+		intake:   &webhook.Intake{MaxBodyBytes: opts.MaxBodyBytes, Secrets: deps.Secrets.Secrets, Budget: budget},
+		reading:  make(chan struct{}, opts.MaxUnverifiedRequests),
+		public:   deps.PublicRepo,
+		external: deps.ExternalClient,
+	}
+	if s.external == nil {
+		s.external = &http.Client{}
 	}
 	if all, ok := deps.Secrets.(interface{ AllSecrets() [][]byte }); ok {
 		s.intake.AllSecrets = all.AllSecrets
@@ -304,7 +317,11 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if d.Parsed == nil || d.Event == "ping" {
+	var externals []ExternalPlugin
+	if d.Event != "ping" {
+		externals = externalsFor(s.enable.Enablement(), d.Org, d.Repo, d.Event)
+	}
+	if (d.Parsed == nil && len(externals) == 0) || d.Event == "ping" {
 		reply(http.StatusOK, OutcomeIgnored, "nothing to do for this event")
 		return
 	}
@@ -323,6 +340,11 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 	it.size = parsedSize(d.Parsed)
 	if c := it.decoded.Comment; c != nil && c.Comment != nil {
 		it.size += parsedSize(c.Comment)
+	}
+	if len(externals) > 0 {
+		// Kept only for external plugins: what GitHub sent, to pass on.
+		it.externals, it.fwd = externals, forwardedOf(r, d.Body)
+		it.size += int64(cap(d.Body))
 	}
 	switch s.enqueue(it) {
 	case errQueueFull:

@@ -52,3 +52,19 @@ func (p pluginsYAML) ExternalPlugins() map[string][]string {
 	}
 	return out
 }
+
+// ExternalPluginsFor lists the external plugins of org/repo: the org's
+// entry, then the repository's (Prow's getExternalPluginsForRepo).
+func (p pluginsYAML) ExternalPluginsFor(org, repo string) []ExternalPlugin {
+	var out []ExternalPlugin
+	keys := []string{org}
+	if repo != "" {
+		keys = append(keys, org+"/"+repo)
+	}
+	for _, k := range keys {
+		for _, ep := range p.c.ExternalPlugins[k] {
+			out = append(out, ExternalPlugin{Name: ep.Name, Endpoint: ep.Endpoint, Events: ep.Events})
+		}
+	}
+	return out
+}

@@ -43,3 +43,25 @@ func TestPluginsFromSnapshot(t *testing.T) {
 		t.Errorf("after a new revision: %v", got)
 	}
 }
+
+// TestExternalPluginsFromSnapshot: external_plugins of the org and of the
+// repository, the org's first, as Prow's hook merges them.
+func TestExternalPluginsFromSnapshot(t *testing.T) {
+	var store snapshot.Store
+	cfg := &plugins.Config{ExternalPlugins: map[string][]plugins.ExternalPlugin{
+		"acme":        {{Name: "needs-rebase", Endpoint: "http://needs-rebase", Events: []string{"pull_request"}}},
+		"acme/rocket": {{Name: "cherrypicker", Endpoint: "http://cherrypicker"}},
+	}}
+	store.Set(&snapshot.Snapshot{Revision: "r", Config: &configset.Set{Plugins: cfg}})
+	src := automation.PluginsFromSnapshot(&store).Enablement().(automation.ExternalPlugins)
+	var got []string
+	for _, ep := range src.ExternalPluginsFor("acme", "rocket") {
+		got = append(got, ep.Name+"@"+ep.Endpoint)
+	}
+	if !slices.Equal(got, []string{"needs-rebase@http://needs-rebase", "cherrypicker@http://cherrypicker"}) {
+		t.Errorf("acme/rocket: %v", got)
+	}
+	if eps := src.ExternalPluginsFor("acme", ""); len(eps) != 1 || eps[0].Events[0] != "pull_request" {
+		t.Errorf("org events: %+v", eps)
+	}
+}

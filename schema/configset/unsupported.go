@@ -71,7 +71,6 @@ var notSupported = []unsupported{
 
 	// plugins.yaml: the sections of plugins bowline does not have (see
 	// unsupportedPlugins), and the rest.
-	{inPlugins, "external_plugins", "forwarding events to external plugins"},
 	{inPlugins, "blunderbuss.use_status_availability", "skipping reviewers GitHub shows as busy"},
 	{inPlugins, "blunderbuss.wait_for_status", "requesting reviews once a status context passes; blunderbuss requests them when the pull request opens"},
 	{inPlugins, "bugzilla", "the bugzilla plugin"},

@@ -88,6 +88,9 @@ type Delivery struct {
 	Repo string
 	// Payload is the JSON payload as GitHub sent it.
 	Payload []byte
+	// Body is the request body as GitHub sent it, which the signature
+	// covers: Payload itself, or the form that holds it.
+	Body []byte
 	// Parsed is go-github's type for Event (*github.PullRequestEvent …), or
 	// nil for an event type go-github does not know, which callers should
 	// acknowledge and ignore.
@@ -223,6 +226,7 @@ func (in *Intake) Read(r *http.Request) (*Delivery, error) {
 		Org:     org,
 		Repo:    repo,
 		Payload: payload,
+		Body:    body,
 		Parsed:  parsed,
 	}, nil
 }
