@@ -21,7 +21,7 @@ import (
 type externalEnablement map[string][]automation.ExternalPlugin
 
 func (e externalEnablement) EnabledPlugins(string, string) []string { return nil }
-func (e externalEnablement) Enablement() plugin.Enablement         { return e }
+func (e externalEnablement) Enablement() plugin.Enablement          { return e }
 func (e externalEnablement) ExternalPluginsFor(org, repo string) []automation.ExternalPlugin {
 	return append(append([]automation.ExternalPlugin(nil), e[org]...), e[org+"/"+repo]...)
 }
