@@ -5,6 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -92,4 +96,30 @@ func describe(u *unstructured.Unstructured) string {
 		return fmt.Sprintf("%s %s/%s", u.GetKind(), ns, u.GetName())
 	}
 	return fmt.Sprintf("%s %s", u.GetKind(), u.GetName())
+}
+
+// APIServerCIDRs returns the addresses the cluster's API server answers
+// on, from the EndpointSlices of the default/kubernetes Service, as /32 or
+// /128 CIDRs.
+func APIServerCIDRs(ctx context.Context, c client.Reader) ([]string, error) {
+	var slices discoveryv1.EndpointSliceList
+	if err := c.List(ctx, &slices, client.InNamespace(metav1.NamespaceDefault), client.MatchingLabels{discoveryv1.LabelServiceName: "kubernetes"}); err != nil {
+		return nil, fmt.Errorf("find the API server's addresses: %w", err)
+	}
+	var out []string
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			for _, a := range e.Addresses {
+				ip := net.ParseIP(a)
+				switch {
+				case ip == nil:
+				case ip.To4() != nil:
+					out = append(out, ip.String()+"/32")
+				default:
+					out = append(out, ip.String()+"/128")
+				}
+			}
+		}
+	}
+	return out, nil
 }

@@ -3,11 +3,21 @@ package bootstrap_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	authv1 "k8s.io/api/authorization/v1"
-	"sigs.k8s.io/yaml"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/bootstrap"
 	"github.com/bowline-ci/bowline/test/envtest"
@@ -97,38 +107,60 @@ func TestOperatorPermissionsAreLeast(t *testing.T) {
 	}
 	user := "system:serviceaccount:bowline-system:" + bootstrap.Name
 	tests := []struct {
-		ns, group, resource, verb string
-		allowed                   bool
+		ns, group, resource, name, verb string
+		allowed                         bool
 	}{
-		{"any", "bowline.dev", "prowjobs", "create", true},
-		{"any", "bowline.dev", "configrepositories", "watch", true},
-		{"test-pods", "", "pods", "create", true},
-		{"bowline-system", "", "secrets", "get", true},
-		{"bowline-system", "", "configmaps", "create", true},
-		{"bowline-system", "coordination.k8s.io", "leases", "update", true},
-		{"kube-system", "", "secrets", "get", false},
-		{"default", "", "pods", "create", false},
-		{"bowline-system", "", "secrets", "delete", false},
-		{"", "rbac.authorization.k8s.io", "clusterroles", "create", false},
-		{"default", "apps", "deployments", "create", false},
+		{"bowline-system", "bowline.dev", "prowjobs", "", "create", true},
+		{"bowline-system", "bowline.dev", "prowjobs", "", "watch", true},
+		{"bowline-system", "bowline.dev", "configrepositories", "", "watch", true},
+		{"bowline-system", "bowline.dev", "configrepositories", "", "create", false},
+		{"bowline-system", "bowline.dev", "mergepools", "", "create", true},
+		{"bowline-system", "bowline.dev", "prowjobs/status", "", "patch", true},
+		{"bowline-system", "", "configmaps", "", "create", true},
+		{"bowline-system", "coordination.k8s.io", "leases", "", "update", true},
+		{"bowline-system", "events.k8s.io", "events", "", "create", true},
+		{"test-pods", "", "pods", "", "create", true},
+		{"test-pods", "", "pods", "", "watch", true},
+		{"test-pods", "", "pods", "", "update", false},
+		// Only the config repository's own Secret, and only by name.
+		{"bowline-system", "", "secrets", "config-token", "get", true},
+		{"bowline-system", "", "secrets", "other", "get", false},
+		{"bowline-system", "", "secrets", "", "list", false},
+		{"test-pods", "", "secrets", "", "get", false},
+		{"test-pods", "", "pods/log", "", "get", false},
+		// Nothing at the cluster scope, nothing elsewhere.
+		{"", "", "pods", "", "list", false},
+		{"", "bowline.dev", "prowjobs", "", "watch", false},
+		{"", "bowline.dev", "configrepositories", "", "list", false},
+		{"default", "bowline.dev", "prowjobs", "", "create", false},
+		{"default", "", "pods", "", "create", false},
+		{"kube-system", "", "secrets", "", "get", false},
+		{"", "rbac.authorization.k8s.io", "clusterroles", "", "create", false},
+		{"", "", "namespaces", "", "list", false},
+		{"bowline-system", "apps", "deployments", "", "create", false},
 	}
 	for _, tt := range tests {
 		sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
 			User:               user,
 			Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:bowline-system"},
-			ResourceAttributes: &authv1.ResourceAttributes{Namespace: tt.ns, Group: tt.group, Resource: tt.resource, Verb: tt.verb},
+			ResourceAttributes: &authv1.ResourceAttributes{Namespace: tt.ns, Group: tt.group, Resource: tt.resource, Name: tt.name, Verb: tt.verb},
 		}}
 		if err := env.Client.Create(ctx, sar); err != nil {
 			t.Fatal(err)
 		}
 		if sar.Status.Allowed != tt.allowed {
-			t.Errorf("%s %s.%s in %q: allowed=%v, want %v", tt.verb, tt.resource, tt.group, tt.ns, sar.Status.Allowed, tt.allowed)
+			t.Errorf("%s %s.%s %q in %q: allowed=%v, want %v", tt.verb, tt.resource, tt.group, tt.name, tt.ns, sar.Status.Allowed, tt.allowed)
 		}
 	}
 }
 
+// TestDryRunYAML reads --dry-run's output as kubectl does, a stream of
+// YAML documents, and server-side applies every object to the API server.
 func TestDryRunYAML(t *testing.T) {
-	objs, err := bootstrap.Objects(settings())
+	s := settings()
+	s.Namespace, s.PodNamespace = "dry-run-system", "dry-run-pods"
+	s.GitHubSecret, s.HMACSecret = "github", "hmac"
+	objs, err := bootstrap.Objects(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,26 +168,120 @@ func TestDryRunYAML(t *testing.T) {
 	if err := bootstrap.WriteYAML(&buf, objs); err != nil {
 		t.Fatal(err)
 	}
-	docs := strings.Split(buf.String(), "\n---\n")
-	if len(docs) != len(objs) {
-		t.Fatalf("%d documents for %d objects", len(docs), len(objs))
-	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(buf.Bytes()), 4096)
 	var kinds []string
-	for _, d := range docs {
-		var m map[string]any
-		if err := yaml.Unmarshal([]byte(d), &m); err != nil {
+	for {
+		u := &unstructured.Unstructured{}
+		err := dec.Decode(&u.Object)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
-		kinds = append(kinds, m["kind"].(string))
+		if u.GetAPIVersion() == "" || u.GetKind() == "" || u.GetName() == "" {
+			t.Fatalf("a document is not an object: %v", u.Object)
+		}
+		kinds = append(kinds, u.GetKind())
+		if err := env.Client.Apply(context.Background(), client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("kubectl"), client.ForceOwnership); err != nil {
+			t.Errorf("apply %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
 	}
 	got := strings.Join(kinds, ",")
-	want := "CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,Namespace,Namespace,ServiceAccount,ClusterRole,ClusterRoleBinding,Role,RoleBinding,Role,RoleBinding,Deployment,ConfigRepository"
+	want := "CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,Namespace,Namespace,ServiceAccount,Role,RoleBinding,Role,RoleBinding,NetworkPolicy,NetworkPolicy,Deployment,Service,Service,ConfigRepository"
 	if got != want {
 		t.Errorf("kinds:\n got %s\nwant %s", got, want)
 	}
-	for _, s := range []string{"readOnlyRootFilesystem: true", "runAsNonRoot: true", "/healthz", "/readyz", "secretRef:"} {
+	for _, s := range []string{"readOnlyRootFilesystem: true", "runAsNonRoot: true", "/healthz", "/readyz", "secretRef:", "pod-security.kubernetes.io/enforce: baseline", bootstrap.NetworkAccessLabel} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("manifests lack %q", s)
+		}
+	}
+}
+
+// TestShutdownTimeoutsAgree: the webhook drain ends before the manager's
+// graceful shutdown, which ends before the kubelet kills the pod; and
+// docs/webhooks.md gives the same figures.
+func TestShutdownTimeoutsAgree(t *testing.T) {
+	s := settings()
+	s.GitHubSecret, s.HMACSecret = "github", "hmac"
+	objs, err := bootstrap.Objects(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d *appsv1.Deployment
+	for _, o := range objs {
+		if o, ok := o.(*appsv1.Deployment); ok {
+			d = o
+		}
+	}
+	flag := func(name string) time.Duration {
+		for _, a := range d.Spec.Template.Spec.Containers[0].Args {
+			if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+				dur, err := time.ParseDuration(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return dur
+			}
+		}
+		t.Fatalf("the operator is not given --%s", name)
+		return 0
+	}
+	drain, shutdown := flag("hook-grace-period"), flag("shutdown-timeout")
+	kill := time.Duration(*d.Spec.Template.Spec.TerminationGracePeriodSeconds) * time.Second
+	if !(drain < shutdown && shutdown < kill) {
+		t.Errorf("want drain %s < shutdown %s < terminationGracePeriodSeconds %s", drain, shutdown, kill)
+	}
+	doc, err := os.ReadFile("../docs/webhooks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, v := range map[string]time.Duration{"--hook-grace-period": drain, "--shutdown-timeout": shutdown, "terminationGracePeriodSeconds": kill} {
+		row := ""
+		for _, line := range strings.Split(string(doc), "\n") {
+			if strings.HasPrefix(line, "|") && strings.Contains(line, what) && strings.Contains(line, " s ") {
+				row = line
+			}
+		}
+		if want := fmt.Sprintf("| %d s ", int(v.Seconds())); !strings.Contains(row, want) {
+			t.Errorf("docs/webhooks.md's shutdown table says %q for %s; bootstrap uses %s", row, what, v)
+		}
+	}
+}
+
+// TestPodSecurity: the job pods' namespace refuses a privileged pod and
+// takes a plain one; the operator's Deployment passes "restricted".
+func TestPodSecurity(t *testing.T) {
+	ctx := context.Background()
+	s := settings()
+	s.Namespace, s.PodNamespace = "psa-system", "psa-pods"
+	objs, err := bootstrap.Objects(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bootstrap.Apply(ctx, env.Client, objs); err != nil {
+		t.Fatal(err)
+	}
+	pod := func(name string, privileged bool) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.PodNamespace}, Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "test", Image: "alpine", SecurityContext: &corev1.SecurityContext{Privileged: &privileged}}},
+		}}
+	}
+	if err := env.Client.Create(ctx, pod("privileged", true), client.DryRunAll); err == nil || !strings.Contains(err.Error(), "violates PodSecurity") {
+		t.Errorf("a privileged job pod was admitted: %v", err)
+	}
+	if err := env.Client.Create(ctx, pod("plain", false), client.DryRunAll); err != nil {
+		t.Errorf("a plain job pod was refused: %v", err)
+	}
+	for _, o := range objs {
+		d, ok := o.(*appsv1.Deployment)
+		if !ok {
+			continue
+		}
+		op := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "operator", Namespace: s.Namespace, Labels: d.Spec.Template.Labels}, Spec: d.Spec.Template.Spec}
+		if err := env.Client.Create(ctx, op, client.DryRunAll); err != nil {
+			t.Errorf("the operator's pod is refused in its restricted namespace: %v", err)
 		}
 	}
 }
@@ -172,6 +298,10 @@ func TestSettingsValidate(t *testing.T) {
 		{"no image", func(s *bootstrap.Settings) { s.Image = "" }, "--image"},
 		{"bad secret", func(s *bootstrap.Settings) { s.SecretName = "Not A Name" }, "--secret"},
 		{"zero replicas", func(s *bootstrap.Settings) { s.Replicas = 0 }, "--replicas"},
+		{"app without its key", func(s *bootstrap.Settings) { s.GitHubAppID = 7 }, "--github-app-id needs --github-secret"},
+		{"webhooks without GitHub", func(s *bootstrap.Settings) { s.HMACSecret = "hmac" }, "--hmac-secret needs --github-secret"},
+		{"bad API server range", func(s *bootstrap.Settings) { s.APIServerCIDRs = []string{"10.0.0.1"} }, "--api-server-cidr"},
+		{"bad github secret", func(s *bootstrap.Settings) { s.GitHubSecret = "Bad Name" }, "--github-secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,20 +1,24 @@
-// Package bootstrap installs bowline into a Kubernetes cluster: its CRDs, a
-// namespace, least-privilege RBAC, the operator Deployment and the
-// ConfigRepository that drives everything after that. Everything is applied
-// with server-side apply under one field manager, so running it again
-// changes nothing unless the inputs changed.
+// Package bootstrap installs bowline into a Kubernetes cluster: its CRDs,
+// namespaces with Pod Security labels, namespaced least-privilege RBAC, the
+// operator Deployment with its Services and the credentials it references,
+// NetworkPolicies around job pods, and the ConfigRepository that drives
+// everything after that. Everything is applied with server-side apply under
+// one field manager, so running it again changes nothing unless the inputs
+// changed.
 package bootstrap
 
 import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -32,14 +36,63 @@ const FieldManager = "bowline-bootstrap"
 // Name is the name of the operator's ServiceAccount, roles and Deployment.
 const Name = "bowline-operator"
 
+// Services in front of the operator.
+const (
+	// HookService serves GitHub's webhooks (/hook) on port 80.
+	HookService = "bowline-hook"
+	// WebService serves the JSON API (/api/) on port 80.
+	WebService = "bowline-web"
+)
+
+// Ports of the operator container.
+const (
+	HookPort    = 8888
+	WebPort     = 8090
+	MetricsPort = 8080
+	ProbePort   = 8081
+)
+
+// Shutdown timeouts of the operator, from the inside out: the webhook queue
+// drains within HookGracePeriod, the manager stops every role within
+// ShutdownTimeout, and the kubelet waits TerminationGracePeriod before it
+// kills the process. Each must be longer than the one before, or the inner
+// one is cut short; docs/webhooks.md lists the same figures.
+const (
+	HookGracePeriod        = 20 * time.Second
+	ShutdownTimeout        = 25 * time.Second
+	TerminationGracePeriod = 30 * time.Second
+)
+
+// Where the operator finds the credentials the Deployment mounts.
+const (
+	secretsRoot = "/etc/bowline"
+	dataDir     = "/var/lib/bowline"
+	// GitHubTokenKey and GitHubAppKeyKey are the keys of --github-secret:
+	// a personal access token, or a GitHub App's private key (PEM).
+	GitHubTokenKey  = "token"
+	GitHubAppKeyKey = "private-key"
+	// HMACKey is the key of --hmac-secret: one webhook secret, or Prow's
+	// YAML map of org and repo secrets.
+	HMACKey = "hmac"
+)
+
+// NetworkAccessLabel on a job (its `labels:`, which its pods carry) lifts
+// the NetworkPolicy that keeps job pods away from cluster-internal
+// addresses: the API server, the operator and every other pod and Service.
+const NetworkAccessLabel = "bowline.dev/cluster-network"
+
 // Settings say what to install.
 type Settings struct {
-	// Namespace runs the operator and holds the ConfigRepository.
+	// Namespace runs the operator and holds the ConfigRepository and the
+	// ProwJobs (Prow's prowjob_namespace).
 	Namespace string
 	// PodNamespace runs job pods (Prow's pod_namespace).
 	PodNamespace string
 	// Image is the operator image, which also runs the pod utilities.
 	Image string
+	// UtilityImage runs the pod utilities of decorated jobs; empty means
+	// Image.
+	UtilityImage string
 	// ConfigRepoURL is the config repository's address.
 	ConfigRepoURL string
 	// ConfigRepoBranch is the branch to follow; empty means main.
@@ -47,8 +100,31 @@ type Settings struct {
 	// SecretName names an existing Secret with the config repository's
 	// credentials; empty means none.
 	SecretName string
-	// Replicas of the operator; more than one turns on leader election.
+	// GitHubSecret names an existing Secret with GitHub credentials: key
+	// GitHubTokenKey, or GitHubAppKeyKey with GitHubAppID. Empty runs
+	// without GitHub: no reporting, no webhooks, no merging.
+	GitHubSecret string
+	// GitHubAppID makes GitHubSecret a GitHub App's private key.
+	GitHubAppID int64
+	// GitHubEndpoint is the REST API root of GitHub Enterprise Server.
+	GitHubEndpoint string
+	// HMACSecret names an existing Secret with the webhook secret (key
+	// HMACKey); the hook role needs it and GitHubSecret.
+	HMACSecret string
+	// ArtifactsBucket keeps the logs and artifacts of runs that name no
+	// bucket (s3:// or gs://).
+	ArtifactsBucket string
+	// ArtifactsSecret names an existing Secret whose keys become the
+	// operator's environment, for the bucket's client (AWS_ACCESS_KEY_ID
+	// and AWS_SECRET_ACCESS_KEY, say).
+	ArtifactsSecret string
+	// Replicas of the operator; they elect one leader for the controllers
+	// and all serve webhooks and the API.
 	Replicas int32
+	// APIServerCIDRs are the API server's addresses, kept out of job pods'
+	// reach besides every private range (bootstrap finds them in the
+	// cluster when applying).
+	APIServerCIDRs []string
 	// BuildClusters are the build clusters besides the operator's own, by
 	// alias: each kubeconfig (buildcluster.ClusterKubeconfig) becomes a
 	// Secret the operator reads with --kubeconfig-dir.
@@ -69,19 +145,37 @@ func (s Settings) Validate() error {
 	if s.ConfigRepoURL == "" {
 		errs = append(errs, errors.New("--config-repo is required"))
 	}
-	if s.SecretName != "" {
-		if msgs := validation.IsDNS1123Subdomain(s.SecretName); len(msgs) > 0 {
-			errs = append(errs, fmt.Errorf("--secret %q: %s", s.SecretName, strings.Join(msgs, "; ")))
+	for flag, name := range map[string]string{"--secret": s.SecretName, "--github-secret": s.GitHubSecret, "--hmac-secret": s.HMACSecret, "--artifacts-secret": s.ArtifactsSecret} {
+		if name == "" {
+			continue
 		}
+		if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("%s %q: %s", flag, name, strings.Join(msgs, "; ")))
+		}
+	}
+	if s.GitHubAppID < 0 {
+		errs = append(errs, fmt.Errorf("--github-app-id must be positive, not %d", s.GitHubAppID))
+	}
+	if s.GitHubAppID != 0 && s.GitHubSecret == "" {
+		errs = append(errs, errors.New("--github-app-id needs --github-secret with the App's private key"))
+	}
+	if s.HMACSecret != "" && s.GitHubSecret == "" {
+		errs = append(errs, errors.New("--hmac-secret needs --github-secret: the webhook server acts on GitHub"))
 	}
 	if s.Replicas < 1 {
 		errs = append(errs, fmt.Errorf("--replicas must be at least 1, not %d", s.Replicas))
+	}
+	for _, c := range s.APIServerCIDRs {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			errs = append(errs, fmt.Errorf("--api-server-cidr %q is not a CIDR", c))
+		}
 	}
 	return errors.Join(errs...)
 }
 
 // Objects returns everything bootstrap applies, in apply order: CRDs and
-// namespaces first, then RBAC, the Deployment and the ConfigRepository.
+// namespaces first, then RBAC, network policies, build cluster Secrets, the
+// Deployment, its Services and the ConfigRepository.
 func Objects(s Settings) ([]client.Object, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -95,17 +189,17 @@ func Objects(s Settings) ([]client.Object, error) {
 		d.TypeMeta = metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"}
 		objs = append(objs, d)
 	}
-	objs = append(objs, namespace(s.Namespace))
-	if s.PodNamespace != s.Namespace {
-		objs = append(objs, namespace(s.PodNamespace))
-	}
+	objs = append(objs, namespaces(s)...)
 	objs = append(objs, rbac(s)...)
+	objs = append(objs, networkPolicies(s)...)
 	for _, sec := range buildcluster.Secrets(s.Namespace, s.BuildClusters, labels()) {
 		objs = append(objs, sec)
 	}
 	d := deployment(s)
 	buildcluster.Mount(&d.Spec.Template.Spec, 0, slices.Collect(maps.Keys(s.BuildClusters)))
-	objs = append(objs, d, configRepository(s))
+	objs = append(objs, d)
+	objs = append(objs, services(s)...)
+	objs = append(objs, configRepository(s))
 	return objs, nil
 }
 
@@ -117,103 +211,144 @@ func labels() map[string]string {
 	}
 }
 
+// selector picks the operator's pods.
+func selector() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "bowline", "app.kubernetes.io/component": "operator"}
+}
+
 func meta(name, ns string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels()}
 }
 
-func namespace(name string) *corev1.Namespace {
-	return &corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: meta(name, ""),
+// Pod Security Standards levels (pod-security.kubernetes.io labels).
+const (
+	podSecurityRestricted = "restricted"
+	podSecurityBaseline   = "baseline"
+)
+
+// namespaces are the operator's and the job pods' namespaces, with Pod
+// Security labels: the operator's runs under "restricted"; job pods get
+// "baseline" enforced (job images often run as root, which "restricted"
+// refuses) with "restricted" warned about and audited, so that a job that
+// could be tightened shows up. A shared namespace gets the job pods'
+// levels.
+func namespaces(s Settings) []client.Object {
+	ns := func(name, enforce string) *corev1.Namespace {
+		n := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: meta(name, "")}
+		n.Labels["pod-security.kubernetes.io/enforce"] = enforce
+		n.Labels["pod-security.kubernetes.io/enforce-version"] = "latest"
+		n.Labels["pod-security.kubernetes.io/warn"] = podSecurityRestricted
+		n.Labels["pod-security.kubernetes.io/warn-version"] = "latest"
+		n.Labels["pod-security.kubernetes.io/audit"] = podSecurityRestricted
+		n.Labels["pod-security.kubernetes.io/audit-version"] = "latest"
+		return n
 	}
+	if s.PodNamespace == s.Namespace {
+		return []client.Object{ns(s.Namespace, podSecurityBaseline)}
+	}
+	return []client.Object{ns(s.Namespace, podSecurityRestricted), ns(s.PodNamespace, podSecurityBaseline)}
 }
 
-// rbac grants the operator what it uses and nothing more: bowline's own
-// resources cluster-wide; pods only in the pod namespace; Secrets,
-// ConfigMaps (configuration snapshots) and its leader-election lease only in
-// its own namespace.
-func rbac(s Settings) []client.Object {
-	sa := &corev1.ServiceAccount{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-		ObjectMeta: meta(Name, s.Namespace),
+// args are the operator's flags. Every path is under secretsRoot or
+// dataDir, where the Deployment mounts what they name.
+func args(s Settings) []string {
+	a := []string{"operator",
+		"--data-dir=" + dataDir,
+		"--leader-elect",
+		"--leader-election-namespace=" + s.Namespace,
+		"--config-repository=" + s.Namespace + "/config",
+		"--config-namespaces=" + s.Namespace,
+		"--prowjob-namespace=" + s.Namespace,
+		"--pod-namespace=" + s.PodNamespace,
+		"--utility-image=" + s.utilityImage(),
+		fmt.Sprintf("--hook-addr=:%d", HookPort),
+		fmt.Sprintf("--web-addr=:%d", WebPort),
+		fmt.Sprintf("--metrics-bind-address=:%d", MetricsPort),
+		fmt.Sprintf("--health-probe-bind-address=:%d", ProbePort),
+		"--hook-grace-period=" + HookGracePeriod.String(),
+		"--shutdown-timeout=" + ShutdownTimeout.String(),
 	}
-	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: Name, Namespace: s.Namespace}}
-	all := []string{"get", "list", "watch", "create", "update", "patch", "delete"}
-	read := []string{"get", "list", "watch"}
-	cluster := &rbacv1.ClusterRole{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-		ObjectMeta: meta(Name, ""),
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"configrepositories", "prowjobs", "mergepools"}, Verbs: all},
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"configrepositories/status", "prowjobs/status", "mergepools/status"}, Verbs: []string{"get", "update", "patch"}},
-			{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"configrepositories/finalizers"}, Verbs: []string{"update"}},
-			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
-			{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
-		},
+	if s.GitHubSecret != "" {
+		if s.GitHubAppID != 0 {
+			a = append(a, "--github-app-id="+strconv.FormatInt(s.GitHubAppID, 10),
+				"--github-app-private-key-path="+secretsRoot+"/github/"+GitHubAppKeyKey)
+		} else {
+			a = append(a, "--github-token-path="+secretsRoot+"/github/"+GitHubTokenKey)
+		}
 	}
-	clusterBinding := &rbacv1.ClusterRoleBinding{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
-		ObjectMeta: meta(Name, ""),
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: Name},
-		Subjects:   subject,
+	if s.GitHubEndpoint != "" {
+		a = append(a, "--github-endpoint="+s.GitHubEndpoint)
 	}
-	own := &rbacv1.Role{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
-		ObjectMeta: meta(Name, s.Namespace),
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: read},
-			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: all},
-			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: all},
-		},
+	if s.HMACSecret != "" {
+		a = append(a, "--hmac-secret-file="+secretsRoot+"/hmac/"+HMACKey)
 	}
-	ownBinding := roleBinding(Name, s.Namespace, subject)
-	objs := []client.Object{sa, cluster, clusterBinding, own, ownBinding}
-	pods := &rbacv1.Role{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
-		ObjectMeta: meta(Name+"-pods", s.PodNamespace),
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: all},
-			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
-		},
+	if s.ArtifactsBucket != "" {
+		a = append(a, "--artifacts-bucket="+s.ArtifactsBucket)
 	}
-	if s.PodNamespace != s.Namespace {
-		// Job pods mount Secrets of their own namespace; the operator only
-		// needs to read them to censor their values in logs.
-		pods.Rules = append(pods.Rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: read})
-	}
-	return append(objs, pods, roleBinding(Name+"-pods", s.PodNamespace, subject))
+	return a
 }
 
-func roleBinding(name, ns string, subjects []rbacv1.Subject) *rbacv1.RoleBinding {
-	return &rbacv1.RoleBinding{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
-		ObjectMeta: meta(name, ns),
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
-		Subjects:   subjects,
+func (s Settings) utilityImage() string {
+	if s.UtilityImage != "" {
+		return s.UtilityImage
 	}
+	return s.Image
 }
 
 func deployment(s Settings) *appsv1.Deployment {
 	replicas := s.Replicas
 	yes, no := true, false
 	uid := int64(65532)
-	args := []string{"operator", "--data-dir=/var/lib/bowline"}
-	if replicas > 1 {
-		args = append(args, "--leader-elect")
-	}
-	probe := func(path string) *corev1.Probe {
+	probe := func(path string, period, failures int32) *corev1.Probe {
 		return &corev1.Probe{
-			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("probes")}},
-			PeriodSeconds: 10,
+			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("probes")}},
+			PeriodSeconds:    period,
+			FailureThreshold: failures,
 		}
 	}
-	sel := map[string]string{"app.kubernetes.io/name": "bowline", "app.kubernetes.io/component": "operator"}
+	// Secret files are readable by the operator's group only.
+	mode := int32(0o440)
+	mounts := []corev1.VolumeMount{
+		{Name: "data", MountPath: dataDir},
+		{Name: "tmp", MountPath: "/tmp"},
+	}
+	volumes := []corev1.Volume{
+		{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	secret := func(volume, name, key string) {
+		mounts = append(mounts, corev1.VolumeMount{Name: volume, MountPath: secretsRoot + "/" + volume, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: volume, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: name, DefaultMode: &mode, Items: []corev1.KeyToPath{{Key: key, Path: key}},
+		}}})
+	}
+	if s.GitHubSecret != "" {
+		key := GitHubTokenKey
+		if s.GitHubAppID != 0 {
+			key = GitHubAppKeyKey
+		}
+		secret("github", s.GitHubSecret, key)
+	}
+	if s.HMACSecret != "" {
+		secret("hmac", s.HMACSecret, HMACKey)
+	}
+	var envFrom []corev1.EnvFromSource
+	if s.ArtifactsSecret != "" {
+		envFrom = append(envFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: s.ArtifactsSecret}}})
+	}
+	maxUnavailable, maxSurge := intstr.FromInt32(0), intstr.FromInt32(1)
+	grace := int64(TerminationGracePeriod.Seconds())
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: meta(Name, s.Namespace),
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: sel},
+			Selector: &metav1.LabelSelector{MatchLabels: selector()},
+			// A rollout starts the new pod before it stops the old one;
+			// leader election keeps one of them running the controllers,
+			// and the old one hands the lease over as it stops.
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxUnavailable: &maxUnavailable, MaxSurge: &maxSurge}},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels()},
 				Spec: corev1.PodSpec{
@@ -225,20 +360,27 @@ func deployment(s Settings) *appsv1.Deployment {
 						FSGroup:        &uid,
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
-					TerminationGracePeriodSeconds: ptr(int64(30)),
+					TerminationGracePeriodSeconds: &grace,
 					Containers: []corev1.Container{{
 						Name:  "operator",
 						Image: s.Image,
-						Args:  args,
+						Args:  args(s),
 						Ports: []corev1.ContainerPort{
-							{Name: "metrics", ContainerPort: 8080, Protocol: corev1.ProtocolTCP},
-							{Name: "probes", ContainerPort: 8081, Protocol: corev1.ProtocolTCP},
+							{Name: "hook", ContainerPort: HookPort, Protocol: corev1.ProtocolTCP},
+							{Name: "web", ContainerPort: WebPort, Protocol: corev1.ProtocolTCP},
+							{Name: "metrics", ContainerPort: MetricsPort, Protocol: corev1.ProtocolTCP},
+							{Name: "probes", ContainerPort: ProbePort, Protocol: corev1.ProtocolTCP},
 						},
 						Env: []corev1.EnvVar{{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{
 							FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"},
 						}}},
-						LivenessProbe:  probe("/healthz"),
-						ReadinessProbe: probe("/readyz"),
+						EnvFrom: envFrom,
+						// Up to a minute to start (caches, the first fetch);
+						// then unready after 15 s of failures, restarted after
+						// 30 s.
+						StartupProbe:   probe("/healthz", 2, 30),
+						ReadinessProbe: probe("/readyz", 5, 3),
+						LivenessProbe:  probe("/healthz", 10, 3),
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{
 								corev1.ResourceCPU:    resource.MustParse("100m"),
@@ -252,19 +394,29 @@ func deployment(s Settings) *appsv1.Deployment {
 							RunAsNonRoot:             &yes,
 							Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 						},
-						VolumeMounts: []corev1.VolumeMount{
-							{Name: "data", MountPath: "/var/lib/bowline"},
-							{Name: "tmp", MountPath: "/tmp"},
-						},
+						VolumeMounts: mounts,
 					}},
-					Volumes: []corev1.Volume{
-						{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-					},
+					Volumes: volumes,
 				},
 			},
 		},
 	}
+}
+
+// services put the hook and web roles behind stable names; an Ingress (or
+// a LoadBalancer of your own) exposes bowline-hook to GitHub.
+func services(s Settings) []client.Object {
+	svc := func(name, port string) *corev1.Service {
+		return &corev1.Service{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+			ObjectMeta: meta(name, s.Namespace),
+			Spec: corev1.ServiceSpec{
+				Selector: selector(),
+				Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString(port), Protocol: corev1.ProtocolTCP}},
+			},
+		}
+	}
+	return []client.Object{svc(HookService, "hook"), svc(WebService, "web")}
 }
 
 func configRepository(s Settings) *v1alpha1.ConfigRepository {
@@ -285,5 +437,3 @@ func configRepository(s Settings) *v1alpha1.ConfigRepository {
 	}
 	return r
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -31,7 +31,15 @@ func (o *BootstrapOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Settings.Namespace, "namespace", "bowline-system", "namespace of the operator and the ConfigRepository")
 	fs.StringVar(&o.Settings.PodNamespace, "pod-namespace", "test-pods", "namespace where job pods run")
 	fs.StringVar(&o.Settings.Image, "image", "bowline-ci/bowline:"+version, "operator image (it also runs the pod utilities)")
-	fs.Int32Var(&o.Settings.Replicas, "replicas", 1, "operator replicas; more than one turns on leader election")
+	fs.StringVar(&o.Settings.UtilityImage, "utility-image", "", "image of the pod utilities in decorated job pods; empty means --image")
+	fs.StringVar(&o.Settings.GitHubSecret, "github-secret", "", "existing Secret in --namespace with GitHub credentials: key token (a personal access token), or key private-key with --github-app-id; without it bowline neither reports to GitHub nor serves webhooks")
+	fs.Int64Var(&o.Settings.GitHubAppID, "github-app-id", 0, "GitHub App ID: --github-secret holds the App's private key")
+	fs.StringVar(&o.Settings.GitHubEndpoint, "github-endpoint", "", "GitHub REST API root for GitHub Enterprise Server (https://HOST/api/v3/); empty means github.com")
+	fs.StringVar(&o.Settings.HMACSecret, "hmac-secret", "", "existing Secret in --namespace with the webhook secret (key hmac: one secret, or Prow's YAML map of org and repo secrets); the webhook server needs it and --github-secret")
+	fs.StringVar(&o.Settings.ArtifactsBucket, "artifacts-bucket", "", "bucket for the logs and artifacts of runs that name none (s3://… or gs://…)")
+	fs.StringVar(&o.Settings.ArtifactsSecret, "artifacts-secret", "", "existing Secret in --namespace whose keys become the operator's environment, for the bucket's client (e.g. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+	fs.Int32Var(&o.Settings.Replicas, "replicas", 1, "operator replicas: they elect one leader for the controllers, and all serve webhooks and the API")
+	fs.StringArrayVar(&o.Settings.APIServerCIDRs, "api-server-cidr", nil, "an address range of the API server that job pods must not reach, besides every private range (repeatable); default: found in the cluster when applying")
 	fs.StringArrayVar(&o.BuildClusters, "build-cluster", nil, "a build cluster, ALIAS=KUBECONFIG[#CONTEXT] (the current context by default): stored as the Secret bowline-build-cluster-ALIAS that the operator reads; repeat for each cluster")
 }
 
@@ -65,22 +73,31 @@ func newBootstrapCommand() *cobra.Command {
 		Use:   "bootstrap",
 		Short: "Install bowline into a Kubernetes cluster",
 		Long: `Install bowline into a Kubernetes cluster with server-side apply: its CRDs,
-a namespace, least-privilege RBAC, the operator Deployment and a
-ConfigRepository pointing at your config repository. Running it again
-changes nothing unless a flag changed. After this, the config repository
-drives everything.`,
-		Example: `  bowline bootstrap --config-repo https://github.com/example/ci-config.git --secret config-token
+the operator's and the job pods' namespaces (with Pod Security labels),
+namespaced least-privilege RBAC, NetworkPolicies that keep job pods off
+cluster-internal addresses, the operator Deployment with the credentials
+it references and its Services (bowline-hook for GitHub's webhooks,
+bowline-web for the API), and a ConfigRepository pointing at your config
+repository. Running it again changes nothing unless a flag changed.
+
+The Secrets it references (--secret, --github-secret, --hmac-secret,
+--artifacts-secret) are yours to create; bootstrap never reads them.
+--dry-run prints the manifests as one YAML stream that kubectl apply takes.`,
+		Example: `  kubectl -n bowline-system create secret generic github-token --from-file=token=./token
+  kubectl -n bowline-system create secret generic hmac --from-file=hmac=./hmac-secret
+  bowline bootstrap --config-repo https://github.com/example/ci-config.git --secret github-token \
+    --github-secret github-token --hmac-secret hmac
   bowline bootstrap --config-repo https://github.com/example/ci-config.git --dry-run > bowline.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			objs, err := bootstrap.Objects(o.Settings)
-			if err != nil {
-				return err
-			}
 			if o.DryRun {
+				objs, err := bootstrap.Objects(o.Settings)
+				if err != nil {
+					return err
+				}
 				return bootstrap.WriteYAML(cmd.OutOrStdout(), objs)
 			}
 			cfg, err := (&OperatorOptions{Kubeconfig: o.Kubeconfig}).restConfig()
@@ -92,6 +109,17 @@ drives everything.`,
 				return err
 			}
 			c, err := client.New(cfg, client.Options{Scheme: scheme})
+			if err != nil {
+				return err
+			}
+			if len(o.Settings.APIServerCIDRs) == 0 {
+				// Keep job pods off the API server wherever it answers,
+				// also on a public address.
+				if o.Settings.APIServerCIDRs, err = bootstrap.APIServerCIDRs(cmd.Context(), c); err != nil {
+					return fmt.Errorf("%w: pass --api-server-cidr", err)
+				}
+			}
+			objs, err := bootstrap.Objects(o.Settings)
 			if err != nil {
 				return err
 			}

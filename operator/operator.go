@@ -217,7 +217,7 @@ func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
 	if err != nil {
 		return err
 	}
-	env, err := o.clusterRoleEnv(mgr, log)
+	env, err := o.clusterRoleEnv(cmd.Context(), mgr, log)
 	if err != nil {
 		return err
 	}
@@ -265,10 +265,11 @@ func (o *OperatorOptions) newManager(cfg *rest.Config, scheme *runtime.Scheme, l
 }
 
 // cacheOptions restrict what the manager watches to the namespaces this
-// process works in: with --pod-namespace, ProwJobs of --prowjob-namespace
-// and pods of --pod-namespace; with --config-namespaces, the
-// ConfigRepositories there. That is what lets a cluster install grant
-// namespaced Roles only.
+// process works in, so that a cluster install can grant namespaced Roles
+// only. With --pod-namespace, pods are watched there, and everything else
+// bowline keeps (ProwJobs, MergePools) in --prowjob-namespace; with
+// --config-namespaces, ConfigRepositories there. Without them, every
+// namespace.
 func (o *OperatorOptions) cacheOptions() cache.Options {
 	in := func(nss ...string) map[string]cache.Config {
 		m := map[string]cache.Config{}
@@ -277,23 +278,27 @@ func (o *OperatorOptions) cacheOptions() cache.Options {
 		}
 		return m
 	}
-	byObject := prowjob.CacheByObject()
-	for obj, opts := range byObject {
-		if o.PodNamespace == "" {
-			continue
+	opts := cache.Options{ByObject: prowjob.CacheByObject()}
+	configNS := o.ConfigNamespaces
+	if len(configNS) == 0 && o.PodNamespace != "" {
+		if key, err := o.Roles.configRepositoryKey(); err == nil {
+			configNS = []string{key.Namespace}
 		}
-		switch obj.(type) {
-		case *v1alpha1.ProwJob:
-			opts.Namespaces = in(o.Roles.ProwJobNamespace)
-		case *corev1.Pod:
-			opts.Namespaces = in(o.PodNamespace)
+	}
+	if len(configNS) > 0 {
+		opts.ByObject[&v1alpha1.ConfigRepository{}] = cache.ByObject{Namespaces: in(configNS...)}
+	}
+	if o.PodNamespace == "" {
+		return opts
+	}
+	opts.DefaultNamespaces = in(o.Roles.ProwJobNamespace)
+	for obj, by := range opts.ByObject {
+		if _, ok := obj.(*corev1.Pod); ok {
+			by.Namespaces = in(o.PodNamespace)
+			opts.ByObject[obj] = by
 		}
-		byObject[obj] = opts
 	}
-	if len(o.ConfigNamespaces) > 0 {
-		byObject[&v1alpha1.ConfigRepository{}] = cache.ByObject{Namespaces: in(o.ConfigNamespaces...)}
-	}
-	return cache.Options{ByObject: byObject}
+	return opts
 }
 
 // installCheck rejects a configuration that names namespaces this
@@ -320,12 +325,24 @@ func (o *OperatorOptions) installCheck(set *configset.Set) error {
 // clusterRoleEnv prepares what the roles share in a cluster: GitHub from
 // the --github-* flags (none without credentials) and the webhook secrets
 // from --hmac-secret-file.
-func (o *OperatorOptions) clusterRoleEnv(mgr ctrl.Manager, log logr.Logger) (*roleEnv, error) {
+func (o *OperatorOptions) clusterRoleEnv(ctx context.Context, mgr ctrl.Manager, log logr.Logger) (*roleEnv, error) {
 	env := &roleEnv{mgr: mgr, log: log, stores: &snapshot.Stores{}, creator: mgr.GetClient()}
 	if o.Roles.GitHub.TokenPath != "" || o.Roles.GitHub.AppID != 0 {
 		opts, err := o.Roles.GitHub.Options()
 		if err != nil {
 			return nil, err
+		}
+		// One authenticated call at start: a rejected token, or one that
+		// lacks a scope, stops the operator with the reason instead of
+		// failing every request later.
+		var note strings.Builder
+		src := githubSource{TokenFile: o.Roles.GitHub.TokenPath, AppKeyFile: o.Roles.GitHub.AppPrivateKeyPath,
+			TokenFlag: "--github-token-path", AppFlags: "--github-app-id and --github-app-private-key-path"}
+		if err := checkGitHubCredentials(ctx, &note, opts, src); err != nil {
+			return nil, err
+		}
+		if note.Len() > 0 {
+			log.Info("Cannot check the GitHub token's permissions", "detail", strings.TrimSpace(note.String()))
 		}
 		if env.github, err = newGitHubClient(opts); err != nil {
 			return nil, err

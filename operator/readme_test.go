@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -31,5 +32,104 @@ func TestREADMEQuotesUp(t *testing.T) {
 		if f := newUpCommand().Flags().Lookup(name); f == nil || f.DefValue != value {
 			t.Errorf("the README assumes %s by default", def)
 		}
+	}
+}
+
+// readmeCommands are the bowline commands of the README's shell blocks (and
+// the commands that the other blocks quote, which start with
+// bin/bowline), continuation lines joined, with their arguments split as a
+// shell would split these simple lines.
+func readmeCommands(t *testing.T) [][]string {
+	t.Helper()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds [][]string
+	inBlock, shell := false, false
+	var cur string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inBlock, shell = !inBlock, line == "```sh"
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		line = strings.TrimSpace(line)
+		if cur == "" && !strings.HasPrefix(line, "bin/bowline ") && !(shell && strings.HasPrefix(line, "bowline ")) {
+			continue
+		}
+		cur += " " + strings.TrimSuffix(line, "\\")
+		if strings.HasSuffix(line, "\\") {
+			continue
+		}
+		cmds = append(cmds, shellWords(t, strings.TrimSpace(cur)))
+		cur = ""
+	}
+	return cmds
+}
+
+// shellWords splits s at spaces outside single quotes.
+func shellWords(t *testing.T, s string) []string {
+	var words []string
+	var w strings.Builder
+	quoted, started := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			quoted, started = !quoted, true
+		case r == ' ' && !quoted:
+			if started {
+				words = append(words, w.String())
+				w.Reset()
+				started = false
+			}
+		default:
+			w.WriteRune(r)
+			started = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quotes in %q", s)
+	}
+	if started {
+		words = append(words, w.String())
+	}
+	return words
+}
+
+// TestREADMECommandsParse checks every bowline command the README shows:
+// the command exists and takes the flags as written. The bootstrap command
+// also runs, with --dry-run added, so that its flags are validated and the
+// manifests rendered; the demo command runs in test/e2e as bowline up
+// prints it.
+func TestREADMECommandsParse(t *testing.T) {
+	cmds := readmeCommands(t)
+	if len(cmds) < 4 {
+		t.Fatalf("found %d bowline commands in the README", len(cmds))
+	}
+	for _, words := range cmds {
+		t.Run(strings.Join(words[:2], " "), func(t *testing.T) {
+			args := words[1:]
+			root := newRootCommand()
+			c, rest, err := root.Find(args)
+			if err != nil || c == root {
+				t.Fatalf("%v: no such command (%v)", words, err)
+			}
+			if err := c.ParseFlags(rest); err != nil {
+				t.Fatalf("%v: %v", words, err)
+			}
+			if c.Name() != "bootstrap" {
+				return
+			}
+			root = newRootCommand()
+			var out bytes.Buffer
+			root.SetOut(&out)
+			root.SetArgs(append(args, "--dry-run"))
+			if err := root.Execute(); err != nil || !strings.Contains(out.String(), "kind: Deployment") {
+				t.Fatalf("%v --dry-run: %v\n%s", words, err, out.String())
+			}
+		})
 	}
 }
