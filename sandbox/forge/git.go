@@ -408,7 +408,7 @@ func (f *Forge) getBranch(c *call) error {
 		out = &github.Branch{Name: github.Ptr(name), Protected: github.Ptr(protected),
 			Commit: f.commitJSON(ctx, s, r, cm, false)}
 		if protected {
-			out.Protection = f.protectionJSON(r, name, p)
+			out.Protection = f.protectionJSON(s, r, name, p)
 		}
 		return nil
 	})

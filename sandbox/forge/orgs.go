@@ -46,6 +46,7 @@ func (f *Forge) editOrg(c *call) error {
 		Description *string `json:"description"`
 		Email       *string `json:"email"`
 		DefaultPerm *string `json:"default_repository_permission"`
+		orgSettingsRequest
 	}
 	if err := c.decode(&req); err != nil {
 		return err
@@ -65,6 +66,7 @@ func (f *Forge) editOrg(c *call) error {
 		if req.Email != nil {
 			o.Email = *req.Email
 		}
+		req.orgSettingsRequest.apply(&o.Settings)
 		if req.DefaultPerm != nil {
 			p := *req.DefaultPerm
 			if p != "none" {

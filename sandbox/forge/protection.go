@@ -23,28 +23,67 @@ func (c *call) protectionFor(s *state) (*repo, string, error) {
 	return r, branch, nil
 }
 
-func (f *Forge) protectionJSON(r *repo, branch string, p *protection) *github.Protection {
+func (f *Forge) protectionJSON(s *state, r *repo, branch string, p *protection) *github.Protection {
 	base := f.repoAPI(r, "branches", branch, "protection")
 	out := &github.Protection{URL: github.Ptr(base),
-		EnforceAdmins:        &github.AdminEnforcement{URL: github.Ptr(base + "/enforce_admins"), Enabled: p.EnforceAdmins},
-		RequireLinearHistory: &github.RequireLinearHistory{Enabled: p.LinearHistory},
-		AllowForcePushes:     &github.AllowForcePushes{Enabled: p.AllowForcePushes},
-		AllowDeletions:       &github.AllowDeletions{Enabled: p.AllowDeletions},
+		EnforceAdmins:                  &github.AdminEnforcement{URL: github.Ptr(base + "/enforce_admins"), Enabled: p.EnforceAdmins},
+		RequireLinearHistory:           &github.RequireLinearHistory{Enabled: p.LinearHistory},
+		AllowForcePushes:               &github.AllowForcePushes{Enabled: p.AllowForcePushes},
+		AllowDeletions:                 &github.AllowDeletions{Enabled: p.AllowDeletions},
+		RequiredConversationResolution: &github.RequiredConversationResolution{Enabled: p.ConversationResolution},
+		RequiredSignatures:             &github.SignaturesProtectedBranch{URL: github.Ptr(base + "/required_signatures"), Enabled: github.Ptr(p.Signatures)},
 	}
 	if p.HasStatusChecks {
 		out.RequiredStatusChecks = f.statusChecksJSON(r, branch, p)
 	}
+	o := s.org(r.Owner)
 	if p.HasReviews {
-		out.RequiredPullRequestReviews = &github.PullRequestReviewsEnforcement{DismissStaleReviews: p.DismissStale,
-			RequireCodeOwnerReviews: p.CodeOwners, RequiredApprovingReviewCount: p.RequiredReviews}
+		rv := &github.PullRequestReviewsEnforcement{DismissStaleReviews: p.DismissStale,
+			RequireCodeOwnerReviews: p.CodeOwners, RequiredApprovingReviewCount: p.RequiredReviews, RequireLastPushApproval: p.LastPushApproval}
+		// GitHub leaves out restrictions that name nobody.
+		if p.HasDismissal && len(p.DismissalUsers)+len(p.DismissalTeams) > 0 {
+			rv.DismissalRestrictions = &github.DismissalRestrictions{Users: f.principalUsers(s, p.DismissalUsers), Teams: f.principalTeams(o, p.DismissalTeams)}
+		}
+		if p.HasBypass && len(p.BypassUsers)+len(p.BypassTeams)+len(p.BypassApps) > 0 {
+			rv.BypassPullRequestAllowances = &github.BypassPullRequestAllowances{Users: f.principalUsers(s, p.BypassUsers),
+				Teams: f.principalTeams(o, p.BypassTeams), Apps: f.principalApps(s, p.BypassApps)}
+		}
+		out.RequiredPullRequestReviews = rv
 	}
 	if p.HasRestrictions {
-		out.Restrictions = &github.BranchRestrictions{Users: []*github.User{}, Teams: []*github.Team{}, Apps: []*github.App{}}
-		for _, u := range p.RestrictUsers {
-			out.Restrictions.Users = append(out.Restrictions.Users, &github.User{Login: github.Ptr(u)})
+		out.Restrictions = &github.BranchRestrictions{Users: f.principalUsers(s, p.RestrictUsers),
+			Teams: f.principalTeams(o, p.RestrictTeams), Apps: f.principalApps(s, p.RestrictApps)}
+	}
+	return out
+}
+
+func (f *Forge) principalUsers(s *state, logins []string) []*github.User {
+	out := []*github.User{}
+	for _, l := range logins {
+		out = append(out, f.userJSON(s, s.accountLogin(l)))
+	}
+	return out
+}
+
+func (f *Forge) principalTeams(o *org, slugs []string) []*github.Team {
+	out := []*github.Team{}
+	for _, slug := range slugs {
+		if o == nil || o.Teams[slug] == nil {
+			continue
 		}
-		for _, t := range p.RestrictTeams {
-			out.Restrictions.Teams = append(out.Restrictions.Teams, &github.Team{Slug: github.Ptr(t), Name: github.Ptr(t)})
+		tm := o.Teams[slug]
+		out = append(out, &github.Team{ID: github.Ptr(tm.ID), Name: github.Ptr(tm.Name), Slug: github.Ptr(tm.Slug)})
+	}
+	return out
+}
+
+func (f *Forge) principalApps(s *state, slugs []string) []*github.App {
+	out := []*github.App{}
+	for _, slug := range slugs {
+		for _, a := range s.Apps {
+			if a.Slug == slug {
+				out = append(out, &github.App{ID: github.Ptr(a.ID), Slug: github.Ptr(a.Slug), Name: github.Ptr(a.Name)})
+			}
 		}
 	}
 	return out
@@ -72,7 +111,7 @@ func (f *Forge) getProtection(c *call) error {
 		if p == nil {
 			return errStatus(http.StatusNotFound, "Branch not protected")
 		}
-		out = f.protectionJSON(r, branch, p)
+		out = f.protectionJSON(s, r, branch, p)
 		return nil
 	})
 	if err != nil {
@@ -108,6 +147,11 @@ func (f *Forge) putProtection(c *call) error {
 			return err
 		}
 		p := &protection{EnforceAdmins: req.EnforceAdmins}
+		if old := r.Protections[branch]; old != nil {
+			// Required signatures are a resource of their own: a PUT
+			// does not name them and leaves them as they are.
+			p.Signatures = old.Signatures
+		}
 		if rsc := req.RequiredStatusChecks; rsc != nil {
 			p.HasStatusChecks, p.Strict, p.Contexts = true, rsc.Strict, statusContexts(rsc)
 		}
@@ -117,21 +161,81 @@ func (f *Forge) putProtection(c *call) error {
 			}
 			p.HasReviews, p.DismissStale, p.CodeOwners, p.RequiredReviews =
 				true, rv.DismissStaleReviews, rv.RequireCodeOwnerReviews, rv.RequiredApprovingReviewCount
+			p.LastPushApproval = deref(rv.RequireLastPushApproval)
+			if dr := rv.DismissalRestrictionsRequest; dr != nil {
+				p.HasDismissal = true
+				if dr.Users != nil {
+					p.DismissalUsers = *dr.Users
+				}
+				if dr.Teams != nil {
+					p.DismissalTeams = *dr.Teams
+				}
+			}
+			if br := rv.BypassPullRequestAllowancesRequest; br != nil {
+				p.HasBypass, p.BypassUsers, p.BypassTeams, p.BypassApps = true, br.Users, br.Teams, br.Apps
+			}
 		}
 		if rs := req.Restrictions; rs != nil {
-			p.HasRestrictions, p.RestrictUsers, p.RestrictTeams = true, rs.Users, rs.Teams
+			p.HasRestrictions, p.RestrictUsers, p.RestrictTeams, p.RestrictApps = true, rs.Users, rs.Teams, rs.Apps
 		}
 		p.LinearHistory = deref(req.RequireLinearHistory)
 		p.AllowForcePushes = deref(req.AllowForcePushes)
 		p.AllowDeletions = deref(req.AllowDeletions)
+		p.ConversationResolution = deref(req.RequiredConversationResolution)
+		if err := t.checkPrincipals(r, p); err != nil {
+			return err
+		}
 		r.Protections[branch] = p
-		out = f.protectionJSON(r, branch, p)
+		out = f.protectionJSON(t.state, r, branch, p)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	return c.ok(out)
+}
+
+// checkPrincipals refuses, as GitHub does, users, teams and apps that do
+// not exist, and restrictions by user or team on a repository that no org
+// owns. Logins and slugs are stored as GitHub spells them.
+func (t *tx) checkPrincipals(r *repo, p *protection) error {
+	o := t.org(r.Owner)
+	users := [][]string{p.RestrictUsers, p.DismissalUsers, p.BypassUsers}
+	teams := [][]string{p.RestrictTeams, p.DismissalTeams, p.BypassTeams}
+	for _, list := range append(users, teams...) {
+		if len(list) > 0 && o == nil {
+			return errInvalidMsg("Only organization repositories can have users and team restrictions")
+		}
+	}
+	for _, list := range users {
+		for i, l := range list {
+			u := t.user(l)
+			if u == nil {
+				return errInvalid("Protection", "users", "invalid")
+			}
+			list[i] = u.Login
+		}
+	}
+	for _, list := range teams {
+		for i, slug := range list {
+			if o.Teams[key(slug)] == nil {
+				return errInvalid("Protection", "teams", "invalid")
+			}
+			list[i] = key(slug)
+		}
+	}
+	for _, list := range [][]string{p.RestrictApps, p.BypassApps} {
+		for _, slug := range list {
+			found := false
+			for _, a := range t.Apps {
+				found = found || a.Slug == slug
+			}
+			if !found {
+				return errInvalid("Protection", "apps", "invalid")
+			}
+		}
+	}
+	return nil
 }
 
 func (f *Forge) deleteProtection(c *call) error {

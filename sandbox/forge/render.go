@@ -1,6 +1,7 @@
 package forge
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -99,46 +100,52 @@ func (f *Forge) orgJSON(o *org) *github.Organization {
 		def = permRead
 	}
 	out.DefaultRepoPermission = github.Ptr(def)
+	renderOrgSettings(out, o.Settings)
 	return out
 }
 
 // repoJSON renders a repository as seen by p (the permissions block).
 func (f *Forge) repoJSON(s *state, r *repo, p principal) *github.Repository {
 	vis := "public"
-	if r.Private {
+	switch {
+	case r.Internal:
+		vis = "internal"
+	case r.Private:
 		vis = "private"
 	}
 	out := &github.Repository{
 		ID: github.Ptr(r.ID), NodeID: nodeID("R", r.ID),
 		Name: github.Ptr(r.Name), FullName: github.Ptr(r.fullName()),
-		Owner:            f.userJSON(s, r.Owner),
-		Private:          github.Ptr(r.Private),
-		Visibility:       github.Ptr(vis),
-		Archived:         github.Ptr(r.Archived),
-		Disabled:         github.Ptr(false),
-		Fork:             github.Ptr(false),
-		Description:      github.Ptr(r.Description),
-		Homepage:         github.Ptr(r.Homepage),
-		DefaultBranch:    github.Ptr(r.DefaultBranch),
-		MasterBranch:     github.Ptr(r.DefaultBranch),
-		HasIssues:        github.Ptr(r.HasIssues),
-		HasWiki:          github.Ptr(r.HasWiki),
-		HasProjects:      github.Ptr(r.HasProjects),
-		AllowMergeCommit: github.Ptr(r.AllowMerge),
-		AllowSquashMerge: github.Ptr(r.AllowSquash),
-		AllowRebaseMerge: github.Ptr(r.AllowRebase),
-		CreatedAt:        ts(r.Created),
-		UpdatedAt:        ts(r.Updated),
-		URL:              github.Ptr(f.repoAPI(r)),
-		HTMLURL:          github.Ptr(f.repoHTML(r)),
-		CloneURL:         github.Ptr(f.repoHTML(r) + ".git"),
-		GitURL:           github.Ptr(f.repoHTML(r) + ".git"),
-		SSHURL:           github.Ptr(f.repoHTML(r) + ".git"),
-		HooksURL:         github.Ptr(f.repoAPI(r, "hooks")),
-		PullsURL:         github.Ptr(f.repoAPI(r, "pulls{/number}")),
-		IssuesURL:        github.Ptr(f.repoAPI(r, "issues{/number}")),
-		StatusesURL:      github.Ptr(f.repoAPI(r, "statuses/{sha}")),
-		OpenIssuesCount:  github.Ptr(r.openIssues()),
+		Owner:                    f.userJSON(s, r.Owner),
+		Private:                  github.Ptr(r.Private),
+		Visibility:               github.Ptr(vis),
+		Archived:                 github.Ptr(r.Archived),
+		Disabled:                 github.Ptr(false),
+		Fork:                     github.Ptr(false),
+		Description:              github.Ptr(r.Description),
+		Homepage:                 github.Ptr(r.Homepage),
+		DefaultBranch:            github.Ptr(r.DefaultBranch),
+		MasterBranch:             github.Ptr(r.DefaultBranch),
+		HasIssues:                github.Ptr(r.HasIssues),
+		HasWiki:                  github.Ptr(r.HasWiki),
+		HasProjects:              github.Ptr(r.HasProjects),
+		AllowMergeCommit:         github.Ptr(r.AllowMerge),
+		AllowSquashMerge:         github.Ptr(r.AllowSquash),
+		AllowRebaseMerge:         github.Ptr(r.AllowRebase),
+		SquashMergeCommitTitle:   github.Ptr(cmp.Or(r.SquashTitle, "COMMIT_OR_PR_TITLE")),
+		SquashMergeCommitMessage: github.Ptr(cmp.Or(r.SquashMessage, "COMMIT_MESSAGES")),
+		CreatedAt:                ts(r.Created),
+		UpdatedAt:                ts(r.Updated),
+		URL:                      github.Ptr(f.repoAPI(r)),
+		HTMLURL:                  github.Ptr(f.repoHTML(r)),
+		CloneURL:                 github.Ptr(f.repoHTML(r) + ".git"),
+		GitURL:                   github.Ptr(f.repoHTML(r) + ".git"),
+		SSHURL:                   github.Ptr(f.repoHTML(r) + ".git"),
+		HooksURL:                 github.Ptr(f.repoAPI(r, "hooks")),
+		PullsURL:                 github.Ptr(f.repoAPI(r, "pulls{/number}")),
+		IssuesURL:                github.Ptr(f.repoAPI(r, "issues{/number}")),
+		StatusesURL:              github.Ptr(f.repoAPI(r, "statuses/{sha}")),
+		OpenIssuesCount:          github.Ptr(r.openIssues()),
 	}
 	if !r.Pushed.IsZero() {
 		out.PushedAt = ts(r.Pushed)

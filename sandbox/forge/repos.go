@@ -45,7 +45,31 @@ type repoRequest struct {
 	AllowMerge    *bool   `json:"allow_merge_commit"`
 	AllowSquash   *bool   `json:"allow_squash_merge"`
 	AllowRebase   *bool   `json:"allow_rebase_merge"`
+	SquashTitle   *string `json:"squash_merge_commit_title"`
+	SquashMessage *string `json:"squash_merge_commit_message"`
 	AutoInit      bool    `json:"auto_init"`
+}
+
+// validate refuses values GitHub does not know.
+func (req *repoRequest) validate() error {
+	if v := req.Visibility; v != nil && *v != "public" && *v != "private" && *v != "internal" {
+		return errInvalid("Repository", "visibility", "invalid")
+	}
+	if v := req.SquashTitle; v != nil && *v != "PR_TITLE" && *v != "COMMIT_OR_PR_TITLE" {
+		return errInvalid("Repository", "squash_merge_commit_title", "invalid")
+	}
+	if v := req.SquashMessage; v != nil && *v != "PR_BODY" && *v != "COMMIT_MESSAGES" && *v != "BLANK" {
+		return errInvalid("Repository", "squash_merge_commit_message", "invalid")
+	}
+	return nil
+}
+
+// onlyArchived reports whether the request changes nothing but archived:
+// all GitHub accepts for an archived repository.
+func (req *repoRequest) onlyArchived() bool {
+	rest := *req
+	rest.Archived, rest.AutoInit = nil, false
+	return rest == repoRequest{}
 }
 
 func (req *repoRequest) apply(r *repo) {
@@ -61,10 +85,14 @@ func (req *repoRequest) apply(r *repo) {
 	}
 	set(&r.Description, req.Description)
 	set(&r.Homepage, req.Homepage)
-	setb(&r.Private, req.Private)
-	if req.Visibility != nil {
-		r.Private = *req.Visibility != "public"
+	if req.Private != nil {
+		r.Private, r.Internal = *req.Private, false
 	}
+	if req.Visibility != nil {
+		r.Private, r.Internal = *req.Visibility != "public", *req.Visibility == "internal"
+	}
+	set(&r.SquashTitle, req.SquashTitle)
+	set(&r.SquashMessage, req.SquashMessage)
 	setb(&r.Archived, req.Archived)
 	setb(&r.HasIssues, req.HasIssues)
 	setb(&r.HasWiki, req.HasWiki)
@@ -150,6 +178,9 @@ func (f *Forge) createRepoFor(c *call, owner string, isOrg bool) error {
 	if req.Name == nil {
 		return errInvalid("Repository", "name", "missing_field")
 	}
+	if err := req.validate(); err != nil {
+		return err
+	}
 	var out *github.Repository
 	err := f.write(func(t *tx) error {
 		if isOrg {
@@ -195,6 +226,12 @@ func (f *Forge) editRepo(c *call) error {
 			return errNotFound()
 		} else if !atLeast(have, permAdmin) {
 			return errForbidden("Must have admin rights to Repository.")
+		}
+		if err := req.validate(); err != nil {
+			return err
+		}
+		if r.Archived && !req.onlyArchived() {
+			return errForbidden("Repository was archived so is read-only.")
 		}
 		ctx := c.r.Context()
 		if req.DefaultBranch != nil && *req.DefaultBranch != r.DefaultBranch {
@@ -472,8 +509,9 @@ func (f *Forge) isCollaborator(c *call) error {
 	return c.noContent()
 }
 
-// addCollaborator grants access at once. GitHub sends an invitation that
-// the user accepts; the sandbox skips that step.
+// addCollaborator grants an org member access at once and invites anyone
+// else, as GitHub does: the invitee has access once they accept it. A
+// collaborator or invitee gets the new permission.
 func (f *Forge) addCollaborator(c *call) error {
 	var req struct {
 		Permission string `json:"permission"`
@@ -487,6 +525,7 @@ func (f *Forge) addCollaborator(c *call) error {
 			return errInvalid("Collaborator", "permission", "invalid")
 		}
 	}
+	var out *github.CollaboratorInvitation
 	err := f.write(func(t *tx) error {
 		r, err := c.repoFor(t.state, permAdmin)
 		if err != nil {
@@ -496,13 +535,36 @@ func (f *Forge) addCollaborator(c *call) error {
 		if u == nil {
 			return errNotFound()
 		}
-		r.Collaborators[key(u.Login)] = perm
+		k := key(u.Login)
+		_, collaborator := r.Collaborators[k]
+		member := false
+		if o := t.org(r.Owner); o != nil {
+			_, member = o.Members[k]
+		}
+		if collaborator || member || k == key(r.Owner) {
+			r.Collaborators[k] = perm
+			delete(r.Invitations, k)
+			return nil
+		}
+		if r.Invitations == nil {
+			r.Invitations = map[string]*repoInvitation{}
+		}
+		inv := r.Invitations[k]
+		if inv == nil {
+			inv = &repoInvitation{ID: t.id(), Login: u.Login, Inviter: c.who.login, Created: t.now}
+			r.Invitations[k] = inv
+		}
+		inv.Permission = perm
+		out = f.collaboratorInvitationJSON(t.state, r, inv)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.noContent()
+	if out == nil {
+		return c.noContent()
+	}
+	return c.created(out)
 }
 
 func (f *Forge) removeCollaborator(c *call) error {
@@ -512,6 +574,7 @@ func (f *Forge) removeCollaborator(c *call) error {
 			return err
 		}
 		delete(r.Collaborators, key(c.param("user")))
+		delete(r.Invitations, key(c.param("user")))
 		return nil
 	})
 	if err != nil {

@@ -126,7 +126,24 @@ func TestCollaboratorPermission(t *testing.T) {
 		}
 	})
 	t.Run("add and remove", func(t *testing.T) {
-		if _, _, err := alice.Repositories.AddCollaborator(fx.ctx, "acme", "secret", "dave", &github.RepositoryAddCollaboratorOptions{Permission: "triage"}); err != nil {
+		// dave is no member of acme: he is invited, and has access once he
+		// accepts.
+		inv, _, err := alice.Repositories.AddCollaborator(fx.ctx, "acme", "secret", "dave", &github.RepositoryAddCollaboratorOptions{Permission: "triage"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inv.GetInvitee().GetLogin() != "dave" || inv.GetPermissions() != "triage" {
+			t.Fatalf("invitation %+v", inv)
+		}
+		if must[bool](t)(alice.Repositories.IsCollaborator(fx.ctx, "acme", "secret", "dave")) {
+			t.Fatal("a collaborator before accepting")
+		}
+		dave := fx.client(t, "dave-token")
+		mine := must[[]*github.RepositoryInvitation](t)(dave.Users.ListInvitations(fx.ctx, nil))
+		if len(mine) != 1 || mine[0].GetID() != inv.GetID() {
+			t.Fatalf("dave's invitations %v", mine)
+		}
+		if _, err := dave.Users.AcceptInvitation(fx.ctx, inv.GetID()); err != nil {
 			t.Fatal(err)
 		}
 		ok := must[bool](t)(alice.Repositories.IsCollaborator(fx.ctx, "acme", "secret", "dave"))

@@ -194,6 +194,8 @@ func (f *Forge) routes() http.Handler {
 	h("PUT "+byID+"/repos/{owner}/{repo}", f.teamByID(f.setTeamRepo))
 	h("DELETE "+byID+"/repos/{owner}/{repo}", f.teamByID(f.removeTeamRepo))
 
+	f.orgAdminRoutes(h)
+
 	h("GET /rate_limit", f.rateLimit)
 	h("/", func(c *call) error { return errNotFound() })
 

@@ -316,7 +316,7 @@ func (t *tx) seedOrg(s SeedOrg) error {
 	o := t.org(s.Login)
 	if o == nil {
 		o = &org{ID: t.id(), Login: s.Login, Name: s.Name, Description: s.Description, Created: t.now,
-			Members: map[string]string{}, Teams: map[string]*team{}}
+			Members: map[string]string{}, Teams: map[string]*team{}, Settings: defaultOrgSettings()}
 		t.Orgs[key(s.Login)] = o
 	}
 	if s.DefaultRepoPermission != "" && o.DefaultPerm == "" {

@@ -126,6 +126,29 @@ type org struct {
 	Hooks       []*hook                `json:"hooks,omitempty"`
 	// DefaultPerm is what every member may do on the org's repositories.
 	DefaultPerm string `json:"defaultPerm,omitempty"`
+	// Settings are the rest of the org's profile and policies.
+	Settings orgSettings `json:"settings"`
+}
+
+// orgSettings are the org settings GitHub's PATCH /orgs/{org} changes
+// beyond name, description and email. GitHub's defaults for a new org are
+// set where orgs are created.
+type orgSettings struct {
+	BillingEmail                 string `json:"billingEmail,omitempty"`
+	Company                      string `json:"company,omitempty"`
+	Location                     string `json:"location,omitempty"`
+	HasOrganizationProjects      bool   `json:"hasOrganizationProjects,omitempty"`
+	HasRepositoryProjects        bool   `json:"hasRepositoryProjects,omitempty"`
+	MembersCanCreateRepositories bool   `json:"membersCanCreateRepositories,omitempty"`
+	MembersCanCreatePublic       bool   `json:"membersCanCreatePublic,omitempty"`
+	MembersCanCreatePrivate      bool   `json:"membersCanCreatePrivate,omitempty"`
+	MembersCanCreateInternal     bool   `json:"membersCanCreateInternal,omitempty"`
+}
+
+// defaultOrgSettings are a new org's settings on GitHub.
+func defaultOrgSettings() orgSettings {
+	return orgSettings{HasOrganizationProjects: true, HasRepositoryProjects: true, MembersCanCreateRepositories: true,
+		MembersCanCreatePublic: true, MembersCanCreatePrivate: true, MembersCanCreateInternal: true}
 }
 
 type invitation struct {
@@ -149,35 +172,44 @@ type team struct {
 }
 
 type repo struct {
-	ID            int64     `json:"id"`
-	Owner         string    `json:"owner"`
-	Name          string    `json:"name"`
-	Description   string    `json:"description,omitempty"`
-	Homepage      string    `json:"homepage,omitempty"`
-	Private       bool      `json:"private,omitempty"`
-	Archived      bool      `json:"archived,omitempty"`
-	DefaultBranch string    `json:"defaultBranch"`
-	HasIssues     bool      `json:"hasIssues"`
-	HasWiki       bool      `json:"hasWiki"`
-	HasProjects   bool      `json:"hasProjects"`
-	AllowMerge    bool      `json:"allowMerge"`
-	AllowSquash   bool      `json:"allowSquash"`
-	AllowRebase   bool      `json:"allowRebase"`
+	ID          int64  `json:"id"`
+	Owner       string `json:"owner"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Homepage    string `json:"homepage,omitempty"`
+	Private     bool   `json:"private,omitempty"`
+	// Internal is the visibility of a private repository every member of
+	// the org's enterprise can read.
+	Internal      bool   `json:"internal,omitempty"`
+	Archived      bool   `json:"archived,omitempty"`
+	DefaultBranch string `json:"defaultBranch"`
+	HasIssues     bool   `json:"hasIssues"`
+	HasWiki       bool   `json:"hasWiki"`
+	HasProjects   bool   `json:"hasProjects"`
+	AllowMerge    bool   `json:"allowMerge"`
+	AllowSquash   bool   `json:"allowSquash"`
+	AllowRebase   bool   `json:"allowRebase"`
+	// SquashTitle and SquashMessage are the default squash commit's title
+	// and message sources.
+	SquashTitle   string    `json:"squashTitle,omitempty"`
+	SquashMessage string    `json:"squashMessage,omitempty"`
 	Created       time.Time `json:"created"`
 	Updated       time.Time `json:"updated"`
 	Pushed        time.Time `json:"pushed,omitzero"`
 
-	Collaborators  map[string]string      `json:"collaborators"` // login -> permission
-	Labels         map[string]*label      `json:"labels"`
-	Issues         map[int]*issue         `json:"issues"`
-	NextNumber     int                    `json:"nextNumber"`
-	Comments       map[int64]*comment     `json:"comments"` // issue comments
-	ReviewComments map[int64]*comment     `json:"reviewComments"`
-	Statuses       map[string][]*status   `json:"statuses"` // sha -> oldest first
-	CheckRuns      map[int64]*checkRun    `json:"checkRuns"`
-	Protections    map[string]*protection `json:"protections"` // branch -> rules
-	Hooks          []*hook                `json:"hooks,omitempty"`
-	Milestones     map[int]*milestone     `json:"milestones,omitempty"`
+	Collaborators map[string]string `json:"collaborators"` // login -> permission
+	// Invitations are pending collaborator invitations by login.
+	Invitations    map[string]*repoInvitation `json:"invitations,omitempty"`
+	Labels         map[string]*label          `json:"labels"`
+	Issues         map[int]*issue             `json:"issues"`
+	NextNumber     int                        `json:"nextNumber"`
+	Comments       map[int64]*comment         `json:"comments"` // issue comments
+	ReviewComments map[int64]*comment         `json:"reviewComments"`
+	Statuses       map[string][]*status       `json:"statuses"` // sha -> oldest first
+	CheckRuns      map[int64]*checkRun        `json:"checkRuns"`
+	Protections    map[string]*protection     `json:"protections"` // branch -> rules
+	Hooks          []*hook                    `json:"hooks,omitempty"`
+	Milestones     map[int]*milestone         `json:"milestones,omitempty"`
 }
 
 func (r *repo) fullName() string { return r.Owner + "/" + r.Name }
@@ -285,7 +317,16 @@ type checkRun struct {
 	Creator    string     `json:"creator,omitempty"`
 }
 
-// protection keeps the subset of branch protection that bowline manages.
+// repoInvitation invites a user to collaborate on a repository.
+type repoInvitation struct {
+	ID         int64     `json:"id"`
+	Login      string    `json:"login"`
+	Permission string    `json:"permission"`
+	Inviter    string    `json:"inviter"`
+	Created    time.Time `json:"created"`
+}
+
+// protection is a branch's protection rules.
 type protection struct {
 	Strict           bool     `json:"strict,omitempty"`
 	Contexts         []string `json:"contexts,omitempty"`
@@ -301,6 +342,24 @@ type protection struct {
 	LinearHistory    bool     `json:"linearHistory,omitempty"`
 	AllowForcePushes bool     `json:"allowForcePushes,omitempty"`
 	AllowDeletions   bool     `json:"allowDeletions,omitempty"`
+	// RestrictApps are the apps that may push, by slug.
+	RestrictApps []string `json:"restrictApps,omitempty"`
+	// Dismissal restrictions name who may dismiss reviews.
+	HasDismissal   bool     `json:"hasDismissal,omitempty"`
+	DismissalUsers []string `json:"dismissalUsers,omitempty"`
+	DismissalTeams []string `json:"dismissalTeams,omitempty"`
+	// Bypass allowances name who may merge without the required reviews.
+	HasBypass   bool     `json:"hasBypass,omitempty"`
+	BypassUsers []string `json:"bypassUsers,omitempty"`
+	BypassTeams []string `json:"bypassTeams,omitempty"`
+	BypassApps  []string `json:"bypassApps,omitempty"`
+	// LastPushApproval requires the last push to be approved by someone
+	// else.
+	LastPushApproval bool `json:"lastPushApproval,omitempty"`
+	// ConversationResolution requires review threads to be resolved.
+	ConversationResolution bool `json:"conversationResolution,omitempty"`
+	// Signatures requires signed commits.
+	Signatures bool `json:"signatures,omitempty"`
 }
 
 type hook struct {

@@ -1,6 +1,7 @@
 package forge
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"sort"
@@ -92,16 +93,35 @@ func (f *Forge) getTeam(c *call) error {
 }
 
 type teamRequest struct {
-	Name         *string  `json:"name"`
-	Description  *string  `json:"description"`
-	Privacy      *string  `json:"privacy"`
-	ParentTeamID *int64   `json:"parent_team_id"`
-	Maintainers  []string `json:"maintainers"`
-	RepoNames    []string `json:"repo_names"`
-	Permission   *string  `json:"permission"`
+	Name         *string    `json:"name"`
+	Description  *string    `json:"description"`
+	Privacy      *string    `json:"privacy"`
+	ParentTeamID optionalID `json:"parent_team_id"`
+	Maintainers  []string   `json:"maintainers"`
+	RepoNames    []string   `json:"repo_names"`
+	Permission   *string    `json:"permission"`
 }
 
-func (t *tx) applyTeam(o *org, tm *team, req *teamRequest) error {
+// optionalID is a JSON ID that may be absent (unchanged), null (removed)
+// or set.
+type optionalID struct {
+	set, null bool
+	id        int64
+}
+
+func (o *optionalID) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if string(b) == "null" {
+		o.null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.id)
+}
+
+// applyTeam sets a team's description, privacy and parent. Nested teams
+// are closed: a child team defaults to closed, and neither a parent nor a
+// child can be secret, as on GitHub.
+func (t *tx) applyTeam(o *org, tm *team, req *teamRequest, creating bool) error {
 	if req.Description != nil {
 		tm.Description = *req.Description
 	}
@@ -111,18 +131,87 @@ func (t *tx) applyTeam(o *org, tm *team, req *teamRequest) error {
 		}
 		tm.Privacy = *req.Privacy
 	}
-	if req.ParentTeamID != nil {
+	switch pid := req.ParentTeamID; {
+	case pid.set && pid.null:
 		tm.Parent = ""
+	case pid.set:
+		parent := ""
 		for slug, p := range o.Teams {
-			if p.ID == *req.ParentTeamID {
-				tm.Parent = slug
+			if p.ID == pid.id {
+				parent = slug
 			}
 		}
-		if tm.Parent == "" || tm.Parent == tm.Slug {
+		if parent == "" || parent == tm.Slug || isDescendant(o, parent, tm.Slug) {
 			return errInvalid("Team", "parent_team_id", "invalid")
+		}
+		tm.Parent = parent
+		if creating && req.Privacy == nil {
+			tm.Privacy = "closed"
+		}
+	}
+	if tm.Privacy == "secret" {
+		if tm.Parent != "" || hasChildren(o, tm.Slug) {
+			return &apiError{Status: http.StatusUnprocessableEntity, Message: "Validation Failed",
+				Errors: []fieldError{{Resource: "Team", Field: "privacy", Code: "custom", Message: "A secret team cannot be nested"}}}
 		}
 	}
 	return nil
+}
+
+// isDescendant reports whether slug is below ancestor.
+func isDescendant(o *org, slug, ancestor string) bool {
+	for i := 0; slug != "" && i < len(o.Teams); i++ {
+		tm := o.Teams[slug]
+		if tm == nil {
+			return false
+		}
+		if tm.Parent == ancestor {
+			return true
+		}
+		slug = tm.Parent
+	}
+	return false
+}
+
+func hasChildren(o *org, slug string) bool {
+	for _, c := range o.Teams {
+		if c.Parent == slug && slug != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// subtree lists a team and its descendants, the team first.
+func subtree(o *org, tm *team) []*team {
+	out := []*team{tm}
+	for i := 0; i < len(out) && i < len(o.Teams); i++ {
+		for _, c := range o.Teams {
+			if c.Parent == out[i].Slug {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// listedMembers are a team's members as GitHub lists them: the members of
+// its child teams included, with the role they have in the nearest team,
+// and those whose org invitation is still pending left out (GitHub lists
+// them as the team's invitations).
+func listedMembers(o *org, tm *team) map[string]string {
+	out := map[string]string{}
+	for _, t := range subtree(o, tm) {
+		for login, role := range t.Members {
+			if _, pending := o.Invitations[login]; pending {
+				continue
+			}
+			if _, seen := out[login]; !seen {
+				out[login] = role
+			}
+		}
+	}
+	return out
 }
 
 func (f *Forge) createTeam(c *call) error {
@@ -145,7 +234,7 @@ func (f *Forge) createTeam(c *call) error {
 		}
 		tm := &team{ID: t.id(), Name: *req.Name, Slug: slug, Privacy: "secret",
 			Members: map[string]string{}, Repos: map[string]string{}, Created: t.now}
-		if err := t.applyTeam(o, tm, &req); err != nil {
+		if err := t.applyTeam(o, tm, &req, true); err != nil {
 			return err
 		}
 		for _, m := range req.Maintainers {
@@ -185,7 +274,7 @@ func (f *Forge) editTeam(c *call) error {
 		if err != nil {
 			return err
 		}
-		if err := t.applyTeam(o, tm, &req); err != nil {
+		if err := t.applyTeam(o, tm, &req, false); err != nil {
 			return err
 		}
 		if req.Name != nil && *req.Name != tm.Name {
@@ -234,13 +323,13 @@ func (f *Forge) deleteTeam(c *call) error {
 func (f *Forge) listTeamMembers(c *call) error {
 	var out []*github.User
 	err := f.read(func(s *state) error {
-		_, tm, err := c.teamFor(s, false)
+		o, tm, err := c.teamFor(s, false)
 		if err != nil {
 			return err
 		}
 		role := c.query("role")
 		var logins []string
-		for l, r := range tm.Members {
+		for l, r := range listedMembers(o, tm) {
 			if role == "" || role == "all" || role == r {
 				logins = append(logins, l)
 			}
@@ -255,9 +344,23 @@ func (f *Forge) listTeamMembers(c *call) error {
 	return c.ok(paginate(c, out))
 }
 
+// teamMembershipJSON is login's membership of a team, through a child team
+// if need be; pending while their org invitation is.
 func (f *Forge) teamMembershipJSON(o *org, tm *team, login string) *github.Membership {
+	role := tm.Members[key(login)]
+	if role == "" {
+		for _, t := range subtree(o, tm) {
+			if r := t.Members[key(login)]; r != "" && role == "" {
+				role = r
+			}
+		}
+	}
+	state := "active"
+	if _, pending := o.Invitations[key(login)]; pending {
+		state = "pending"
+	}
 	return &github.Membership{URL: github.Ptr(f.apiURL("orgs", o.Login, "teams", tm.Slug, "memberships", login)),
-		State: github.Ptr("active"), Role: github.Ptr(tm.Members[key(login)])}
+		State: github.Ptr(state), Role: github.Ptr(role)}
 }
 
 func (f *Forge) getTeamMembership(c *call) error {
@@ -267,7 +370,13 @@ func (f *Forge) getTeamMembership(c *call) error {
 		if err != nil {
 			return err
 		}
-		if _, ok := tm.Members[key(c.param("user"))]; !ok {
+		inSubtree := false
+		for _, t := range subtree(o, tm) {
+			if _, ok := t.Members[key(c.param("user"))]; ok {
+				inSubtree = true
+			}
+		}
+		if !inSubtree {
 			return errNotFound()
 		}
 		out = f.teamMembershipJSON(o, tm, s.accountLogin(c.param("user")))
@@ -314,9 +423,6 @@ func (f *Forge) setTeamMembership(c *call) error {
 		}
 		tm.Members[key(u.Login)] = req.Role
 		out = f.teamMembershipJSON(o, tm, u.Login)
-		if _, member := o.Members[key(u.Login)]; !member {
-			out.State = github.Ptr("pending")
-		}
 		return nil
 	})
 	if err != nil {
