@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/test/envtest"
+)
+
+// restartConfig is a config repository for demo/hello with one presubmit
+// whose first attempt hangs and whose next one passes: the attempts are
+// counted in a file outside bowline, as a flaky job might leave state.
+func restartConfig(t *testing.T, attempts string) string {
+	t.Helper()
+	files := map[string]string{
+		"config/prow/config.yaml": `prowjob_namespace: default
+pod_namespace: default
+plank:
+  default_decoration_config_entries:
+  - config:
+      timeout: 10m
+      grace_period: 5s
+`,
+		"config/prow/plugins.yaml": "plugins:\n  demo:\n    plugins:\n    - trigger\n",
+		"config/jobs/demo/hello.yaml": `presubmits:
+  demo/hello:
+  - name: restarted
+    always_run: true
+    decorate: true
+    spec:
+      containers:
+      - image: alpine
+        command: [sh, -c, 'echo x >> ` + attempts + `; if [ "$(wc -l < ` + attempts + `)" -eq 1 ]; then setsid sleep 600 & sleep 600; fi; echo passed']
+`,
+	}
+	dir := t.TempDir()
+	for p, content := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"commit", "-q", "-m", "jobs"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v: %s", args, err, out)
+		}
+	}
+	return dir
+}
+
+// upAt runs `bowline up` with a given data directory and addresses, so
+// that a second one takes over where the first stopped.
+func upAt(t *testing.T, bin, dataDir, addr, sandboxAddr string, args ...string) *upProcess {
+	t.Helper()
+	binDir, err := envtest.BinDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readyFile := filepath.Join(t.TempDir(), "ready.json")
+	p := &upProcess{dataDir: dataDir, exited: make(chan error, 1), out: &strings.Builder{}}
+	p.cmd = exec.Command(bin, append([]string{"up", "--data-dir", dataDir, "--ready-file", readyFile,
+		"--bin-dir", binDir, "--addr", addr, "--sandbox-addr", sandboxAddr}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("bowline up said:\n%s", p.out.String())
+			if b, err := os.ReadFile(filepath.Join(dataDir, "bowline.log")); err == nil {
+				t.Logf("last log lines:\n%s", tail(string(b), 40))
+			}
+		}
+	})
+	p.ready = waitReady(t, readyFile, p.exited, 3*time.Minute)
+	return p
+}
+
+// TestUpRestartRunsALostJobAgain stops bowline up with SIGTERM while a
+// local job runs (one that also left a process in a session of its own),
+// checks that nothing of the job is left running, starts bowline up again
+// on the same data directory, and waits for the job to be run again and
+// pass, the commit status saying it was restarted.
+func TestUpRestartRunsALostJobAgain(t *testing.T) {
+	bin := buildBowline(t)
+	attempts := filepath.Join(t.TempDir(), "attempts")
+	repo := restartConfig(t, attempts)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	addr, sandboxAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+
+	first := upAt(t, bin, dataDir, addr, sandboxAddr, "--config-repo", repo)
+	alice := first.sandboxClient(t, first.ready.Sandbox.Token)
+	sha := openPullRequest(ctx, t, alice, "demo/hello", "restart", map[string]string{"NOTES.md": "restart me\n"})
+	eventually(t, "the first attempt running", 2*time.Minute, func() (bool, string) {
+		b, _ := os.ReadFile(attempts)
+		st := statusOf(ctx, alice, sha)
+		return len(b) > 0 && st["restarted"] == "pending", fmt.Sprintf("attempts %q, statuses %v", b, st)
+	})
+	first.stop(t)
+	if b, _ := os.ReadFile(attempts); strings.Count(string(b), "x") != 1 {
+		t.Fatalf("attempts before the restart = %q", b)
+	}
+
+	second := upAt(t, bin, dataDir, addr, sandboxAddr, "--config-repo", repo)
+	eventually(t, "the job run again and passed", 3*time.Minute, func() (bool, string) {
+		st := statusOf(ctx, alice, sha)
+		return st["restarted"] == "success", fmt.Sprint(st)
+	})
+	statuses, _, err := alice.Repositories.ListStatuses(ctx, "demo", "hello", sha, &github.ListOptions{PerPage: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restarted, final string
+	for _, s := range statuses {
+		if s.GetContext() != "restarted" {
+			continue
+		}
+		if s.GetState() == "success" && final == "" {
+			final = s.GetDescription()
+		}
+		if s.GetState() == "pending" && strings.HasPrefix(s.GetDescription(), "Job restarted: bowline restarted while it ran.") {
+			restarted = s.GetDescription()
+		}
+	}
+	if restarted == "" || !strings.Contains(final, "Restarted once") {
+		t.Errorf("commit statuses do not say the job was restarted: pending %q, final %q", restarted, final)
+	}
+	if b, _ := os.ReadFile(attempts); strings.Count(string(b), "x") != 2 {
+		t.Errorf("attempts = %q, want 2", b)
+	}
+	second.stop(t)
+}
