@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -134,6 +136,31 @@ func BenchmarkCensoringReader(b *testing.B) {
 	for range b.N {
 		if _, err := io.Copy(io.Discard, c.reader(bytes.NewReader(data))); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestRegistryCredentialsAreCensoredOnTheirOwn: a registry Secret is one
+// line of JSON; a job that logs in prints its password alone.
+func TestRegistryCredentialsAreCensoredOnTheirOwn(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		".dockerconfigjson": `{"auths":{"registry.example":{"username":"ci","password":"r3g-pa55word","auth":"Y2k6cjNnLXBhNTV3b3Jk"}}}`,
+		".dockercfg":        `{"old.example":{"password":"0ld-pa55word","auth":"b2xkOjBsZC1wYTU1d29yZA=="}}`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secrets, err := loadSecrets([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(newCensorer(secrets).censor([]byte("docker login -p r3g-pa55word; old 0ld-pa55word; header Y2k6cjNnLXBhNTV3b3Jk")))
+	for _, leak := range []string{"r3g-pa55word", "0ld-pa55word", "Y2k6cjNnLXBhNTV3b3Jk"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("%q survived: %s", leak, out)
 		}
 	}
 }

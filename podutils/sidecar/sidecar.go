@@ -500,6 +500,33 @@ func (u *uploader) uploadLogs(ctx context.Context, final bool) error {
 	return errors.Join(errs...)
 }
 
+// registryCredentials are the passwords and auth strings of a
+// container registry Secret (kubernetes.io/dockercfg or dockerconfigjson),
+// censored on their own as Prow does: the file is one line of JSON, and a
+// job that logs in prints the password, not the file.
+func registryCredentials(name string, b []byte) []string {
+	type entry struct {
+		Auth     string `json:"auth"`
+		Password string `json:"password"`
+	}
+	var entries map[string]entry
+	switch name {
+	case ".dockercfg":
+		_ = json.Unmarshal(b, &entries)
+	case ".dockerconfigjson":
+		var cfg struct {
+			Auths map[string]entry `json:"auths"`
+		}
+		_ = json.Unmarshal(b, &cfg)
+		entries = cfg.Auths
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Auth, e.Password)
+	}
+	return out
+}
+
 // loadSecrets reads the values of every file under dirs.
 func loadSecrets(dirs []string) ([]string, error) {
 	var out []string
@@ -524,6 +551,7 @@ func loadSecrets(dirs []string) ([]string, error) {
 				return nil
 			}
 			out = append(out, string(b))
+			out = append(out, registryCredentials(d.Name(), b)...)
 			return nil
 		})
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
