@@ -12,9 +12,10 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/bowline ./operator
 
 # git stays in the image: clonerefs and the merge controller shell out to it
-# for the operations go-git does not cover (merges with conflict detection).
+# for the operations go-git does not cover (merges with conflict detection);
+# ssh lets clonerefs clone over SSH (sshKeySecrets, sshHostFingerprints).
 FROM alpine:3.22
-RUN apk add --no-cache ca-certificates git && \
+RUN apk add --no-cache ca-certificates git openssh-client && \
     adduser -D -H -u 65532 -g bowline bowline
 COPY --from=build /out/bowline /usr/local/bin/bowline
 USER 65532:65532
