@@ -70,12 +70,14 @@ fuzz: ## Run every fuzz target for FUZZ_TIME.
 
 .PHONY: bench
 # The webhook benchmarks deliver at a fixed rate, so their length is set in
-# deliveries (30 s at 200 a second) rather than left to -benchtime's default.
-RATE_BENCH := WebhookToProwJob|APIServerCreate
+# deliveries (30 s at 200 a second; 30 s at 100 comments a second) rather than
+# left to -benchtime's default.
+RATE_BENCH := WebhookToProwJob|APIServerCreate|CommentToLabel
 
 bench: tools ## Run the benchmarks and print the headline figures.
 	$(GO) test -run '^$$' -bench . -skip '$(RATE_BENCH)' -benchmem -count=1 -timeout 30m ./... | tee bin/bench.txt | grep -E '^(Benchmark|ok|FAIL|---)'
 	$(GO) test -run '^$$' -bench '$(RATE_BENCH)' -benchtime 6000x -count=1 -timeout 30m ./automation/plugins/trigger/ | tee -a bin/bench.txt | grep -E '^(Benchmark|ok|FAIL|---)'
+	$(GO) test -run '^$$' -bench CommentToLabel -benchtime 3000x -count=1 -timeout 30m ./automation/plugins/approve/ | tee -a bin/bench.txt | grep -E '^(Benchmark|ok|FAIL|---)'
 
 .PHONY: run
 run: build tools ## Run the whole system on this machine (bowline up).

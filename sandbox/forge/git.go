@@ -149,6 +149,16 @@ func (f *Forge) getRef(c *call) error {
 			return err
 		}
 		full := "refs/" + strings.TrimPrefix(c.param("ref"), "refs/")
+		if strings.HasPrefix(full, "refs/heads/") {
+			// Branches come from the cache of branch heads: clients ask for
+			// them at every event (the base branch of a pull request).
+			sha, err := f.git.ResolveRef(c.r.Context(), r.Owner, r.Name, full)
+			if err != nil {
+				return gitErr(err, "Not Found")
+			}
+			out = f.refJSON(r, full, sha)
+			return nil
+		}
 		refs, err := f.git.ListRefs(c.r.Context(), r.Owner, r.Name, full)
 		if err != nil {
 			return gitErr(err, "Not Found")

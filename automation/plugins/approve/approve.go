@@ -24,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"regexp"
 	"slices"
 	"sort"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/google/go-github/v89/github"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/repoowners"
@@ -186,9 +186,11 @@ type Plugin struct {
 	github GitHubFor
 	owners *repoowners.Client
 	bot    *plugin.Bot
-	// pulls serialises the handling of one pull request, so that two events
-	// of the same pull request do not both write a notification.
-	pulls [64]sync.Mutex
+	// pulls runs one handling of a pull request at a time, so that two
+	// events do not both write a notification, and folds bursts: handling
+	// recomputes everything from GitHub, so a run that starts after an
+	// event arrived covers it.
+	pulls plugin.Coalescer
 }
 
 // New returns the approve plugin. owners and bot may be shared with other
@@ -262,17 +264,11 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 		}
 		target.number = c.Number
 	}
-	mu := p.lock(target)
-	mu.Lock()
-	defer mu.Unlock()
-	h := &handler{cfg: cfg, gh: gh, isBot: isBot, owners: p.owners, log: log, pr: target}
-	return h.handle(ctx)
-}
-
-func (p *Plugin) lock(t pr) *sync.Mutex {
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%s/%s#%d", strings.ToLower(t.org), strings.ToLower(t.repo), t.number)
-	return &p.pulls[h.Sum32()%uint32(len(p.pulls))]
+	key := fmt.Sprintf("%s/%s#%d", strings.ToLower(target.org), strings.ToLower(target.repo), target.number)
+	return p.pulls.Do(key, func() error {
+		h := &handler{cfg: cfg, gh: gh, isBot: isBot, owners: p.owners, log: log, pr: target}
+		return h.handle(ctx)
+	})
 }
 
 // comment is anything that may carry an approval: an issue comment, a
@@ -335,34 +331,46 @@ func (h *handler) handle(ctx context.Context) error {
 	if pull.GetState() == "closed" {
 		return nil
 	}
-	files, err := plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
-		return h.gh.PullRequests.ListFiles(ctx, org, repo, n, &o)
-	})
-	if err != nil {
-		return fmt.Errorf("list the files of #%d: %w", n, err)
-	}
-	issueComments, err := plugin.AllPages(func(o github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
-		return h.gh.Issues.ListComments(ctx, org, repo, n, &github.IssueListCommentsOptions{ListOptions: o})
-	})
-	if err != nil {
-		return fmt.Errorf("list the comments of #%d: %w", n, err)
-	}
-	reviewComments, err := plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
-		return h.gh.PullRequests.ListComments(ctx, org, repo, n, &github.PullRequestListCommentsOptions{ListOptions: o})
-	})
-	if err != nil {
-		return fmt.Errorf("list the review comments of #%d: %w", n, err)
-	}
-	reviews, err := plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
-		return h.gh.PullRequests.ListReviews(ctx, org, repo, n, &o)
-	})
-	if err != nil {
-		return fmt.Errorf("list the reviews of #%d: %w", n, err)
-	}
+	// What handling reads is independent: read it at once.
+	var (
+		files          []*github.CommitFile
+		issueComments  []*github.IssueComment
+		reviewComments []*github.PullRequestComment
+		reviews        []*github.PullRequestReview
+		owners         *repoowners.Owners
+	)
 	branch := pull.GetBase().GetRef()
-	owners, err := h.owners.Load(ctx, h.gh.Owners, org, repo, branch, h.cfg.Owners)
-	if err != nil {
-		return fmt.Errorf("load OWNERS: %w", err)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		files, err = plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
+			return h.gh.PullRequests.ListFiles(gctx, org, repo, n, &o)
+		})
+		return wrap(err, "list the files of #%d", n)
+	})
+	g.Go(func() (err error) {
+		issueComments, err = plugin.AllPages(func(o github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
+			return h.gh.Issues.ListComments(gctx, org, repo, n, &github.IssueListCommentsOptions{ListOptions: o})
+		})
+		return wrap(err, "list the comments of #%d", n)
+	})
+	g.Go(func() (err error) {
+		reviewComments, err = plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
+			return h.gh.PullRequests.ListComments(gctx, org, repo, n, &github.PullRequestListCommentsOptions{ListOptions: o})
+		})
+		return wrap(err, "list the review comments of #%d", n)
+	})
+	g.Go(func() (err error) {
+		reviews, err = plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
+			return h.gh.PullRequests.ListReviews(gctx, org, repo, n, &o)
+		})
+		return wrap(err, "list the reviews of #%d", n)
+	})
+	g.Go(func() (err error) {
+		owners, err = h.owners.Load(gctx, h.gh.Owners, org, repo, branch, h.cfg.Owners)
+		return wrap(err, "load OWNERS")
+	})
+	if err := g.Wait(); err != nil {
+		return err
 	}
 
 	var names []string
@@ -416,6 +424,14 @@ func (h *handler) handle(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// wrap adds context to an error, keeping nil nil.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
 func notFound(err error) bool {

@@ -56,15 +56,16 @@ func approvalList(list []approval) string {
 // ask next, the issue requirement, and every OWNERS file with its state.
 func (s *state) message(l links) string {
 	var b strings.Builder
-	approved := s.isApproved()
+	met := s.requirementsMet()
+	// Whether a person added the label costs a request: ask only when it
+	// matters.
+	manual := !met && s.manuallyApproved()
 	verdict := "APPROVED"
-	if !approved {
+	if !met && !manual {
 		verdict = "NOT APPROVED"
 	}
 	fmt.Fprintf(&b, "[%s] This PR is **%s**\n\n", notifierName, verdict)
-	manual := s.manuallyApproved()
-	met := s.requirementsMet()
-	if !met && manual {
+	if manual {
 		b.WriteString("The `approved` label was added by hand, which waives the approval requirements.\n\n")
 	}
 	var approvals []approval

@@ -6,8 +6,10 @@
 package plugintest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -30,6 +32,7 @@ import (
 	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	ghclient "github.com/bowline-ci/bowline/scm/github"
+	"github.com/bowline-ci/bowline/scm/webhook"
 )
 
 // The bot the plugins act as; Start adds it to the seed as an admin of
@@ -64,6 +67,11 @@ type Options struct {
 	Transport func(http.RoundTripper) http.RoundTripper
 	// Quiet drops the webhook server's logs (benchmarks).
 	Quiet bool
+	// NoHooks leaves the forge's orgs without the webhook: the test
+	// delivers events itself, with Deliver.
+	NoHooks bool
+	// Forge are the forge's options (its rate limit, for benchmarks).
+	Forge forge.Options
 }
 
 // Env is a running environment.
@@ -167,12 +175,17 @@ func Start(t testing.TB, o Options) *Env {
 	e.HookURL = hs.URL + automation.HookPath
 	for i := range seed.Orgs {
 		seed.Orgs[i].Admins = append(seed.Orgs[i].Admins, BotLogin)
-		seed.Orgs[i].Hooks = append(seed.Orgs[i].Hooks, forge.SeedHook{URL: e.HookURL, Secret: secret})
+		if !o.NoHooks {
+			seed.Orgs[i].Hooks = append(seed.Orgs[i].Hooks, forge.SeedHook{URL: e.HookURL, Secret: secret})
+		}
 	}
-	e.Forge = forgetest.StartSeed(t, seed, forge.Options{})
+	e.Forge = forgetest.StartSeed(t, seed, o.Forge)
 	gopts := ghclient.Options{BaseURL: e.Forge.URL + "/", Token: BotToken}
 	if o.Transport != nil {
-		gopts.Transport = o.Transport(http.DefaultTransport.(*http.Transport).Clone())
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		// As bowline's own client does: no new connection per request.
+		base.MaxIdleConnsPerHost = 100
+		gopts.Transport = o.Transport(base)
 	}
 	c, err := ghclient.New(gopts)
 	if err != nil {
@@ -183,6 +196,29 @@ func Start(t testing.TB, o Options) *Env {
 	botMu.Unlock()
 	e.GitHub = e.Forge.Client(t, BotToken)
 	return e
+}
+
+// Deliver posts a webhook to the server as GitHub would, signed; it
+// returns once the server accepted it (202).
+func (e *Env) Deliver(client *http.Client, event, delivery string, payload []byte) error {
+	req, err := http.NewRequest(http.MethodPost, e.HookURL, bytes.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	req.Header.Set(webhook.HeaderEvent, event)
+	req.Header.Set(webhook.HeaderDelivery, delivery)
+	req.Header.Set(webhook.HeaderSignature, webhook.Sign([]byte(secret), payload))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("delivery %s answered %s", delivery, resp.Status)
+	}
+	return nil
 }
 
 // SetConfig loads files (config.yaml, plugins.yaml) as the applied
@@ -262,6 +298,57 @@ func (e *Env) Wait(org, repo, eventType, what string, match func(*plugin.Event) 
 		}
 		e.cond.Wait()
 	}
+}
+
+// Count counts the events of eventType matching match that plugins have
+// handled so far, and those that failed (each attempt that failed counts).
+func (e *Env) Count(eventType string, match func(*plugin.Event) bool) (ok, failed int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.count(eventType, match)
+}
+
+// CountLocked is Count for use inside Await's condition, which runs with
+// the lock held.
+func (e *Env) CountLocked(eventType string, match func(*plugin.Event) bool) (ok, failed int) {
+	return e.count(eventType, match)
+}
+
+// Await waits until done (called under the environment's lock, after each
+// event a plugin handled) holds, or timeout passes; it reports whether done
+// held.
+func (e *Env) Await(timeout time.Duration, done func() bool) bool {
+	timer := time.AfterFunc(timeout, func() {
+		e.mu.Lock()
+		e.cond.Broadcast()
+		e.mu.Unlock()
+	})
+	defer timer.Stop()
+	deadline := time.Now().Add(timeout)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for !done() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		e.cond.Wait()
+	}
+	return true
+}
+
+// count is Count with the lock held.
+func (e *Env) count(eventType string, match func(*plugin.Event) bool) (ok, failed int) {
+	for _, r := range e.reports {
+		if r.ev.Type != eventType || !match(r.ev) {
+			continue
+		}
+		if r.err != nil {
+			failed++
+		} else {
+			ok++
+		}
+	}
+	return ok, failed
 }
 
 // Failures lists the errors plugins returned so far.
