@@ -43,6 +43,7 @@ func newRootCommand() *cobra.Command {
 		newBootstrapCommand(),
 		newUpCommand(),
 		newSandboxCommand(),
+		newRunCommand(),
 		newCloneRefsCommand(), newInitUploadCommand(), newEntrypointCommand(), newSidecarCommand(),
 	)
 	return root

@@ -8,6 +8,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -27,8 +28,9 @@ const (
 // the API serves (the prowjob_namespace, hidden jobs and repositories left
 // out), newest first, with the parts ?omit= names left out; ?org= and
 // ?repo= (repo alone, or org/repo) narrow the list. The ProwJobs are
-// bowline's (bowline.dev/v1alpha1); docs/prowjobs.md maps their fields to
-// Prow's. Completed runs come from the cache, which keeps neither their pod
+// bowline's (bowline.dev/v1alpha1; docs/prowjobs.md maps their fields to
+// Prow's), or with ?format=prow Prow's own (prow.k8s.io/v1, snake_case, as
+// prowjob.json holds them). Completed runs come from the cache, which keeps neither their pod
 // spec nor their decoration config. Deck's ?var= (a JavaScript variable
 // assignment) is not served: the answer is always plain JSON.
 func (h *Handler) prowJobsJS(w http.ResponseWriter, r *http.Request) {
@@ -75,6 +77,17 @@ func (h *Handler) prowJobsJS(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(items, func(a, b v1alpha1.ProwJob) int { return started(&b).Compare(started(&a)) })
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache, no-store, must-revalidate")
+	if q.Get("format") == "prow" {
+		// Prow's own format, for tools written against Deck.
+		prow := make([]prowjob.ProwJob, 0, len(items))
+		for i := range items {
+			prow = append(prow, prowjob.ProwFormat(&items[i]))
+		}
+		_ = json.NewEncoder(w).Encode(struct {
+			Items []prowjob.ProwJob `json:"items"`
+		}{prow})
+		return
+	}
 	_ = json.NewEncoder(w).Encode(struct {
 		Items []v1alpha1.ProwJob `json:"items"`
 	}{items})

@@ -138,6 +138,24 @@ func TestProwJobsJS(t *testing.T) {
 	if got := fetch("org=acme&repo=rocket"); len(got) != 4 {
 		t.Errorf("org=acme&repo=rocket: %d runs", len(got))
 	}
+	// Prow's format, for tools written against Deck.
+	resp, body := get(t, srv.URL+"/prowjobs.js?format=prow&omit=pod_spec&repo=acme/engine")
+	var prow struct {
+		Items []struct {
+			APIVersion string `json:"apiVersion"`
+			Spec       struct {
+				Job     string         `json:"job"`
+				PodSpec map[string]any `json:"pod_spec"`
+				Refs    struct {
+					BaseRef string `json:"base_ref"`
+				} `json:"refs"`
+			} `json:"spec"`
+		} `json:"items"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &prow) != nil || len(prow.Items) != 1 ||
+		prow.Items[0].APIVersion != "prow.k8s.io/v1" || prow.Items[0].Spec.Refs.BaseRef != "main" || prow.Items[0].Spec.PodSpec != nil {
+		t.Errorf("format=prow: %s", body)
+	}
 }
 
 // TestLogOfARunThatFailedCloning: the link on the GitHub status of a run
