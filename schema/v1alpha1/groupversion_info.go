@@ -22,6 +22,7 @@ func AddToScheme(s *runtime.Scheme) error {
 		&ConfigRepository{}, &ConfigRepositoryList{},
 		&ProwJob{}, &ProwJobList{},
 		&MergePool{}, &MergePoolList{},
+		&GitHubOrganization{}, &GitHubOrganizationList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

@@ -69,6 +69,11 @@ func planMembers(p *Plan, d *Desired, s *State) {
 	st := &p.Stats
 	st.ManagesMembers = true
 	st.Members = len(s.Members)
+	for u := range invitees {
+		if _, member := s.Members[u]; !member {
+			st.Members++
+		}
+	}
 	for u, role := range want {
 		if role == "admin" {
 			st.Admins = append(st.Admins, u)
@@ -102,7 +107,6 @@ func planMembers(p *Plan, d *Desired, s *State) {
 				continue
 			}
 			removed[u] = true
-			st.MemberRemovals++
 			p.add(Change{Kind: KindMember, Action: ActionDelete, Key: "member/" + u, Object: "member " + u,
 				Detail: fmt.Sprintf(group.detail, group.users[u]), Op: RemoveMember{Login: u}})
 		}

@@ -142,14 +142,14 @@ func TestCheck(t *testing.T) {
 			d := desired(t, map[string]string{"orgs/acme/org.yaml": tt.org}, Options{})
 			p := Compute(d, &State{Org: "acme", Read: AllParts, Members: ten})
 			var got []string
-			for _, v := range p.Check(tt.limits, tt.bot) {
+			for _, v := range p.Check(tt.limits, tt.bot, p.Changes) {
 				got = append(got, v.Reason)
 				if !strings.HasSuffix(v.Message, ".") && !strings.Contains(v.Message, ":") {
 					t.Errorf("message %q is not a sentence", v.Message)
 				}
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("violations = %v, want %v (%v)", got, tt.want, p.Check(tt.limits, tt.bot))
+				t.Errorf("violations = %v, want %v (%v)", got, tt.want, p.Check(tt.limits, tt.bot, p.Changes))
 			}
 		})
 	}
@@ -160,7 +160,8 @@ func TestTooManyTeamRemovals(t *testing.T) {
 	d := desired(t, map[string]string{"orgs/acme/org.yaml": "admins: [a, b]\nteams:\n  keep: {}\n"}, Options{})
 	s := &State{Org: "acme", Members: map[string]string{"a": "admin", "b": "admin"},
 		Teams: []Team{{ID: 1, Slug: "keep", Name: "keep", Privacy: "closed"}, {ID: 2, Slug: "gone", Name: "gone", Privacy: "closed"}}}
-	v := Compute(d, s).Check(Limits{MaxRemovalPercent: 25, MinAdmins: 2}, "")
+	p := Compute(d, s)
+	v := p.Check(Limits{MaxRemovalPercent: 25, MinAdmins: 2}, "", p.Changes)
 	if len(v) != 1 || v[0].Reason != ReasonTooManyRemovals || !strings.Contains(v[0].Message, "deletes 1 of the org's 2 teams (50%)") {
 		t.Fatalf("violations = %v", v)
 	}

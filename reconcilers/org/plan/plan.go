@@ -107,18 +107,15 @@ type Plan struct {
 type Stats struct {
 	// ManagesMembers says the plan manages org membership.
 	ManagesMembers bool `json:"managesMembers,omitempty"`
-	// Members counts the org's members and admins now.
+	// Members counts the org's members and admins now, pending
+	// invitations included (peribolos counts them as members).
 	Members int `json:"members"`
-	// MemberRemovals counts members and pending invitations removed.
-	MemberRemovals int `json:"memberRemovals"`
 	// Admins are the admins the configuration names, lower-cased.
 	Admins []string `json:"admins,omitempty"`
 	// ManagesTeams says the plan manages teams.
 	ManagesTeams bool `json:"managesTeams,omitempty"`
 	// Teams counts the org's teams now.
 	Teams int `json:"teams"`
-	// TeamRemovals counts teams deleted.
-	TeamRemovals int `json:"teamRemovals"`
 }
 
 // Counts are a plan's changes by action.

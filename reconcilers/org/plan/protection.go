@@ -21,31 +21,12 @@ var securityForkName = regexp.MustCompile(`^[\w.-]+-ghsa-[\w-]+$`)
 // repositories and security forks are skipped.
 func planProtection(p *Plan, d *Desired, s *State) {
 	bp := d.BranchProtection
-	orgKey, hasOrg := findKey(bp.Orgs, d.Org)
-	orgPolicy := bp.Policy
-	var org prowconfig.Org
-	if hasOrg {
-		org = bp.Orgs[orgKey]
-		orgPolicy = orgPolicy.Apply(org.Policy)
-	} else {
-		orgKey = d.Org
+	orgKey, org, orgPolicy := d.orgProtection()
+	var names []string
+	for _, r := range s.Repos {
+		names = append(names, r.Name)
 	}
-	repos := map[string]bool{} // lower-cased names
-	if hasOrg && orgPolicy.Protect != nil {
-		for _, r := range s.Repos {
-			repos[lower(r.Name)] = true
-		}
-	} else if hasOrg {
-		for r := range org.Repos {
-			repos[lower(r)] = true
-		}
-	}
-	if isTrue(bp.ProtectTested) {
-		for r := range d.Presubmits {
-			repos[lower(r)] = true
-		}
-	}
-	for _, name := range sortedKeys(repos) {
+	for _, name := range d.ProtectionRepos(names) {
 		r := s.repo(name)
 		if r == nil {
 			if s.Read.Repos {
@@ -68,6 +49,49 @@ func planProtection(p *Plan, d *Desired, s *State) {
 			planBranch(p, d, bp, orgKey, repoKey, r, b, repoPolicy)
 		}
 	}
+}
+
+// orgProtection is the org's entry in branch-protection (by the key the
+// configuration spells it with) and the policy its repositories inherit.
+func (d *Desired) orgProtection() (string, prowconfig.Org, prowconfig.Policy) {
+	bp := d.BranchProtection
+	orgKey, ok := findKey(bp.Orgs, d.Org)
+	if !ok {
+		return d.Org, prowconfig.Org{}, bp.Policy
+	}
+	org := bp.Orgs[orgKey]
+	return orgKey, org, bp.Policy.Apply(org.Policy)
+}
+
+// ProtectionRepos lists, lower-cased and sorted, the repositories whose
+// branches branch protection covers, as branchprotector picks them: every
+// repository of the org (of repos, its repositories) when the org's policy
+// says whether to protect, otherwise those the configuration names; and,
+// with protect-tested-repos, those with presubmits.
+func (d *Desired) ProtectionRepos(repos []string) []string {
+	bp := d.BranchProtection
+	if bp == nil {
+		return nil
+	}
+	_, hasOrg := findKey(bp.Orgs, d.Org)
+	_, org, orgPolicy := d.orgProtection()
+	out := map[string]bool{}
+	switch {
+	case hasOrg && orgPolicy.Protect != nil:
+		for _, r := range repos {
+			out[lower(r)] = true
+		}
+	case hasOrg:
+		for r := range org.Repos {
+			out[lower(r)] = true
+		}
+	}
+	if isTrue(bp.ProtectTested) {
+		for r := range d.Presubmits {
+			out[lower(r)] = true
+		}
+	}
+	return sortedKeys(out)
 }
 
 func planBranch(p *Plan, d *Desired, bp *prowconfig.BranchProtection, orgKey, repoKey string, r *Repo, b Branch, repoPolicy prowconfig.Policy) {

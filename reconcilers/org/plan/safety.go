@@ -43,19 +43,33 @@ const (
 
 func (v Violation) String() string { return v.Message }
 
-// Check lists the limits the plan breaks; a plan with violations must not
-// be applied, wholly, unless a person approves it by its ID.
-func (p *Plan) Check(l Limits, bot string) []Violation {
+// Check lists the limits that applying changes, some or all of the plan's,
+// would break; none of them may be applied then, unless a person approves
+// the plan by its ID. Only the changes to be applied count: drift that is
+// only reported removes nobody.
+func (p *Plan) Check(l Limits, bot string, changes []Change) []Violation {
 	var out []Violation
+	memberRemovals, teamRemovals := 0, 0
+	for _, c := range changes {
+		if c.Action != ActionDelete {
+			continue
+		}
+		switch c.Kind {
+		case KindMember:
+			memberRemovals++
+		case KindTeam:
+			teamRemovals++
+		}
+	}
 	for _, pr := range p.Problems {
 		out = append(out, Violation{ReasonInvalidConfig, "The configuration contradicts itself: " + pr})
 	}
 	st := p.Stats
 	if st.ManagesMembers {
-		if st.Members > 0 && st.MemberRemovals*100 > l.MaxRemovalPercent*st.Members {
+		if st.Members > 0 && memberRemovals*100 > l.MaxRemovalPercent*st.Members {
 			out = append(out, Violation{ReasonTooManyRemovals, fmt.Sprintf(
-				"The plan removes %d members and invitations from an org of %d members (%d%%); the limit is %d%%.",
-				st.MemberRemovals, st.Members, percent(st.MemberRemovals, st.Members), l.MaxRemovalPercent)})
+				"The plan removes %d of the org's %d members and invitations (%d%%); the limit is %d%%.",
+				memberRemovals, st.Members, percent(memberRemovals, st.Members), l.MaxRemovalPercent)})
 		}
 		if len(st.Admins) < l.MinAdmins {
 			out = append(out, Violation{ReasonTooFewAdmins, fmt.Sprintf(
@@ -76,10 +90,10 @@ func (p *Plan) Check(l Limits, bot string) []Violation {
 				"The configuration must name %s, the account bowline acts as, as an admin: without it bowline could not manage the org.", bot)})
 		}
 	}
-	if st.ManagesTeams && st.Teams > 0 && st.TeamRemovals*100 > l.MaxRemovalPercent*st.Teams {
+	if st.ManagesTeams && st.Teams > 0 && teamRemovals*100 > l.MaxRemovalPercent*st.Teams {
 		out = append(out, Violation{ReasonTooManyRemovals, fmt.Sprintf(
 			"The plan deletes %d of the org's %d teams (%d%%); the limit is %d%%.",
-			st.TeamRemovals, st.Teams, percent(st.TeamRemovals, st.Teams), l.MaxRemovalPercent)})
+			teamRemovals, st.Teams, percent(teamRemovals, st.Teams), l.MaxRemovalPercent)})
 	}
 	return out
 }

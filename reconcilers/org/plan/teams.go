@@ -138,7 +138,6 @@ func planTeams(p *Plan, d *Desired, s *State, m Parts, renames map[string]string
 		if used[gt.Slug] {
 			continue
 		}
-		st.TeamRemovals++
 		p.add(Change{Kind: KindTeam, Action: ActionDelete, Key: "team/" + lower(gt.Name), Object: "team " + gt.Name,
 			Detail: "not in the configuration", Op: DeleteTeam{Slug: gt.Slug}, order: -depth(gt)})
 	}
