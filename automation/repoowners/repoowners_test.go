@@ -2,11 +2,9 @@ package repoowners
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -439,12 +437,5 @@ func TestCache(t *testing.T) {
 	}
 	if got := after.FindApproverOwnersForFile("src/dir/x.go"); got != "src" {
 		t.Errorf("without collaborators there, src/dir/x.go is owned by %q, want src", got)
-	}
-}
-
-func TestSettingsFor(t *testing.T) {
-	b, _ := json.Marshal(SettingsFor(nil, "o", "r"))
-	if !strings.Contains(string(b), "OWNERS_ALIASES") || !strings.Contains(string(b), "vendor") {
-		t.Errorf("defaults %s", b)
 	}
 }
