@@ -310,10 +310,12 @@ func (f *Forge) searchIssues(c *call) error {
 			}
 			return ka > kb
 		})
+		// GitHub counts every match but serves at most 1000 of them.
+		total := len(hits)
 		if len(hits) > 1000 {
-			hits = hits[:1000] // GitHub serves at most 1000 results
+			hits = hits[:1000]
 		}
-		out = &github.IssuesSearchResult{Total: github.Ptr(len(hits)), IncompleteResults: github.Ptr(false),
+		out = &github.IssuesSearchResult{Total: github.Ptr(total), IncompleteResults: github.Ptr(false),
 			Issues: []*github.Issue{}}
 		for _, h := range paginate(c, hits) {
 			out.Issues = append(out.Issues, f.issueJSON(s, h.r, h.i))

@@ -136,3 +136,35 @@ func TestSearchIssues(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchCountsBeyondTheCap: like GitHub, the search counts every match
+// but serves only the first 1,000, so that clients know to narrow it.
+func TestSearchCountsBeyondTheCap(t *testing.T) {
+	fx := setup(t)
+	dave := fx.env.As("dave")
+	for i := range 1003 {
+		if _, err := dave.CreateIssue(fx.ctx, "acme/widgets", fmt.Sprintf("Issue %d", i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice := fx.client(t, "alice-token")
+	served := 0
+	opts := &github.SearchOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		res, resp, err := alice.Search.Issues(fx.ctx, "is:issue repo:acme/widgets", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.GetTotal() != 1003 {
+			t.Fatalf("total_count = %d, want 1003", res.GetTotal())
+		}
+		served += len(res.Issues)
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if served != 1000 {
+		t.Errorf("served %d results, want 1000", served)
+	}
+}
