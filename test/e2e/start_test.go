@@ -222,13 +222,16 @@ func printedDemoCommand(t *testing.T, out string) string {
 	return strings.TrimSpace(strings.ReplaceAll(block, "\\\n", ""))
 }
 
-// waitStatus waits until the combined status of sha is want.
+// waitStatus waits until the combined status of sha's jobs is want (the
+// tide status left out).
 func waitStatus(ctx context.Context, t *testing.T, gh *github.Client, p *upProcess, sha, want string) {
 	t.Helper()
 	for {
 		st, _, err := gh.Repositories.GetCombinedStatus(ctx, "demo", "hello", sha, nil)
-		if err == nil && st.GetState() == want && len(st.Statuses) > 0 {
-			return
+		if err == nil {
+			if state, contexts := jobsState(st); state == want && len(contexts) > 0 {
+				return
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -140,14 +141,18 @@ func TestUp(t *testing.T) {
 	owner, name, _ := strings.Cut(r.Sandbox.DemoRepo, "/")
 	for {
 		st, _, err := gh.Repositories.GetCombinedStatus(ctx, owner, name, sha, nil)
-		if err == nil && st.GetState() == "success" && len(st.Statuses) > 0 {
-			if c := st.Statuses[0].GetContext(); c != "pull-hello-test" {
-				t.Errorf("status context %q, want pull-hello-test", c)
+		state, contexts := "", []string(nil)
+		if err == nil {
+			state, contexts = jobsState(st)
+		}
+		if state == "success" {
+			if !slices.Equal(contexts, []string{"pull-hello-test"}) {
+				t.Errorf("status contexts %q, want pull-hello-test", contexts)
 			}
 			break
 		}
-		if err == nil && (st.GetState() == "failure" || st.GetState() == "error") {
-			t.Fatalf("presubmit ended %s: %v", st.GetState(), st.Statuses)
+		if state == "failure" {
+			t.Fatalf("presubmit ended %s: %v", state, st.Statuses)
 		}
 		select {
 		case <-ctx.Done():
