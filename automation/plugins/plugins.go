@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
+	"github.com/bowline-ci/bowline/automation/inrepo"
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/approve"
 	"github.com/bowline-ci/bowline/automation/plugins/assign"
@@ -62,7 +63,8 @@ type Deps struct {
 // event.
 func All(d Deps) []plugin.Plugin {
 	all := []plugin.Plugin{
-		trigger.New(trigger.FromSnapshot(d.Config, ""), forOrg(d.GitHub, trigger.FromClient), d.Kube, d.BotLogin),
+		trigger.New(trigger.WithInRepo(trigger.FromSnapshot(d.Config, ""), inrepo.New(d.Config, forOrg(d.GitHub, inrepo.FromClient))),
+			forOrg(d.GitHub, trigger.FromClient), d.Kube, d.BotLogin),
 	}
 	// Plugins that read OWNERS share what was read.
 	owners := repoowners.NewClient()

@@ -116,6 +116,29 @@ func (l *loader) jobFiles(root string) []string {
 	return out
 }
 
+// ProwIgnoreFilter returns the YAML files among paths (slash-separated,
+// relative to one root) that no .prowignore among paths leaves out, in
+// order; read gives a .prowignore's content. The rules are those of job
+// config directories, and of Prow's in-repo config.
+func ProwIgnoreFilter(paths []string, read func(p string) []byte) []string {
+	var rules []ignoreRule
+	for _, p := range paths {
+		if path.Base(p) == ProwIgnoreFileName {
+			rules = append(rules, parseIgnore(path.Dir(p), string(read(p)))...)
+		}
+	}
+	slices.SortStableFunc(rules, func(a, b ignoreRule) int {
+		return strings.Count(a.dir, "/") - strings.Count(b.dir, "/")
+	})
+	var out []string
+	for _, p := range paths {
+		if isYAML(p) && !ignored(rules, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // ignoreRule is one line of a .prowignore.
 type ignoreRule struct {
 	dir      string

@@ -1,6 +1,7 @@
 package prowconfig
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,14 @@ func (c *Config) SetDefaults() {
 	}
 	if c.StatusErrorLink == "" {
 		c.StatusErrorLink = "https://github.com/kubernetes/test-infra/issues"
+	}
+	// In-repo jobs may use the default cluster unless "*" is set, even to
+	// an empty list (which allows none), as in Prow.
+	if c.InRepoConfig.AllowedClusters == nil {
+		c.InRepoConfig.AllowedClusters = map[string][]string{}
+	}
+	if c.InRepoConfig.AllowedClusters["*"] == nil {
+		c.InRepoConfig.AllowedClusters["*"] = []string{jobs.DefaultCluster}
 	}
 	// The map form of the decoration defaults is the entry form with "*"
 	// first, then orgs, then repos, so narrower keys win.
@@ -162,6 +171,18 @@ func (c *Config) InRepoConfigEnabled(org, repo string) bool {
 	for _, k := range []string{org + "/" + repo, org, "*"} {
 		if v, ok := c.InRepoConfig.Enabled[k]; ok && v != nil {
 			return *v
+		}
+	}
+	return false
+}
+
+// InRepoConfigAllowsCluster reports whether in-repo jobs of org/repo may
+// run on a build cluster: in_repo_config.allowed_clusters lists it for the
+// repository, its org or "*" (the lists add up).
+func (c *Config) InRepoConfigAllowsCluster(cluster, org, repo string) bool {
+	for _, k := range []string{org + "/" + repo, org, "*"} {
+		if slices.Contains(c.InRepoConfig.AllowedClusters[k], cluster) {
+			return true
 		}
 	}
 	return false

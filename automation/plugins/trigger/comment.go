@@ -116,6 +116,12 @@ func (h *handler) comment(ctx context.Context, c *plugin.Comment) error {
 			cmds.all = true
 		}
 	}
+	if h.cfg.InRepo != nil {
+		if err := h.addInRepo(ctx, pr); err != nil {
+			return err
+		}
+		custom = h.customTriggers(text)
+	}
 	return h.runCommands(ctx, pr, c.Author, cmds, custom)
 }
 

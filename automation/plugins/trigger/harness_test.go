@@ -71,12 +71,21 @@ repos:
   - {url: "%s", secret: hook-secret}
 `
 
-// source serves one repository's config.
-type source struct{ cfg *trigger.Config }
+// source serves one repository's config, with the harness's in-repo
+// config source when a test sets one.
+type source struct {
+	cfg *trigger.Config
+	h   *harness
+}
 
 func (s source) TriggerConfig(org, r string) *trigger.Config {
 	if org+"/"+r != repo {
 		return nil
+	}
+	if in := s.h.inRepo.Load(); in != nil {
+		cfg := *s.cfg
+		cfg.InRepo = *in
+		return &cfg
 	}
 	return s.cfg
 }
@@ -126,6 +135,8 @@ type harness struct {
 	hookURL string
 	// plugin is the trigger plugin the server runs.
 	plugin *trigger.Plugin
+	// inRepo, when set, adds in-repo jobs.
+	inRepo atomic.Pointer[trigger.InRepo]
 }
 
 // job options
@@ -201,7 +212,7 @@ func startIn(t testing.TB, ns string, kc trigger.Kube, pre []jobs.Presubmit, pos
 		defer ghMu.Unlock()
 		return trigger.FromClient(h.gh), nil
 	}
-	p := trigger.New(source{cfg}, ghFor, kc, botLogin)
+	p := trigger.New(source{cfg: cfg, h: h}, ghFor, kc, botLogin)
 	h.plugin = p
 	opts := automation.DefaultOptions()
 	opts.RetryBackoff, opts.MaxRetryBackoff = 10*time.Millisecond, 50*time.Millisecond

@@ -23,6 +23,7 @@ func (h *handler) push(ctx context.Context, ev *github.PushEvent) error {
 	ref := ev.GetRef()
 	branch := strings.TrimPrefix(strings.TrimPrefix(ref, "refs/heads/"), "refs/tags/")
 	files := pushedFiles(ev)
+	h.addInRepoPostsubmits(ctx, ev.GetAfter())
 	for i := range h.cfg.Postsubmits {
 		ps := &h.cfg.Postsubmits[i]
 		if !postsubmitRuns(ps, branch, files) {

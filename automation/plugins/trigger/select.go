@@ -92,6 +92,9 @@ func (h *handler) automatic(ctx context.Context, pr *github.PullRequest) ([]*job
 // runAutomatic starts the presubmits that apply to a pull request by
 // themselves.
 func (h *handler) runAutomatic(ctx context.Context, pr *github.PullRequest, triggeredBy string, retest bool) error {
+	if err := h.addInRepo(ctx, pr); err != nil {
+		return err
+	}
 	list, err := h.automatic(ctx, pr)
 	if err != nil {
 		return err

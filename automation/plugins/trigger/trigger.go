@@ -70,6 +70,9 @@ type Config struct {
 	Trigger plugins.Trigger
 	// Namespace is where ProwJobs are created (prowjob_namespace).
 	Namespace string
+	// InRepo adds the repository's own jobs (in-repo config); nil when
+	// not enabled.
+	InRepo InRepo
 }
 
 // ConfigSource returns the applied configuration for a repository, or nil
