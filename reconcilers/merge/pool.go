@@ -629,6 +629,14 @@ func (d *decider) batchView(g *group) v1alpha1.PoolBatch {
 	if b.Kind == "" {
 		b.Kind = v1alpha1.PoolBatchBatch
 	}
+	if b.Kind == v1alpha1.PoolBatchSpeculative {
+		// The batches below it are the longest prefix under test.
+		for _, lower := range d.current {
+			if n := len(lower.pulls); n < len(g.pulls) && n > int(b.On) && lower.state != outcomeFailure && hasPrefix(g.pulls, lower.pulls) {
+				b.On = int32(n)
+			}
+		}
+	}
 	for _, j := range d.batchJobs(g.prs) {
 		if len(b.Jobs) == 64 {
 			break

@@ -173,6 +173,8 @@ func TestDecide(t *testing.T) {
 		states map[int]v1alpha1.PoolPullRequestState
 		descs  map[int]string
 		gh     map[int]string
+		// batches lists the status's batches as kind:pulls/on:state.
+		batches []string
 	}{
 		{
 			name:    "a pull request whose jobs passed against the current base merges",
@@ -572,8 +574,9 @@ func TestDecide(t *testing.T) {
 		{
 			// Tide also retests the oldest pull request on its own while no
 			// pull request has results against the current base.
-			name: "speculation stops at its depth",
-			prs:  []*PR{testPR(1), testPR(2), testPR(3), testPR(4)},
+			name:    "speculation stops at its depth",
+			batches: []string{"Speculative:[1 2 3]/2:Pending", "Batch:[1 2]/0:Pending"},
+			prs:     []*PR{testPR(1), testPR(2), testPR(3), testPR(4)},
 			runs: []Run{
 				byMerge(testRun("b12", v1alpha1.BatchJob, v1alpha1.PendingState, baseB, 1, 2), v1alpha1.PoolBatchBatch),
 				byMerge(testRun("b123", v1alpha1.BatchJob, v1alpha1.PendingState, baseB, 1, 2, 3), v1alpha1.PoolBatchSpeculative),
@@ -710,6 +713,19 @@ func TestDecide(t *testing.T) {
 			for n, want := range tt.descs {
 				if got := plan.PRs[n].Description; got != want {
 					t.Errorf("#%d description = %q, want %q", n, got, want)
+				}
+			}
+			if tt.batches != nil {
+				var got []string
+				for _, b := range plan.Batches {
+					var ns []int
+					for _, p := range b.Pulls {
+						ns = append(ns, int(p.Number))
+					}
+					got = append(got, fmt.Sprintf("%s:%v/%d:%s", b.Kind, ns, b.On, b.State))
+				}
+				if diff := cmp.Diff(tt.batches, got); diff != "" {
+					t.Errorf("batches (-want +got):\n%s", diff)
 				}
 			}
 			for n, want := range tt.gh {
