@@ -23,6 +23,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/configpush"
+	"github.com/bowline-ci/bowline/automation/inrepo"
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
@@ -383,7 +384,14 @@ func (o *OperatorOptions) setupMerge(ctx context.Context, env *roleEnv) error {
 		return fmt.Errorf("register metrics: %w", err)
 	}
 	syncer := &merge.Syncer{
-		GitHub:        env.github.ForOrg,
+		GitHub: env.github.ForOrg,
+		InRepo: inrepo.New(env.store, func(_ context.Context, org string) (inrepo.GitHub, error) {
+			c, err := env.github.ForOrg(org)
+			if err != nil {
+				return nil, err
+			}
+			return inrepo.FromClient(c), nil
+		}),
 		StatusBaseURL: o.Roles.Merge.StatusURL,
 		MergeDelay:    o.Roles.Merge.MergeDelay,
 		RetryDelay:    o.Roles.Merge.RetryDelay,

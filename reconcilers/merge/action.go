@@ -154,7 +154,7 @@ func (d *decider) startedBatch() *group {
 // passingTests is Tide's isPassingTests: no context on GitHub keeps the
 // pull request from merging.
 func (d *decider) passingTests(info *prInfo) bool {
-	return len(d.cc.unsuccessful(info.pr.Contexts)) == 0
+	return len(d.ccFor(info.pr).unsuccessful(info.pr.Contexts)) == 0
 }
 
 // retestEligible is Tide's isRetestEligible: every required context is on
@@ -162,7 +162,7 @@ func (d *decider) passingTests(info *prInfo) bool {
 // merge controller started for the same head.
 func (d *decider) retestEligible(info *prInfo) bool {
 	pr := info.pr
-	for _, c := range d.cc.unsuccessful(pr.Contexts) {
+	for _, c := range d.ccFor(pr).unsuccessful(pr.Contexts) {
 		if c.State != statePending || !d.mergeRunFor(pr, c.Name) {
 			return false
 		}

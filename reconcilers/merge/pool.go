@@ -159,6 +159,7 @@ type group struct {
 type decider struct {
 	in    *Input
 	cc    *contextPolicy
+	ccs   map[int]*contextPolicy // of pull requests with in-repo jobs
 	infos map[int]*prInfo
 	pool  []*prInfo // in-pool, by number
 	plan  *Plan
@@ -176,6 +177,7 @@ func Decide(ctx context.Context, in *Input, b Batcher) (*Plan, error) {
 	d := &decider{in: in, infos: map[int]*prInfo{}, plan: &Plan{PRs: map[int]*PRView{}, Action: v1alpha1.MergeActionWait, Blockers: in.Blockers}}
 	p := in.Policy
 	d.cc = newContextPolicy(p.ContextOptions, in.Branch, p.Presubmits, p.Protection, p.RequireManual)
+	d.ccs = map[int]*contextPolicy{}
 	prs := slices.Clone(in.PRs)
 	sort.Slice(prs, func(i, j int) bool { return prs[i].Number < prs[j].Number })
 	for _, pr := range prs {
@@ -232,11 +234,11 @@ func (d *decider) classify(pr *PR) *prInfo {
 	if pr.ContextsKnown {
 		// Unmatched pull requests are judged without them when they are
 		// not known: the first unmet requirement is not a job then.
-		unsuccessful = d.cc.unsuccessful(pr.Contexts)
+		unsuccessful = d.ccFor(pr).unsuccessful(pr.Contexts)
 	}
 	if matched && d.contextsAllowPool(pr, unsuccessful) {
 		info.inPool = true
-		info.jobs = requiredPresubmits(p.Presubmits, in.Branch, pr.Files, p.RequireManual)
+		info.jobs = requiredPresubmits(d.presubmitsFor(pr), in.Branch, pr.Files, p.RequireManual)
 		return info
 	}
 	return notInPool(v1alpha1.PoolPRNotMergeable, statePending, d.closestDiff(pr, unsuccessful))
@@ -266,7 +268,7 @@ func (d *decider) contextsAllowPool(pr *PR, unsuccessful []Context) bool {
 	if len(unsuccessful) == 0 {
 		return true
 	}
-	required := requiredPresubmits(d.in.Policy.Presubmits, d.in.Branch, pr.Files, d.in.Policy.RequireManual)
+	required := requiredPresubmits(d.presubmitsFor(pr), d.in.Branch, pr.Files, d.in.Policy.RequireManual)
 	for _, c := range unsuccessful {
 		if c.State != statePending || !slices.ContainsFunc(required, func(j *jobs.Presubmit) bool { return j.Context == c.Name }) {
 			return false
@@ -514,11 +516,38 @@ func (d *decider) groupState(g *group) outcome {
 // union of their changed files makes run, and run_before_merge jobs.
 func (d *decider) batchJobs(prs []*PR) []*jobs.Presubmit {
 	var files []string
+	presubmits := d.in.Policy.Presubmits
 	for _, pr := range prs {
 		files = append(files, pr.Files...)
+		if len(pr.InRepo) > 0 {
+			presubmits = append(slices.Clip(presubmits), pr.InRepo...)
+		}
+	}
+	return requiredPresubmits(presubmits, d.in.Branch, files, d.in.Policy.RequireManual)
+}
+
+// presubmitsFor are the presubmits that apply to a pull request: the
+// configuration's and its own in-repo ones.
+func (d *decider) presubmitsFor(pr *PR) []jobs.Presubmit {
+	if len(pr.InRepo) == 0 {
+		return d.in.Policy.Presubmits
+	}
+	return append(slices.Clip(d.in.Policy.Presubmits), pr.InRepo...)
+}
+
+// ccFor is the context policy of a pull request: the pool's, with its
+// in-repo jobs' contexts added when it has any.
+func (d *decider) ccFor(pr *PR) *contextPolicy {
+	if len(pr.InRepo) == 0 {
+		return d.cc
+	}
+	if cc, ok := d.ccs[pr.Number]; ok {
+		return cc
 	}
 	p := d.in.Policy
-	return requiredPresubmits(p.Presubmits, d.in.Branch, files, p.RequireManual)
+	cc := newContextPolicy(p.ContextOptions, d.in.Branch, d.presubmitsFor(pr), p.Protection, p.RequireManual)
+	d.ccs[pr.Number] = cc
+	return cc
 }
 
 // poolStatuses sets the tide status of pooled pull requests: success when

@@ -665,6 +665,20 @@ func TestDecide(t *testing.T) {
 			merge:  []string{"1:merge"},
 		},
 		{
+			name: "a pull request's in-repo jobs are required of it, and of the batches it is in",
+			prs: []*PR{
+				testPR(1, func(p *PR) { p.InRepo = []jobs.Presubmit{presubmit("integration")} }),
+				testPR(2, func(p *PR) {
+					p.InRepo = []jobs.Presubmit{presubmit("integration")}
+					p.Contexts = []Context{ctx("unit", stateSuccess), ctx("integration", stateSuccess)}
+				}),
+				testPR(3),
+			},
+			descs:  map[int]string{1: "Not mergeable. Job integration has not succeeded.", 2: "Not mergeable. Retesting: integration unit"},
+			action: v1alpha1.MergeActionTriggerBatch,
+			starts: []wantStart{{Kind: v1alpha1.PoolBatchBatch, Pulls: []int{2, 3}, Jobs: []string{"unit", "integration"}}},
+		},
+		{
 			name: "display_all_tide_queries_in_status lists every query",
 			prs:  []*PR{testPR(1, labels())},
 			policy: func(p *Policy) {

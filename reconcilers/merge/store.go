@@ -66,6 +66,7 @@ func clonePR(p *PR) *PR {
 	c.Labels = slices.Clone(p.Labels)
 	c.Contexts = slices.Clone(p.Contexts)
 	c.Files = slices.Clone(p.Files)
+	c.InRepo = slices.Clone(p.InRepo)
 	return &c
 }
 
@@ -118,6 +119,7 @@ func (s *store) update(org, repo string, n int, create bool, fn func(*PR)) (befo
 	if p.HeadSHA != head {
 		// A new head has its own statuses, files and mergeability.
 		p.Contexts, p.ContextsKnown, p.ChecksKnown, p.Files, p.FilesKnown, p.Conflict, p.NotRebaseable = nil, false, false, nil, false, false, false
+		p.InRepo, p.InRepoBase = nil, ""
 	}
 	return before, poolKey{p.Org, p.Repo, p.BaseRef}, true
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/prowconfig"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
@@ -26,6 +27,9 @@ type Syncer struct {
 	GitHub func(org string) (*github.Client, error)
 	// Batcher checks which pull requests merge together cleanly.
 	Batcher Batcher
+	// InRepo gives the presubmits pull requests define themselves (Prow's
+	// in-repo config); nil when bowline does not read it.
+	InRepo InRepo
 	// StatusBaseURL is the default base of the tide status link, the web
 	// role's /pr; pr_status_base_urls overrides it.
 	StatusBaseURL string
@@ -45,6 +49,15 @@ type Syncer struct {
 
 	blockMu  sync.Mutex
 	blockers map[string][]blocker // by org/repo
+}
+
+// InRepo gives the presubmits a pull request's own in-repo config adds;
+// automation/inrepo's Loader is one.
+type InRepo interface {
+	// Enabled reports whether in_repo_config enables it for org/repo.
+	Enabled(org, repo string) bool
+	// Presubmits are those of a pull request's head merged into baseSHA.
+	Presubmits(ctx context.Context, org, repo, baseSHA, headSHA string) ([]jobs.Presubmit, error)
 }
 
 // Actuator carries out what a pool decision asks of the API server.
@@ -133,7 +146,7 @@ func (s *Syncer) SyncPool(ctx context.Context, cfg *Config, k poolKey, st *v1alp
 	if err != nil {
 		return res, err
 	}
-	prs, err := s.readPool(ctx, cfg, k, policy, st.PullRequests)
+	prs, err := s.readPool(ctx, cfg, k, base, policy, st.PullRequests)
 	if err != nil {
 		return res, err
 	}
@@ -205,10 +218,10 @@ func (s *Syncer) policy(ctx context.Context, cfg *Config, k poolKey) (*Policy, e
 // their tide status is: from the MergePool's last status (prev) when it
 // knows the same head, which spares a restarted controller a read per pull
 // request, else from their statuses.
-func (s *Syncer) readPool(ctx context.Context, cfg *Config, k poolKey, policy *Policy, prev []v1alpha1.PoolPullRequest) ([]*PR, error) {
+func (s *Syncer) readPool(ctx context.Context, cfg *Config, k poolKey, base string, policy *Policy, prev []v1alpha1.PoolPullRequest) ([]*PR, error) {
 	stale := s.store.takeStale(k)
 	prs := s.store.poolPRs(k)
-	files := needsFiles(policy.Presubmits, k.branch)
+	inRepo := s.InRepo != nil && s.InRepo.Enabled(k.org, k.repo)
 	known := map[int]v1alpha1.PoolPullRequest{}
 	for _, e := range prev {
 		known[int(e.Number)] = e
@@ -238,7 +251,21 @@ func (s *Syncer) readPool(ctx context.Context, cfg *Config, k poolKey, policy *P
 				}
 				s.store.setContexts(cur.Org, cur.Repo, cur.Number, cur.HeadSHA, cs, true)
 			}
-			if files && !cur.FilesKnown {
+			if inRepo && cur.InRepoBase != base {
+				// A load that fails leaves the configuration's jobs: the
+				// loader's own status on the pull request says why.
+				extra, err := s.InRepo.Presubmits(gctx, cur.Org, cur.Repo, base, cur.HeadSHA)
+				if err != nil {
+					logFrom(gctx).Info("In-repo config does not load", "pr", cur.key(), "error", err.Error())
+				}
+				s.store.update(cur.Org, cur.Repo, cur.Number, false, func(p *PR) {
+					if p.HeadSHA == cur.HeadSHA {
+						p.InRepo, p.InRepoBase = extra, base
+					}
+				})
+				cur.InRepo = extra
+			}
+			if needsFiles(append(slices.Clip(policy.Presubmits), cur.InRepo...), k.branch) && !cur.FilesKnown {
 				fs, err := s.readFiles(gctx, cur.Org, cur.Repo, cur.Number)
 				if err != nil {
 					return err

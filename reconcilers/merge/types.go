@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -40,6 +41,11 @@ type PR struct {
 	// Files are the files it changes, when they were needed and read.
 	Files      []string
 	FilesKnown bool
+	// InRepo are the presubmits its own in-repo config (.prow.yaml or
+	// .prow/) adds, merged into InRepoBase, when the repository enables
+	// in-repo config and a query matches it.
+	InRepo     []jobs.Presubmit
+	InRepoBase string
 	// UpdatedAt is GitHub's updated_at.
 	UpdatedAt time.Time
 }
