@@ -30,6 +30,7 @@ var notSupported = []unsupported{
 	{inJobs, "presubmits.<key>[].jenkins_spec", "the jenkins agent"},
 	{inJobs, "postsubmits.<key>[].jenkins_spec", "the jenkins agent"},
 	{inJobs, "presubmits.<key>[].prowjob_defaults", "ResultStore uploads and tenant-scoped job APIs"},
+	{inJobs, "presubmits.<key>[].extra_refs[].auxiliary", "a periodic's working repository chosen past auxiliary refs; the first extra ref is used"},
 	// Decoration (in jobs and in plank's defaults).
 	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.mediaTypes", "media types for uploaded artifacts"},
 	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.compress_file_types", "compressed uploads"},
