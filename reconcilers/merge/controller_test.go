@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v89/github"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -85,6 +86,21 @@ func TestBatchMergesAndExplains(t *testing.T) {
 	})
 	if fx.pull(n3).GetMerged() {
 		t.Errorf("#%d merged although its job failed", n3)
+	}
+	// The controller synced this pool many times; the status was written
+	// once, as nothing about #3 changed.
+	var statuses []*github.RepoStatus
+	if err := fx.alice.Do(fx.ctx, http.MethodGet, "/repos/acme/widgets/statuses/"+sha3, nil, &statuses); err != nil {
+		t.Fatal(err)
+	}
+	tides := 0
+	for _, s := range statuses {
+		if s.GetContext() == "tide" {
+			tides++
+		}
+	}
+	if tides != 1 {
+		t.Errorf("the tide status of #%d was written %d times, want once", n3, tides)
 	}
 
 	// The page the status links to says the same.

@@ -145,25 +145,14 @@ func testSet(ns string, mut func(*prowconfig.Tide)) *configset.Set {
 // start runs the merge controller and the stand-in jobs controller until
 // the test ends. outcome decides how each run ends; "" keeps it running.
 func (fx *fixture) start(set *configset.Set, outcome func(*v1alpha1.ProwJob) v1alpha1.ProwJobState) func() {
-	t := fx.t
-	cfg, err := ConfigFrom(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr := env.Manager(t, fx.ns, func(o *ctrl.Options) { o.Logger = ctrl.Log })
-	syncer := &Syncer{GitHub: fx.gh.ForOrg, StatusBaseURL: "http://ci.example/pr"}
-	syncer.Batcher = &GitBatcher{Dir: t.TempDir(), Remote: func(ctx context.Context, org, repo string) (string, string, error) {
-		return syncer.CloneURL(org, repo), "bot-token", nil
-	}}
-	r := &Reconciler{Syncer: syncer, Config: func() (*Config, error) { return cfg, nil }, MaxConcurrentReconciles: 4}
-	if err := r.SetupWithManager(fx.ctx, mgr); err != nil {
-		t.Fatal(err)
-	}
 	fx.mu.Lock()
-	fx.r, fx.outcome = r, outcome
+	fx.outcome = outcome
+	fx.mu.Unlock()
+	r, stop := fx.controller(set, fx.gh, nil)
+	fx.mu.Lock()
+	fx.r = r
 	fx.mu.Unlock()
 	stopRunner := fx.runJobs()
-	stop := envtest.Run(t, mgr)
 	return func() {
 		stop()
 		stopRunner()
@@ -171,6 +160,31 @@ func (fx *fixture) start(set *configset.Set, outcome func(*v1alpha1.ProwJob) v1a
 		fx.r = nil
 		fx.mu.Unlock()
 	}
+}
+
+// controller runs a merge controller (one replica) with its own manager,
+// talking to GitHub through gh; mut adjusts the manager's options.
+func (fx *fixture) controller(set *configset.Set, gh *ghclient.Client, mut func(*ctrl.Options)) (*Reconciler, func()) {
+	t := fx.t
+	cfg, err := ConfigFrom(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr := env.Manager(t, fx.ns, func(o *ctrl.Options) {
+		o.Logger = ctrl.Log
+		if mut != nil {
+			mut(o)
+		}
+	})
+	syncer := &Syncer{GitHub: gh.ForOrg, StatusBaseURL: "http://ci.example/pr"}
+	syncer.Batcher = &GitBatcher{Dir: t.TempDir(), Remote: func(ctx context.Context, org, repo string) (string, string, error) {
+		return syncer.CloneURL(org, repo), "bot-token", nil
+	}}
+	r := &Reconciler{Syncer: syncer, Config: func() (*Config, error) { return cfg, nil }, MaxConcurrentReconciles: 4}
+	if err := r.SetupWithManager(fx.ctx, mgr); err != nil {
+		t.Fatal(err)
+	}
+	return r, envtest.Run(t, mgr)
 }
 
 // runJobs plays the jobs controller and the reporter: runs move to
