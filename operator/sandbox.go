@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,13 +33,16 @@ func newSandboxCommand() *cobra.Command {
 webhooks bowline uses, with real git repositories served over HTTP.
 
   bowline sandbox serve --seed forge.yaml         run it
-  bowline sandbox pr open --repo acme/widgets ...  act as a user (--token)`,
+  bowline sandbox pr open --repo acme/widgets ...  act as a user (--token)
+
+A user who may not push to the repository opens pull requests from a fork,
+as on GitHub: pr open forks the repository into their account first.`,
 		Args: cobra.NoArgs,
 	}
 	pr := &cobra.Command{Use: "pr", Short: "Act on pull requests", Args: cobra.NoArgs}
 	pr.AddCommand(newSandboxPROpenCommand())
 	cmd.AddCommand(newSandboxServeCommand(), pr, newSandboxCommentCommand(), newSandboxReviewCommand(),
-		newSandboxMergeCommand(), newSandboxPushCommand())
+		newSandboxMergeCommand(), newSandboxPushCommand(), newSandboxForkCommand())
 	return cmd
 }
 
@@ -318,11 +322,17 @@ func newSandboxPROpenCommand() *cobra.Command {
 	o := &SandboxClientOptions{}
 	var head, base, title, body string
 	var files []string
-	var draft bool
+	var draft, fork bool
 	cmd := &cobra.Command{
 		Use:   "open",
-		Short: "Open a pull request, pushing --file changes to --head first",
-		Args:  cobra.NoArgs,
+		Short: "Open a pull request, pushing --file changes to --head first (in a fork when the user may not push)",
+		Long: `Open a pull request on --repo from the branch --head, after committing the
+--file changes to that branch. A user who may not push to --repo (someone
+outside the org, say) works as on GitHub: the repository is forked into
+their account, the branch lives in the fork, and the pull request is opened
+from user:branch. --fork does the same for anyone; --head user:branch opens
+one from a fork's existing branch.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return err
@@ -338,37 +348,109 @@ func newSandboxPROpenCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
+			ctx, out := cmd.Context(), cmd.OutOrStdout()
 			owner, name := o.ownerName()
+			r, _, err := c.Repositories.Get(ctx, owner, name)
+			if err != nil {
+				return err
+			}
+			headOwner, headName, branch := owner, name, head
+			if u, b, ok := strings.Cut(head, ":"); ok {
+				headOwner, branch = u, b
+			} else if len(fs) > 0 && (fork || !r.GetPermissions().GetPush()) {
+				f, err := forkRepo(ctx, c, owner, name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "Forked %s to %s\n", o.Repo, f.GetFullName())
+				headOwner, headName = f.GetOwner().GetLogin(), f.GetName()
+			}
 			if len(fs) > 0 {
-				if _, err := pushFiles(ctx, c, owner, name, head, fs, title); err != nil {
+				if headOwner != owner && headName == name {
+					// --head user:branch: the user's fork of the repository.
+					if f, err := forkRepo(ctx, c, owner, name); err == nil && strings.EqualFold(f.GetOwner().GetLogin(), headOwner) {
+						headName = f.GetName()
+					}
+				}
+				if _, err := pushFiles(ctx, c, headOwner, headName, branch, fs, title); err != nil {
 					return err
 				}
 			}
 			if base == "" {
-				r, _, err := c.Repositories.Get(ctx, owner, name)
-				if err != nil {
-					return err
-				}
 				base = r.GetDefaultBranch()
 			}
+			spec := branch
+			if headOwner != owner {
+				spec = headOwner + ":" + branch
+			}
 			pr, _, err := c.PullRequests.Create(ctx, owner, name, &github.NewPullRequest{Title: github.Ptr(title),
-				Head: github.Ptr(head), Base: github.Ptr(base), Body: github.Ptr(body), Draft: github.Ptr(draft)})
+				Head: github.Ptr(spec), Base: github.Ptr(base), Body: github.Ptr(body), Draft: github.Ptr(draft)})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Opened %s#%d %q (%s → %s) at %s\n", o.Repo, pr.GetNumber(), pr.GetTitle(),
-				head, base, shortSHA(pr.GetHead().GetSHA()))
+			fmt.Fprintf(out, "Opened %s#%d %q (%s → %s) at %s\n", o.Repo, pr.GetNumber(), pr.GetTitle(),
+				spec, base, shortSHA(pr.GetHead().GetSHA()))
 			return nil
 		},
 	}
 	o.AddFlags(cmd.Flags())
-	cmd.Flags().StringVar(&head, "head", "", "branch with the change")
+	cmd.Flags().StringVar(&head, "head", "", "branch with the change, or user:branch for a branch of user's fork")
 	cmd.Flags().StringVar(&base, "base", "", "branch to merge into (default: the repository's default branch)")
 	cmd.Flags().StringVar(&title, "title", "", "title")
 	cmd.Flags().StringVar(&body, "body", "", "description")
 	cmd.Flags().BoolVar(&draft, "draft", false, "open as a draft")
+	cmd.Flags().BoolVar(&fork, "fork", false, "push --file changes to a fork even when the user may push to --repo")
 	cmd.Flags().StringArrayVar(&files, "file", nil, "path=content or path=@localfile to push to --head first (repeatable)")
+	return cmd
+}
+
+// forkRepo forks owner/name into the token's user account, or returns the
+// fork it has already. GitHub answers 202 Accepted, which go-github
+// reports as an error carrying the repository.
+func forkRepo(ctx context.Context, c *github.Client, owner, name string) (*github.Repository, error) {
+	f, _, err := c.Repositories.CreateFork(ctx, owner, name, nil)
+	var accepted *github.AcceptedError
+	if errors.As(err, &accepted) {
+		f = &github.Repository{}
+		if err := json.Unmarshal(accepted.Raw, f); err != nil {
+			return nil, fmt.Errorf("fork %s/%s: %w", owner, name, err)
+		}
+		return f, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fork %s/%s: %w", owner, name, err)
+	}
+	return f, nil
+}
+
+func newSandboxForkCommand() *cobra.Command {
+	o := &SandboxClientOptions{}
+	cmd := &cobra.Command{
+		Use:   "fork",
+		Short: "Fork a repository into the token's user account",
+		Long: `Fork --repo into the token's user account, as GitHub's fork button does, and
+print the fork's clone URL. Forking again returns the existing fork. Push
+to the fork (bowline sandbox push --repo user/name, or git) and open a pull
+request from it with bowline sandbox pr open --head user:branch.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			owner, name := o.ownerName()
+			f, err := forkRepo(cmd.Context(), c, owner, name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Forked %s to %s (git: %s)\n", o.Repo, f.GetFullName(), f.GetCloneURL())
+			return nil
+		},
+	}
+	o.AddFlags(cmd.Flags())
 	return cmd
 }
 

@@ -170,3 +170,38 @@ func TestSandboxServe(t *testing.T) {
 		t.Fatalf("no snapshot after shutdown: %v", err)
 	}
 }
+
+// TestSandboxForkPullRequest: eve, outside the org, opens a pull request
+// with the same command a maintainer uses; it comes from her fork, as on
+// GitHub, and her pushes to the fork update it.
+func TestSandboxForkPullRequest(t *testing.T) {
+	env := forgetest.Start(t, strings.Replace(sandboxSeed, "users:\n", "users:\n- {login: eve, token: eve-token}\n", 1))
+	as := func(token string, args ...string) string {
+		return runSandbox(t, append(args, "--url", env.URL, "--token", token)...)
+	}
+	out := as("eve-token", "pr", "open", "--repo", "acme/widgets", "--head", "fix", "--title", "A fix from outside", "--file", "fix.txt=one")
+	for _, want := range []string{"Forked acme/widgets to eve/widgets", `Opened acme/widgets#1 "A fix from outside" (eve:fix → main)`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pr open printed %q, want %q", out, want)
+		}
+	}
+	alice := env.Client(t, "alice-token")
+	pr, _, err := alice.PullRequests.Get(t.Context(), "acme", "widgets", 1)
+	if err != nil || pr.GetHead().GetRepo().GetFullName() != "eve/widgets" || pr.GetUser().GetLogin() != "eve" {
+		t.Fatalf("pull request head repo %q by %q (%v), want eve/widgets by eve", pr.GetHead().GetRepo().GetFullName(), pr.GetUser().GetLogin(), err)
+	}
+	if out := as("eve-token", "push", "--repo", "eve/widgets", "--branch", "fix", "--file", "fix.txt=two"); !strings.Contains(out, "Pushed") {
+		t.Fatalf("push printed %q", out)
+	}
+	updated, _, err := alice.PullRequests.Get(t.Context(), "acme", "widgets", 1)
+	if err != nil || updated.GetHead().GetSHA() == pr.GetHead().GetSHA() {
+		t.Fatalf("a push to the fork did not update the pull request (%v)", err)
+	}
+	if out := as("eve-token", "fork", "--repo", "acme/widgets"); !strings.Contains(out, "Forked acme/widgets to eve/widgets (git: "+env.URL+"/eve/widgets.git)") {
+		t.Fatalf("fork printed %q", out)
+	}
+	// Someone who may push opens from a branch of the repository itself.
+	if out := as("bob-token", "pr", "open", "--repo", "acme/widgets", "--head", "feature", "--title", "Feature", "--file", "f.txt=one"); strings.Contains(out, "Forked") || !strings.Contains(out, "(feature → main)") {
+		t.Fatalf("pr open by a collaborator printed %q", out)
+	}
+}

@@ -195,7 +195,7 @@ func (t *tx) pushEvent(ctx context.Context, r *repo, u gitstore.RefUpdate, pushe
 	pr := &github.PushEventRepository{
 		ID: github.Ptr(r.ID), NodeID: nodeID("R", r.ID), Name: github.Ptr(r.Name), FullName: github.Ptr(r.fullName()),
 		Owner: t.f.userJSON(t.state, r.Owner), Private: github.Ptr(r.Private), Description: github.Ptr(r.Description),
-		Fork: github.Ptr(false), CreatedAt: ts(r.Created), UpdatedAt: ts(r.Updated), PushedAt: ts(t.now),
+		Fork: github.Ptr(r.Parent != ""), CreatedAt: ts(r.Created), UpdatedAt: ts(r.Updated), PushedAt: ts(t.now),
 		DefaultBranch: github.Ptr(r.DefaultBranch), MasterBranch: github.Ptr(r.DefaultBranch),
 		Archived: github.Ptr(r.Archived), URL: github.Ptr(t.f.repoHTML(r)), HTMLURL: github.Ptr(t.f.repoHTML(r)),
 		CloneURL: github.Ptr(t.f.repoHTML(r) + ".git"), GitURL: github.Ptr(t.f.repoHTML(r) + ".git"),

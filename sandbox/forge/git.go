@@ -79,7 +79,7 @@ func (t *tx) refsUpdated(ctx context.Context, r *repo, updates []gitstore.RefUpd
 		if !ok {
 			continue
 		}
-		for _, i := range r.openPullsWith(func(p *pull) bool { return p.Head == branch }) {
+		for _, i := range r.openPullsWith(func(p *pull) bool { return p.HeadRepo == "" && p.Head == branch }) {
 			if u.New == "" {
 				_ = t.setState(ctx, r, i, "closed", "", pusher)
 				continue
@@ -87,19 +87,10 @@ func (t *tx) refsUpdated(ctx context.Context, r *repo, updates []gitstore.RefUpd
 			if i.PR.HeadSHA == u.New {
 				continue
 			}
-			before := i.PR.HeadSHA
-			i.PR.HeadSHA, i.Updated = u.New, t.now
-			_ = t.f.git.SetRef(ctx, r.Owner, r.Name, pullRef(i.Number), u.New, true)
-			if p := r.Protections[i.PR.Base]; p != nil && p.DismissStale {
-				for _, rv := range i.PR.Reviews {
-					if rv.State == "APPROVED" {
-						rv.State = "DISMISSED"
-					}
-				}
-			}
-			t.pullEvent(ctx, r, i, "synchronize", pusher, func(ev *github.PullRequestEvent) {
-				ev.Before, ev.After = github.Ptr(before), github.Ptr(u.New)
-			})
+			t.synchronize(ctx, r, i, u.New, pusher)
+		}
+		if r.Parent != "" {
+			t.forkPullsUpdated(ctx, r, branch, u.New, pusher)
 		}
 		if u.New == "" {
 			continue
@@ -111,6 +102,24 @@ func (t *tx) refsUpdated(ctx context.Context, r *repo, updates []gitstore.RefUpd
 			}
 		}
 	}
+}
+
+// synchronize moves a pull request's head to sha (already in r's object
+// store) and sends "synchronize".
+func (t *tx) synchronize(ctx context.Context, r *repo, i *issue, sha, pusher string) {
+	before := i.PR.HeadSHA
+	i.PR.HeadSHA, i.Updated = sha, t.now
+	_ = t.f.git.SetRef(ctx, r.Owner, r.Name, pullRef(i.Number), sha, true)
+	if p := r.Protections[i.PR.Base]; p != nil && p.DismissStale {
+		for _, rv := range i.PR.Reviews {
+			if rv.State == "APPROVED" {
+				rv.State = "DISMISSED"
+			}
+		}
+	}
+	t.pullEvent(ctx, r, i, "synchronize", pusher, func(ev *github.PullRequestEvent) {
+		ev.Before, ev.After = github.Ptr(before), github.Ptr(sha)
+	})
 }
 
 // Git references API.

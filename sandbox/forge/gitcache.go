@@ -176,6 +176,11 @@ func (g *cachedGit) Merge(ctx context.Context, owner, repo, baseBranch, headSHA,
 	return g.Store.Merge(ctx, owner, repo, baseBranch, headSHA, method, title, message, committer)
 }
 
+func (g *cachedGit) Fork(ctx context.Context, srcOwner, srcName, owner, name string) error {
+	defer g.invalidate(owner, name)
+	return g.Store.Fork(ctx, srcOwner, srcName, owner, name)
+}
+
 func (g *cachedGit) Create(ctx context.Context, owner, name, defaultBranch string, files map[string][]byte, msg string, author gitstore.Signature) (string, error) {
 	defer g.invalidate(owner, name)
 	return g.Store.Create(ctx, owner, name, defaultBranch, files, msg, author)

@@ -357,7 +357,14 @@ func (t *tx) setState(ctx context.Context, r *repo, i *issue, st, reason, who st
 	}
 	if st == "open" {
 		// The head may have moved while the pull request was closed.
-		if sha, err := t.f.git.ResolveRef(ctx, r.Owner, r.Name, "refs/heads/"+i.PR.Head); err == nil {
+		hr := t.headRepo(r, i.PR)
+		if hr == nil {
+			return errInvalidMsg("The head repository of this pull request no longer exists")
+		}
+		if sha, err := t.f.git.ResolveRef(ctx, hr.Owner, hr.Name, "refs/heads/"+i.PR.Head); err == nil {
+			if err := t.fetchHead(ctx, r, hr, i.PR.Head); err != nil {
+				return err
+			}
 			i.PR.HeadSHA = sha
 			_ = t.f.git.SetRef(ctx, r.Owner, r.Name, pullRef(i.Number), sha, true)
 		} else {

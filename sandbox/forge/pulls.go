@@ -39,13 +39,14 @@ type pullRequest struct {
 	Issue               *int    `json:"issue"`
 }
 
-// headBranch accepts "branch" or "owner:branch"; heads live in the base
-// repository (the sandbox has no forks).
-func headBranch(r *repo, head string) (string, bool) {
+// headBranch splits "branch" or "owner:branch" into the owner of the
+// head's repository (the base repository's owner when none is named) and
+// the branch.
+func headBranch(r *repo, head string) (owner, branch string) {
 	if owner, branch, ok := strings.Cut(head, ":"); ok {
-		return branch, key(owner) == key(r.Owner)
+		return owner, branch
 	}
-	return head, true
+	return r.Owner, head
 }
 
 func (f *Forge) createPull(c *call) error {
@@ -71,11 +72,13 @@ func (f *Forge) createPull(c *call) error {
 		if err != nil {
 			return err
 		}
-		head, ok := headBranch(r, *req.Head)
-		if !ok {
+		headOwner, head := headBranch(r, *req.Head)
+		// A head in another account is a branch of that account's fork.
+		headRepo := t.forkOf(r, headOwner)
+		if headRepo == nil {
 			return errInvalid("PullRequest", "head", "invalid")
 		}
-		opts := openOptions{Head: head, Base: *req.Base, Body: deref(req.Body), Draft: deref(req.Draft),
+		opts := openOptions{Head: head, HeadRepo: headRepo, Base: *req.Base, Body: deref(req.Body), Draft: deref(req.Draft),
 			MaintainerCanModify: deref(req.MaintainerCanModify)}
 		if req.Title != nil {
 			opts.Title = *req.Title
@@ -109,26 +112,40 @@ func deref[T any](p *T) T {
 }
 
 type openOptions struct {
-	Title, Head, Base, Body    string
+	Title, Head, Base, Body string
+	// HeadRepo holds the head branch: the base repository, or a fork of
+	// its network (nil means the base repository).
+	HeadRepo                   *repo
 	Draft, MaintainerCanModify bool
 	fromIssue                  *issue
 }
 
 // openPull validates and records a new pull request and sends "opened".
 func (t *tx) openPull(ctx context.Context, r *repo, who string, o openOptions) (*issue, error) {
-	headSHA, err := t.f.git.ResolveRef(ctx, r.Owner, r.Name, "refs/heads/"+o.Head)
+	hr := o.HeadRepo
+	if hr == nil {
+		hr = r
+	}
+	headSHA, err := t.f.git.ResolveRef(ctx, hr.Owner, hr.Name, "refs/heads/"+o.Head)
 	if err != nil {
 		return nil, errInvalid("PullRequest", "head", "invalid")
+	}
+	if err := t.fetchHead(ctx, r, hr, o.Head); err != nil {
+		return nil, err
+	}
+	headRepo := ""
+	if hr != r {
+		headRepo = hr.fullName()
 	}
 	baseSHA, err := t.f.git.ResolveRef(ctx, r.Owner, r.Name, "refs/heads/"+o.Base)
 	if err != nil {
 		return nil, errInvalid("PullRequest", "base", "invalid")
 	}
 	for _, other := range r.Issues {
-		if other.PR != nil && other.State == "open" && other.PR.Head == o.Head && other.PR.Base == o.Base {
+		if other.PR != nil && other.State == "open" && other.PR.Head == o.Head && key(other.PR.HeadRepo) == key(headRepo) && other.PR.Base == o.Base {
 			return nil, &apiError{Status: http.StatusUnprocessableEntity, Message: "Validation Failed",
 				Errors: []fieldError{{Resource: "PullRequest", Code: "custom",
-					Message: fmt.Sprintf("A pull request already exists for %s:%s.", r.Owner, o.Head)}}}
+					Message: fmt.Sprintf("A pull request already exists for %s:%s.", hr.Owner, o.Head)}}}
 		}
 	}
 	ahead, err := t.f.git.Log(ctx, r.Owner, r.Name, baseSHA, headSHA, 1)
@@ -143,7 +160,7 @@ func (t *tx) openPull(ctx context.Context, r *repo, who string, o openOptions) (
 		i.Body = o.Body
 	}
 	i.Updated = t.now
-	i.PR = &pull{Head: o.Head, HeadSHA: headSHA, Base: o.Base, Draft: o.Draft, MaintainerCanModify: o.MaintainerCanModify}
+	i.PR = &pull{Head: o.Head, HeadRepo: headRepo, HeadSHA: headSHA, Base: o.Base, Draft: o.Draft, MaintainerCanModify: o.MaintainerCanModify}
 	if err := t.f.git.SetRef(ctx, r.Owner, r.Name, pullRef(i.Number), headSHA, true); err != nil {
 		return nil, err
 	}
@@ -188,7 +205,7 @@ func (f *Forge) listPulls(c *call) error {
 				continue
 			}
 			if v := q.Get("head"); v != "" {
-				if b, ok := headBranch(r, v); !ok || b != i.PR.Head {
+				if owner, b := headBranch(r, v); key(owner) != key(i.PR.headOwner(r)) || b != i.PR.Head {
 					continue
 				}
 			}
@@ -435,7 +452,7 @@ func (t *tx) merge(ctx context.Context, r *repo, i *issue, who principal, req me
 		if method == "squash" {
 			title = fmt.Sprintf("%s (#%d)", i.Title, i.Number)
 		} else {
-			title = fmt.Sprintf("Merge pull request #%d from %s/%s", i.Number, r.Owner, i.PR.Head)
+			title = fmt.Sprintf("Merge pull request #%d from %s/%s", i.Number, i.PR.headOwner(r), i.PR.Head)
 			if message == "" {
 				message = i.Title
 			}

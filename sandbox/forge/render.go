@@ -121,7 +121,7 @@ func (f *Forge) repoJSON(s *state, r *repo, p principal) *github.Repository {
 		Visibility:               github.Ptr(vis),
 		Archived:                 github.Ptr(r.Archived),
 		Disabled:                 github.Ptr(false),
-		Fork:                     github.Ptr(false),
+		Fork:                     github.Ptr(r.Parent != ""),
 		Description:              github.Ptr(r.Description),
 		Homepage:                 github.Ptr(r.Homepage),
 		DefaultBranch:            github.Ptr(r.DefaultBranch),
@@ -152,6 +152,17 @@ func (f *Forge) repoJSON(s *state, r *repo, p principal) *github.Repository {
 	}
 	if o := s.org(r.Owner); o != nil {
 		out.Organization = f.orgJSON(o)
+	}
+	if parent := s.Repos[key(r.Parent)]; r.Parent != "" && parent != nil {
+		// One level deep, as GitHub nests parent and source.
+		out.Parent = f.repoJSON(s, &repo{ID: parent.ID, Owner: parent.Owner, Name: parent.Name, Description: parent.Description,
+			Private: parent.Private, DefaultBranch: parent.DefaultBranch, Created: parent.Created, Updated: parent.Updated,
+			Pushed: parent.Pushed, Parent: "", HasIssues: parent.HasIssues}, principal{})
+		out.Parent.Fork = github.Ptr(parent.Parent != "")
+		root := s.root(r)
+		out.Source = f.repoJSON(s, &repo{ID: root.ID, Owner: root.Owner, Name: root.Name, Description: root.Description,
+			Private: root.Private, DefaultBranch: root.DefaultBranch, Created: root.Created, Updated: root.Updated,
+			Pushed: root.Pushed, HasIssues: root.HasIssues}, principal{})
 	}
 	if !p.anonymous() {
 		have := s.perm(p, r)
@@ -318,14 +329,21 @@ func (f *Forge) pullJSON(ctx context.Context, s *state, r *repo, i *issue, detai
 		ReviewCommentsURL:   github.Ptr(f.repoAPI(r, "pulls", num, "comments")),
 		StatusesURL:         github.Ptr(f.repoAPI(r, "statuses", p.HeadSHA)),
 		Head: &github.PullRequestBranch{
-			Label: github.Ptr(r.Owner + ":" + p.Head), Ref: github.Ptr(p.Head), SHA: github.Ptr(p.HeadSHA),
-			Repo: rj, User: f.userJSON(s, r.Owner),
+			Label: github.Ptr(p.headOwner(r) + ":" + p.Head), Ref: github.Ptr(p.Head), SHA: github.Ptr(p.HeadSHA),
+			Repo: rj, User: f.userJSON(s, p.headOwner(r)),
 		},
 		Base: &github.PullRequestBranch{
 			Label: github.Ptr(r.Owner + ":" + p.Base), Ref: github.Ptr(p.Base), SHA: github.Ptr(baseSHA),
 			Repo: rj, User: f.userJSON(s, r.Owner),
 		},
 		Merged: github.Ptr(p.Merged),
+	}
+	if p.HeadRepo != "" {
+		// A deleted fork leaves the head repository null, as on GitHub.
+		out.Head.Repo = nil
+		if hr := s.headRepo(r, p); hr != nil {
+			out.Head.Repo = f.repoJSON(s, hr, principal{})
+		}
 	}
 	if len(i.Assignees) > 0 {
 		out.Assignee = f.userJSON(s, i.Assignees[0])

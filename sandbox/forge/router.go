@@ -63,6 +63,8 @@ func (f *Forge) routes() http.Handler {
 	h("GET "+repo, f.getRepo)
 	h("PATCH "+repo, f.editRepo)
 	h("DELETE "+repo, f.deleteRepo)
+	h("POST "+repo+"/forks", f.createFork)
+	h("GET "+repo+"/forks", f.listForks)
 	h("GET "+repo+"/collaborators", f.listCollaborators)
 	h("GET "+repo+"/collaborators/{user}", f.isCollaborator)
 	h("PUT "+repo+"/collaborators/{user}", f.addCollaborator)

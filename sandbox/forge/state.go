@@ -210,6 +210,8 @@ type repo struct {
 	Protections    map[string]*protection     `json:"protections"` // branch -> rules
 	Hooks          []*hook                    `json:"hooks,omitempty"`
 	Milestones     map[int]*milestone         `json:"milestones,omitempty"`
+	// Parent is the full name of the repository this one is a fork of.
+	Parent string `json:"parent,omitempty"`
 }
 
 func (r *repo) fullName() string { return r.Owner + "/" + r.Name }
@@ -251,7 +253,10 @@ type issue struct {
 }
 
 type pull struct {
-	Head                string     `json:"head"` // branch in the same repository
+	Head string `json:"head"` // branch of HeadRepo
+	// HeadRepo is the full name of the fork the head branch lives in;
+	// empty for a branch of the pull request's own repository.
+	HeadRepo            string     `json:"headRepo,omitempty"`
 	HeadSHA             string     `json:"headSHA"`
 	Base                string     `json:"base"`
 	Draft               bool       `json:"draft,omitempty"`

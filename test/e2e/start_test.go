@@ -23,13 +23,16 @@ import (
 	"github.com/bowline-ci/bowline/test/envtest"
 )
 
-// TestUpPlainDirectory runs `bowline up --config-repo DIR` with DIR a
-// plain directory holding the quickstart configuration, as the README
-// suggests. It runs the demo command exactly as bowline printed it, from
-// the repository root, and waits for the presubmit's status; checks that a
-// second `bowline up` on the same data directory fails at once; and edits
-// DIR to see the change applied.
-func TestUpPlainDirectory(t *testing.T) {
+// TestUpUserSession runs `bowline up --config-repo DIR` with DIR a plain
+// directory holding the quickstart configuration, as the README suggests,
+// and does what people then do: runs the demo command exactly as bowline
+// printed it, from the repository root, and waits for the presubmit's
+// status; starts a second `bowline up` on the same data directory, which
+// fails at once; has eve, who is not a member of the demo org, open a pull
+// request with the same command (from her fork, which bowline treats as
+// untrusted until a member says /ok-to-test); and edits DIR to see the
+// change applied.
+func TestUpUserSession(t *testing.T) {
 	dir := t.TempDir()
 	fsys, err := examples.FS("quickstart")
 	if err != nil {
@@ -63,6 +66,44 @@ func TestUpPlainDirectory(t *testing.T) {
 		t.Fatalf("pull requests after the demo command: %v %v", prs, err)
 	}
 	waitStatus(ctx, t, gh, p, prs[0].GetHead().GetSHA(), "success")
+
+	// eve, an outsider, opens one from her fork: it waits for /ok-to-test.
+	sandbox := func(token string, args ...string) string {
+		t.Helper()
+		out, err := exec.CommandContext(ctx, p.cmd.Path, append(append([]string{"sandbox"}, args...),
+			"--url", p.ready.Sandbox.URL, "--token", token, "--repo", "demo/hello")...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("bowline sandbox %s: %v\n%s", args[0], err, out)
+		}
+		return string(out)
+	}
+	out = []byte(sandbox("eve-token", "pr", "open", "--head", "from-eve", "--title", "From eve", "--file", "NOTES.md=From eve."))
+	if !strings.Contains(string(out), "Forked demo/hello to eve/hello") || !strings.Contains(string(out), "(eve:from-eve → main)") {
+		t.Fatalf("eve's pr open printed:\n%s", out)
+	}
+	var fromEve *github.PullRequest
+	for fromEve == nil || !hasLabel(fromEve, "needs-ok-to-test") {
+		select {
+		case <-ctx.Done():
+			t.Fatal("eve's pull request was not labelled needs-ok-to-test")
+		case <-time.After(200 * time.Millisecond):
+		}
+		fromEve, _, _ = gh.PullRequests.Get(ctx, "demo", "hello", 2)
+	}
+	if fromEve.GetHead().GetRepo().GetFullName() != "eve/hello" {
+		t.Errorf("eve's pull request comes from %s, want her fork", fromEve.GetHead().GetRepo().GetFullName())
+	}
+	if st, _, err := gh.Repositories.GetCombinedStatus(ctx, "demo", "hello", fromEve.GetHead().GetSHA(), nil); err != nil {
+		t.Error(err)
+	} else {
+		for _, s := range st.Statuses {
+			if s.GetContext() == "pull-hello-test" {
+				t.Errorf("an untrusted pull request ran its presubmit before /ok-to-test: %s", s.GetState())
+			}
+		}
+	}
+	sandbox(p.ready.Sandbox.Token, "comment", "--number", "2", "--body", "/ok-to-test")
+	waitStatus(ctx, t, gh, p, fromEve.GetHead().GetSHA(), "success")
 
 	// An edit of the directory is applied without a restart.
 	c := upClient(t, p)
@@ -203,6 +244,15 @@ func buildBowline(t *testing.T) string {
 		t.Fatalf("go build: %v", err)
 	}
 	return bin
+}
+
+func hasLabel(pr *github.PullRequest, name string) bool {
+	for _, l := range pr.Labels {
+		if l.GetName() == name {
+			return true
+		}
+	}
+	return false
 }
 
 func lastLine(s string) string {
