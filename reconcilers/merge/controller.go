@@ -162,7 +162,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	result, err := r.Syncer.SyncPool(ctx, cfg, k, &mp.Status, runs, act)
 	applyResult(&mp.Status, mp.Generation, result, err, r.Syncer.metaNow())
-	mp.Status.ObservedGeneration = mp.Generation
+	if err == nil {
+		mp.Status.ObservedGeneration = mp.Generation
+	}
 	r.Metrics.observePool(k, result, err, time.Since(start))
 	r.events(mp, result)
 	if err != nil {

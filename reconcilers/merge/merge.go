@@ -130,6 +130,8 @@ func (s *Syncer) runMerge(ctx context.Context, cfg *Config, k poolKey, m *v1alph
 	m.CompletionTime = ptrTime(s.metaNow())
 	if len(errs) > 0 {
 		m.Error = truncate(strings.Join(errs, "; "), 1024)
+		// GitHub refused something: read the pool's mergeability again.
+		s.store.markStale(k)
 	}
 	return m, nil
 }

@@ -125,30 +125,42 @@ func (s *Syncer) Pools() []poolKey {
 // and brings every open pull request's tide status up to date.
 func (s *Syncer) SyncPool(ctx context.Context, cfg *Config, k poolKey, st *v1alpha1.MergePoolStatus, runs []Run, act Actuator) (*PoolResult, error) {
 	s.init()
-	log := logFrom(ctx)
-	res := &PoolResult{PRs: map[int]*PR{}}
 	if st.Merging != nil {
 		// Finish what a previous leader (or an interrupted sync) started;
 		// the next sync decides against the base it leaves.
 		m, err := s.resumeMerge(ctx, cfg, k, st.Merging, act)
-		res.Merge = m
-		return res, err
+		return &PoolResult{PRs: map[int]*PR{}, Merge: m}, err
 	}
+	// A push between reading the branch and acting makes the decision
+	// stale: decide again, a few times at most.
+	for attempt := 1; ; attempt++ {
+		res, moved, err := s.syncPool(ctx, cfg, k, st, runs, act)
+		if !moved || attempt == 3 {
+			return res, err
+		}
+		logFrom(ctx).Info("Base branch moved; deciding again", "pool", k.String())
+	}
+}
+
+// syncPool is one attempt of SyncPool; moved says that the branch moved
+// before it acted, and nothing was done.
+func (s *Syncer) syncPool(ctx context.Context, cfg *Config, k poolKey, st *v1alpha1.MergePoolStatus, runs []Run, act Actuator) (*PoolResult, bool, error) {
+	res := &PoolResult{PRs: map[int]*PR{}}
 	base, ok := s.store.base(k)
 	if !ok {
 		var err error
 		if base, err = s.readBase(ctx, k); err != nil {
-			return res, err
+			return res, false, err
 		}
 	}
 	res.BaseSHA = base
 	policy, err := s.policy(ctx, cfg, k)
 	if err != nil {
-		return res, err
+		return res, false, err
 	}
 	prs, err := s.readPool(ctx, cfg, k, base, policy, st.PullRequests)
 	if err != nil {
-		return res, err
+		return res, false, err
 	}
 	for _, pr := range prs {
 		res.PRs[pr.Number] = pr
@@ -158,11 +170,11 @@ func (s *Syncer) SyncPool(ctx context.Context, cfg *Config, k poolKey, st *v1alp
 	plan, err := Decide(ctx, in, s.batcher())
 	res.Plan = plan
 	if err != nil {
-		return res, fmt.Errorf("decide: %w", err)
+		return res, false, fmt.Errorf("decide: %w", err)
 	}
 	for _, name := range plan.Abort {
 		if err := act.AbortRun(ctx, name); err != nil {
-			return res, err
+			return res, false, err
 		}
 	}
 	if len(plan.Merge) > 0 || len(plan.Start) > 0 {
@@ -170,16 +182,15 @@ func (s *Syncer) SyncPool(ctx context.Context, cfg *Config, k poolKey, st *v1alp
 		// every result stale.
 		now, err := s.readBase(ctx, k)
 		if err != nil {
-			return res, err
+			return res, false, err
 		}
 		if now != base {
-			log.Info("Base branch moved; deciding again", "pool", k.String(), "from", base, "to", now)
-			return s.SyncPool(ctx, cfg, k, st, runs, act)
+			return res, true, nil
 		}
 	}
 	for _, start := range plan.Start {
 		if err := act.StartRuns(ctx, cfg, k, start); err != nil {
-			return res, err
+			return res, false, err
 		}
 	}
 	if len(plan.Merge) > 0 {
@@ -187,9 +198,9 @@ func (s *Syncer) SyncPool(ctx context.Context, cfg *Config, k poolKey, st *v1alp
 		// sync, against the base this merge makes.
 		m, err := s.merge(ctx, cfg, k, base, plan, policy, act)
 		res.Merge = m
-		return res, err
+		return res, false, err
 	}
-	return res, s.writeStatuses(ctx, cfg, k, plan, prs)
+	return res, false, s.writeStatuses(ctx, cfg, k, plan, prs)
 }
 
 // policy resolves the pool's configuration, reading the repository's
