@@ -38,9 +38,6 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/repoowners"
-	"github.com/bowline-ci/bowline/schema/configset"
-	"github.com/bowline-ci/bowline/schema/plugins"
-	"github.com/bowline-ci/bowline/schema/snapshot"
 )
 
 // Name is the plugin's name in plugins.yaml.
@@ -96,89 +93,6 @@ func FromClient(c *github.Client) *GitHub {
 
 // GitHubFor returns the GitHub view for an org.
 type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
-
-// Config is what the plugin reads from the applied configuration for one
-// repository.
-type Config struct {
-	// Approve is the repository's entry of plugins.yaml's approve, or the
-	// zero value (Prow's defaults).
-	Approve plugins.Approve
-	// Owners says how OWNERS files are read.
-	Owners repoowners.Settings
-	// LinkURL is config.yaml's github.link_url: the web root for links,
-	// when set; otherwise links follow the repository's own address.
-	LinkURL string
-}
-
-// selfApproval: the author approves their own pull request unless
-// require_self_approval.
-func (c *Config) selfApproval() bool {
-	return c.Approve.RequireSelfApproval == nil || !*c.Approve.RequireSelfApproval
-}
-
-// considerReviewState: reviews approve and cancel unless
-// ignore_review_state.
-func (c *Config) considerReviewState() bool {
-	return c.Approve.IgnoreReviewState == nil || !*c.Approve.IgnoreReviewState
-}
-
-func (c *Config) commandHelpLink() string {
-	if c.Approve.CommandHelpLink != "" {
-		return c.Approve.CommandHelpLink
-	}
-	return DefaultCommandHelpLink
-}
-
-func (c *Config) prProcessLink() string {
-	if c.Approve.PrProcessLink != "" {
-		return c.Approve.PrProcessLink
-	}
-	return DefaultPRProcessLink
-}
-
-// ConfigSource returns the applied configuration for a repository, or nil
-// before a revision is applied.
-type ConfigSource interface {
-	ApproveConfig(org, repo string) *Config
-}
-
-// SnapshotSource gives the applied config revision; a *snapshot.Store is
-// one.
-type SnapshotSource interface {
-	Current() *snapshot.Snapshot
-}
-
-// FromSnapshot reads the configuration from the applied revision at every
-// event.
-func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} }
-
-type snapshotConfig struct{ src SnapshotSource }
-
-func (s snapshotConfig) ApproveConfig(org, repo string) *Config {
-	if s.src == nil {
-		return nil
-	}
-	snap := s.src.Current()
-	if snap == nil || snap.Config == nil {
-		return nil
-	}
-	return ConfigFrom(snap.Config, org, repo)
-}
-
-// ConfigFrom reads the configuration of org/repo from a loaded
-// configuration.
-func ConfigFrom(set *configset.Set, org, repo string) *Config {
-	c := &Config{Owners: repoowners.SettingsFor(set, org, repo)}
-	if set.Plugins != nil {
-		if a := set.Plugins.ApproveFor(org, repo); a != nil {
-			c.Approve = *a
-		}
-	}
-	if set.Config != nil {
-		c.LinkURL = set.Config.GitHubOptions.LinkURLFromConfig
-	}
-	return c
-}
 
 // Plugin is the approve plugin.
 type Plugin struct {
@@ -331,85 +245,15 @@ func (h *handler) handle(ctx context.Context) error {
 	if pull.GetState() == "closed" {
 		return nil
 	}
-	// What handling reads is independent: read it at once.
-	var (
-		files          []*github.CommitFile
-		issueComments  []*github.IssueComment
-		reviewComments []*github.PullRequestComment
-		reviews        []*github.PullRequestReview
-		owners         *repoowners.Owners
-	)
 	branch := pull.GetBase().GetRef()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		files, err = plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
-			return h.gh.PullRequests.ListFiles(gctx, org, repo, n, &o)
-		})
-		return wrap(err, "list the files of #%d", n)
-	})
-	g.Go(func() (err error) {
-		issueComments, err = plugin.AllPages(func(o github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
-			return h.gh.Issues.ListComments(gctx, org, repo, n, &github.IssueListCommentsOptions{ListOptions: o})
-		})
-		return wrap(err, "list the comments of #%d", n)
-	})
-	g.Go(func() (err error) {
-		reviewComments, err = plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
-			return h.gh.PullRequests.ListComments(gctx, org, repo, n, &github.PullRequestListCommentsOptions{ListOptions: o})
-		})
-		return wrap(err, "list the review comments of #%d", n)
-	})
-	g.Go(func() (err error) {
-		reviews, err = plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
-			return h.gh.PullRequests.ListReviews(gctx, org, repo, n, &o)
-		})
-		return wrap(err, "list the reviews of #%d", n)
-	})
-	g.Go(func() (err error) {
-		owners, err = h.owners.Load(gctx, h.gh.Owners, org, repo, branch, h.cfg.Owners)
-		return wrap(err, "load OWNERS")
-	})
-	if err := g.Wait(); err != nil {
+	in, err := h.read(ctx, branch)
+	if err != nil {
 		return err
 	}
-
-	var names []string
-	for _, f := range files {
-		names = append(names, f.GetFilename())
-	}
 	hasLabel := slices.ContainsFunc(pull.Labels, func(l *github.Label) bool { return l.GetName() == ApprovedLabel })
-	st := newState(newChangedFiles(owners, names, n))
-	st.associatedIssue = associatedIssue(pull.GetBody(), org)
-	st.requireIssue = h.cfg.Approve.IssueRequired
-	st.manuallyApproved = h.humanApproved(ctx, hasLabel)
-	author := pull.GetUser().GetLogin()
-	if h.cfg.selfApproval() {
-		st.add(author, "Author self-approved", pull.GetHTMLURL()+"#", false)
-	} else {
-		// Suggest the author first, as if assigned.
-		st.assignees[strings.ToLower(author)] = true
-	}
+	st, notifications := h.state(ctx, pull, in, hasLabel)
 
-	all := fromIssueComments(issueComments)
-	notifications := slices.DeleteFunc(slices.Clone(all), func(c *comment) bool {
-		return !h.isBot(c.author) || !notificationRE.MatchString(c.body)
-	})
-	all = append(all, fromReviewComments(reviewComments)...)
-	all = append(all, fromReviews(reviews)...)
-	sort.SliceStable(all, func(i, j int) bool { return all[i].created.Before(all[j].created) })
-	considerReviews := h.cfg.considerReviewState()
-	var relevant []*comment
-	for _, c := range all {
-		if isApprovalCommand(h.isBot, h.cfg.Approve.LgtmActsAsApprove, c) || isApprovalState(h.isBot, considerReviews, c) {
-			relevant = append(relevant, c)
-		}
-	}
-	addApprovers(st, relevant, author, considerReviews)
-	for _, a := range pull.Assignees {
-		st.assignees[strings.ToLower(a.GetLogin())] = true
-	}
-
-	l := h.links(pull, branch, owners.Filenames().Owners)
+	l := h.links(pull, branch, in.owners.Filenames().Owners)
 	if err := h.notify(ctx, notifications, st.message(l)); err != nil {
 		return err
 	}
@@ -437,6 +281,96 @@ func wrap(err error, format string, args ...any) error {
 func notFound(err error) bool {
 	var ge *github.ErrorResponse
 	return errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == 404
+}
+
+// state replays the conversation into the approval state, and finds the
+// bot's notifications.
+func (h *handler) state(ctx context.Context, pull *github.PullRequest, in *inputs, hasLabel bool) (*state, []*comment) {
+	var names []string
+	for _, f := range in.files {
+		names = append(names, f.GetFilename())
+	}
+	st := newState(newChangedFiles(in.owners, names, pull.GetNumber()))
+	st.associatedIssue = associatedIssue(pull.GetBody(), h.pr.org)
+	st.requireIssue = h.cfg.Approve.IssueRequired
+	st.manuallyApproved = h.humanApproved(ctx, hasLabel)
+	author := pull.GetUser().GetLogin()
+	if h.cfg.selfApproval() {
+		st.add(author, "Author self-approved", pull.GetHTMLURL()+"#", false)
+	} else {
+		// Suggest the author first, as if assigned.
+		st.assignees[strings.ToLower(author)] = true
+	}
+
+	all := fromIssueComments(in.issueComments)
+	notifications := slices.DeleteFunc(slices.Clone(all), func(c *comment) bool {
+		return !h.isBot(c.author) || !notificationRE.MatchString(c.body)
+	})
+	all = append(all, fromReviewComments(in.reviewComments)...)
+	all = append(all, fromReviews(in.reviews)...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].created.Before(all[j].created) })
+	considerReviews := h.cfg.considerReviewState()
+	var relevant []*comment
+	for _, c := range all {
+		if isApprovalCommand(h.isBot, h.cfg.Approve.LgtmActsAsApprove, c) || isApprovalState(h.isBot, considerReviews, c) {
+			relevant = append(relevant, c)
+		}
+	}
+	addApprovers(st, relevant, author, considerReviews)
+	for _, a := range pull.Assignees {
+		st.assignees[strings.ToLower(a.GetLogin())] = true
+	}
+	return st, notifications
+}
+
+// inputs is what handling a pull request reads besides the pull request.
+type inputs struct {
+	files          []*github.CommitFile
+	issueComments  []*github.IssueComment
+	reviewComments []*github.PullRequestComment
+	reviews        []*github.PullRequestReview
+	owners         *repoowners.Owners
+}
+
+// read reads the pull request's files, conversation and OWNERS (at the
+// head of branch), all at once: they are independent.
+func (h *handler) read(ctx context.Context, branch string) (*inputs, error) {
+	org, repo, n := h.pr.org, h.pr.repo, h.pr.number
+	var in inputs
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		in.files, err = plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
+			return h.gh.PullRequests.ListFiles(gctx, org, repo, n, &o)
+		})
+		return wrap(err, "list the files of #%d", n)
+	})
+	g.Go(func() (err error) {
+		in.issueComments, err = plugin.AllPages(func(o github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
+			return h.gh.Issues.ListComments(gctx, org, repo, n, &github.IssueListCommentsOptions{ListOptions: o})
+		})
+		return wrap(err, "list the comments of #%d", n)
+	})
+	g.Go(func() (err error) {
+		in.reviewComments, err = plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
+			return h.gh.PullRequests.ListComments(gctx, org, repo, n, &github.PullRequestListCommentsOptions{ListOptions: o})
+		})
+		return wrap(err, "list the review comments of #%d", n)
+	})
+	g.Go(func() (err error) {
+		in.reviews, err = plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
+			return h.gh.PullRequests.ListReviews(gctx, org, repo, n, &o)
+		})
+		return wrap(err, "list the reviews of #%d", n)
+	})
+	g.Go(func() (err error) {
+		in.owners, err = h.owners.Load(gctx, h.gh.Owners, org, repo, branch, h.cfg.Owners)
+		return wrap(err, "load OWNERS")
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return &in, nil
+
 }
 
 // notify keeps one notification: the latest is edited when the message
@@ -526,78 +460,4 @@ func associatedIssue(body, org string) int {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
-}
-
-// addApprovers replays the approval comments, oldest first; the latest word
-// of each user counts.
-func addApprovers(st *state, comments []*comment, author string, considerReviews bool) {
-	for _, c := range comments {
-		if c.author == "" {
-			continue
-		}
-		login := strings.ToLower(c.author)
-		switch c.reviewState {
-		case "APPROVED":
-			delete(st.changeRequested, login)
-			if considerReviews {
-				st.add(c.author, "Approved", c.url, false)
-			}
-		case "CHANGES_REQUESTED":
-			if considerReviews {
-				st.changeRequested[login] = true
-				st.remove(c.author)
-			}
-		}
-		for _, m := range commandRE.FindAllStringSubmatch(c.body, -1) {
-			cmd := strings.ToUpper(m[1])
-			if cmd == removeApproveCommand {
-				st.remove(c.author)
-				continue
-			}
-			if cmd != approveCommand && cmd != lgtmCommand {
-				continue
-			}
-			args := strings.ToLower(strings.TrimSpace(m[2]))
-			if strings.Contains(args, cancelArgument) {
-				st.remove(c.author)
-				continue
-			}
-			noIssue := args == noIssueArgument
-			if strings.EqualFold(c.author, author) {
-				st.add(c.author, "Author self-approved", c.url, noIssue)
-			}
-			if cmd == approveCommand {
-				st.add(c.author, "Approved", c.url, noIssue)
-			} else {
-				st.add(c.author, "LGTM", c.url, noIssue)
-			}
-		}
-	}
-}
-
-func fromIssueComments(list []*github.IssueComment) []*comment {
-	out := make([]*comment, 0, len(list))
-	for _, c := range list {
-		out = append(out, &comment{body: c.GetBody(), author: c.GetUser().GetLogin(), created: c.GetCreatedAt().Time,
-			url: c.GetHTMLURL(), id: c.GetID()})
-	}
-	return out
-}
-
-func fromReviewComments(list []*github.PullRequestComment) []*comment {
-	out := make([]*comment, 0, len(list))
-	for _, c := range list {
-		out = append(out, &comment{body: c.GetBody(), author: c.GetUser().GetLogin(), created: c.GetCreatedAt().Time,
-			url: c.GetHTMLURL(), id: c.GetID()})
-	}
-	return out
-}
-
-func fromReviews(list []*github.PullRequestReview) []*comment {
-	out := make([]*comment, 0, len(list))
-	for _, r := range list {
-		out = append(out, &comment{body: r.GetBody(), author: r.GetUser().GetLogin(), created: r.GetSubmittedAt().Time,
-			url: r.GetHTMLURL(), id: r.GetID(), reviewState: strings.ToUpper(r.GetState())})
-	}
-	return out
 }

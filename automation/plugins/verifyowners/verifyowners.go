@@ -24,7 +24,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -313,18 +312,29 @@ func (h *handler) handle(ctx context.Context) error {
 		}
 	}
 
+	problems, err := h.checkOwnersFiles(ctx, ownersFiles, head, base, aliases, trust, untrustedUsers)
+	if err != nil {
+		return err
+	}
+	return h.report(ctx, pull, files, hasLabel, problems, untrustedUsers)
+}
+
+// checkOwnersFiles checks each changed OWNERS file at head, and the trust
+// of the users it adds since base; it records the untrusted in found.
+func (h *handler) checkOwnersFiles(ctx context.Context, ownersFiles []*github.CommitFile, head, base string,
+	aliases map[string][]string, trust *trust, found map[string]*untrusted) ([]problem, error) {
 	var problems []problem
 	for _, f := range ownersFiles {
 		data, err := h.read(ctx, f.GetFilename(), head)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		users, p := check(f.GetFilename(), data, h.cfg.LabelsDenylist)
 		if p != nil {
 			problems = append(problems, *p)
 			continue
 		}
-		if skipTrust {
+		if h.cfg.Owners.SkipCollaborators {
 			continue
 		}
 		var before []string
@@ -335,12 +345,19 @@ func (h *handler) handle(ctx context.Context) error {
 			if _, isAlias := aliases[u]; isAlias {
 				continue
 			}
-			if err := trust.check(ctx, u, f.GetFilename(), untrustedUsers); err != nil {
-				return err
+			if err := trust.check(ctx, u, f.GetFilename(), found); err != nil {
+				return nil, err
 			}
 		}
 	}
 
+	return problems, nil
+}
+
+// report labels the pull request and explains, or takes the label off when
+// nothing is wrong.
+func (h *handler) report(ctx context.Context, pull *github.PullRequest, files []*github.CommitFile, hasLabel bool,
+	problems []problem, untrustedUsers map[string]*untrusted) error {
 	if len(problems) > 0 {
 		if !hasLabel {
 			if err := h.label(ctx); err != nil {
@@ -356,7 +373,7 @@ func (h *handler) handle(ctx context.Context) error {
 	if joinURL == "" {
 		joinURL = orgPeopleURL(pull, h.org)
 	}
-	intro := fmt.Sprintf(untrustedIntro, names.Owners)
+	intro := fmt.Sprintf(untrustedIntro, h.cfg.Owners.Filenames.Owners)
 	if len(untrustedUsers) > 0 {
 		if !hasLabel {
 			if err := h.label(ctx); err != nil {
@@ -377,99 +394,6 @@ func (h *handler) handle(ctx context.Context) error {
 		return h.prune(ctx, intro)
 	}
 	return nil
-}
-
-// check parses an OWNERS file and returns the users it names, or what is
-// wrong with it.
-func check(file string, data []byte, denied []string) ([]string, *problem) {
-	f, err := repoowners.ParseFile(data)
-	if err != nil {
-		return nil, &problem{file: file, message: fmt.Sprintf("Cannot parse file: %v.", err), line: errorLine(err)}
-	}
-	patterns := make([]string, 0, len(f.Sections))
-	for pattern := range f.Sections {
-		patterns = append(patterns, pattern)
-	}
-	slices.Sort(patterns)
-	var labels []string
-	for _, pattern := range patterns {
-		labels = append(labels, f.Sections[pattern].Labels...)
-		if pattern == "" {
-			continue
-		}
-		if _, err := regexp.Compile(pattern); err != nil {
-			return nil, &problem{file: file, message: fmt.Sprintf("The filter %q is not a regular expression: %v.", pattern, err), line: 1}
-		}
-	}
-	var banned []string
-	for _, l := range labels {
-		if slices.Contains(denied, l) && !slices.Contains(banned, l) {
-			banned = append(banned, l)
-		}
-	}
-	if len(banned) > 0 {
-		slices.Sort(banned)
-		return nil, &problem{file: file, message: fmt.Sprintf("File contains banned labels: %s.", strings.Join(banned, ", ")), line: 1}
-	}
-	var approvers, users []string
-	for _, s := range f.Sections {
-		approvers = append(approvers, s.Approvers...)
-		users = append(users, s.Approvers...)
-		users = append(users, s.Reviewers...)
-		users = append(users, s.AdvisoryApprovers...)
-		users = append(users, s.RequiredReviewers...)
-	}
-	if path.Dir(file) == "." && len(approvers) == 0 {
-		return nil, &problem{file: file, message: fmt.Sprintf("No approvers defined in this root directory %s file.", path.Base(file)), line: 1}
-	}
-	return normalize(users), nil
-}
-
-var lineRE = regexp.MustCompile(`line (\d+)`)
-
-// errorLine finds the line a YAML error names, or 1.
-func errorLine(err error) int {
-	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 0 {
-			return n
-		}
-	}
-	return 1
-}
-
-func normalize(logins []string) []string {
-	var out []string
-	for _, l := range logins {
-		if n := repoowners.NormLogin(l); n != "" {
-			out = append(out, n)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// added lists what now has and before lacks.
-func added(now, before []string) []string {
-	return slices.DeleteFunc(slices.Clone(now), func(s string) bool { return slices.Contains(before, s) })
-}
-
-func allMembers(aliases map[string][]string) []string {
-	var out []string
-	for _, m := range aliases {
-		out = append(out, m...)
-	}
-	return normalize(out)
-}
-
-func emptyAliases(aliases map[string][]string) []string {
-	var out []string
-	for a, m := range aliases {
-		if len(m) == 0 {
-			out = append(out, a)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // read returns a file at ref, or nil when it does not exist there.
@@ -572,30 +496,6 @@ func (h *handler) review(ctx context.Context, pull *github.PullRequest, files []
 	return nil
 }
 
-var hunkRE = regexp.MustCompile(`^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@`)
-
-// addedLines lists the lines of the new file that a patch adds.
-func addedLines(patch string) []int {
-	var out []int
-	line := 0
-	for _, l := range strings.Split(patch, "\n") {
-		if m := hunkRE.FindStringSubmatch(l); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			continue
-		}
-		switch {
-		case line == 0:
-		case strings.HasPrefix(l, "+"):
-			out = append(out, line)
-			line++
-		case strings.HasPrefix(l, "-"), strings.HasPrefix(l, `\`):
-		default:
-			line++
-		}
-	}
-	return out
-}
-
 // orgPeopleURL is where one joins the org, on the repository's forge.
 func orgPeopleURL(pull *github.PullRequest, org string) string {
 	web := strings.TrimSuffix(pull.GetBase().GetRepo().GetHTMLURL(), "/"+pull.GetBase().GetRepo().GetName())
@@ -604,25 +504,6 @@ func orgPeopleURL(pull *github.PullRequest, org string) string {
 		web = "https://github.com/"
 	}
 	return web + "orgs/" + org + "/people"
-}
-
-func untrustedComment(intro, joinURL, org string, users map[string]*untrusted) string {
-	var b strings.Builder
-	b.WriteString(intro)
-	fmt.Fprintf(&b, " To trust them, make them [members](%s) of the %s org, then comment `/verify-owners`.\n", joinURL, org)
-	logins := make([]string, 0, len(users))
-	for l := range users {
-		logins = append(logins, l)
-	}
-	slices.Sort(logins)
-	for _, l := range logins {
-		u := users[l]
-		fmt.Fprintf(&b, "- %s\n  - %s\n", l, u.reason)
-		for _, f := range u.files {
-			fmt.Fprintf(&b, "  - %s\n", f)
-		}
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func isStatus(err error, code int) bool {
