@@ -116,6 +116,11 @@ func TestOperatorPermissionsAreLeast(t *testing.T) {
 		{"bowline-system", "bowline.dev", "configrepositories", "", "create", false},
 		{"bowline-system", "bowline.dev", "mergepools", "", "create", true},
 		{"bowline-system", "bowline.dev", "prowjobs/status", "", "patch", true},
+		// The safety limits of a GitHubOrganization are people's to set.
+		{"bowline-system", "bowline.dev", "githuborganizations", "", "create", true},
+		{"bowline-system", "bowline.dev", "githuborganizations", "", "update", false},
+		{"bowline-system", "bowline.dev", "githuborganizations", "", "patch", false},
+		{"bowline-system", "bowline.dev", "githuborganizations/status", "", "patch", true},
 		{"bowline-system", "", "configmaps", "", "create", true},
 		{"bowline-system", "coordination.k8s.io", "leases", "", "update", true},
 		{"bowline-system", "events.k8s.io", "events", "", "create", true},
@@ -188,7 +193,7 @@ func TestDryRunYAML(t *testing.T) {
 		}
 	}
 	got := strings.Join(kinds, ",")
-	want := "CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,Namespace,Namespace,ServiceAccount,Role,RoleBinding,Role,RoleBinding,NetworkPolicy,NetworkPolicy,Deployment,Service,Service,ConfigRepository"
+	want := "CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,Namespace,Namespace,ServiceAccount,Role,RoleBinding,Role,RoleBinding,NetworkPolicy,NetworkPolicy,Deployment,Service,Service,ConfigRepository"
 	if got != want {
 		t.Errorf("kinds:\n got %s\nwant %s", got, want)
 	}

@@ -16,7 +16,8 @@ import (
 // by bootstrap.
 //
 // In its own namespace: bowline's resources (ConfigRepositories, ProwJobs,
-// MergePools), the ConfigMaps that hold published configuration snapshots,
+// MergePools, GitHubOrganizations, whose spec it may not change), the
+// ConfigMaps that hold published configuration snapshots,
 // the leader-election Lease, Events, and reading the one Secret the
 // ConfigRepository names. In the pod namespace: pods, and nothing else; in
 // particular no Secret, which job pods mount without the operator reading
@@ -33,7 +34,11 @@ func rbac(s Settings) []client.Object {
 		{APIGroups: []string{group}, Resources: []string{"configrepositories"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
 		{APIGroups: []string{group}, Resources: []string{"configrepositories/finalizers"}, Verbs: []string{"update"}},
 		{APIGroups: []string{group}, Resources: []string{"prowjobs", "mergepools"}, Verbs: all},
-		{APIGroups: []string{group}, Resources: []string{"configrepositories/status", "prowjobs/status", "mergepools/status"}, Verbs: []string{"get", "update", "patch"}},
+		// GitHubOrganizations are created for the orgs a configuration
+		// names, never changed: their spec (confirm, safety limits) is for
+		// people to set.
+		{APIGroups: []string{group}, Resources: []string{"githuborganizations"}, Verbs: []string{"get", "list", "watch", "create"}},
+		{APIGroups: []string{group}, Resources: []string{"configrepositories/status", "prowjobs/status", "mergepools/status", "githuborganizations/status"}, Verbs: []string{"get", "update", "patch"}},
 		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: all},
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "create", "update"}},
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -38,6 +39,11 @@ type CheckOptions struct {
 	Output string
 	// Strict turns every warning into an error.
 	Strict bool
+	// PlanOrgs prints the plan of every org the configuration manages.
+	PlanOrgs bool
+	// OrgStates are orgs as `bowline orgs dump` wrote them, to plan
+	// against; they imply PlanOrgs.
+	OrgStates []string
 }
 
 // AddFlags registers the check flags.
@@ -52,6 +58,8 @@ func (o *CheckOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.OwnersDir, "owners-dir", "", "directory searched for OWNERS and OWNERS_ALIASES files")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	fs.BoolVar(&o.Strict, "strict", false, "treat every warning as an error: what Prow accepts but is almost certainly a mistake, and what bowline does not act on yet")
+	fs.BoolVar(&o.PlanOrgs, "plan-orgs", false, "print what the orgs role would change in each org the configuration manages, against an empty org or --org-state")
+	fs.StringArrayVar(&o.OrgStates, "org-state", nil, "an org as `bowline orgs dump` wrote it, to plan against instead of an empty org (repeatable; implies --plan-orgs)")
 }
 
 // Validate reports flag values that cannot work.
@@ -98,11 +106,19 @@ reported as a warning; --strict makes every warning an error.
 
 Exit status: 0 when the configuration is valid, 1 when it is not (the errors
 are printed), 2 when the flags are wrong. --output json prints the errors,
-the warnings, the summary and every job for other tools.`,
+the warnings, the summary and every job for other tools.
+
+--plan-orgs prints what the orgs role would change in every org the
+configuration administers (peribolos' org config, branch protection,
+labels), with the same planner: against an empty org, or against an org as
+"bowline orgs dump" read it (--org-state). Plans that the default safety
+limits would refuse are marked.`,
 		Example: `  bowline check --config-path config/prow/config.yaml \
     --job-config-path config/jobs --plugin-config config/prow/plugins.yaml
   bowline check --org-config config/ --labels label_sync/labels.yaml --output json
-  bowline check --strict --config-path config.yaml --job-config-path jobs`,
+  bowline check --strict --config-path config.yaml --job-config-path jobs
+  bowline check --org-config config/orgs --config-path config/prow/config.yaml \
+    --job-config-path config/jobs --labels config/labels.yaml --plan-orgs`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -123,6 +139,8 @@ type checkReport struct {
 	Warnings []configset.Error  `json:"warnings"`
 	Summary  *configset.Summary `json:"summary,omitempty"`
 	Jobs     []checkJob         `json:"jobs"`
+	// OrgPlans are the orgs' plans, with --plan-orgs.
+	OrgPlans []orgPlanReport `json:"orgPlans,omitempty"`
 }
 
 // checkJob describes one job for other tools.
@@ -164,6 +182,11 @@ func runCheck(cmd *cobra.Command, o *CheckOptions) error {
 		report.Summary = &sum
 		report.Warnings = append(report.Warnings, set.Warnings...)
 		report.Jobs = listJobs(set.Jobs)
+		if o.PlanOrgs || len(o.OrgStates) > 0 {
+			if report.OrgPlans, err = planOrgs(set, o.OrgStates, time.Now()); err != nil {
+				return err
+			}
+		}
 	}
 	out := cmd.OutOrStdout()
 	if o.Output == "json" {
@@ -174,6 +197,7 @@ func runCheck(cmd *cobra.Command, o *CheckOptions) error {
 		}
 	} else {
 		printCheckText(out, cmd.ErrOrStderr(), report)
+		printOrgPlans(out, report.OrgPlans)
 	}
 	if !report.Valid {
 		return exitError{code: 1}

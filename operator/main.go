@@ -44,6 +44,7 @@ func newRootCommand() *cobra.Command {
 		newUpCommand(),
 		newSandboxCommand(),
 		newRunCommand(),
+		newOrgsCommand(),
 		newCloneRefsCommand(), newInitUploadCommand(), newEntrypointCommand(), newSidecarCommand(),
 	)
 	return root

@@ -29,6 +29,7 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/reconcilers/gc"
 	"github.com/bowline-ci/bowline/reconcilers/merge"
+	"github.com/bowline-ci/bowline/reconcilers/org"
 	"github.com/bowline-ci/bowline/reconcilers/periodic"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
@@ -68,6 +69,7 @@ type RoleOptions struct {
 	Jobs     prowjob.Options
 	Reporter reporter.Options
 	Merge    merge.Options
+	Orgs     org.Options
 }
 
 // AddFlags registers the roles' flags.
@@ -83,6 +85,7 @@ func (o *RoleOptions) AddFlags(fs *pflag.FlagSet) {
 	o.Jobs.AddFlags(fs)
 	o.Reporter.AddFlags(fs)
 	o.Merge.AddFlags(fs)
+	o.Orgs.AddFlags(fs)
 }
 
 // Validate reports flag values that cannot work.
@@ -97,7 +100,7 @@ func (o *RoleOptions) Validate() error {
 	if o.WebAddr != "" && o.WebAddr == o.Hook.Addr {
 		errs = append(errs, fmt.Errorf("--web-addr and --hook-addr are both %s: the JSON API needs an address of its own", o.WebAddr))
 	}
-	for _, err := range []error{o.GitHub.Validate(), o.Hook.Validate(), o.Jobs.Validate(), o.Reporter.Validate(), o.Merge.Validate()} {
+	for _, err := range []error{o.GitHub.Validate(), o.Hook.Validate(), o.Jobs.Validate(), o.Reporter.Validate(), o.Merge.Validate(), o.Orgs.Validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -146,6 +149,9 @@ type roleEnv struct {
 	// clusters are the build clusters; nil (bowline up) means only the
 	// operator's own, whose runs the local agent takes anyway.
 	clusters *buildcluster.Set
+	// confirmOrgs is spec.confirm of the GitHubOrganizations the orgs
+	// role creates: true only for bowline up's sandbox forge.
+	confirmOrgs bool
 	// publisher stores and reads the snapshots the config role publishes.
 	publisher *snapshot.Publisher
 	// mux collects the handlers served on --hook-addr; nil until one
@@ -189,6 +195,7 @@ func roles() map[string]roleSetup {
 		"reporter": (*OperatorOptions).setupReporter,
 		"periodic": (*OperatorOptions).setupPeriodic,
 		"merge":    (*OperatorOptions).setupMerge,
+		"orgs":     (*OperatorOptions).setupOrgs,
 		"hook":     (*OperatorOptions).setupHook,
 		"web":      (*OperatorOptions).setupWeb,
 	}
@@ -417,6 +424,39 @@ func (o *OperatorOptions) setupMerge(ctx context.Context, env *roleEnv) error {
 	}
 	env.merge = r
 	return nil
+}
+
+// setupOrgs registers org administration: a GitHubOrganization per org the
+// configuration names, each planned, and applied once confirmed and within
+// its limits. It needs GitHub.
+func (o *OperatorOptions) setupOrgs(_ context.Context, env *roleEnv) error {
+	if env.github == nil {
+		if slices.Contains(o.Components, "orgs") {
+			return errors.New("the orgs role needs GitHub credentials (--github-token-path or --github-app-id)")
+		}
+		env.log.Info("Not administering GitHub orgs: no GitHub credentials")
+		return nil
+	}
+	key, err := o.Roles.configRepositoryKey()
+	if err != nil {
+		return err
+	}
+	m, err := org.NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
+	r := &org.Reconciler{
+		GitHub:                  env.github.ForOrg,
+		Stores:                  env.stores,
+		Recorder:                env.mgr.GetEventRecorder("bowline-orgs"),
+		Metrics:                 m,
+		MaxConcurrentReconciles: o.Roles.Orgs.Workers,
+	}
+	if err := r.SetupWithManager(env.mgr); err != nil {
+		return err
+	}
+	return env.mgr.Add(&org.Creator{Client: env.mgr.GetClient(), Stores: env.stores, ConfigRepository: key,
+		Confirm: env.confirmOrgs, Reconciler: r})
 }
 
 // setupHook serves the webhook at /hook and plugin help at /plugin-help

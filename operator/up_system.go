@@ -110,6 +110,8 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 	}
 	if sb != nil {
 		env.local.GitHubHost = sb.info.URL
+		// The sandbox is bowline's own: its orgs are applied without asking.
+		env.confirmOrgs = true
 	} else if !o.AllowUntrustedPulls {
 		// Jobs run as this user: code of strangers does not run here
 		// unless asked for (docs/security.md).

@@ -350,14 +350,7 @@ func (l *loader) load() (*Set, error) {
 	}
 	if !o.Trusted {
 		l.validate(set, pluginTask)
-		in := inputs{}
-		for _, t := range orgTasks {
-			in.orgs = append(in.orgs, l.display(t.path))
-		}
-		if labelsTask != nil {
-			in.labels = []string{l.display(labelsTask.path)}
-		}
-		l.warnUnsupported(set, in)
+		l.warnUnsupported(set)
 	}
 	slices.Sort(l.files)
 	set.Files = slices.Compact(l.files)

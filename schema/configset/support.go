@@ -194,9 +194,9 @@ func displayName(e *unsupported) string {
 	return e.Path
 }
 
-// warnUnsupported adds one warning per field, plugin, agent and input that
-// the configuration uses and bowline does not act on yet, at its first use.
-func (l *loader) warnUnsupported(set *Set, in inputs) {
+// warnUnsupported adds one warning per field, plugin and agent that the
+// configuration uses and bowline does not act on yet, at its first use.
+func (l *loader) warnUnsupported(set *Set) {
 	type use struct {
 		pos  yamlpos.Pos
 		at   yamlpos.Path
@@ -226,21 +226,7 @@ func (l *loader) warnUnsupported(set *Set, in inputs) {
 		}
 	}
 	firstOf(pluginUses)
-	for _, in := range []struct {
-		files []string
-		what  string
-	}{{in.orgs, unsupportedInputs.Orgs}, {in.labels, unsupportedInputs.Labels}} {
-		if len(in.files) > 0 {
-			uses = append(uses, use{yamlpos.Pos{File: slices.Min(in.files)}, "", in.what + " (not supported yet)"})
-		}
-	}
 	for _, u := range uses {
 		l.errs.WarnAt(u.pos, u.at, CodeNotSupported, "%s", u.what)
 	}
-}
-
-// inputs are the files of the kinds that are wholly not supported yet, by
-// the names messages give them.
-type inputs struct {
-	orgs, labels []string
 }

@@ -69,8 +69,6 @@ func TestNotSupportedWarnings(t *testing.T) {
 		`config.yaml:3:3: tide.gerrit is not supported yet: nothing in bowline acts on it; it needs merging on Gerrit`,
 		`config.yaml:5:1: log_level is not supported yet: nothing in bowline acts on it; it needs the operator's log level from the configuration; use the operator's flags`,
 		`jobs/a.yaml:4:5: prowjob_defaults is not supported yet: nothing in bowline acts on it; it needs ResultStore uploads and tenant-scoped job APIs`,
-		`labels.yaml: label management (label_sync): nothing applies labels.yaml to GitHub yet (not supported yet)`,
-		`orgs/myorg/org.yaml: org management (peribolos): nothing applies org.yaml to GitHub yet (not supported yet)`,
 		`plugins.yaml:2:18: plugin "cat" is not supported yet: bowline has no such plugin yet, so enabling it does nothing`,
 		`plugins.yaml:4:1: cat is not supported yet: nothing in bowline acts on it; it needs the cat plugin`,
 	}

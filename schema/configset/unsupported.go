@@ -49,7 +49,6 @@ var notSupported = []unsupported{
 	{inConfig, "deck.google_analytics", "a web UI with Prow's Deck settings"},
 	{inConfig, "deck.skip_storage_path_validation", "Deck's artifact viewers"},
 	{inConfig, "deck.additional_allowed_buckets", "Deck's artifact viewers"},
-	{inConfig, "branch-protection", "branch protection management"},
 	{inConfig, "gerrit", "Gerrit support"},
 	{inConfig, "github_reporter.summary_comment_repos", "summary comments on pull requests"},
 	{inConfig, "plank.report_template", "a custom failure comment"},
@@ -104,10 +103,4 @@ var unsupportedPlugins = []string{
 	"pony", "project", "project-manager", "release-note", "require-sig", "shrug",
 	"sigmention", "slackevents", "stage", "testfreeze", "transfer-issue",
 	"trick-or-treat", "yuks",
-}
-
-// unsupportedInputs are whole inputs that nothing applies yet.
-var unsupportedInputs = struct{ Orgs, Labels string }{
-	Orgs:   "org management (peribolos): nothing applies org.yaml to GitHub yet",
-	Labels: "label management (label_sync): nothing applies labels.yaml to GitHub yet",
 }
