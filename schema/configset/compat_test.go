@@ -75,13 +75,11 @@ sinker: {max_pod_age: 86400000000000}
 					t.Error("a branch must match include and not exclude")
 				}
 			},
-			warnings: []string{`config.yaml:1:1: branch-protection is not supported yet: nothing in bowline acts on it; it needs branch protection management`},
 		},
 		{
 			name:   "include that the excludes empty",
 			config: "branch-protection:\n  exclude: [\".*\"]\n  orgs:\n    o: {protect: true, include: [main]}\n",
 			warnings: []string{
-				`config.yaml:1:1: branch-protection is not supported yet: nothing in bowline acts on it; it needs branch protection management`,
 				`config.yaml:4:34: branch-protection.orgs.o: include "main" protects nothing: every branch it matches is excluded by ".*" (a branch must match include and not match exclude)`,
 			},
 		},
