@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -104,5 +106,24 @@ func TestReviewFlow(t *testing.T) {
 		return len(ns) == 1 && strings.Contains(ns[0], "This PR is **APPROVED**") &&
 			strings.Contains(ns[0], `title="Approved">alice</a>`) && strings.Contains(ns[0], "~~[OWNERS]"), fmt.Sprintf("%q", ns)
 	})
+
+	// The plugins' help, in Prow's shape, says what the demo org runs.
+	resp, err := http.Get(p.ready.URL + "/api/plugin-help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var help struct {
+		RepoPlugins map[string][]string
+		PluginHelp  map[string]struct{ Description string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&help); err != nil {
+		t.Fatalf("/api/plugin-help: %s: %v", resp.Status, err)
+	}
+	for _, name := range []string{"approve", "lgtm", "blunderbuss", "verify-owners", "owners-label"} {
+		if !slices.Contains(help.RepoPlugins["demo"], name) || help.PluginHelp[name].Description == "" {
+			t.Errorf("/api/plugin-help lacks %s: enabled for demo %q", name, help.RepoPlugins["demo"])
+		}
+	}
 	p.stop(t)
 }
