@@ -228,6 +228,9 @@ type loader struct {
 	files []string
 	// uses records where fields bowline does not act on yet are set.
 	uses fieldUses
+	// byDisplay maps the names messages give files to their paths, built
+	// when a problem's position must be resolved.
+	byDisplay map[string]string
 }
 
 // task decodes one file into out.
@@ -411,15 +414,19 @@ func (l *loader) decode(t *task) {
 // readDisplayed reads a file by the name messages give it, to place
 // problems found after decoding at their exact values.
 func (l *loader) readDisplayed(name string) ([]byte, bool) {
-	for _, p := range l.files {
-		if l.display(p) == name {
-			data, err := fs.ReadFile(l.fsys, p)
-			return data, err == nil
+	if l.byDisplay == nil {
+		l.byDisplay = make(map[string]string, len(l.files))
+		for _, p := range l.files {
+			l.byDisplay[l.display(p)] = p
 		}
 	}
-	return nil, false
+	p, ok := l.byDisplay[name]
+	if !ok {
+		return nil, false
+	}
+	data, err := fs.ReadFile(l.fsys, p)
+	return data, err == nil
 }
-
 func (l *loader) validate(set *Set, pluginTask *task) {
 	set.Config.Validate(&l.errs)
 	set.Jobs.Validate(jobs.ValidateOptions{JobQueueCapacities: set.Config.Plank.JobQueueCapacities}, &l.errs)

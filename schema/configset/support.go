@@ -219,10 +219,11 @@ func (l *loader) warnUnsupported(set *Set) {
 			if !slices.Contains(unsupportedPlugins, name) {
 				continue
 			}
-			if prev, ok := pluginUses[name]; ok && comparePos(prev.pos, o.Pos) <= 0 {
+			p := o.PluginPos(i)
+			if prev, ok := pluginUses[name]; ok && comparePos(prev.pos, p) <= 0 {
 				continue
 			}
-			pluginUses[name] = use{o.Pos, o.PluginPath(i), fmt.Sprintf("plugin %q is not supported yet: bowline has no such plugin yet, so enabling it does nothing", name)}
+			pluginUses[name] = use{p, "", fmt.Sprintf("plugin %q is not supported yet: bowline has no such plugin yet, so enabling it does nothing", name)}
 		}
 	}
 	firstOf(pluginUses)

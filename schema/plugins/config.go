@@ -160,12 +160,12 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 		seen := map[string]bool{}
 		for i, name := range o.Plugins {
 			if !slices.Contains(Known, name) {
-				errs.AddAt(at(o.Pos), o.PluginPath(i), "plugins[%s]: unknown plugin %q", key, name)
+				errs.AddPos(at(o.PluginPos(i)), "plugins[%s]: unknown plugin %q", key, name)
 			} else if repl, ok := Deprecated[name]; ok {
-				errs.WarnAt(at(o.Pos), o.PluginPath(i), "deprecated-plugin", "plugins[%s]: plugin %q is deprecated: Prow merged it into %q, which does what it did and more", key, name, repl)
+				errs.WarnAt(at(o.PluginPos(i)), "", "deprecated-plugin", "plugins[%s]: plugin %q is deprecated: Prow merged it into %q, which does what it did and more", key, name, repl)
 			}
 			if seen[name] {
-				errs.AddAt(at(o.Pos), o.PluginPath(i), "plugins[%s]: plugin %q is listed twice", key, name)
+				errs.AddPos(at(o.PluginPos(i)), "plugins[%s]: plugin %q is listed twice", key, name)
 			}
 			seen[name] = true
 		}
@@ -173,7 +173,7 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 			if parent, ok := c.Plugins[org]; ok {
 				for i, name := range o.Plugins {
 					if slices.Contains(parent.Plugins, name) && !slices.Contains(parent.ExcludedRepos, strings.TrimPrefix(key, org+"/")) {
-						errs.AddAt(at(o.Pos), o.PluginPath(i), "plugins[%s]: plugin %q is already enabled for org %s", key, name, org)
+						errs.AddPos(at(o.PluginPos(i)), "plugins[%s]: plugin %q is already enabled for org %s", key, name, org)
 					}
 				}
 			}

@@ -66,24 +66,20 @@ type OrgPlugins struct {
 	ExcludedRepos []string `json:"excluded_repos,omitempty"`
 
 	Pos yamlpos.Pos `json:"-"`
-	// form records which shape the entry was written in, so that checks
-	// can point at its plugin names.
-	form orgPluginsForm
+	// names are where each plugin name is written (File left empty), for
+	// messages; shorter than Plugins when some are merged in with "<<".
+	names []yamlpos.Pos
 }
 
-type orgPluginsForm uint8
-
-const (
-	formMapping orgPluginsForm = iota
-	formList
-)
-
-// PluginPath leads from Pos to the i-th plugin name of the entry.
-func (o *OrgPlugins) PluginPath(i int) yamlpos.Path {
-	if o.form == formList {
-		return yamlpos.Path("").Index(i)
+// PluginPos is where the i-th plugin name of the entry is written, or the
+// entry itself when that is not known.
+func (o *OrgPlugins) PluginPos(i int) yamlpos.Pos {
+	if i < len(o.names) {
+		p := o.names[i]
+		p.File = o.Pos.File
+		return p
 	}
-	return yamlpos.At("plugins").Index(i)
+	return o.Pos
 }
 
 // orgPluginsFields lets OrgPlugins decode strictly while also accepting
@@ -102,15 +98,31 @@ func (o *OrgPlugins) DecodeYAMLNode(n *yaml.Node, decode func(*yaml.Node, any)) 
 	switch n.Kind {
 	case yaml.SequenceNode:
 		decode(n, &o.Plugins)
-		o.form = formList
+		o.names = itemPositions(n)
 		return nil
 	case yaml.MappingNode:
 		var f orgPluginsFields
 		decode(n, &f)
 		o.Plugins, o.ExcludedRepos = f.Plugins, f.ExcludedRepos
+		for i := len(n.Content) - 2; i >= 0; i -= 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "plugins" {
+				if v := n.Content[i+1]; v.Kind == yaml.SequenceNode {
+					o.names = itemPositions(v)
+				}
+				break
+			}
+		}
 		return nil
 	}
 	return fmt.Errorf("expected a list of plugins or a mapping with plugins and excluded_repos")
+}
+
+func itemPositions(n *yaml.Node) []yamlpos.Pos {
+	out := make([]yamlpos.Pos, len(n.Content))
+	for i, c := range n.Content {
+		out[i] = yamlpos.Pos{Line: c.Line, Column: c.Column}
+	}
+	return out
 }
 
 // ExternalPlugin is a plugin served over HTTP.

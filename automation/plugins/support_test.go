@@ -1,4 +1,4 @@
-package configset_test
+package plugins_test
 
 import (
 	"slices"
