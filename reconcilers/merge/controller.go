@@ -239,6 +239,9 @@ func (r *Reconciler) Enqueue(ctx context.Context, ns string, pools ...poolKey) {
 func (r *Reconciler) ensurePools(ctx context.Context, cfg *Config, pools []poolKey) error {
 	var errs []error
 	for _, k := range pools {
+		if !cfg.Covers(k.org, k.repo) {
+			continue
+		}
 		name := PoolName(k.org, k.repo, k.branch)
 		if v, ok := r.known.Load(name); ok && v.(string) == cfg.Namespace {
 			continue
@@ -295,6 +298,7 @@ func (d *discoverer) Start(ctx context.Context) error {
 	log := ctrl.LoggerFrom(ctx).WithName("merge")
 	ctx = ctrl.LoggerInto(ctx, log)
 	wait := time.Second
+	var last *Config
 	for {
 		select {
 		case <-ctx.Done():
@@ -313,6 +317,11 @@ func (d *discoverer) Start(ctx context.Context) error {
 		wait = cfg.SyncPeriod
 		if err := r.SyncOnce(ctx, cfg); err != nil {
 			log.Error(err, "Merge sync failed")
+		}
+		if cfg != last {
+			// A new configuration revision: every pool decides again now.
+			last = cfg
+			r.Enqueue(ctx, cfg.Namespace, r.Syncer.Pools()...)
 		}
 	}
 }

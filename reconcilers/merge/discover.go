@@ -63,6 +63,15 @@ func (s *Syncer) Discover(ctx context.Context, cfg *Config) ([]poolKey, error) {
 	if err := g.Wait(); err != nil {
 		return keys(changed), err
 	}
+	if full {
+		// Repositories no query covers any more (the configuration
+		// changed) leave with their pull requests.
+		for _, p := range s.store.list(func(p *PR) bool { return !cfg.Covers(p.Org, p.Repo) }) {
+			if k, ok := s.store.remove(p.Org, p.Repo, p.Number); ok {
+				changed[k] = true
+			}
+		}
+	}
 	if err := s.readDetails(ctx, cfg, details, changed); err != nil {
 		return keys(changed), err
 	}
