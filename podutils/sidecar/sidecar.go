@@ -270,11 +270,13 @@ func (sc *Sidecar) Finish(ctx context.Context) (Result, error) {
 	u, o, spec, store, runPath := sc.u, sc.u.opts, sc.spec, sc.u.store, sc.u.runPath
 	interrupted := u.wait(ctx)
 
-	// Upload even when interrupted: the run's files matter most then.
-	upCtx := ctx
-	if ctx.Err() != nil {
+	// Upload even when interrupted, and whatever happens to ctx from now
+	// on: the run's files matter most then. Only an interrupted sidecar is
+	// in a hurry.
+	upCtx := context.WithoutCancel(ctx)
+	if interrupted || ctx.Err() != nil {
 		var cancel context.CancelFunc
-		upCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalUploadTimeout)
+		upCtx, cancel = context.WithTimeout(upCtx, finalUploadTimeout)
 		defer cancel()
 	}
 	res := Result{Result: podutils.ResultSuccess, RunPath: runPath}

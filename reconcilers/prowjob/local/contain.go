@@ -23,64 +23,91 @@ const RunEnv = "BOWLINE_LOCAL_RUN"
 // CgroupsOff turns the runner's use of cgroups off (Options.CgroupParent).
 const CgroupsOff = "none"
 
-// containment finds and kills every process of one run: the command's
-// process group (the entrypoint kills it), the run's cgroup where the host
-// lets the runner create one (nothing escapes it), and otherwise every
-// process whose environment carries the run's token.
+// containment finds and kills every process of one run: the commands'
+// process groups (the entrypoint kills them), the run's cgroup where the
+// host lets the runner create one (nothing escapes it), and otherwise
+// every process whose environment carries the run's token. Each container
+// has a part of its own (a cgroup under the run's, a token under the
+// run's), so that when one container's command ends, what it leaves is
+// killed without touching the other containers.
 type containment struct {
 	Token string `json:"token"`
 	// Cgroup is the run's cgroup v2 directory; empty without cgroups.
+	// Container i's processes are in its child c<i>.
 	Cgroup string `json:"cgroup,omitempty"`
 
-	cgroupFD int
+	cgroupFDs []int
 }
 
 var tokenPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-// newContainment makes the containment of a new run, with a cgroup under
-// parent when parent is set.
-func newContainment(parent string) (*containment, error) {
+// newContainment makes the containment of a new run of n containers, with
+// cgroups under parent when parent is set.
+func newContainment(parent string, n int) (*containment, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	c := &containment{Token: hex.EncodeToString(b), cgroupFD: -1}
-	if parent != "" {
-		dir := filepath.Join(parent, "bowline-run-"+c.Token)
-		fd, err := createCgroup(dir)
+	c := &containment{Token: hex.EncodeToString(b)}
+	if parent == "" {
+		return c, nil
+	}
+	c.Cgroup = filepath.Join(parent, "bowline-run-"+c.Token)
+	fd, err := createCgroup(c.Cgroup)
+	if err != nil {
+		return nil, fmt.Errorf("create the run's cgroup: %w", err)
+	}
+	closeFD(fd)
+	for i := range n {
+		fd, err := createCgroup(c.leaf(i))
 		if err != nil {
+			_ = c.release()
 			return nil, fmt.Errorf("create the run's cgroup: %w", err)
 		}
-		c.Cgroup, c.cgroupFD = dir, fd
+		c.cgroupFDs = append(c.cgroupFDs, fd)
 	}
 	return c, nil
 }
 
-// env is the variable that marks the run's processes.
-func (c *containment) env() string { return RunEnv + "=" + c.Token }
+func (c *containment) leaf(i int) string { return filepath.Join(c.Cgroup, fmt.Sprintf("c%d", i)) }
 
-// prepare starts a command inside the run's cgroup.
-func (c *containment) prepare(cmd *exec.Cmd) {
-	if c.cgroupFD >= 0 {
-		intoCgroup(cmd, c.cgroupFD)
+// env is the variable that marks container i's processes.
+func (c *containment) env(i int) string { return fmt.Sprintf("%s=%s/%d", RunEnv, c.Token, i) }
+
+// prepare starts container i's command inside its cgroup.
+func (c *containment) prepare(i int) func(*exec.Cmd) {
+	return func(cmd *exec.Cmd) {
+		if i < len(c.cgroupFDs) {
+			intoCgroup(cmd, c.cgroupFDs[i])
+		}
 	}
 }
 
-// kill kills every process of the run and removes its cgroup.
+// killContainer kills what container i's command left running.
+func (c *containment) killContainer(i int) func() {
+	return func() {
+		if i < len(c.cgroupFDs) {
+			killCgroup(c.leaf(i))
+		}
+		sweep([]byte(c.env(i) + "\x00"))
+	}
+}
+
+// kill kills every process of the run.
 func (c *containment) kill() {
 	if c.Cgroup != "" {
 		killCgroup(c.Cgroup)
 	}
-	sweep(c.env())
+	sweep([]byte(RunEnv + "=" + c.Token + "/"))
 }
 
-// release kills what is left and frees the cgroup.
+// release kills what is left and frees the cgroups.
 func (c *containment) release() error {
 	c.kill()
-	if c.cgroupFD >= 0 {
-		closeFD(c.cgroupFD)
-		c.cgroupFD = -1
+	for _, fd := range c.cgroupFDs {
+		closeFD(fd)
 	}
+	c.cgroupFDs = nil
 	if c.Cgroup != "" {
 		return removeCgroup(c.Cgroup)
 	}
@@ -129,7 +156,7 @@ func reapStale(root, parent string, keep bool) error {
 			errs = append(errs, err)
 			continue
 		}
-		c := &containment{cgroupFD: -1}
+		c := &containment{}
 		if json.Unmarshal(b, c) != nil || !tokenPattern.MatchString(c.Token) {
 			errs = append(errs, fmt.Errorf("state of run %s is unreadable; its processes, if any, were not looked for", name))
 			os.Remove(p)

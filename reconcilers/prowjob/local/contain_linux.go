@@ -138,22 +138,17 @@ func intoCgroup(cmd *exec.Cmd, fd int) {
 
 func closeFD(fd int) { _ = unix.Close(fd) }
 
-// killCgroup kills every process of a cgroup: at once through cgroup.kill
-// where the kernel has it (5.14), else frozen and killed one by one.
+// killCgroup kills every process of a cgroup and of the cgroups below it:
+// at once through cgroup.kill where the kernel has it (5.14), else frozen
+// and killed one by one.
 func killCgroup(dir string) {
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0); err == nil {
 		return
 	}
 	frozen := os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("1"), 0) == nil
 	for range 100 {
-		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		if killProcs(dir) == 0 {
 			break
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
 		}
 	}
 	if frozen {
@@ -161,24 +156,50 @@ func killCgroup(dir string) {
 	}
 }
 
-// removeCgroup removes a cgroup once its killed processes are gone (a
-// cgroup with processes cannot be removed).
+// killProcs sends SIGKILL to every process of dir and its child cgroups and
+// returns how many there were.
+func killProcs(dir string) int {
+	n := 0
+	if b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err == nil {
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil && syscall.Kill(pid, syscall.SIGKILL) == nil {
+				n++
+			}
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			n += killProcs(filepath.Join(dir, e.Name()))
+		}
+	}
+	return n
+}
+
+// removeCgroup removes a cgroup and those below it once their killed
+// processes are gone (a cgroup with processes cannot be removed).
 func removeCgroup(dir string) error {
+	entries, _ := os.ReadDir(dir)
+	var errs []error
+	for _, e := range entries {
+		if e.IsDir() {
+			errs = append(errs, removeCgroup(filepath.Join(dir, e.Name())))
+		}
+	}
 	var err error
 	for wait := time.Millisecond; wait < 2*time.Second; wait *= 2 {
 		if err = os.Remove(dir); err == nil || errors.Is(err, os.ErrNotExist) {
-			return nil
+			return errors.Join(errs...)
 		}
 		killCgroup(dir)
 		time.Sleep(wait)
 	}
-	return fmt.Errorf("remove cgroup %s: %w", dir, err)
+	return errors.Join(append(errs, fmt.Errorf("remove cgroup %s: %w", dir, err))...)
 }
 
-// sweep kills every process whose environment holds marker (NAME=value),
-// until none is left: a process may fork while the others are killed.
-func sweep(marker string) {
-	needle := []byte(marker + "\x00")
+// sweep kills every process whose environment holds needle, until none is
+// left: a process may fork while the others are killed.
+func sweep(needle []byte) {
 	self := os.Getpid()
 	for range 20 {
 		found := false

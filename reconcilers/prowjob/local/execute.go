@@ -134,13 +134,14 @@ func (r *Runner) plan(pj *v1alpha1.ProwJob) (*plan, error) {
 	return p, nil
 }
 
-// contain puts every command of the run into c: started in its cgroup,
-// marked in its environment, and swept once it has ended.
+// contain puts every command of the run into c: started in its
+// container's cgroup, marked in its environment, and what it leaves swept
+// once it has ended.
 func (p *plan) contain(c *containment) {
 	for i := range p.entrypoints {
-		p.entrypoints[i].Env = append(p.entrypoints[i].Env, c.env())
-		p.entrypoints[i].Prepare = c.prepare
-		p.entrypoints[i].Sweep = c.kill
+		p.entrypoints[i].Env = append(p.entrypoints[i].Env, c.env(i))
+		p.entrypoints[i].Prepare = c.prepare(i)
+		p.entrypoints[i].Sweep = c.killContainer(i)
 	}
 }
 

@@ -251,10 +251,10 @@ func (r *Runner) Start(ctx context.Context, pj *v1alpha1.ProwJob) (*Run, error) 
 		store.Close()
 		return nil, fmt.Errorf("clear workspace: %w", err)
 	}
-	contain, err := newContainment(r.cgroups)
+	contain, err := newContainment(r.cgroups, len(plan.entrypoints))
 	if err != nil && r.cgroups != "" {
 		// The host refused this run's cgroup: fall back to the marker.
-		contain, err = newContainment("")
+		contain, err = newContainment("", len(plan.entrypoints))
 	}
 	if err != nil {
 		store.Close()

@@ -304,3 +304,33 @@ func TestANewRunnerKillsWhatACrashedOneLeft(t *testing.T) {
 		})
 	}
 }
+
+// TestOneContainerEndingLeavesTheOthersRunning: the processes of a
+// container are killed when its command ends, not those of the run's
+// other containers, which go on until their own commands end.
+func TestOneContainerEndingLeavesTheOthersRunning(t *testing.T) {
+	for _, cg := range []string{CgroupsOff, ""} {
+		t.Run("cgroups "+cg, func(t *testing.T) {
+			h := newHarness(t, func(o *Options) { o.CgroupParent = cg })
+			ready := filepath.Join(t.TempDir(), "test-ended")
+			pj := periodic("run-two-containers", "sh", "-c", "setsid sleep 300 & touch "+ready)
+			pj.Spec.PodSpec.Containers[0].Name = "test"
+			pj.Spec.PodSpec.Containers = append(pj.Spec.PodSpec.Containers, pj.Spec.PodSpec.Containers[0])
+			pj.Spec.PodSpec.Containers[1].Name = "db"
+			// The second container outlasts the first one's end and sweep.
+			pj.Spec.PodSpec.Containers[1].Command = []string{"sh", "-c", "while ! test -e " + ready + "; do sleep 0.01; done; sleep 0.5; echo db-done"}
+			pj.Spec.PodSpec.Containers[1].Args = nil
+			run, err := h.runner.Start(context.Background(), pj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := wait(t, run)
+			if res.State != v1alpha1.SuccessState {
+				t.Errorf("result = %+v: the db container was killed when the test container ended", res)
+			}
+			if log := h.read(t, res.RunPath+"/db-build-log.txt"); !strings.Contains(log, "db-done") {
+				t.Errorf("db-build-log.txt = %q", log)
+			}
+		})
+	}
+}
