@@ -94,5 +94,10 @@ func closesFence(line, marker string) bool {
 }
 
 // CommandText is the comment's text in which commands count (see the
-// package function CommandText).
-func (c *Comment) CommandText() string { return CommandText(c.Body) }
+// package function CommandText): Body, as Decode sets it.
+func (c *Comment) CommandText() string {
+	if c.RawBody != "" {
+		return CommandText(c.RawBody)
+	}
+	return CommandText(c.Body)
+}

@@ -41,8 +41,14 @@ type Event struct {
 type Comment struct {
 	// Action is CommentCreated, CommentEdited or CommentDeleted.
 	Action string
-	// Body is the text.
+	// Body is the text in which slash commands count: the comment without
+	// its fenced code blocks, cut to MaxCommandTextBytes (CommandText), so
+	// that every plugin matching commands against it ignores a command
+	// shown as an example, as Prow's trigger does.
 	Body string
+	// RawBody is the text as written, for plugins that read more than
+	// commands.
+	RawBody string
 	// Author is the login of who wrote the text.
 	Author string
 	// HTMLURL links to the comment.
@@ -70,6 +76,8 @@ func Decode(eventType, deliveryID string, payload any) Decoded {
 	ev.Org, ev.Repo = RepoOf(payload)
 	d := Decoded{Event: ev}
 	if c := commentOf(payload); c != nil {
+		c.RawBody = c.Body
+		c.Body = CommandText(c.RawBody)
 		d.Comment = &Event{Type: GenericComment, DeliveryID: deliveryID, Org: ev.Org, Repo: ev.Repo, Comment: c}
 	}
 	return d

@@ -110,6 +110,10 @@ func TestDecodeComments(t *testing.T) {
 			if (d.Comment == nil) != (tc.want == nil) {
 				t.Fatalf("comment %+v, want %+v", d.Comment, tc.want)
 			}
+			if tc.want != nil {
+				// Decode keeps the comment as written in RawBody.
+				tc.want.RawBody = tc.want.Body
+			}
 			if tc.want != nil && *d.Comment.Comment != *tc.want {
 				t.Errorf("comment %+v, want %+v", *d.Comment.Comment, *tc.want)
 			}
@@ -145,5 +149,16 @@ func TestRetryable(t *testing.T) {
 		if got := plugin.Retryable(tc.err); got != tc.want {
 			t.Errorf("%s: Retryable = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestDecodeStripsCodeBlocks: every plugin matches commands against Body,
+// from which Decode drops fenced code blocks; RawBody keeps the comment.
+func TestDecodeStripsCodeBlocks(t *testing.T) {
+	body := "Try:\n```\n/hold\n```\n/lgtm\n"
+	d := plugin.Decode("issue_comment", "d", &github.IssueCommentEvent{Action: github.Ptr("created"),
+		Comment: &github.IssueComment{Body: github.Ptr(body)}, Issue: &github.Issue{Number: github.Ptr(1)}})
+	if c := d.Comment.Comment; c.Body != "Try:\n/lgtm\n" || c.RawBody != body {
+		t.Errorf("Body %q, RawBody %q", c.Body, c.RawBody)
 	}
 }

@@ -310,7 +310,7 @@ func prLabeled(number int, label string) func(*plugin.Event) bool {
 
 func commentBody(body string) func(*plugin.Event) bool {
 	return func(ev *plugin.Event) bool {
-		return ev.Type == plugin.GenericComment && ev.Comment.Body == body
+		return ev.Type == plugin.GenericComment && ev.Comment.RawBody == body
 	}
 }
 
