@@ -207,6 +207,11 @@ func (s *Syncer) applySearch(cfg *Config, sh shard, res *searchResult, full bool
 		var needDetails bool
 		before, after, _ := s.store.update(org, repo, n, true, func(p *PR) {
 			updated := is.GetUpdatedAt().Time
+			if updated.Before(p.UpdatedAt) {
+				// The search index lags behind what a webhook already
+				// said: keep the newer picture.
+				return
+			}
 			needDetails = p.HeadSHA == "" || !updated.Equal(p.UpdatedAt)
 			p.Title, p.Author, p.Draft, p.UpdatedAt = is.GetTitle(), is.GetUser().GetLogin(), is.GetDraft(), updated
 			p.Labels = p.Labels[:0]
@@ -357,6 +362,10 @@ func (s *Syncer) readPull(ctx context.Context, org, repo string, n int) (before,
 // a listing does not).
 func applyPull(pr *github.PullRequest, withMergeable bool) func(*PR) {
 	return func(p *PR) {
+		if pr.UpdatedAt != nil && pr.GetUpdatedAt().Before(p.UpdatedAt) {
+			// An older picture (a late delivery): keep the newer one.
+			return
+		}
 		p.HeadSHA, p.HeadRef, p.BaseRef = pr.GetHead().GetSHA(), pr.GetHead().GetRef(), pr.GetBase().GetRef()
 		p.Draft, p.Title = pr.GetDraft(), pr.GetTitle()
 		if u := pr.GetUser().GetLogin(); u != "" {
