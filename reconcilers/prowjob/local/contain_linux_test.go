@@ -61,7 +61,7 @@ const escapes = `mkdir -p $ARTIFACTS
 sleep 300 & echo $! > $ARTIFACTS/background
 setsid sh -c 'echo $$ > $ARTIFACTS/session; exec sleep 300' &
 env -i setsid sh -c 'echo $$ > '"$ARTIFACTS"'/bare; exec sleep 300' &
-while ! test -s $ARTIFACTS/session || ! test -s $ARTIFACTS/bare; do :; done
+while ! test -s $ARTIFACTS/session || ! test -s $ARTIFACTS/bare; do sleep 0.01; done
 echo started`
 
 func periodic(name string, command ...string) *v1alpha1.ProwJob {
