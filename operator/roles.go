@@ -328,6 +328,11 @@ func (o *OperatorOptions) setupJobs(ctx context.Context, env *roleEnv) error {
 		if err != nil {
 			return err
 		}
+		if parent, err := runner.Cgroups(); err != nil {
+			env.log.Info("Local jobs run without cgroups: a process that leaves its session and clears its environment can outlive its run", "reason", err.Error())
+		} else if parent != "" {
+			env.log.V(1).Info("Local jobs run in cgroups", "parent", parent)
+		}
 		r.Local = prowjob.LocalProcesses{Runner: runner}
 		// Runs end with the process: no job outlives bowline.
 		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
