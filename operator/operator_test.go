@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 	"github.com/bowline-ci/bowline/test/envtest"
 )
@@ -211,6 +212,20 @@ func TestOperatorProcess(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("operator still running 10s after SIGTERM")
+	}
+
+	// GitHub credentials are checked at start: a rejected token stops the
+	// operator at once, saying which file holds it.
+	forge := forgetest.Start(t, credentialsSeed)
+	badToken := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(badToken, []byte("not-a-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--data-dir", t.TempDir(),
+		"--metrics-bind-address", "0", "--health-probe-bind-address", freePort(t),
+		"--github-token-path", badToken, "--github-endpoint", forge.URL+"/").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "GitHub rejected the token in "+badToken) || !strings.Contains(string(out), "--github-token-path") {
+		t.Errorf("the operator with a rejected token: %v\n%s", err, out)
 	}
 
 	var n int

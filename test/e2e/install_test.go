@@ -133,6 +133,14 @@ func TestClusterInstall(t *testing.T) {
 		}
 	}
 
+	// A ConfigRepository outside the namespaces the install names is not
+	// the operator's to reconcile.
+	stray := &v1alpha1.ConfigRepository{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "stray"},
+		Spec: v1alpha1.ConfigRepositorySpec{URL: forge.URL + "/acme/ci-config.git"}}
+	if err := env.Client.Create(ctx, stray); err != nil {
+		t.Fatal(err)
+	}
+
 	// The operator, as its Deployment runs it.
 	op := startDeployment(ctx, t, env, bin, secrets)
 
@@ -150,6 +158,10 @@ func TestClusterInstall(t *testing.T) {
 		return meta.IsStatusConditionTrue(repo.Status.Conditions, v1alpha1.ConditionReady) &&
 			repo.Status.LastAppliedRevision == "main@sha1:"+ref.GetObject().GetSHA()
 	})
+
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(stray), stray); err != nil || len(stray.Status.Conditions) > 0 || len(stray.Finalizers) > 0 {
+		t.Errorf("a ConfigRepository outside --config-namespaces was reconciled: %+v %v", stray.Status, err)
+	}
 
 	// A run gets its pod in the pod namespace.
 	pj := &v1alpha1.ProwJob{
