@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,8 +61,12 @@ func readmeCommands(t *testing.T) [][]string {
 		if cur == "" && !strings.HasPrefix(line, "bin/bowline ") && !(shell && strings.HasPrefix(line, "bowline ")) {
 			continue
 		}
-		cur += " " + strings.TrimSuffix(line, "\\")
-		if strings.HasSuffix(line, "\\") {
+		if strings.Count(cur, "'")%2 == 1 {
+			cur += "\n" + line // inside a quoted, multi-line argument
+		} else {
+			cur += " " + strings.TrimSuffix(line, "\\")
+		}
+		if strings.HasSuffix(line, "\\") || strings.Count(cur, "'")%2 == 1 {
 			continue
 		}
 		cmds = append(cmds, shellWords(t, strings.TrimSpace(cur)))
@@ -79,7 +84,7 @@ func shellWords(t *testing.T, s string) []string {
 		switch {
 		case r == '\'':
 			quoted, started = !quoted, true
-		case r == ' ' && !quoted:
+		case (r == ' ' || r == '\n') && !quoted:
 			if started {
 				words = append(words, w.String())
 				w.Reset()
@@ -111,7 +116,12 @@ func TestREADMECommandsParse(t *testing.T) {
 	}
 	for _, words := range cmds {
 		t.Run(strings.Join(words[:2], " "), func(t *testing.T) {
-			args := words[1:]
+			args := slices.Clone(words[1:])
+			for i, a := range args {
+				if a == "N" {
+					args[i] = "1" // the README's placeholder for a number bowline printed
+				}
+			}
 			root := newRootCommand()
 			c, rest, err := root.Find(args)
 			if err != nil || c == root {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -27,6 +28,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/bowline-ci/bowline/bootstrap"
 	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
@@ -72,6 +74,7 @@ repos:
 // API server, and stop cleanly on SIGTERM. --dry-run's output, applied as
 // kubectl would, must be exactly what bootstrap applied.
 func TestClusterInstall(t *testing.T) {
+	ctrllog.SetLogger(logr.Discard())
 	env, err := envtest.Start()
 	if err != nil {
 		t.Fatal(err)
