@@ -99,8 +99,7 @@ func fetchRevision(ctx context.Context, dir string, spec *v1alpha1.ConfigReposit
 		}
 		specs = []gitconfig.RefSpec{gitconfig.RefSpec(fmt.Sprintf("+refs/heads/*:refs/remotes/%s/*", remoteName))}
 	}
-	err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: auth, Tags: git.NoTags, Force: true})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+	if err := fetchSpecs(ctx, repo, auth, specs); err != nil {
 		return nil, nil, "", maskError(fmt.Errorf("fetch %s %s from %s: %w", kind, name, spec.URL, err), spec.URL)
 	}
 	var hash plumbing.Hash
@@ -132,6 +131,17 @@ func fetchRevision(ctx context.Context, dir string, spec *v1alpha1.ConfigReposit
 		id = "sha1:" + c.Hash.String()
 	}
 	return repo, c, id, nil
+}
+
+// fetchSpecs fetches specs from the cache repository's remote: only the
+// objects it lacks, no tags, refs moved by force. Nothing to fetch is not an
+// error.
+func fetchSpecs(ctx context.Context, repo *git.Repository, auth transport.AuthMethod, specs []gitconfig.RefSpec) error {
+	err := repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: auth, Tags: git.NoTags, Force: true})
+	if errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return nil
+	}
+	return err
 }
 
 // Limits bound what one revision may hold, so that a repository cannot
@@ -168,22 +178,22 @@ type errTooLarge struct{ msg string }
 
 func (e errTooLarge) Error() string { return e.msg }
 
-// blobCache holds the file contents of the revision read last, by blob
+// BlobCache holds the file contents of the revision read last, by blob
 // hash, so that reading the next revision reads only the blobs that
 // changed.
-type blobCache map[plumbing.Hash][]byte
+type BlobCache map[plumbing.Hash][]byte
 
 // readTree copies the files under paths in c's tree into memory, taking
 // unchanged blobs from cache, and returns them with the cache for the next
 // revision. Paths that do not exist are skipped; symlinks and submodules are
 // left out, so the loader sees only what the commit itself contains.
-func readTree(repo *git.Repository, c *object.Commit, paths []string, cache blobCache, limits Limits) (fs.FS, blobCache, error) {
+func readTree(repo *git.Repository, c *object.Commit, paths []string, cache BlobCache, limits Limits) (fs.FS, BlobCache, error) {
 	limits = limits.withDefaults()
 	tree, err := c.Tree()
 	if err != nil {
 		return nil, nil, err
 	}
-	files, next := fstest.MapFS{}, blobCache{}
+	files, next := fstest.MapFS{}, BlobCache{}
 	var total int64
 	add := func(name string, e object.TreeEntry) error {
 		if e.Mode != filemode.Regular && e.Mode != filemode.Executable {

@@ -2,10 +2,8 @@ package configrepo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -126,11 +124,11 @@ func (r *Reconciler) fetch(ctx context.Context, sc *scope) error {
 		return nil
 	}
 	cache, _ := r.blobs.Load(obj.UID)
-	prev, _ := cache.(blobCache)
+	prev, _ := cache.(BlobCache)
 	files, next, err := readTree(repo, commit, snapshot.LoadPaths(obj.Spec.Paths), prev, r.Limits)
-	if tooLarge, ok := errors.AsType[errTooLarge](err); ok {
+	if tooLarge, ok := TooLarge(err); ok {
 		// Not transient: the revision itself is over a limit.
-		sc.out.Failure, sc.out.Errors, sc.validated = v1alpha1.ReasonValidationFailed, []string{tooLarge.Error()}, true
+		sc.out.Failure, sc.out.Errors, sc.validated = v1alpha1.ReasonValidationFailed, []string{tooLarge}, true
 		return nil
 	}
 	if err != nil {
@@ -155,49 +153,23 @@ func (r *Reconciler) secret(ctx context.Context, obj *v1alpha1.ConfigRepository)
 	return s, nil
 }
 
-// validate loads and validates every configuration file of the revision.
-// An invalid revision is an outcome, not an error: the reconcile ends
-// Stalled and polls on.
+// validate loads and validates every configuration file of the revision,
+// with Validate, which the review of pull requests shares. An invalid
+// revision is an outcome, not an error: the reconcile ends Stalled and
+// polls on.
 func (r *Reconciler) validate(ctx context.Context, sc *scope) error {
-	opts := snapshot.Options(sc.files, sc.obj.Spec.Paths, false)
-	opts.Strict = sc.obj.Spec.Strict
-	set, err := configset.Load(ctx, sc.files, opts)
+	v, err := Validate(ctx, sc.files, &sc.obj.Spec, r.Check)
 	sc.validated = true
 	if err != nil {
-		if ctx.Err() != nil {
-			sc.out.Failure, sc.out.Detail = v1alpha1.ReasonFetchFailed, "validation did not finish in time"
-			return fmt.Errorf("validate %s: %w", sc.revision, err)
-		}
-		sc.out.Failure, sc.out.Errors = v1alpha1.ReasonValidationFailed, errorLines(err)
+		sc.out.Failure, sc.out.Detail = v1alpha1.ReasonFetchFailed, "validation did not finish in time"
+		return fmt.Errorf("validate %s: %w", sc.revision, err)
+	}
+	if !v.Valid() {
+		sc.out.Failure, sc.out.Errors = v1alpha1.ReasonValidationFailed, v.Lines()
 		return nil
 	}
-	if r.Check != nil {
-		if err := r.Check(set); err != nil {
-			sc.out.Failure, sc.out.Errors = v1alpha1.ReasonValidationFailed, errorLines(err)
-			return nil
-		}
-	}
-	sc.set = set
+	sc.set = v.Set
 	return nil
-}
-
-// errorLines lists the loader's errors, one file:line:col: message each.
-func errorLines(err error) []string {
-	var errs *configset.Errors
-	if errors.As(err, &errs) && errs.Len() > 0 {
-		out := make([]string, 0, errs.Len())
-		for _, e := range errs.List {
-			out = append(out, e.String())
-		}
-		return out
-	}
-	var out []string
-	for _, l := range strings.Split(err.Error(), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // publish packs the files the loader read and stores them as the

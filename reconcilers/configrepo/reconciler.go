@@ -83,7 +83,7 @@ type Reconciler struct {
 	// DefaultLimits.
 	Limits Limits
 
-	// blobs holds a blobCache per ConfigRepository UID.
+	// blobs holds a BlobCache per ConfigRepository UID.
 	blobs sync.Map
 }
 

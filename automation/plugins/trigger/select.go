@@ -52,25 +52,9 @@ func (h *handler) presubmitsFor(branch string) []*jobs.Presubmit {
 }
 
 // runsAutomatically reports whether a presubmit starts by itself on a pull
-// request: always_run, or a change matcher that the changed files satisfy.
-// Jobs that only the merge pool runs (run_before_merge) and manual jobs do
-// not.
+// request (RunsByItself).
 func (h *handler) runsAutomatically(ctx context.Context, ps *jobs.Presubmit, number int) (bool, error) {
-	if ps.RunBeforeMerge {
-		return false, nil
-	}
-	if ps.AlwaysRun {
-		return true, nil
-	}
-	if ps.RunIfChanged == "" && ps.SkipIfOnlyChanged == "" {
-		return false, nil
-	}
-	files, err := h.changedFiles(ctx, number)
-	if err != nil {
-		return false, err
-	}
-	run, _ := ps.RunsAgainstChanges(files)
-	return run, nil
+	return RunsByItself(ps, func() ([]string, error) { return h.changedFiles(ctx, number) })
 }
 
 // automatic lists the presubmits that start by themselves on a pull
