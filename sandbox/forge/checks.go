@@ -24,7 +24,8 @@ func (f *Forge) checkRunJSON(s *state, r *repo, cr *checkRun) *github.CheckRun {
 		URL:     github.Ptr(f.repoAPI(r, "check-runs", id)),
 		HTMLURL: github.Ptr(f.repoHTML(r, "runs", id)),
 		Output: &github.CheckRunOutput{Title: github.Ptr(cr.Title), Summary: github.Ptr(cr.Summary),
-			Text: github.Ptr(cr.Text), AnnotationsCount: github.Ptr(0)},
+			Text: github.Ptr(cr.Text), AnnotationsCount: github.Ptr(len(cr.Annotations)),
+			AnnotationsURL: github.Ptr(f.repoAPI(r, "check-runs", id, "annotations"))},
 		PullRequests: []*github.PullRequest{},
 	}
 	if cr.Conclusion != "" {
@@ -64,7 +65,16 @@ func (req *checkRunRequest) apply(cr *checkRun, now time.Time) (completed bool, 
 		cr.Started = &t
 	}
 	if o := req.Output; o != nil {
+		added, err := outputAnnotations(o)
+		if err != nil {
+			return false, err
+		}
 		cr.Title, cr.Summary, cr.Text = deref(o.Title), deref(o.Summary), deref(o.Text)
+		if len(cr.Annotations)+len(added) > maxAnnotationsPerRun {
+			return false, errInvalidMsg(fmt.Sprintf("Invalid request.\n\nA check run can have at most %d annotations.", maxAnnotationsPerRun))
+		}
+		// Annotations are appended: more than 50 take several updates.
+		cr.Annotations = append(cr.Annotations, added...)
 	}
 	was := cr.Status
 	if req.Status != nil {
@@ -90,6 +100,94 @@ func (req *checkRunRequest) apply(cr *checkRun, now time.Time) (completed bool, 
 		cr.Completed = &done
 	}
 	return cr.Status == "completed" && was != "completed", nil
+}
+
+// GitHub's limits on a check run's output: 50 annotations a request, 65535
+// characters of summary or text. GitHub keeps at most this many
+// annotations on one run.
+const (
+	maxAnnotationsPerRequest = 50
+	maxOutputChars           = 65535
+	maxAnnotationsPerRun     = 50000
+)
+
+var annotationLevels = map[string]bool{"notice": true, "warning": true, "failure": true}
+
+// outputAnnotations validates an output as GitHub does and returns its
+// annotations.
+func outputAnnotations(o *github.CheckRunOutput) ([]checkAnnotation, error) {
+	switch {
+	case o.Title == nil:
+		return nil, errInvalidMsg("Invalid request.\n\n\"title\" wasn't supplied.")
+	case o.Summary == nil:
+		return nil, errInvalidMsg("Invalid request.\n\n\"summary\" wasn't supplied.")
+	case len([]rune(*o.Summary)) > maxOutputChars:
+		return nil, errInvalidMsg(fmt.Sprintf("Invalid request.\n\nOnly %d characters are allowed; %d were supplied.", maxOutputChars, len([]rune(*o.Summary))))
+	case o.Text != nil && len([]rune(*o.Text)) > maxOutputChars:
+		return nil, errInvalidMsg(fmt.Sprintf("Invalid request.\n\nOnly %d characters are allowed; %d were supplied.", maxOutputChars, len([]rune(*o.Text))))
+	case len(o.Annotations) > maxAnnotationsPerRequest:
+		return nil, errInvalidMsg(fmt.Sprintf("Invalid request.\n\nOnly %d annotations are allowed per request.", maxAnnotationsPerRequest))
+	}
+	out := make([]checkAnnotation, 0, len(o.Annotations))
+	for _, a := range o.Annotations {
+		for field, missing := range map[string]bool{"path": a.Path == nil || *a.Path == "", "start_line": a.StartLine == nil,
+			"end_line": a.EndLine == nil, "annotation_level": a.AnnotationLevel == nil, "message": a.Message == nil || *a.Message == ""} {
+			if missing {
+				return nil, errInvalidMsg("Invalid request.\n\n\"" + field + "\" wasn't supplied.")
+			}
+		}
+		if !annotationLevels[*a.AnnotationLevel] {
+			return nil, errInvalidMsg("Invalid request.\n\nFor 'properties/annotation_level', \"" + *a.AnnotationLevel + "\" is not a member of [\"notice\", \"warning\", \"failure\"].")
+		}
+		if *a.StartLine < 1 || *a.EndLine < *a.StartLine {
+			return nil, errInvalidMsg("Invalid request.\n\nstart_line and end_line must be lines of the file, end_line not before start_line.")
+		}
+		if (a.StartColumn != nil || a.EndColumn != nil) && *a.StartLine != *a.EndLine {
+			return nil, errInvalidMsg("Invalid request.\n\nstart_column and end_column may only be given when start_line and end_line are the same.")
+		}
+		out = append(out, checkAnnotation{Path: *a.Path, StartLine: *a.StartLine, EndLine: *a.EndLine, StartColumn: a.StartColumn,
+			EndColumn: a.EndColumn, Level: *a.AnnotationLevel, Title: deref(a.Title), Message: *a.Message, RawDetails: deref(a.RawDetails)})
+	}
+	return out, nil
+}
+
+// annotationJSON is an annotation as GitHub lists it, with the link to the
+// annotated file at the run's commit that go-github leaves out.
+type annotationJSON struct {
+	github.CheckRunAnnotation
+	BlobHRef string `json:"blob_href"`
+}
+
+// listCheckRunAnnotations is GET /check-runs/{id}/annotations.
+func (f *Forge) listCheckRunAnnotations(c *call) error {
+	id, err := c.int64Param("id")
+	if err != nil {
+		return err
+	}
+	out := []annotationJSON{}
+	err = f.read(func(s *state) error {
+		r, err := c.repoFor(s, permRead)
+		if err != nil {
+			return err
+		}
+		cr := r.CheckRuns[id]
+		if cr == nil {
+			return errNotFound()
+		}
+		for _, a := range paginate(c, cr.Annotations) {
+			out = append(out, annotationJSON{
+				CheckRunAnnotation: github.CheckRunAnnotation{Path: github.Ptr(a.Path), StartLine: github.Ptr(a.StartLine), EndLine: github.Ptr(a.EndLine),
+					StartColumn: a.StartColumn, EndColumn: a.EndColumn, AnnotationLevel: github.Ptr(a.Level), Message: github.Ptr(a.Message),
+					Title: github.Ptr(a.Title), RawDetails: github.Ptr(a.RawDetails)},
+				BlobHRef: f.repoHTML(r, "blob", cr.HeadSHA, a.Path),
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.ok(out)
 }
 
 func (c *call) needApp() error {

@@ -106,6 +106,7 @@ func (f *Forge) routes() http.Handler {
 	h("POST "+repo+"/check-runs", f.createCheckRun)
 	h("GET "+repo+"/check-runs/{id}", f.getCheckRun)
 	h("PATCH "+repo+"/check-runs/{id}", f.updateCheckRun)
+	h("GET "+repo+"/check-runs/{id}/annotations", f.listCheckRunAnnotations)
 
 	// Issues, comments, labels, assignees. GitHub's /issues/comments/{id}
 	// and /issues/{number}/labels overlap as patterns, so one route per

@@ -320,6 +320,22 @@ type checkRun struct {
 	Text       string     `json:"text,omitempty"`
 	App        int64      `json:"app,omitempty"`
 	Creator    string     `json:"creator,omitempty"`
+	// Annotations accumulate over the run's creation and updates, as on
+	// GitHub.
+	Annotations []checkAnnotation `json:"annotations,omitempty"`
+}
+
+// checkAnnotation is one annotation of a check run's output.
+type checkAnnotation struct {
+	Path        string `json:"path"`
+	StartLine   int    `json:"startLine"`
+	EndLine     int    `json:"endLine"`
+	StartColumn *int   `json:"startColumn,omitempty"`
+	EndColumn   *int   `json:"endColumn,omitempty"`
+	Level       string `json:"level"`
+	Title       string `json:"title,omitempty"`
+	Message     string `json:"message"`
+	RawDetails  string `json:"rawDetails,omitempty"`
 }
 
 // repoInvitation invites a user to collaborate on a repository.
