@@ -216,6 +216,9 @@ func (f *Forge) routes() http.Handler {
 			git.ServeHTTP(w, r)
 			return
 		}
+		if f.serveOAuth(w, r) {
+			return
+		}
 		f.serveAPI(w, r, nil)
 	})
 }

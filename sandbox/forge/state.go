@@ -74,6 +74,9 @@ type state struct {
 	Tokens        map[string]*token       `json:"tokens"`
 	Apps          map[int64]*app          `json:"apps"`
 	Installations map[int64]*installation `json:"installations"`
+	// OAuthApps and OAuthCodes serve the OAuth web flow (oauth.go).
+	OAuthApps  map[string]*OAuthApp  `json:"oauthApps,omitempty"`
+	OAuthCodes map[string]*oauthCode `json:"oauthCodes,omitempty"`
 }
 
 func newState() *state {

@@ -10,6 +10,7 @@
 //	GET  /api/prowjobs/{namespace}/{name}/artifacts
 //	GET  /api/prowjobs/{namespace}/{name}/artifacts/{path...}
 //	POST /api/prowjobs/{namespace}/{name}/rerun   (rerun_auth_configs)
+//	POST /api/prowjobs/{namespace}/{name}/abort   (rerun_auth_configs)
 //
 // Lists are read from the informer cache without copying; single runs are
 // read from the API server when an APIReader is given, because the cache
@@ -32,7 +33,6 @@ import (
 	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -82,6 +82,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}/artifacts", h.listArtifacts)
 		mux.HandleFunc("GET /api/prowjobs/{namespace}/{name}/artifacts/{path...}", h.artifact)
 		mux.HandleFunc("POST /api/prowjobs/{namespace}/{name}/rerun", h.rerun)
+		mux.HandleFunc("POST /api/prowjobs/{namespace}/{name}/abort", h.abort)
 		h.mux = mux
 	})
 	h.mux.ServeHTTP(w, r)
@@ -237,31 +238,15 @@ func summary(pj *v1alpha1.ProwJob) Run {
 // run outside the served namespace, or of a hidden job or repository, is
 // not found.
 func (h *Handler) prowJob(w http.ResponseWriter, r *http.Request) (*v1alpha1.ProwJob, bool) {
-	reader := h.APIReader
-	if reader == nil {
-		reader = h.Client
-	}
-	cfg := h.config()
-	key := client.ObjectKey{Namespace: r.PathValue("namespace"), Name: r.PathValue("name")}
-	notFound := func() (*v1alpha1.ProwJob, bool) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("ProwJob %s not found", key))
-		return nil, false
-	}
-	if cfg.Namespace != "" && key.Namespace != cfg.Namespace {
-		return notFound()
-	}
-	pj := &v1alpha1.ProwJob{}
-	if err := reader.Get(r.Context(), key, pj); err != nil {
-		if apierrors.IsNotFound(err) {
-			return notFound()
+	pj, err := h.Run(r.Context(), client.ObjectKey{Namespace: r.PathValue("namespace"), Name: r.PathValue("name")})
+	if err != nil {
+		if ActionCode(err) == http.StatusNotFound {
+			writeError(w, http.StatusNotFound, err.Error())
+		} else {
+			writeError(w, http.StatusInternalServerError, "cannot read the ProwJob")
 		}
-		writeError(w, http.StatusInternalServerError, "cannot read the ProwJob")
 		return nil, false
 	}
-	if cfg.hidden(pj) {
-		return notFound()
-	}
-	pj.ManagedFields = nil
 	return pj, true
 }
 

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,9 +16,10 @@ import (
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
-// Reruns starts a run again for a user that rerun_auth_configs (or the
-// job's own rerun_auth_config) allow, as Deck's rerun button does. It is the
-// only way the web role starts runs.
+// Reruns starts a run again, or aborts it, for a user that
+// rerun_auth_configs (or the job's own rerun_auth_config) allow, as Deck's
+// rerun and abort buttons do. It is the only way the web role starts or
+// stops runs.
 type Reruns struct {
 	// Creator creates the new run.
 	Creator interface {
@@ -37,6 +37,8 @@ type Reruns struct {
 	// labelled ok-to-test). Deck lets whoever may /test a presubmit rerun
 	// it; nil turns that off.
 	TrustedPullRequest func(ctx context.Context, user, org, repo string, number int) (bool, error)
+	// Status patches runs to abort them; nil answers 501 to aborts.
+	Status client.StatusClient
 	// Now stamps the new run; default time.Now.
 	Now func() time.Time
 }
@@ -61,41 +63,13 @@ type RerunResult struct {
 // credentials (unless anyone may rerun the job), 403 for a user the rerun
 // settings do not name, 201 with the new run otherwise.
 func (h *Handler) rerun(w http.ResponseWriter, r *http.Request) {
-	if h.Rerun == nil {
-		writeError(w, http.StatusNotImplemented, "this server does not rerun jobs")
-		return
-	}
-	pj, ok := h.prowJob(w, r)
+	pj, login, ok := h.actor(w, r)
 	if !ok {
 		return
 	}
-	deck := h.config().rerunAuth(pj)
-	login := ""
-	if !allowsAnyone(&deck) && !allowsAnyone(pj.Spec.RerunAuthConfig) {
-		token := bearer(r.Header.Get("Authorization"))
-		if token == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="GitHub token"`)
-			writeError(w, http.StatusUnauthorized, "send your GitHub token as Authorization: Bearer <token> to rerun a job")
-			return
-		}
-		var err error
-		if login, err = h.Rerun.Identify(r.Context(), token); err != nil || login == "" {
-			writeError(w, http.StatusUnauthorized, "the GitHub token was not accepted")
-			return
-		}
-		allowed, err := h.Rerun.allowed(r.Context(), login, pj, &deck)
-		if err != nil {
-			writeError(w, http.StatusBadGateway, "cannot check the rerun permissions with GitHub")
-			return
-		}
-		if !allowed {
-			writeError(w, http.StatusForbidden, fmt.Sprintf("%s may not rerun %s: see deck.rerun_auth_configs", login, pj.Spec.Job))
-			return
-		}
-	}
-	rerun := h.Rerun.newRun(pj, login)
-	if err := h.Rerun.Creator.Create(r.Context(), rerun); err != nil {
-		writeError(w, http.StatusInternalServerError, "cannot create the rerun")
+	rerun, err := h.RerunAs(r.Context(), pj, login)
+	if err != nil {
+		writeActionError(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
