@@ -9,15 +9,22 @@ import (
 
 // secureDefaults gives a pod the restrictive settings a job pod has unless
 // the job says otherwise: seccomp's RuntimeDefault profile for the pod, no
-// privilege escalation in any container, and for the pod utilities (bowline's
-// image, which runs as an unprivileged user) also no capabilities and a
-// non-root user. Every setting the job's spec makes wins, and a container
+// privilege escalation in any container, and for the pod utilities also no
+// capabilities. Every setting the job's spec makes wins, and a container
 // the job runs privileged or with CAP_SYS_ADMIN (Docker in Docker, for one)
 // keeps privilege escalation, which Kubernetes requires of such containers.
 //
 // Test containers are not forced to run as non-root: bowline cannot know
 // whether an image works without root, and runAsNonRoot would make the
 // kubelet refuse every image that runs as root, which most CI images do.
+//
+// The utilities run as the pod's user when the job sets one (Prow's
+// run_as_user, or the pod's securityContext), and otherwise as root, as
+// Prow's utility images do, although bowline's image defaults to an
+// unprivileged user: clonerefs must leave the checkout owned by the user
+// the test container most likely runs as (git refuses to work in a
+// repository another user owns), and the sidecar must read what the test
+// container wrote, including files only their owner may read.
 // jobContainers names the containers that came from the job's spec.
 func secureDefaults(spec *corev1.PodSpec, jobContainers map[string]bool) {
 	if spec.SecurityContext == nil {
@@ -26,7 +33,7 @@ func secureDefaults(spec *corev1.PodSpec, jobContainers map[string]bool) {
 	if spec.SecurityContext.SeccompProfile == nil {
 		spec.SecurityContext.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
 	}
-	rootPod := spec.SecurityContext.RunAsUser != nil && *spec.SecurityContext.RunAsUser == 0
+	podUser := spec.SecurityContext.RunAsUser
 	for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
 		for i := range list {
 			c := &list[i]
@@ -43,7 +50,11 @@ func secureDefaults(spec *corev1.PodSpec, jobContainers map[string]bool) {
 			if sc.Capabilities == nil {
 				sc.Capabilities = &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}
 			}
-			if sc.RunAsNonRoot == nil && !rootPod && (sc.RunAsUser == nil || *sc.RunAsUser != 0) {
+			switch {
+			case sc.RunAsUser != nil:
+			case podUser == nil:
+				sc.RunAsUser = ptr.To[int64](0)
+			case *podUser != 0 && sc.RunAsNonRoot == nil:
 				sc.RunAsNonRoot = ptr.To(true)
 			}
 		}

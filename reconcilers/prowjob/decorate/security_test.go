@@ -88,7 +88,15 @@ func TestServiceAccountToken(t *testing.T) {
 
 func TestSecureDefaults(t *testing.T) {
 	runtimeDefault := &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	// Prow's utility images run as root: so do bowline's utilities unless
+	// the pod names a user, so that the checkout belongs to a root test
+	// container and the sidecar reads everything the test wrote.
 	utility := &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		RunAsUser:                ptr.To[int64](0),
+	}
+	utilityAsPodUser := &corev1.SecurityContext{
 		AllowPrivilegeEscalation: ptr.To(false),
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		RunAsNonRoot:             ptr.To(true),
@@ -101,7 +109,7 @@ func TestSecureDefaults(t *testing.T) {
 		wantTest    *corev1.SecurityContext
 		wantUtility *corev1.SecurityContext
 	}{{
-		name:        "defaults: RuntimeDefault seccomp, no escalation; utilities also non-root without capabilities",
+		name:        "defaults: RuntimeDefault seccomp, no escalation; utilities also without capabilities, as root like Prow's",
 		wantPod:     &corev1.PodSecurityContext{SeccompProfile: runtimeDefault},
 		wantTest:    &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false)},
 		wantUtility: utility,
@@ -144,7 +152,7 @@ func TestSecureDefaults(t *testing.T) {
 		dc:          func(d *v1alpha1.DecorationConfig) { d.RunAsUser, d.FSGroup = ptr.To[int64](1000), ptr.To[int64](2000) },
 		wantPod:     &corev1.PodSecurityContext{SeccompProfile: runtimeDefault, RunAsUser: ptr.To[int64](1000), FSGroup: ptr.To[int64](2000)},
 		wantTest:    &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false)},
-		wantUtility: utility,
+		wantUtility: utilityAsPodUser,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
