@@ -53,6 +53,9 @@ type outcome struct {
 	NewlyApplied bool
 	// Errors are the validation errors of Attempted, file:line:col: message.
 	Errors []string
+	// Warnings are the loader's warnings about Attempted, the same way;
+	// set only when this reconcile validated it.
+	Warnings []string
 	// Summary counts the applied configuration.
 	Summary *v1alpha1.ConfigSummary
 	// Missing is what the applied configuration asks for that bowline does
@@ -114,7 +117,11 @@ func setConditions(obj *v1alpha1.ConfigRepository, o outcome) {
 		set(v1alpha1.ConditionReconciling, metav1.ConditionTrue, reasonProgressingWithRetry, "Retrying: "+o.Detail)
 		remove(v1alpha1.ConditionStalled)
 	default:
-		set(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, "Applied revision "+o.Applied)
+		msg := "Applied revision " + o.Applied
+		if n := obj.Status.WarningCount; n > 0 {
+			msg += fmt.Sprintf(" (%d %s in status.warnings)", n, plural(int(n), "warning", "warnings"))
+		}
+		set(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, msg)
 		remove(v1alpha1.ConditionReconciling)
 		remove(v1alpha1.ConditionStalled)
 	}

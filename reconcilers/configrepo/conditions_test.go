@@ -29,9 +29,18 @@ func TestSetConditions(t *testing.T) {
 	tests := []struct {
 		name  string
 		prior []metav1.Condition
-		o     outcome
-		want  map[string]*cond // nil: the condition must be absent
+		// warnings is status.warningCount, the last validated revision's.
+		warnings int32
+		o        outcome
+		want     map[string]*cond // nil: the condition must be absent
 	}{{
+		name:     "applied, with warnings",
+		warnings: 3,
+		o:        outcome{Applied: "main@sha1:a", Attempted: "main@sha1:a", Summary: sum},
+		want: map[string]*cond{
+			v1alpha1.ConditionReady: {metav1.ConditionTrue, v1alpha1.ReasonSucceeded, "Applied revision main@sha1:a (3 warnings in status.warnings)"},
+		},
+	}, {
 		name: "applied",
 		o:    outcome{Applied: "main@sha1:a", Attempted: "main@sha1:a", NewlyApplied: true, Summary: sum},
 		want: map[string]*cond{
@@ -133,7 +142,7 @@ func TestSetConditions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			obj := &v1alpha1.ConfigRepository{ObjectMeta: metav1.ObjectMeta{Generation: 7}}
-			obj.Status.Conditions = tt.prior
+			obj.Status.Conditions, obj.Status.WarningCount = tt.prior, tt.warnings
 			setConditions(obj, tt.o)
 			for typ, want := range tt.want {
 				var got *metav1.Condition

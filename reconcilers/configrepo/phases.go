@@ -164,12 +164,22 @@ func (r *Reconciler) validate(ctx context.Context, sc *scope) error {
 		sc.out.Failure, sc.out.Detail = v1alpha1.ReasonFetchFailed, "validation did not finish in time"
 		return fmt.Errorf("validate %s: %w", sc.revision, err)
 	}
+	sc.out.Warnings = lines(v.Warnings)
 	if !v.Valid() {
 		sc.out.Failure, sc.out.Errors = v1alpha1.ReasonValidationFailed, v.Lines()
 		return nil
 	}
 	sc.set = v.Set
 	return nil
+}
+
+// lines formats the loader's problems, one file:line:col: message each.
+func lines(list []configset.Error) []string {
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		out = append(out, e.String())
+	}
+	return out
 }
 
 // publish packs the files the loader read and stores them as the

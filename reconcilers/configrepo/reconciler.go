@@ -180,8 +180,18 @@ func (r *Reconciler) finish(ctx context.Context, sc *scope, orig *v1alpha1.Confi
 		}
 	}
 	r.noteMissing(sc, &o)
-	setConditions(obj, o)
 	st := &obj.Status
+	// Warnings describe the last revision validated; they go with the
+	// errors when the branch goes back to the applied revision, which is
+	// not validated again.
+	switch {
+	case o.Suspended:
+	case sc.validated:
+		st.Warnings, st.WarningCount = boundErrors(o.Warnings), int32(len(o.Warnings))
+	case o.Failure == "" && len(st.ValidationErrors) > 0:
+		st.Warnings, st.WarningCount = nil, 0
+	}
+	setConditions(obj, o)
 	if v, ok := obj.Annotations[v1alpha1.ReconcileRequestedAnnotation]; ok {
 		st.LastHandledReconcileAt = v
 	}

@@ -373,5 +373,13 @@ func TestStrict(t *testing.T) {
 		g.Expect(r.Status.LastAppliedRevision).To(BeEmpty())
 	})
 	setSpec(t, key, func(r *v1alpha1.ConfigRepository) { r.Spec.Strict = false })
-	eventually(t, 30*time.Second, func(g Gomega) { readyAt(g, get(g, key), rev(sha1)) })
+	eventually(t, 30*time.Second, func(g Gomega) {
+		r := get(g, key)
+		readyAt(g, r, rev(sha1))
+		// The warnings a strict repository refused are on the status once
+		// the revision applies, with where they are.
+		g.Expect(r.Status.Warnings).To(ContainElement(HavePrefix(`config/prow/plugins.yaml:5:7: plugin "` + missing + `" is not supported yet`)))
+		g.Expect(r.Status.WarningCount).To(BeNumerically("==", len(r.Status.Warnings)))
+		g.Expect(condition(r, v1alpha1.ConditionReady).Message).To(ContainSubstring(fmt.Sprintf("(%d warning", r.Status.WarningCount)))
+	})
 }

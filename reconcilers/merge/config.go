@@ -239,15 +239,10 @@ func (c *Config) PolicyFor(org, repo, branch string, protection []string, allowe
 	return p
 }
 
-// mergeMethod is the merge method of a branch: org/repo@branch, then
-// org/repo, then org, then merge.
+// mergeMethod is the merge method of a branch, resolved as Prow does
+// (prowconfig.Tide.MergeMethodFor).
 func (c *Config) mergeMethod(org, repo, branch string) string {
-	for _, k := range []string{org + "/" + repo + "@" + branch, org + "/" + repo, org} {
-		if m, ok := c.Tide.MergeType[k]; ok && m != "" {
-			return m
-		}
-	}
-	return "merge"
+	return c.Tide.MergeMethodFor(org, repo, branch)
 }
 
 // commitTemplates are merge_commit_template's title and body for a

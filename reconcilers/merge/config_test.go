@@ -73,7 +73,7 @@ func TestPolicyFor(t *testing.T) {
 	set := &configset.Set{Config: &prowconfig.Config{
 		Tide: prowconfig.Tide{
 			Queries:                      []prowconfig.TideQuery{{Orgs: []string{"acme"}}, {Repos: []string{"other/x"}}},
-			MergeType:                    map[string]string{"acme": "squash", "acme/widgets": "rebase", "acme/widgets@release": "merge"},
+			MergeType:                    map[string]prowconfig.MergeMethods{"acme": {Method: "squash"}, "acme/widgets": {Method: "rebase"}, "acme/widgets@release": {Method: "merge"}},
 			BatchSizeLimitMap:            map[string]int{"*": 5, "acme/widgets": -1},
 			PrioritizeExistingBatchesMap: map[string]bool{"acme": false},
 			ContextOptions: prowconfig.TideContextPolicyOptions{

@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -37,7 +38,10 @@ type contextPolicy struct {
 	required          map[string]bool
 	requiredIfPresent map[string]bool
 	optional          map[string]bool
-	skipUnknown       bool
+	// optionalRes make every context they match optional, even a
+	// required one (optional-regex-contexts).
+	optionalRes []*regexp.Regexp
+	skipUnknown bool
 	// overwritePending makes a batch merge set its members' pending job
 	// contexts to success first (overwrite-pending-contexts).
 	overwritePending bool
@@ -76,6 +80,7 @@ func mergeContextPolicy(a, b prowconfig.TideContextPolicy) prowconfig.TideContex
 		RequiredContexts:          join(a.RequiredContexts, b.RequiredContexts),
 		RequiredIfPresentContexts: join(a.RequiredIfPresentContexts, b.RequiredIfPresentContexts),
 		OptionalContexts:          join(a.OptionalContexts, b.OptionalContexts),
+		OptionalRegexContexts:     join(a.OptionalRegexContexts, b.OptionalRegexContexts),
 		SkipUnknownContexts:       pick(a.SkipUnknownContexts, b.SkipUnknownContexts),
 		FromBranchProtection:      pick(a.FromBranchProtection, b.FromBranchProtection),
 		OverwritePendingContexts:  pick(a.OverwritePendingContexts, b.OverwritePendingContexts),
@@ -94,6 +99,12 @@ func newContextPolicy(opts prowconfig.TideContextPolicy, branch string, presubmi
 		optional:          set(opts.OptionalContexts...),
 		skipUnknown:       isTrue(opts.SkipUnknownContexts),
 		overwritePending:  isTrue(opts.OverwritePendingContexts),
+	}
+	// The loader refused patterns that do not compile.
+	for _, pattern := range opts.OptionalRegexContexts {
+		if re, err := regexp.Compile(pattern); err == nil {
+			p.optionalRes = append(p.optionalRes, re)
+		}
 	}
 	if isTrue(opts.FromBranchProtection) {
 		for _, c := range protection {
@@ -122,7 +133,7 @@ func newContextPolicy(opts prowconfig.TideContextPolicy, branch string, presubmi
 // request out of the pool.
 func (p *contextPolicy) isOptional(c string) bool {
 	switch {
-	case p.optional[c]:
+	case p.optional[c], slices.ContainsFunc(p.optionalRes, func(re *regexp.Regexp) bool { return re.MatchString(c) }):
 		return true
 	case p.required[c], p.requiredIfPresent[c]:
 		return false

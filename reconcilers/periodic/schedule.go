@@ -7,6 +7,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -15,7 +16,8 @@ import (
 type Job struct {
 	// Name is the job's name (spec.job of its runs).
 	Name string
-	// Cron is a five-field cron expression, evaluated in UTC.
+	// Cron is a cron expression (five fields, or six with seconds first),
+	// evaluated in UTC.
 	Cron string
 	// Interval is the time from one run's start to the next, which starts
 	// only once the previous run finished.
@@ -52,9 +54,10 @@ type Retry struct {
 // cronSchedule is a parsed cron expression.
 type cronSchedule = cron.Schedule
 
-// parseCron parses a five-field cron expression.
+// parseCron parses a cron expression as Prow does: five fields, or six
+// with seconds first, or a descriptor.
 func parseCron(expr string) (cron.Schedule, error) {
-	s, err := cron.ParseStandard(expr)
+	s, err := jobs.ParseCron(expr)
 	if err != nil {
 		return nil, fmt.Errorf("cron %q: %w", expr, err)
 	}

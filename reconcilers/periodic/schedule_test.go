@@ -71,12 +71,35 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func TestParseCronRejectsSixFields(t *testing.T) {
-	if _, err := parseCron("0 0 12 * * *"); err == nil {
-		t.Error("six-field expression accepted")
+// TestParseCron: Prow's horologium takes five fields, six with seconds
+// first, and descriptors; the seconds field is honoured.
+func TestParseCron(t *testing.T) {
+	at := time.Date(2026, 5, 1, 11, 59, 0, 0, time.UTC)
+	tests := []struct {
+		expr string
+		next time.Time // zero when the expression is refused
+	}{
+		{"*/5 * * * *", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
+		{"30 0 12 * * *", time.Date(2026, 5, 1, 12, 0, 30, 0, time.UTC)},
+		{"@hourly", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
+		{"0 0 0 12 * * *", time.Time{}},
 	}
-	if _, err := parseCron("*/5 * * * *"); err != nil {
-		t.Error(err)
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			s, err := parseCron(tt.expr)
+			if tt.next.IsZero() {
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Next(at); !got.Equal(tt.next) {
+				t.Errorf("next = %s, want %s", got, tt.next)
+			}
+		})
 	}
 }
 

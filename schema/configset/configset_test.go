@@ -86,7 +86,7 @@ func TestErrorsAcrossFiles(t *testing.T) {
 	})
 	want := []string{
 		`config.yaml:2:24: invalid duration "1x": expected a duration such as 90s or 2h, or a number of nanoseconds`,
-		`jobs/a.yaml:3:9: periodic "p": invalid cron "nope": expected exactly 5 fields, found 1: [nope]`,
+		`jobs/a.yaml:3:9: periodic "p": invalid cron "nope": expected 5 to 6 fields, found 1: [nope]`,
 		`jobs/z.yaml: job config file name z.yaml is also used by jobs/dup/z.yaml; names must be unique`,
 		`labels.yaml:3:22: default: label "x": color must be six hex digits, not "nothex"`,
 		`missing: open: file does not exist`,
@@ -135,7 +135,8 @@ tide:
 		"supp/team_prowconfig.yaml":          file("branch-protection:\n  orgs:\n    org:\n      repos:\n        r: {protect: false}\n    new: {protect: true}\ntide:\n  queries: [{repos: [new/x]}]\n"),
 		"supp/ignored.yaml":                  file("not: [read"),
 		"supp/bad_prowconfig.yaml":           file("sinker: {max_pod_age: 1h}\n"),
-		"psupp/team_pluginconfig.yaml":       file("plugins:\n  new: [hold]\n"),
+		"supp/period_prowconfig.yaml":        file("tide:\n  sync_period: 5m\n"),
+		"psupp/team_pluginconfig.yaml":       file("plugins:\n  new: [hold]\nlabel:\n  restricted_labels:\n    new: [{label: tide/merge-blocker, allowed_teams: [admins]}]\nbugzilla:\n  orgs:\n    new: {default: {'*': {is_open: true}}}\n"),
 		"psupp/clash_pluginconfig.yaml":      file("plugins:\n  org: [approve]\n"),
 		"psupp/disallowed_pluginconfig.yaml": file("size: {s: 1, m: 2, l: 3, xl: 4, xxl: 5}\n"),
 	}
@@ -145,14 +146,16 @@ tide:
 	})
 	want := []string{
 		`psupp/clash_pluginconfig.yaml:2:8: plugins[org] is already set`,
-		`psupp/disallowed_pluginconfig.yaml: a supplemental plugin config may only set plugins, external_plugins, approve, lgtm, triggers and welcome`,
+		`psupp/disallowed_pluginconfig.yaml: a supplemental plugin config may only set plugins, external_plugins, approve, lgtm, triggers, welcome, bugzilla and label.restricted_labels`,
 		`supp/bad_prowconfig.yaml: a supplemental config may only set branch-protection, tide and slack_reporter_configs`,
+		`supp/period_prowconfig.yaml:2:3: tide: a supplemental config may only set queries, merge_method, merge_commit_template and context_options.orgs`,
 	}
 	if diff := cmp.Diff(want, messages(err)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 
 	delete(fsys, "supp/bad_prowconfig.yaml")
+	delete(fsys, "supp/period_prowconfig.yaml")
 	delete(fsys, "psupp/clash_pluginconfig.yaml")
 	delete(fsys, "psupp/disallowed_pluginconfig.yaml")
 	set, err := Load(context.Background(), fsys, Options{
@@ -173,6 +176,12 @@ tide:
 	}
 	if diff := cmp.Diff([]string{"hold"}, set.Plugins.EnabledFor("new", "x")); diff != "" {
 		t.Errorf("plugins of new/x (-want +got):\n%s", diff)
+	}
+	if rl := set.Plugins.Label.RestrictedLabels["new"]; len(rl) != 1 || rl[0].Label != "tide/merge-blocker" {
+		t.Errorf("restricted labels of new = %+v, want the supplemental file's", rl)
+	}
+	if o := set.Plugins.Bugzilla.Orgs["new"].Default["*"]; o.IsOpen == nil || !*o.IsOpen {
+		t.Errorf("bugzilla of new = %+v, want the supplemental file's", o)
 	}
 }
 

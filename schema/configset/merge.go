@@ -3,6 +3,7 @@ package configset
 import (
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -49,6 +50,12 @@ func (l *loader) mergeSupplementalProw(dst *prowconfig.Config, files []*task) {
 		rest.BranchProtection, rest.Tide, rest.SlackReporterConfigs, rest.Pos = prowconfig.BranchProtection{}, prowconfig.Tide{}, nil, yamlpos.Pos{}
 		if !reflect.ValueOf(rest).IsZero() {
 			l.errs.Add(name, 0, 0, "a supplemental config may only set branch-protection, tide and slack_reporter_configs")
+		}
+		// Of tide, only what is merged below; the rest would be dropped.
+		tide := c.Tide
+		tide.Queries, tide.MergeType, tide.MergeTemplate, tide.ContextOptions.Orgs, tide.Pos = nil, nil, nil, nil, yamlpos.Pos{}
+		if !reflect.ValueOf(tide).IsZero() {
+			l.errs.AddPos(c.Tide.Pos, "tide: a supplemental config may only set queries, merge_method, merge_commit_template and context_options.orgs")
 		}
 		bp := &dst.BranchProtection
 		if !policyIsZero(c.BranchProtection.Policy) {
@@ -117,9 +124,11 @@ func mergeMap[M ~map[string]V, V any](dst *M, src M, dup func(string)) {
 	}
 }
 
-// mergeSupplementalPlugins merges *_pluginconfig.yaml files: they may
-// enable plugins and external plugins for orgs and repos not configured
-// yet, and add per-repo approve, lgtm, trigger and welcome settings.
+// mergeSupplementalPlugins merges *_pluginconfig.yaml files as Prow does:
+// they may enable plugins and external plugins for orgs and repos not
+// configured yet, add per-repo approve, lgtm, trigger and welcome settings,
+// restricted labels, and Bugzilla settings for orgs and repos not
+// configured yet.
 func (l *loader) mergeSupplementalPlugins(dst *plugins.Config, files []*task) {
 	for _, t := range files {
 		c := t.out.(*plugins.Config)
@@ -127,9 +136,10 @@ func (l *loader) mergeSupplementalPlugins(dst *plugins.Config, files []*task) {
 		c.SetFile(name)
 		rest := *c
 		rest.Plugins, rest.ExternalPlugins, rest.Approve, rest.Lgtm, rest.Triggers, rest.Welcome = nil, nil, nil, nil, nil, nil
+		rest.Bugzilla, rest.Label.RestrictedLabels = plugins.Bugzilla{}, nil
 		rest.Pos = yamlpos.Pos{}
 		if !reflect.ValueOf(rest).IsZero() {
-			l.errs.Add(name, 0, 0, "a supplemental plugin config may only set plugins, external_plugins, approve, lgtm, triggers and welcome")
+			l.errs.Add(name, 0, 0, "a supplemental plugin config may only set plugins, external_plugins, approve, lgtm, triggers, welcome, bugzilla and label.restricted_labels")
 		}
 		mergeMap(&dst.Plugins, c.Plugins, func(k string) {
 			l.errs.Add(name, c.Plugins[k].Pos.Line, c.Plugins[k].Pos.Column, "plugins[%s] is already set", k)
@@ -139,6 +149,46 @@ func (l *loader) mergeSupplementalPlugins(dst *plugins.Config, files []*task) {
 		dst.Lgtm = append(dst.Lgtm, c.Lgtm...)
 		dst.Triggers = append(dst.Triggers, c.Triggers...)
 		dst.Welcome = append(dst.Welcome, c.Welcome...)
+		for _, k := range sortedKeys(c.Label.RestrictedLabels) {
+			for _, rl := range c.Label.RestrictedLabels[k] {
+				if slices.ContainsFunc(dst.Label.RestrictedLabels[k], func(o plugins.RestrictedLabel) bool { return o.Label == rl.Label }) {
+					l.errs.Add(name, 0, 0, "label.restricted_labels[%s]: label %s is already restricted", k, rl.Label)
+				}
+			}
+			if dst.Label.RestrictedLabels == nil {
+				dst.Label.RestrictedLabels = map[string][]plugins.RestrictedLabel{}
+			}
+			dst.Label.RestrictedLabels[k] = append(dst.Label.RestrictedLabels[k], c.Label.RestrictedLabels[k]...)
+		}
+		l.mergeBugzilla(name, &dst.Bugzilla, &c.Bugzilla)
+	}
+}
+
+// mergeBugzilla adds a supplemental file's Bugzilla settings: the global
+// default once, an org's default once, and repositories not set yet.
+func (l *loader) mergeBugzilla(name string, dst, src *plugins.Bugzilla) {
+	if src.Default != nil {
+		if dst.Default != nil {
+			l.errs.Add(name, 0, 0, "bugzilla.default is already set")
+		} else {
+			dst.Default = src.Default
+		}
+	}
+	for _, org := range sortedKeys(src.Orgs) {
+		o := src.Orgs[org]
+		if dst.Orgs == nil {
+			dst.Orgs = map[string]plugins.BugzillaOrgOptions{}
+		}
+		have := dst.Orgs[org]
+		if o.Default != nil {
+			if have.Default != nil {
+				l.errs.Add(name, 0, 0, "bugzilla.orgs[%s].default is already set", org)
+			} else {
+				have.Default = o.Default
+			}
+		}
+		mergeMap(&have.Repos, o.Repos, func(r string) { l.errs.Add(name, 0, 0, "bugzilla.orgs[%s].repos[%s] is already set", org, r) })
+		dst.Orgs[org] = have
 	}
 }
 

@@ -121,6 +121,9 @@ func walkInto(buf *bytes.Buffer, path string, t reflect.Type, seen map[reflect.T
 // typeName is a field's type as a YAML author sees it.
 func typeName(t reflect.Type) string {
 	t = deref(t)
+	if d, ok := reflect.New(t).Elem().Interface().(interface{ YAMLType() string }); ok {
+		return d.YAMLType()
+	}
 	switch t.Kind() {
 	case reflect.Map:
 		return "map of " + typeName(t.Elem())

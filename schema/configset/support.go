@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/orgs"
 	"github.com/bowline-ci/bowline/schema/plugins"
 	"github.com/bowline-ci/bowline/schema/prowconfig"
 	"github.com/bowline-ci/bowline/schema/yamlpos"
@@ -71,6 +72,8 @@ func rootOf(in string) reflect.Type {
 		return reflect.TypeFor[jobs.Config]()
 	case inPlugins:
 		return reflect.TypeFor[plugins.Config]()
+	case inOrgs:
+		return reflect.TypeFor[orgs.Org]()
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ const (
 	inConfig  = "config.yaml"
 	inJobs    = "job config"
 	inPlugins = "plugins.yaml"
+	inOrgs    = "org config"
 )
 
 // notSupported lists fields: In names the input, Path the field as
@@ -31,6 +32,7 @@ var notSupported = []unsupported{
 	{inJobs, "postsubmits.<key>[].jenkins_spec", "the jenkins agent"},
 	{inJobs, "presubmits.<key>[].prowjob_defaults", "ResultStore uploads and tenant-scoped job APIs"},
 	{inJobs, "presubmits.<key>[].extra_refs[].auxiliary", "a periodic's working repository chosen past auxiliary refs; the first extra ref is used"},
+	{inJobs, "presubmits.<key>[].reporter_config.dingtalk", "a DingTalk reporter"},
 	// Decoration (in jobs and in plank's defaults).
 	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.mediaTypes", "media types for uploaded artifacts"},
 	{inJobs, "presubmits.<key>[].decoration_config.gcs_configuration.compress_file_types", "compressed uploads"},
@@ -54,6 +56,11 @@ var notSupported = []unsupported{
 	{inConfig, "plank.report_template", "a custom failure comment"},
 	{inConfig, "plank.report_templates", "a custom failure comment"},
 	{inConfig, "plank.build_cluster_status_file", "a build cluster status report"},
+	{inConfig, "plank.max_concurrency", "a cap on all runs at once; max_concurrency per job and job_queue_capacities work"},
+	{inConfig, "plank.max_goroutines", "Prow's controller concurrency; the operator's flags set bowline's"},
+	{inConfig, "tide.max_query_concurrency", "a cap on concurrent merge pool searches"},
+	{inConfig, "tide.github_merge_blocks_policy", "acting on GitHub's blocked merge state; pull requests are merged as with the default, permit"},
+	{inConfig, "dingtalk_reporter_configs", "a DingTalk reporter"},
 	{inConfig, "log_level", "the operator's log level from the configuration; use the operator's flags"},
 	{inConfig, "push_gateway", "pushing metrics; the operator serves them"},
 	{inConfig, "pubsub_subscriptions", "jobs started from Pub/Sub"},
@@ -90,6 +97,15 @@ var notSupported = []unsupported{
 	{inPlugins, "slack", "the slackevents plugin"},
 	{inPlugins, "release_note", "the release-note plugin"},
 	{inPlugins, "triggers[].trigger_github_workflows", "re-running GitHub Actions workflows from /retest"},
+	{inPlugins, "assign", "restricting /assign on issues to org members"},
+	{inPlugins, "label.restricted_labels.<key>[].allow_approvers_from_owners", "OWNERS approvers changing restricted labels"},
+	{inPlugins, "label.restricted_labels.<key>[].remove_on_new_commits", "removing restricted labels on new commits"},
+	{inPlugins, "delete_spam_issue", "the delete-spam-issue plugin"},
+	{inPlugins, "fix_commit_msg", "the fixcommitmsg plugin"},
+
+	// Org config.
+	{inOrgs, "repos.<key>.fork_from", "creating repositories as forks"},
+	{inOrgs, "repos.<key>.default_branch_only", "creating repositories as forks"},
 }
 
 // unsupportedPlugins are Prow plugin names that plugins.yaml may enable but
@@ -97,8 +113,8 @@ var notSupported = []unsupported{
 // plugin to automation/plugins removes its name here (a test checks).
 var unsupportedPlugins = []string{
 	"branchcleaner", "bugzilla", "buildifier", "cat",
-	"cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dog",
-	"golint", "goose", "heart", "issue-management", "jira",
+	"cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "delete-spam-issue",
+	"dog", "fixcommitmsg", "golint", "goose", "heart", "issue-management", "jira",
 	"merge-method-comment", "mergecommitblocker", "milestoneapplier",
 	"pony", "project", "project-manager", "release-note", "require-sig", "shrug",
 	"sigmention", "slackevents", "stage", "testfreeze", "transfer-issue",

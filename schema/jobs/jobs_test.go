@@ -28,6 +28,10 @@ func load(t *testing.T, text string, d Defaults) (*Config, []string) {
 	for _, e := range errs.List {
 		out = append(out, e.String())
 	}
+	// Warnings follow the errors, marked with their code.
+	for _, w := range errs.Warnings {
+		out = append(out, "warning "+w.Code+": "+w.String())
+	}
 	return &c, out
 }
 
@@ -256,7 +260,7 @@ periodics:
 				`jobs.yaml:2:3: periodic "none": exactly one of cron, interval and minimum_interval must be set`,
 				`jobs.yaml:8:13: periodic "two": exactly one of cron, interval and minimum_interval must be set`,
 				`jobs.yaml:13:9: periodic "badcron": invalid cron "61 * * * *": end of range (61) above maximum (59): 61`,
-				`jobs.yaml:18:21: periodic "badinterval": minimum_interval "soon" is not a positive duration`,
+				`jobs.yaml:18:21: periodic "badinterval": minimum_interval "soon" is not a duration`,
 			},
 		},
 		{
@@ -302,6 +306,31 @@ presubmits:
         env: [{name: X, value: "2"}]
 `,
 			want: []string{`jobs.yaml:7:13: presubmit "a": preset at jobs.yaml:2:3 (labels map[preset-x:true]): env X is already set in container ""`},
+		},
+		{
+			name: "what Prow accepts: six-field crons, and values that are almost certainly mistakes",
+			yaml: `periodics:
+- name: seconds
+  cron: "30 0 * * * *"` + pspec + `
+- name: zero
+  interval: 0s` + pspec + `
+  retry: {attempts: -1, interval: 1m}
+- name: elsewhere
+  interval: 1h
+  agent: knative-build
+  reporter_config:
+    slack: {job_states_to_report: [done]}
+    dingtalk: {token: t, job_states_to_report: [failure, lost]}
+  extra_refs: [{org: o}]
+`,
+			want: []string{
+				`warning out-of-range: jobs.yaml:8:13: periodic "zero": interval is 0s: it should be positive`,
+				`warning out-of-range: jobs.yaml:12:21: periodic "zero": retry.attempts is -1: it should not be negative (0 retries nothing)`,
+				`warning unsupported-agent: jobs.yaml:15:10: periodic "elsewhere": unknown agent "knative-build" (kubernetes, jenkins or tekton-pipeline): nothing in bowline runs it, so its runs end at once in state error`,
+				`warning unknown-value: jobs.yaml:17:36: periodic "elsewhere": reporter_config.slack: unknown job state "done": no run will match it`,
+				`warning unknown-value: jobs.yaml:18:58: periodic "elsewhere": reporter_config.dingtalk: unknown job state "lost": no run will match it`,
+				`warning missing-value: jobs.yaml:19:16: periodic "elsewhere": extra_refs[0]: without org and repo there is nothing to clone`,
+			},
 		},
 		{
 			name: "not an org/repo",
@@ -382,20 +411,23 @@ func TestDecorationChecks(t *testing.T) {
 		{
 			name: "some images",
 			dc:   "{utility_images: {clonerefs: c}, gcs_configuration: {bucket: b, path_strategy: explicit}}",
-			want: []string{`jobs.yaml:5:41: presubmit "a": decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar`},
+			want: []string{
+				`jobs.yaml:5:41: presubmit "a": decoration_config: utility_images needs clonerefs, initupload, entrypoint and sidecar`,
+				"warning utility-images: jobs.yaml:5:41: utility_images: Prow's pod utility images are not run; bowline runs clonerefs, initupload, entrypoint and sidecar from its own image (the operator's --utility-image)",
+			},
 		},
 		{
 			name: "upload location",
 			dc:   "{gcs_configuration: {path_strategy: legacy}}",
 			want: []string{
-				`jobs.yaml:5:44: presubmit "a": decoration_config: gcs_configuration needs a bucket or local_output_dir`,
 				`jobs.yaml:5:60: presubmit "a": decoration_config: path_strategy legacy needs default_org and default_repo`,
+				`warning missing-value: jobs.yaml:5:44: presubmit "a": decoration_config: gcs_configuration has no bucket or local_output_dir: logs and artifacts have nowhere to go`,
 			},
 		},
 		{
 			name: "a negative timeout, in nanoseconds as Prow allows",
 			dc:   "{timeout: -7200000000000}",
-			want: []string{`jobs.yaml:5:34: presubmit "a": decoration_config: timeout must not be negative, not -2h0m0s`},
+			want: []string{`warning out-of-range: jobs.yaml:5:34: presubmit "a": decoration_config: timeout is -2h0m0s: it should not be negative`},
 		},
 		{
 			name: "no upload configuration: the operator's default location",

@@ -237,13 +237,22 @@ type Retry struct {
 
 // ReporterConfig configures reporters beyond GitHub.
 type ReporterConfig struct {
-	Slack *SlackReporterConfig `json:"slack,omitempty"`
+	Slack    *SlackReporterConfig    `json:"slack,omitempty"`
+	DingTalk *DingTalkReporterConfig `json:"dingtalk,omitempty"`
 }
 
 // SlackReporterConfig sends job results to a Slack channel.
 type SlackReporterConfig struct {
 	Host              string   `json:"host,omitempty"`
 	Channel           string   `json:"channel,omitempty"`
+	JobStatesToReport []string `json:"job_states_to_report,omitempty"`
+	ReportTemplate    string   `json:"report_template,omitempty"`
+	Report            *bool    `json:"report,omitempty"`
+}
+
+// DingTalkReporterConfig sends job results to a DingTalk group chat.
+type DingTalkReporterConfig struct {
+	Token             string   `json:"token,omitempty"`
 	JobStatesToReport []string `json:"job_states_to_report,omitempty"`
 	ReportTemplate    string   `json:"report_template,omitempty"`
 	Report            *bool    `json:"report,omitempty"`

@@ -226,7 +226,10 @@ func (v *validator) base(kind string, j *JobBase) {
 		v.errs.WarnAt(j.Pos, yamlpos.At("agent"), "unsupported-agent",
 			"%s: agent %s is not supported by bowline yet: its runs end at once in state error", what, j.Agent)
 	default:
-		v.failAt(j.Pos, yamlpos.At("agent"), "%s: unknown agent %q (kubernetes, jenkins or tekton-pipeline)", what, j.Agent)
+		// Prow accepts any agent ("use at your own risk"): another
+		// controller may run it.
+		v.errs.WarnAt(j.Pos, yamlpos.At("agent"), "unsupported-agent",
+			"%s: unknown agent %q (kubernetes, jenkins or tekton-pipeline): nothing in bowline runs it, so its runs end at once in state error", what, j.Agent)
 	}
 	if v.c.Decorated(j) && j.Agent == AgentKubernetes {
 		v.decoration(what, j)
@@ -235,16 +238,23 @@ func (v *validator) base(kind string, j *JobBase) {
 		(len(r.GitHubUsers) > 0 || len(r.GitHubTeamIDs) > 0 || len(r.GitHubTeamSlugs) > 0 || len(r.GitHubOrgs) > 0) {
 		v.failAt(j.Pos, yamlpos.At("rerun_auth_config", "allow_anyone"), "%s: rerun_auth_config: allow_anyone cannot be combined with an allowlist", what)
 	}
-	if rc := j.ReporterConfig; rc != nil && rc.Slack != nil {
-		for i, s := range rc.Slack.JobStatesToReport {
-			if !slices.Contains(jobStates, s) {
-				v.failAt(j.Pos, yamlpos.At("reporter_config", "slack", "job_states_to_report").Index(i), "%s: reporter_config.slack: unknown job state %q", what, s)
+	// Prow takes any job state, and extra refs without org or repo; such
+	// a state never matches, and such a ref cannot be cloned.
+	if rc := j.ReporterConfig; rc != nil {
+		for _, r := range []struct {
+			name   string
+			states []string
+		}{{"slack", slackStates(rc.Slack)}, {"dingtalk", dingTalkStates(rc.DingTalk)}} {
+			for i, s := range r.states {
+				if !slices.Contains(jobStates, s) {
+					v.errs.WarnAt(j.Pos, yamlpos.At("reporter_config", r.name, "job_states_to_report").Index(i), "unknown-value", "%s: reporter_config.%s: unknown job state %q: no run will match it", what, r.name, s)
+				}
 			}
 		}
 	}
 	for i, r := range j.ExtraRefs {
 		if r.Org == "" || r.Repo == "" {
-			v.failAt(j.Pos, yamlpos.At("extra_refs").Index(i), "%s: extra_refs[%d]: org and repo are required", what, i)
+			v.errs.WarnAt(j.Pos, yamlpos.At("extra_refs").Index(i), "missing-value", "%s: extra_refs[%d]: without org and repo there is nothing to clone", what, i)
 		}
 	}
 }
@@ -309,7 +319,7 @@ func (v *validator) decoration(what string, j *JobBase) {
 			v.failAt(j.Pos, yamlpos.At("decoration_config", "gcs_configuration", "path_strategy"), "%s: decoration_config: path_strategy must be legacy, single or explicit, not %q", what, g.PathStrategy)
 		}
 		if g.Bucket == "" && g.LocalOutputDir == "" {
-			v.failAt(j.Pos, yamlpos.At("decoration_config", "gcs_configuration"), "%s: decoration_config: gcs_configuration needs a bucket or local_output_dir", what)
+			v.errs.WarnAt(j.Pos, yamlpos.At("decoration_config", "gcs_configuration"), "missing-value", "%s: decoration_config: gcs_configuration has no bucket or local_output_dir: logs and artifacts have nowhere to go", what)
 		}
 	}
 	for _, f := range []struct {
@@ -317,7 +327,7 @@ func (v *validator) decoration(what string, j *JobBase) {
 		d    *Duration
 	}{{"timeout", d.Timeout}, {"grace_period", d.GracePeriod}} {
 		if f.d != nil && f.d.Duration < 0 {
-			v.failAt(j.Pos, yamlpos.At("decoration_config", f.name), "%s: decoration_config: %s must not be negative, not %s", what, f.name, f.d.Duration)
+			v.errs.WarnAt(j.Pos, yamlpos.At("decoration_config", f.name), "out-of-range", "%s: decoration_config: %s is %s: it should not be negative", what, f.name, f.d.Duration)
 		}
 	}
 }
@@ -383,7 +393,26 @@ func (v *validator) postsubmit(p *Postsubmit) {
 	}
 }
 
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+// cronParser takes what Prow's horologium takes: five fields, or six with
+// seconds first, and descriptors such as @daily and @every 1h.
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseCron parses a periodic's cron expression as Prow does.
+func ParseCron(expr string) (cron.Schedule, error) { return cronParser.Parse(expr) }
+
+func slackStates(s *SlackReporterConfig) []string {
+	if s == nil {
+		return nil
+	}
+	return s.JobStatesToReport
+}
+
+func dingTalkStates(d *DingTalkReporterConfig) []string {
+	if d == nil {
+		return nil
+	}
+	return d.JobStatesToReport
+}
 
 func (v *validator) periodic(p *Periodic) {
 	what := describeJob(TypePeriodic, p.Name)
@@ -402,7 +431,7 @@ func (v *validator) periodic(p *Periodic) {
 		v.failAt(p.Pos, at, "%s: exactly one of cron, interval and minimum_interval must be set", what)
 	}
 	if p.Cron != "" {
-		if _, err := cronParser.Parse(p.Cron); err != nil {
+		if _, err := ParseCron(p.Cron); err != nil {
 			v.failAt(p.Pos, yamlpos.At("cron"), "%s: invalid cron %q: %v", what, p.Cron, err)
 		}
 	}
@@ -410,13 +439,15 @@ func (v *validator) periodic(p *Periodic) {
 		if f.s == "" {
 			continue
 		}
-		if d, err := time.ParseDuration(f.s); err != nil || d <= 0 {
-			v.failAt(p.Pos, yamlpos.At(f.field), "%s: %s %q is not a positive duration", what, f.field, f.s)
+		if d, err := time.ParseDuration(f.s); err != nil {
+			v.failAt(p.Pos, yamlpos.At(f.field), "%s: %s %q is not a duration", what, f.field, f.s)
+		} else if d <= 0 {
+			v.errs.WarnAt(p.Pos, yamlpos.At(f.field), "out-of-range", "%s: %s is %s: it should be positive", what, f.field, d)
 		}
 	}
 	if r := p.Retry; r != nil {
 		if r.Attempts < 0 {
-			v.failAt(p.Pos, yamlpos.At("retry", "attempts"), "%s: retry.attempts must not be negative", what)
+			v.errs.WarnAt(p.Pos, yamlpos.At("retry", "attempts"), "out-of-range", "%s: retry.attempts is %d: it should not be negative (0 retries nothing)", what, r.Attempts)
 		}
 		if r.Interval != "" {
 			if _, err := time.ParseDuration(r.Interval); err != nil {

@@ -76,6 +76,10 @@ type Repo struct {
 	Previously               []string          `json:"previously,omitempty"`
 	Collaborators            map[string]string `json:"collaborators,omitempty"`
 	OnCreate                 *RepoCreate       `json:"on_create,omitempty"`
+	// ForkFrom ("owner/repo") creates the repository as a fork of another,
+	// named by the key; DefaultBranchOnly forks only the default branch.
+	ForkFrom          *string `json:"fork_from,omitempty"`
+	DefaultBranchOnly *bool   `json:"default_branch_only,omitempty"`
 
 	Pos yamlpos.Pos `json:"-"`
 }

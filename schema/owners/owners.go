@@ -60,13 +60,26 @@ type Aliases struct {
 	Pos yamlpos.Pos `json:"-"`
 }
 
-// Validate checks an OWNERS file: the simple and the full form are not
-// mixed, filter keys are valid regular expressions, and no list names a
-// user twice.
+// Prow reads OWNERS files without checking field names: an unknown field
+// is ignored (with a warning here).
+func (File) LenientFields()    {}
+func (Config) LenientFields()  {}
+func (Options) LenientFields() {}
+func (Aliases) LenientFields() {}
+
+// simple reports whether the file uses the simple form: Prow then ignores
+// its filters.
+func (f *File) simple() bool {
+	return len(f.Approvers) > 0 || len(f.Reviewers) > 0 || len(f.RequiredReviewers) > 0 || len(f.Labels) > 0
+}
+
+// Validate checks an OWNERS file the way Prow reads it, which refuses
+// nothing but YAML it cannot parse: mixing the simple and the full form
+// (the filters are then ignored), a filter key that is not a regular
+// expression (the filter is ignored) and a user listed twice are warnings.
 func (f *File) Validate(errs *yamlpos.Errors) {
-	simple := len(f.Approvers) > 0 || len(f.Reviewers) > 0 || len(f.RequiredReviewers) > 0 || len(f.Labels) > 0
-	if simple && len(f.Filters) > 0 {
-		errs.AddAt(f.Pos, yamlpos.Path("").Name("filters"), "use either filters or approvers/reviewers/labels at the top, not both")
+	if f.simple() && len(f.Filters) > 0 {
+		errs.WarnAt(f.Pos, yamlpos.Path("").Name("filters"), "ignored-value", "filters are ignored: approvers, reviewers or labels at the top win, as in Prow; use one form or the other")
 	}
 	check := func(where string, at yamlpos.Path, c Config) {
 		for _, l := range []struct {
@@ -76,7 +89,7 @@ func (f *File) Validate(errs *yamlpos.Errors) {
 			seen := map[string]bool{}
 			for i, u := range l.users {
 				if seen[strings.ToLower(u)] {
-					errs.AddAt(f.Pos, at.Key(l.name).Index(i), "%s%s: %s is listed twice", where, l.name, u)
+					errs.WarnAt(f.Pos, at.Key(l.name).Index(i), "duplicate-value", "%s%s: %s is listed twice", where, l.name, u)
 				}
 				seen[strings.ToLower(u)] = true
 			}
@@ -90,7 +103,7 @@ func (f *File) Validate(errs *yamlpos.Errors) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if _, err := regexp.Compile(k); err != nil {
-			errs.AddAt(f.Pos, yamlpos.At("filters").Name(k), "filters: %q is not a regular expression: %v", k, err)
+			errs.WarnAt(f.Pos, yamlpos.At("filters").Name(k), "bad-pattern", "filters: %q is not a regular expression, so the filter is ignored: %v", k, err)
 		}
 		check(fmt.Sprintf("filters[%q].", k), yamlpos.At("filters", k), f.Filters[k])
 	}
@@ -148,6 +161,9 @@ func (s *Set) collect(p string, pick func(Config) []string) []string {
 			users = append(users, pick(f.Config)...)
 			rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
 			for k, c := range f.Filters {
+				if f.simple() {
+					break
+				}
 				if re, err := regexp.Compile(k); err == nil && re.MatchString(rel) {
 					users = append(users, pick(c)...)
 				}

@@ -22,6 +22,10 @@ func parse[T any](t *testing.T, name, text string) (*T, []string) {
 	for _, e := range errs.List {
 		out = append(out, e.String())
 	}
+	// Warnings follow the errors, marked with their code.
+	for _, w := range errs.Warnings {
+		out = append(out, "warning "+w.Code+": "+w.String())
+	}
 	return &v, out
 }
 
@@ -34,15 +38,22 @@ func TestParse(t *testing.T) {
 		{name: "simple", text: "approvers: [a]\nreviewers: [b]\nemeritus_approvers: [c]\nlabels: [sig/x]\noptions: {no_parent_owners: true}\n"},
 		{name: "filters", text: "filters:\n  '.*':\n    approvers: [a]\n  '\\.go$':\n    labels: [lang/go]\n"},
 		{
-			name: "mixed forms and bad filter",
+			name: "what Prow reads without complaint: mixed forms, a bad filter, a user twice",
 			text: "approvers: [a, A]\nfilters:\n  '(':\n    reviewers: [b]\n",
 			want: []string{
-				`OWNERS:1:16: approvers: A is listed twice`,
-				`OWNERS:2:1: use either filters or approvers/reviewers/labels at the top, not both`,
-				"OWNERS:3:3: filters: \"(\" is not a regular expression: error parsing regexp: missing closing ): `(`",
+				`warning duplicate-value: OWNERS:1:16: approvers: A is listed twice`,
+				`warning ignored-value: OWNERS:2:1: filters are ignored: approvers, reviewers or labels at the top win, as in Prow; use one form or the other`,
+				"warning bad-pattern: OWNERS:3:3: filters: \"(\" is not a regular expression, so the filter is ignored: error parsing regexp: missing closing ): `(`",
 			},
 		},
-		{name: "unknown key", text: "aprovers: [a]\n", want: []string{`OWNERS:1:1: unknown field "aprovers", did you mean "approvers"?`}},
+		{
+			name: "keys Prow does not know are ignored",
+			text: "aprovers: [a]\nfilters:\n  '.*': {approvers: [b], advisory: [c]}\n",
+			want: []string{
+				`warning unknown-field: OWNERS:1:1: unknown field "aprovers" is ignored, as Prow does, did you mean "approvers"?`,
+				`warning unknown-field: OWNERS:3:26: unknown field "advisory" is ignored, as Prow does`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,13 +67,15 @@ func TestParse(t *testing.T) {
 
 func TestApprovers(t *testing.T) {
 	root, _ := parse[File](t, "OWNERS", "approvers: [root-approver, leads]\nreviewers: [R]\n")
-	sub, _ := parse[File](t, "a/OWNERS", "approvers: [a-approver]\nfilters:\n  '\\.md$':\n    approvers: [docs]\n")
+	sub, _ := parse[File](t, "a/OWNERS", "filters:\n  '.*':\n    approvers: [a-approver]\n  '\\.md$':\n    approvers: [docs]\n")
+	// The simple form wins over filters, as in Prow.
+	mixed, _ := parse[File](t, "m/OWNERS", "approvers: [m-approver]\nfilters:\n  '\\.md$':\n    approvers: [ignored]\n")
 	cut, _ := parse[File](t, "a/b/OWNERS", "options: {no_parent_owners: true}\napprovers: [b-approver]\n")
 	aliases, errs := parse[Aliases](t, "OWNERS_ALIASES", "aliases:\n  leads: [Lead1, lead2]\n  empty: []\n")
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	s := &Set{Files: map[string]*File{".": root, "a": sub, "a/b": cut}, Aliases: map[string]*Aliases{".": aliases}}
+	s := &Set{Files: map[string]*File{".": root, "a": sub, "a/b": cut, "m": mixed}, Aliases: map[string]*Aliases{".": aliases}}
 	tests := []struct {
 		path string
 		want []string
@@ -71,6 +84,7 @@ func TestApprovers(t *testing.T) {
 		{"a/x.go", []string{"a-approver", "lead1", "lead2", "root-approver"}},
 		{"a/README.md", []string{"a-approver", "docs", "lead1", "lead2", "root-approver"}},
 		{"a/b/c/d.go", []string{"b-approver"}},
+		{"m/README.md", []string{"lead1", "lead2", "m-approver", "root-approver"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, s.ApproversOf(tt.path)); diff != "" {

@@ -15,7 +15,7 @@ import (
 var Known = []string{
 	"approve", "assign", "blockade", "blunderbuss", "branchcleaner", "bugzilla", "buildifier",
 	"cat", "cherry-pick-approved", "cherry-pick-unapproved", "cla", "config-updater", "dco",
-	"dog", "golint", "goose", "heart", "help", "hold", "invalidcommitmsg", "issue-management",
+	"delete-spam-issue", "dog", "fixcommitmsg", "golint", "goose", "heart", "help", "hold", "invalidcommitmsg", "issue-management",
 	"jira", "label", "lgtm", "lifecycle", "merge-method-comment", "mergecommitblocker",
 	"milestone", "milestoneapplier", "milestonestatus", "override", "owners-label", "pony",
 	"project", "project-manager", "release-note", "require-matching-label", "require-sig",
@@ -165,7 +165,7 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 				errs.WarnAt(at(o.PluginPos(i)), "", "deprecated-plugin", "plugins[%s]: plugin %q is deprecated: Prow merged it into %q, which does what it did and more", key, name, repl)
 			}
 			if seen[name] {
-				errs.AddPos(at(o.PluginPos(i)), "plugins[%s]: plugin %q is listed twice", key, name)
+				errs.WarnAt(at(o.PluginPos(i)), "", "duplicate-value", "plugins[%s]: plugin %q is listed twice", key, name)
 			}
 			seen[name] = true
 		}
@@ -178,7 +178,7 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 				}
 			}
 			if len(o.ExcludedRepos) > 0 {
-				errs.AddAt(at(o.Pos), yamlpos.At("excluded_repos"), "plugins[%s]: excluded_repos only applies to orgs", key)
+				errs.WarnAt(at(o.Pos), yamlpos.At("excluded_repos"), "ignored-value", "plugins[%s]: excluded_repos only applies to orgs; here it does nothing", key)
 			}
 		}
 	}
@@ -190,47 +190,72 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 				p, item = root, yamlpos.At("external_plugins", key).Index(i)
 			}
 			if ep.Name == "" {
-				errs.AddAt(p, item, "external_plugins[%s]: a plugin needs a name", key)
+				errs.WarnAt(p, item, "missing-value", "external_plugins[%s]: a plugin without a name is sent to %s", key, ep.Endpoint)
 			}
 			if names[ep.Name] {
-				errs.AddAt(p, item.Key("name"), "external_plugins[%s]: %q is listed twice", key, ep.Name)
+				errs.WarnAt(p, item.Key("name"), "duplicate-value", "external_plugins[%s]: %q is listed twice", key, ep.Name)
 			}
 			names[ep.Name] = true
+			if org, _, isRepo := strings.Cut(key, "/"); isRepo && slices.ContainsFunc(c.ExternalPlugins[org], func(o ExternalPlugin) bool { return o.Name == ep.Name }) {
+				errs.AddAt(p, item.Key("name"), "external_plugins[%s]: %q is already enabled for org %s", key, ep.Name, org)
+			}
 			for j, e := range ep.Events {
 				if !slices.Contains(Events, e) {
-					errs.AddAt(p, item.Key("events").Index(j), "external_plugins[%s]: %s: unknown event %q", key, ep.Name, e)
+					errs.WarnAt(p, item.Key("events").Index(j), "unknown-value", "external_plugins[%s]: %s: unknown event %q: GitHub sends no such event", key, ep.Name, e)
 				}
 			}
 		}
 	}
 	s := c.Size
-	if !(s.S < s.M && s.M < s.L && s.L < s.Xl && s.Xl < s.Xxl) || s.S <= 0 {
-		errs.AddAt(root, yamlpos.At("size"), "size: thresholds must be positive and increasing (s < m < l < xl < xxl), not %d, %d, %d, %d, %d", s.S, s.M, s.L, s.Xl, s.Xxl)
+	switch {
+	case s.S > s.M || s.M > s.L || s.L > s.Xl || s.Xl > s.Xxl:
+		errs.AddAt(root, yamlpos.At("size"), "size: thresholds must not decrease (s <= m <= l <= xl <= xxl), not %d, %d, %d, %d, %d", s.S, s.M, s.L, s.Xl, s.Xxl)
+	case !(s.S < s.M && s.M < s.L && s.L < s.Xl && s.Xl < s.Xxl) || s.S <= 0:
+		errs.WarnAt(root, yamlpos.At("size"), "out-of-range", "size: thresholds %d, %d, %d, %d, %d leave some size labels unused: they should be positive and increasing", s.S, s.M, s.L, s.Xl, s.Xxl)
 	}
-	if rc := c.Blunderbuss.ReviewerCount; rc != nil && *rc < 0 {
-		errs.AddAt(root, yamlpos.At("blunderbuss", "request_count"), "blunderbuss: request_count must not be negative")
+	if rc := c.Blunderbuss.ReviewerCount; rc != nil && *rc < 1 {
+		errs.AddAt(root, yamlpos.At("blunderbuss", "request_count"), "blunderbuss: request_count must be positive, not %d", *rc)
 	}
 	if m := c.Blunderbuss.MaxReviewerCount; m < 0 {
-		errs.AddAt(root, yamlpos.At("blunderbuss", "max_request_count"), "blunderbuss: max_request_count must not be negative")
+		errs.WarnAt(root, yamlpos.At("blunderbuss", "max_request_count"), "out-of-range", "blunderbuss: max_request_count is %d: it should not be negative (0 is no cap)", m)
+	}
+	if w := c.Blunderbuss.WaitForStatus; w != nil {
+		if _, err := regexp.Compile(w.Description); err != nil {
+			errs.AddAt(root, yamlpos.At("blunderbuss", "wait_for_status", "description"), "blunderbuss.wait_for_status.description: %v", err)
+		}
+	}
+	for _, k := range sortedKeys(c.Assign) {
+		if a := c.Assign[k]; a != nil && a.Restrict != nil {
+			if act := a.Restrict.Action; act != "" && act != AssignActionWarn && act != AssignActionBlock {
+				errs.AddAt(root, yamlpos.At("assign", k, "restrict", "action"), "assign[%s].restrict.action must be %s or %s, not %q", k, AssignActionWarn, AssignActionBlock, act)
+			}
+		}
 	}
 	re := func(p yamlpos.Pos, path yamlpos.Path, field, pattern string) {
 		if _, err := regexp.Compile(pattern); err != nil {
 			errs.AddAt(p, path, "%s: %v", field, err)
 		}
 	}
+	// Prow compiles a blockade's path patterns only when the plugin runs:
+	// a bad one is accepted, and breaks the blockade.
+	reWarn := func(p yamlpos.Pos, path yamlpos.Path, field, pattern string) {
+		if _, err := regexp.Compile(pattern); err != nil {
+			errs.WarnAt(p, path, "bad-pattern", "%s: %v: the blockade cannot apply", field, err)
+		}
+	}
 	for i, b := range c.Blockades {
 		p := at(b.Pos)
 		for j, pat := range b.BlockRegexps {
-			re(p, yamlpos.At("blockregexps").Index(j), fmt.Sprintf("blockades[%d].blockregexps", i), pat)
+			reWarn(p, yamlpos.At("blockregexps").Index(j), fmt.Sprintf("blockades[%d].blockregexps", i), pat)
 		}
 		for j, pat := range b.ExceptionRegexps {
-			re(p, yamlpos.At("exceptionregexps").Index(j), fmt.Sprintf("blockades[%d].exceptionregexps", i), pat)
+			reWarn(p, yamlpos.At("exceptionregexps").Index(j), fmt.Sprintf("blockades[%d].exceptionregexps", i), pat)
 		}
 		if b.BranchRegexp != nil {
 			re(p, yamlpos.At("branchregexp"), fmt.Sprintf("blockades[%d].branchregexp", i), *b.BranchRegexp)
 		}
 		if len(b.Repos) == 0 {
-			errs.AddAt(p, yamlpos.At("repos"), "blockades[%d]: repos is required", i)
+			errs.WarnAt(p, yamlpos.At("repos"), "missing-value", "blockades[%d]: without repos the blockade applies nowhere", i)
 		}
 	}
 	re(root, yamlpos.At("heart", "commentregexp"), "heart.commentregexp", c.Heart.CommentRegexp)
@@ -243,6 +268,12 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 		p := at(r.Pos)
 		if r.Org == "" {
 			errs.AddPos(p, "require_matching_label[%d]: org is required", i)
+		}
+		if strings.Contains(r.Repo, "/") {
+			errs.AddAt(p, yamlpos.At("repo"), "require_matching_label[%d]: repo may not contain '/'; give the org in org", i)
+		}
+		if r.MissingLabel == "" {
+			errs.AddPos(p, "require_matching_label[%d]: missing_label is required", i)
 		}
 		if r.Regexp == "" {
 			errs.AddPos(p, "require_matching_label[%d]: regexp is required", i)
@@ -272,8 +303,16 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 	for _, name := range sortedKeys(c.ConfigUpdater.Maps) {
 		m := c.ConfigUpdater.Maps[name]
 		at := yamlpos.At("config_updater", "maps", name)
-		if m.Name == "" {
-			errs.AddAt(root, at, "config_updater.maps[%s]: name is required", name)
+		switch {
+		case m.Name == "" && len(m.PartitionedNames) == 0:
+			errs.AddAt(root, at, "config_updater.maps[%s]: name (or partitioned_names) is required", name)
+		case m.Name != "" && len(m.PartitionedNames) > 0:
+			errs.AddAt(root, at.Key("partitioned_names"), "config_updater.maps[%s]: name and partitioned_names are mutually exclusive", name)
+		case len(m.PartitionedNames) > 256:
+			errs.AddAt(root, at.Key("partitioned_names"), "config_updater.maps[%s]: at most 256 partitioned_names, not %d", name, len(m.PartitionedNames))
+		}
+		if len(m.ClusterGroups) > 0 && len(m.Clusters) > 0 {
+			errs.AddAt(root, at.Key("cluster_groups"), "config_updater.maps[%s]: clusters and cluster_groups are mutually exclusive", name)
 		}
 		for i, g := range m.ClusterGroups {
 			if _, ok := c.ConfigUpdater.ClusterGroups[g]; !ok {
@@ -285,19 +324,26 @@ func (c *Config) Validate(file string, errs *yamlpos.Errors) {
 		pos   yamlpos.Pos
 		repos []string
 	}
+	// Prow refuses a repository configured twice for approve and welcome;
+	// for lgtm and triggers it takes the first entry.
 	for _, list := range []struct {
 		name    string
+		refuse  bool
 		entries []entry
 	}{
-		{"approve", entries(c.Approve, func(a Approve) entry { return entry{a.Pos, a.Repos} })},
-		{"lgtm", entries(c.Lgtm, func(a Lgtm) entry { return entry{a.Pos, a.Repos} })},
-		{"triggers", entries(c.Triggers, func(a Trigger) entry { return entry{a.Pos, a.Repos} })},
+		{"approve", true, entries(c.Approve, func(a Approve) entry { return entry{a.Pos, a.Repos} })},
+		{"welcome", true, entries(c.Welcome, func(a Welcome) entry { return entry{a.Pos, a.Repos} })},
+		{"lgtm", false, entries(c.Lgtm, func(a Lgtm) entry { return entry{a.Pos, a.Repos} })},
+		{"triggers", false, entries(c.Triggers, func(a Trigger) entry { return entry{a.Pos, a.Repos} })},
 	} {
 		seen := map[string]bool{}
 		for i, e := range list.entries {
 			for j, r := range e.repos {
-				if seen[r] {
+				switch {
+				case seen[r] && list.refuse:
 					errs.AddAt(at(e.pos), yamlpos.At("repos").Index(j), "%s[%d]: %s is configured twice", list.name, i, r)
+				case seen[r]:
+					errs.WarnAt(at(e.pos), yamlpos.At("repos").Index(j), "duplicate-value", "%s[%d]: %s is configured twice; the first entry applies", list.name, i, r)
 				}
 				seen[r] = true
 			}

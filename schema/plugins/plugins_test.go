@@ -24,6 +24,10 @@ func load(t *testing.T, text string) (*Config, []string) {
 	for _, e := range errs.List {
 		out = append(out, e.String())
 	}
+	// Warnings follow the errors, marked with their code.
+	for _, w := range errs.Warnings {
+		out = append(out, "warning "+w.Code+": "+w.String())
+	}
 	return &c, out
 }
 
@@ -104,13 +108,16 @@ func TestValidate(t *testing.T) {
     excluded_repos: [x]
 external_plugins:
   org: [{name: cherrypicker, events: [comment]}]
+  org/repo: [{name: cherrypicker}, {name: needs-rebase}, {name: needs-rebase}]
 `,
 			want: []string{
 				`plugins.yaml:3:21: plugins[org]: unknown plugin "lgmt"`,
-				`plugins.yaml:3:27: plugins[org]: plugin "lgtm" is listed twice`,
 				`plugins.yaml:5:15: plugins[org/repo]: plugin "lgtm" is already enabled for org org`,
-				`plugins.yaml:6:21: plugins[org/repo]: excluded_repos only applies to orgs`,
-				`plugins.yaml:8:39: external_plugins[org]: cherrypicker: unknown event "comment"`,
+				`plugins.yaml:9:21: external_plugins[org/repo]: "cherrypicker" is already enabled for org org`,
+				`warning duplicate-value: plugins.yaml:3:27: plugins[org]: plugin "lgtm" is listed twice`,
+				`warning ignored-value: plugins.yaml:6:21: plugins[org/repo]: excluded_repos only applies to orgs; here it does nothing`,
+				`warning unknown-value: plugins.yaml:8:39: external_plugins[org]: cherrypicker: unknown event "comment": GitHub sends no such event`,
+				`warning duplicate-value: plugins.yaml:9:65: external_plugins[org/repo]: "needs-rebase" is listed twice`,
 			},
 		},
 		{
@@ -123,12 +130,32 @@ require_matching_label:
 triggers:
 - repos: [org]
 - repos: [org]
+welcome:
+- repos: [org]
+- repos: [org]
+assign: {org: {restrict: {action: scold}}, "*": {restrict: {exempt_labels: [good first issue]}}}
+blunderbuss: {request_count: 0, max_request_count: -1, wait_for_status: {description: "("}}
+blockades: [{blockregexps: ["("]}]
+config_updater:
+  maps:
+    a.yaml: {name: a, partitioned_names: [a1, a2]}
+    b.yaml: {}
 `,
 			want: []string{
-				`plugins.yaml:1:7: size: thresholds must be positive and increasing (s < m < l < xl < xxl), not 5, 3, 10, 20, 30`,
+				`plugins.yaml:1:7: size: thresholds must not decrease (s <= m <= l <= xl <= xxl), not 5, 3, 10, 20, 30`,
 				"plugins.yaml:2:24: heart.commentregexp: error parsing regexp: missing closing ): `(`",
 				`plugins.yaml:4:3: require_matching_label[0]: applies to neither prs nor issues`,
-				`plugins.yaml:8:11: triggers[1]: org is configured twice`,
+				`plugins.yaml:4:3: require_matching_label[0]: missing_label is required`,
+				`plugins.yaml:11:11: welcome[1]: org is configured twice`,
+				`plugins.yaml:12:35: assign[org].restrict.action must be warn or block, not "scold"`,
+				`plugins.yaml:13:30: blunderbuss: request_count must be positive, not 0`,
+				"plugins.yaml:13:87: blunderbuss.wait_for_status.description: error parsing regexp: missing closing ): `(`",
+				`plugins.yaml:17:42: config_updater.maps[a.yaml]: name and partitioned_names are mutually exclusive`,
+				`plugins.yaml:18:13: config_updater.maps[b.yaml]: name (or partitioned_names) is required`,
+				`warning duplicate-value: plugins.yaml:8:11: triggers[1]: org is configured twice; the first entry applies`,
+				`warning out-of-range: plugins.yaml:13:52: blunderbuss: max_request_count is -1: it should not be negative (0 is no cap)`,
+				`warning missing-value: plugins.yaml:14:13: blockades[0]: without repos the blockade applies nowhere`,
+				"warning bad-pattern: plugins.yaml:14:29: blockades[0].blockregexps: error parsing regexp: missing closing ): `(`: the blockade cannot apply",
 			},
 		},
 		{

@@ -19,26 +19,29 @@ type Config struct {
 	ExternalPlugins      map[string][]ExternalPlugin  `json:"external_plugins,omitempty"`
 	Owners               Owners                       `json:"owners,omitempty"`
 	Approve              []Approve                    `json:"approve,omitempty"`
+	Assign               map[string]*Assign           `json:"assign,omitempty"`
 	Blockades            []Blockade                   `json:"blockades,omitempty"`
 	Blunderbuss          Blunderbuss                  `json:"blunderbuss,omitempty"`
-	Bugzilla             any                          `json:"bugzilla,omitempty"`
+	Bugzilla             Bugzilla                     `json:"bugzilla,omitempty"`
 	BranchCleaner        BranchCleaner                `json:"branch_cleaner,omitempty"`
 	Cat                  KeyPath                      `json:"cat,omitempty"`
 	CherryPickApproved   []CherryPickApproved         `json:"cherry_pick_approved,omitempty"`
 	CherryPickUnapproved CherryPickUnapproved         `json:"cherry_pick_unapproved,omitempty"`
 	ConfigUpdater        ConfigUpdater                `json:"config_updater,omitempty"`
 	Dco                  map[string]*Dco              `json:"dco,omitempty"`
+	DeleteSpamIssue      DeleteSpamIssue              `json:"delete_spam_issue,omitempty"`
+	FixCommitMsg         FixCommitMsg                 `json:"fix_commit_msg,omitempty"`
 	Golint               Golint                       `json:"golint,omitempty"`
 	Goose                KeyPath                      `json:"goose,omitempty"`
 	Heart                Heart                        `json:"heart,omitempty"`
 	Help                 Help                         `json:"help,omitempty"`
-	Jira                 any                          `json:"jira,omitempty"`
+	Jira                 *Jira                        `json:"jira,omitempty"`
 	Label                Label                        `json:"label,omitempty"`
 	Lgtm                 []Lgtm                       `json:"lgtm,omitempty"`
 	MilestoneApplier     map[string]map[string]string `json:"milestone_applier,omitempty"`
 	Override             Override                     `json:"override,omitempty"`
 	ProjectConfig        ProjectConfig                `json:"project_config,omitempty"`
-	ProjectManager       any                          `json:"project_manager,omitempty"`
+	ProjectManager       ProjectManager               `json:"project_manager,omitempty"`
 	RepoMilestone        map[string]Milestone         `json:"repo_milestone,omitempty"`
 	RequireMatchingLabel []RequireMatchingLabel       `json:"require_matching_label,omitempty"`
 	Retitle              Retitle                      `json:"retitle,omitempty"`
@@ -180,7 +183,19 @@ type Blunderbuss struct {
 	UseStatusAvailability bool     `json:"use_status_availability,omitempty"`
 	IgnoreDrafts          bool     `json:"ignore_drafts,omitempty"`
 	IgnoreAuthors         []string `json:"ignore_authors,omitempty"`
-	WaitForStatus         any      `json:"wait_for_status,omitempty"`
+	// WaitForStatus delays review requests until a status context is in
+	// a state with a description matching a pattern.
+	WaitForStatus *ContextMatch `json:"wait_for_status,omitempty"`
+}
+
+// ContextMatch selects a status context by name, state and description.
+type ContextMatch struct {
+	// Context defaults to tide.
+	Context string `json:"context,omitempty"`
+	// Description is a regular expression over the context's description.
+	Description string `json:"description,omitempty"`
+	// State defaults to pending.
+	State string `json:"state,omitempty"`
 }
 
 // BranchCleaner deletes merged branches except preserved ones.
@@ -195,10 +210,12 @@ type KeyPath struct {
 
 // CherryPickApproved lets approvers approve cherry-picks.
 type CherryPickApproved struct {
-	Org          string   `json:"org"`
-	Repo         string   `json:"repo"`
-	BranchRegexp string   `json:"branchregexp,omitempty"`
-	Approvers    []string `json:"approvers,omitempty"`
+	Org                       string   `json:"org"`
+	Repo                      string   `json:"repo"`
+	BranchRegexp              string   `json:"branchregexp,omitempty"`
+	Approvers                 []string `json:"approvers,omitempty"`
+	AllowMissingApprovedLabel bool     `json:"allow_missing_approved_label,omitempty"`
+	AllowMissingLGTMLabel     bool     `json:"allow_missing_lgtm_label,omitempty"`
 }
 
 // CherryPickUnapproved comments on unapproved cherry-picks.
@@ -216,7 +233,10 @@ type ConfigUpdater struct {
 
 // ConfigMapSpec is one ConfigMap fed from a file or glob.
 type ConfigMapSpec struct {
-	Name             string              `json:"name"`
+	Name string `json:"name,omitempty"`
+	// PartitionedNames spread the files over several ConfigMaps instead
+	// of the one Name gives; the two are mutually exclusive.
+	PartitionedNames []string            `json:"partitioned_names,omitempty"`
 	Key              string              `json:"key,omitempty"`
 	GZIP             *bool               `json:"gzip,omitempty"`
 	Clusters         map[string][]string `json:"clusters,omitempty"`
@@ -266,10 +286,22 @@ type Label struct {
 
 // RestrictedLabel may only be applied by some teams or users.
 type RestrictedLabel struct {
-	Label        string            `json:"label"`
-	AllowedTeams []string          `json:"allowed_teams,omitempty"`
-	AllowedUsers []string          `json:"allowed_users,omitempty"`
-	AssignOn     []RestrictedLabel `json:"assign_on,omitempty"`
+	Label        string          `json:"label"`
+	AllowedTeams []string        `json:"allowed_teams,omitempty"`
+	AllowedUsers []string        `json:"allowed_users,omitempty"`
+	AssignOn     []AssignOnLabel `json:"assign_on,omitempty"`
+	// AllowApproversFromOwners lets a user who may approve every file a
+	// pull request changes (by OWNERS) change the label on it too.
+	AllowApproversFromOwners bool `json:"allow_approvers_from_owners,omitempty"`
+	// RemoveOnNewCommits removes the label when new commits are pushed to
+	// the pull request.
+	RemoveOnNewCommits bool `json:"remove_on_new_commits,omitempty"`
+}
+
+// AssignOnLabel is a label whose addition assigns a restricted label's
+// allowed users.
+type AssignOnLabel struct {
+	Label string `json:"label"`
 }
 
 // Lgtm configures the lgtm plugin for some repos.
@@ -379,6 +411,8 @@ type Welcome struct {
 	Repos           []string `json:"repos,omitempty"`
 	MessageTemplate string   `json:"message_template,omitempty"`
 	AlwaysPost      bool     `json:"always_post,omitempty"`
+
+	Pos yamlpos.Pos `json:"-"`
 }
 
 // InvalidCommitMsg configures the invalidcommitmsg plugin.
@@ -400,3 +434,113 @@ const (
 	CheckIssueClosingKeywords = "issueClosingKeywords"
 	CheckFixupPrefix          = "fixupPrefix"
 )
+
+// Assign configures the assign plugin for an org, "org/repo" or "*".
+type Assign struct {
+	// Restrict limits /assign on issues to members of the org.
+	Restrict *AssignRestrict `json:"restrict,omitempty"`
+}
+
+// AssignRestrict limits /assign on issues: commenters who are not members
+// of the org are warned (assigned anyway, with a note) or blocked.
+type AssignRestrict struct {
+	// Action is warn (the default) or block.
+	Action string `json:"action,omitempty"`
+	// ExemptLabels are labels under which anyone may use /assign.
+	ExemptLabels []string `json:"exempt_labels,omitempty"`
+}
+
+// Actions of assign.restrict.
+const (
+	AssignActionWarn  = "warn"
+	AssignActionBlock = "block"
+)
+
+// DeleteSpamIssue says who may delete an issue with /delete-spam-issue.
+type DeleteSpamIssue struct {
+	AllowedTeams []string `json:"allowed_teams,omitempty"`
+	AllowedUsers []string `json:"allowed_users,omitempty"`
+}
+
+// FixCommitMsg configures the fixcommitmsg plugin.
+type FixCommitMsg struct {
+	// MaintainerTeam may run /fix-commit-messages; anyone may when unset.
+	MaintainerTeam string `json:"maintainer_team,omitempty"`
+}
+
+// Jira configures the jira plugin.
+type Jira struct {
+	DisabledJiraProjects []string `json:"disabled_jira_projects,omitempty"`
+}
+
+// ProjectManager configures the project-manager plugin: for each org or
+// "org/repo", projects and their columns.
+type ProjectManager struct {
+	OrgRepos map[string]ManagedOrgRepo `json:"orgsRepos,omitempty"`
+}
+
+// ManagedOrgRepo holds an org's or repository's managed projects.
+type ManagedOrgRepo struct {
+	Projects map[string]ManagedProject `json:"projects,omitempty"`
+}
+
+// ManagedProject holds a project's columns.
+type ManagedProject struct {
+	Columns []ManagedColumn `json:"columns,omitempty"`
+}
+
+// ManagedColumn says which issues and pull requests go into a column.
+type ManagedColumn struct {
+	ID     *int     `json:"id,omitempty"`
+	Name   string   `json:"name,omitempty"`
+	State  string   `json:"state,omitempty"`
+	Labels []string `json:"labels,omitempty"`
+	Org    string   `json:"org,omitempty"`
+}
+
+// Bugzilla configures the bugzilla plugin: options by branch, for every
+// repository, an org's repositories, or a repository.
+type Bugzilla struct {
+	Default map[string]BugzillaBranchOptions `json:"default,omitempty"`
+	Orgs    map[string]BugzillaOrgOptions    `json:"orgs,omitempty"`
+}
+
+// BugzillaOrgOptions are an org's Bugzilla options.
+type BugzillaOrgOptions struct {
+	Default map[string]BugzillaBranchOptions `json:"default,omitempty"`
+	Repos   map[string]BugzillaRepoOptions   `json:"repos,omitempty"`
+}
+
+// BugzillaRepoOptions are a repository's Bugzilla options by branch.
+type BugzillaRepoOptions struct {
+	Branches map[string]BugzillaBranchOptions `json:"branches,omitempty"`
+}
+
+// BugzillaBugState is a bug's status and resolution.
+type BugzillaBugState struct {
+	Status     string `json:"status,omitempty"`
+	Resolution string `json:"resolution,omitempty"`
+}
+
+// BugzillaBranchOptions say when a referenced bug is valid and what happens
+// to it.
+type BugzillaBranchOptions struct {
+	ExcludeDefaults                     *bool               `json:"exclude_defaults,omitempty"`
+	EnableBackporting                   *bool               `json:"enable_backporting,omitempty"`
+	ValidateByDefault                   *bool               `json:"validate_by_default,omitempty"`
+	IsOpen                              *bool               `json:"is_open,omitempty"`
+	TargetRelease                       *string             `json:"target_release,omitempty"`
+	Statuses                            *[]string           `json:"statuses,omitempty"`
+	ValidStates                         *[]BugzillaBugState `json:"valid_states,omitempty"`
+	DependentBugStatuses                *[]string           `json:"dependent_bug_statuses,omitempty"`
+	DependentBugStates                  *[]BugzillaBugState `json:"dependent_bug_states,omitempty"`
+	DependentBugTargetReleases          *[]string           `json:"dependent_bug_target_releases,omitempty"`
+	DeprecatedDependentBugTargetRelease *string             `json:"dependent_bug_target_release,omitempty"`
+	StatusAfterValidation               *string             `json:"status_after_validation,omitempty"`
+	StateAfterValidation                *BugzillaBugState   `json:"state_after_validation,omitempty"`
+	AddExternalLink                     *bool               `json:"add_external_link,omitempty"`
+	StatusAfterMerge                    *string             `json:"status_after_merge,omitempty"`
+	StateAfterMerge                     *BugzillaBugState   `json:"state_after_merge,omitempty"`
+	StateAfterClose                     *BugzillaBugState   `json:"state_after_close,omitempty"`
+	AllowedGroups                       []string            `json:"allowed_groups,omitempty"`
+}

@@ -199,12 +199,8 @@ func (t *Tide) BatchSizeLimit(org, repo string) int {
 	return 0
 }
 
-// MergeMethod is the merge method of a repo: merge unless configured.
+// MergeMethod is the merge method of a repo, whatever the branch: merge
+// unless configured.
 func (t *Tide) MergeMethod(org, repo string) string {
-	for _, k := range []string{org + "/" + repo, org} {
-		if v, ok := t.MergeType[k]; ok {
-			return v
-		}
-	}
-	return "merge"
+	return t.MergeMethodFor(org, repo, "")
 }

@@ -24,6 +24,10 @@ func load(t *testing.T, text string) (*Config, []string) {
 	for _, e := range errs.List {
 		out = append(out, e.String())
 	}
+	// Warnings follow the errors, marked with their code.
+	for _, w := range errs.Warnings {
+		out = append(out, "warning "+w.Code+": "+w.String())
+	}
 	return &c, out
 }
 
@@ -209,11 +213,11 @@ log_level: loud
 `,
 			want: []string{
 				`config.yaml:2:28: tide.merge_method[org/repo]: must be one of merge, squash, rebase, ifNecessary, not "fast-forward"`,
-				`config.yaml:3:27: tide.batch_size_limit[*]: must be -1 (no batches), 0 (unlimited) or more, not -2`,
 				`config.yaml:5:5: tide.queries[0]: needs orgs or repos`,
 				`config.yaml:6:21: tide.queries[0]: label "a" is both required and forbidden`,
 				`config.yaml:7:13: tide.queries[1]: repo "bad" is not org/repo`,
 				`config.yaml:9:23: tide.queries[1]: includedBranches and excludedBranches are mutually exclusive`,
+				`warning out-of-range: config.yaml:3:27: tide.batch_size_limit[*] is -2: -1 turns batches off, 0 leaves them unlimited; any negative number turns them off`,
 			},
 		},
 		{
@@ -232,6 +236,41 @@ log_level: loud
 		},
 		{name: "tide bowline extensions valid", yaml: "tide:\n  bowline:\n    speculative_depth: 0\n    full_resync_period: 30m\n"},
 		{
+			name: "merge methods by org, repo and branch pattern",
+			yaml: `tide:
+  merge_method:
+    org:
+      r: {"(": squash, main: sideways}
+      s: merge
+      t: fast
+`,
+			want: []string{
+				"config.yaml:4:11: tide.merge_method[org/r]: branch pattern: error parsing regexp: missing closing ): `(`",
+				`config.yaml:4:30: tide.merge_method[org/r@main]: must be one of merge, squash, rebase, ifNecessary, not "sideways"`,
+				`config.yaml:6:10: tide.merge_method[org/t]: must be one of merge, squash, rebase, ifNecessary, not "fast"`,
+			},
+		},
+		{
+			name: "values Prow takes that are almost certainly mistakes",
+			yaml: `plank: {pod_pending_timeout: 0s, max_revivals: -1, max_concurrency: -1, report_template: a, report_templates: {'*': b}}
+tide:
+  sync_period: 0s
+  github_merge_blocks_policy: {'*': sometimes}
+  context_options: {orgs: {o: {optional-regex-contexts: ["("]}}}
+deck: {spyglass: {lenses: [{lens: {}, required_files: [x]}]}}
+`,
+			want: []string{
+				`config.yaml:1:69: plank.max_concurrency must not be negative, not -1`,
+				`config.yaml:1:111: plank: report_template and report_templates are mutually exclusive`,
+				"config.yaml:5:58: tide.context_options.orgs.o: optional-regex-contexts: error parsing regexp: missing closing ): `(`",
+				`warning out-of-range: config.yaml:1:30: plank.pod_pending_timeout is 0s: a timeout should be positive`,
+				`warning out-of-range: config.yaml:1:48: plank.max_revivals is -1: it should not be negative (0 revives no pod)`,
+				`warning out-of-range: config.yaml:3:16: tide.sync_period is 0s: it should be positive`,
+				`warning unknown-value: config.yaml:4:37: tide.github_merge_blocks_policy[*]: unknown policy "sometimes" (ignore, permit, block)`,
+				`warning missing-value: config.yaml:6:35: deck.spyglass.lenses[0]: lens.name is not set: the lens shows nothing`,
+			},
+		},
+		{
 			name: "branch protection",
 			yaml: `branch-protection:
   orgs:
@@ -247,20 +286,23 @@ log_level: loud
 			want: []string{
 				"config.yaml:5:17: branch-protection.orgs.org: exclude: error parsing regexp: missing closing ): `(`",
 				`config.yaml:8:20: branch-protection.orgs.org.repos.r: protect is false but the policy has settings (set allow_disabled_policies to allow this)`,
-				`config.yaml:10:76: branch-protection.orgs.org.repos.r: required_approving_review_count must be between 0 and 6, not 7`,
+				`warning out-of-range: config.yaml:10:76: branch-protection.orgs.org.repos.r: required_approving_review_count is 7: GitHub takes 0 to 6 and will refuse it`,
 			},
 		},
 		{
 			name: "reporters and sinker",
 			yaml: `github_reporter: {job_types_to_report: [presubmit, nightly]}
 slack_reporter_configs:
-  '*': {job_states_to_report: [done]}
+  '*': {job_states_to_report: [done], job_types_to_report: [nightly]}
+  org: {channel: c}
 sinker: {max_pod_age: 1h, terminated_pod_ttl: 2h}
 `,
 			want: []string{
 				`config.yaml:1:52: github_reporter: unknown job type "nightly"`,
-				`config.yaml:3:32: slack_reporter_configs[*]: unknown job state "done"`,
-				`config.yaml:4:47: sinker.terminated_pod_ttl (2h0m0s) must not exceed max_pod_age (1h0m0s)`,
+				`config.yaml:3:8: slack_reporter_configs[*]: channel must be set`,
+				`warning unknown-value: config.yaml:3:32: slack_reporter_configs[*]: unknown job state "done": no run will match it`,
+				`warning unknown-value: config.yaml:3:61: slack_reporter_configs[*]: unknown job type "nightly": no job will match it`,
+				`warning out-of-range: config.yaml:5:47: sinker.terminated_pod_ttl (2h0m0s) exceeds max_pod_age (1h0m0s), which removes pods first`,
 			},
 		},
 	}
@@ -290,6 +332,46 @@ func TestTideLookups(t *testing.T) {
 		got := []any{c.Tide.BatchSizeLimit(tt.org, tt.repo), c.Tide.MergeMethod(tt.org, tt.repo), c.InRepoConfigEnabled(tt.org, tt.repo)}
 		if diff := cmp.Diff([]any{tt.batch, tt.method, tt.inRepo}, got); diff != "" {
 			t.Errorf("%s/%s (-want +got):\n%s", tt.org, tt.repo, diff)
+		}
+	}
+}
+
+// TestMergeMethodFor follows Prow's order (OrgRepoBranchMergeMethod): the
+// org/repo@branch key, the org's branch patterns for the repo (or "*"),
+// the org/repo key, the org's repo-wide method, the org's, then merge.
+func TestMergeMethodFor(t *testing.T) {
+	c, errs := load(t, `tide:
+  merge_method:
+    kubernetes:
+      test-infra:
+        "ma(ster|in)": rebase
+        release: squash
+      "*": {dev: squash}
+      website: merge
+    kubernetes/test-infra@release-1.0: merge
+    kubernetes/website: rebase
+    other: squash
+    other/kept: rebase
+`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	tests := []struct {
+		org, repo, branch, want string
+	}{
+		{"kubernetes", "test-infra", "release-1.0", "merge"},
+		{"kubernetes", "test-infra", "main", "rebase"},
+		{"kubernetes", "test-infra", "release-2.0", "squash"},
+		{"kubernetes", "test-infra", "feature", "merge"},
+		{"kubernetes", "community", "dev", "squash"},
+		{"kubernetes", "website", "main", "rebase"},
+		{"other", "any", "main", "squash"},
+		{"other", "kept", "main", "rebase"},
+		{"unknown", "r", "main", "merge"},
+	}
+	for _, tt := range tests {
+		if got := c.Tide.MergeMethodFor(tt.org, tt.repo, tt.branch); got != tt.want {
+			t.Errorf("%s/%s@%s = %s, want %s", tt.org, tt.repo, tt.branch, got, tt.want)
 		}
 	}
 }

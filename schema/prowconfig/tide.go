@@ -9,26 +9,33 @@ import (
 
 // Tide configures the merge pool.
 type Tide struct {
-	SyncPeriod                   *jobs.Duration                 `json:"sync_period,omitempty"`
-	StatusUpdatePeriod           *jobs.Duration                 `json:"status_update_period,omitempty"`
-	Queries                      []TideQuery                    `json:"queries,omitempty"`
-	MergeType                    map[string]string              `json:"merge_method,omitempty"`
-	MergeTemplate                map[string]MergeCommitTemplate `json:"merge_commit_template,omitempty"`
-	TargetURL                    string                         `json:"target_url,omitempty"`
-	TargetURLs                   map[string]string              `json:"target_urls,omitempty"`
-	PRStatusBaseURL              string                         `json:"pr_status_base_url,omitempty"`
-	PRStatusBaseURLs             map[string]string              `json:"pr_status_base_urls,omitempty"`
-	BlockerLabel                 string                         `json:"blocker_label,omitempty"`
-	SquashLabel                  string                         `json:"squash_label,omitempty"`
-	RebaseLabel                  string                         `json:"rebase_label,omitempty"`
-	MergeLabel                   string                         `json:"merge_label,omitempty"`
-	MaxGoroutines                int                            `json:"max_goroutines,omitempty"`
-	BatchSizeLimitMap            map[string]int                 `json:"batch_size_limit,omitempty"`
-	Priority                     []TidePriority                 `json:"priority,omitempty"`
-	PrioritizeExistingBatchesMap map[string]bool                `json:"prioritize_existing_batches,omitempty"`
-	DisplayAllQueriesInStatus    bool                           `json:"display_all_tide_queries_in_status,omitempty"`
-	ContextOptions               TideContextPolicyOptions       `json:"context_options,omitempty"`
-	Gerrit                       *TideGerrit                    `json:"gerrit,omitempty"`
+	SyncPeriod         *jobs.Duration                 `json:"sync_period,omitempty"`
+	StatusUpdatePeriod *jobs.Duration                 `json:"status_update_period,omitempty"`
+	Queries            []TideQuery                    `json:"queries,omitempty"`
+	MergeType          map[string]MergeMethods        `json:"merge_method,omitempty"`
+	MergeTemplate      map[string]MergeCommitTemplate `json:"merge_commit_template,omitempty"`
+	TargetURL          string                         `json:"target_url,omitempty"`
+	TargetURLs         map[string]string              `json:"target_urls,omitempty"`
+	PRStatusBaseURL    string                         `json:"pr_status_base_url,omitempty"`
+	PRStatusBaseURLs   map[string]string              `json:"pr_status_base_urls,omitempty"`
+	BlockerLabel       string                         `json:"blocker_label,omitempty"`
+	SquashLabel        string                         `json:"squash_label,omitempty"`
+	RebaseLabel        string                         `json:"rebase_label,omitempty"`
+	MergeLabel         string                         `json:"merge_label,omitempty"`
+	MaxGoroutines      int                            `json:"max_goroutines,omitempty"`
+	// MaxQueryConcurrency caps the GitHub searches run at once; 0 is no
+	// cap.
+	MaxQueryConcurrency int `json:"max_query_concurrency,omitempty"`
+	// GitHubMergeBlocksPolicyMap says, by "*", org or org/repo, what to do
+	// with pull requests GitHub reports as blocked: ignore, permit (the
+	// default) or block.
+	GitHubMergeBlocksPolicyMap   map[string]string        `json:"github_merge_blocks_policy,omitempty"`
+	BatchSizeLimitMap            map[string]int           `json:"batch_size_limit,omitempty"`
+	Priority                     []TidePriority           `json:"priority,omitempty"`
+	PrioritizeExistingBatchesMap map[string]bool          `json:"prioritize_existing_batches,omitempty"`
+	DisplayAllQueriesInStatus    bool                     `json:"display_all_tide_queries_in_status,omitempty"`
+	ContextOptions               TideContextPolicyOptions `json:"context_options,omitempty"`
+	Gerrit                       *TideGerrit              `json:"gerrit,omitempty"`
 	// Bowline holds bowline's own extensions of the merge pool.
 	Bowline TideBowline `json:"bowline,omitempty"`
 
@@ -97,9 +104,12 @@ type TideContextPolicy struct {
 	RequiredContexts          []string `json:"required-contexts,omitempty"`
 	RequiredIfPresentContexts []string `json:"required-if-present-contexts,omitempty"`
 	OptionalContexts          []string `json:"optional-contexts,omitempty"`
-	SkipUnknownContexts       *bool    `json:"skip-unknown-contexts,omitempty"`
-	FromBranchProtection      *bool    `json:"from-branch-protection,omitempty"`
-	OverwritePendingContexts  *bool    `json:"overwrite-pending-contexts,omitempty"`
+	// OptionalRegexContexts are regular expressions; a context any of
+	// them matches is optional, even one that is also required.
+	OptionalRegexContexts    []string `json:"optional-regex-contexts,omitempty"`
+	SkipUnknownContexts      *bool    `json:"skip-unknown-contexts,omitempty"`
+	FromBranchProtection     *bool    `json:"from-branch-protection,omitempty"`
+	OverwritePendingContexts *bool    `json:"overwrite-pending-contexts,omitempty"`
 }
 
 // TideContextPolicyOptions holds context policies by org, repo and branch.
@@ -122,7 +132,8 @@ type TideRepoContextPolicy struct {
 
 // TideGerrit configures merging on Gerrit.
 type TideGerrit struct {
-	Queries []GerritOrgRepoQuery `json:"queries,omitempty"`
+	Queries   []GerritOrgRepoQuery `json:"queries,omitempty"`
+	RateLimit int                  `json:"ratelimit,omitempty"`
 }
 
 // GerritOrgRepoQuery selects Gerrit projects.

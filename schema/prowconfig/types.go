@@ -16,34 +16,37 @@ import (
 
 // Config is config.yaml without its job sections.
 type Config struct {
-	Tide                  Tide                     `json:"tide,omitempty"`
-	Plank                 Plank                    `json:"plank,omitempty"`
-	Sinker                Sinker                   `json:"sinker,omitempty"`
-	Deck                  Deck                     `json:"deck,omitempty"`
-	BranchProtection      BranchProtection         `json:"branch-protection,omitempty"`
-	Gerrit                Gerrit                   `json:"gerrit,omitempty"`
-	GitHubReporter        GitHubReporter           `json:"github_reporter,omitempty"`
-	SlackReporterConfigs  map[string]SlackReporter `json:"slack_reporter_configs,omitempty"`
-	InRepoConfig          InRepoConfig             `json:"in_repo_config,omitempty"`
-	Horologium            Horologium               `json:"horologium,omitempty"`
-	ProwJobNamespace      string                   `json:"prowjob_namespace,omitempty"`
-	PodNamespace          string                   `json:"pod_namespace,omitempty"`
-	LogLevel              string                   `json:"log_level,omitempty"`
-	PushGateway           PushGateway              `json:"push_gateway,omitempty"`
-	OwnersDirDenylist     *OwnersDirDenylist       `json:"owners_dir_denylist,omitempty"`
-	PubSubSubscriptions   map[string][]string      `json:"pubsub_subscriptions,omitempty"`
-	PubSubTriggers        []PubSubTrigger          `json:"pubsub_triggers,omitempty"`
-	GitHubOptions         GitHubOptions            `json:"github,omitempty"`
-	StatusErrorLink       string                   `json:"status_error_link,omitempty"`
-	DefaultJobTimeout     *jobs.Duration           `json:"default_job_timeout,omitempty"`
-	ManagedWebhooks       ManagedWebhooks          `json:"managed_webhooks,omitempty"`
-	ProwJobDefaultEntries []ProwJobDefaultEntry    `json:"prowjob_default_entries,omitempty"`
-	DisabledClusters      []string                 `json:"disabled_clusters,omitempty"`
-	Gangway               Gangway                  `json:"gangway,omitempty"`
-	Moonraker             Moonraker                `json:"moonraker,omitempty"`
-	Scheduler             Scheduler                `json:"scheduler,omitempty"`
-	JenkinsOperators      []JenkinsOperator        `json:"jenkins_operators,omitempty"`
-	ConfigVersionSHA      string                   `json:"config_version_sha,omitempty"`
+	Tide                 Tide                     `json:"tide,omitempty"`
+	Plank                Plank                    `json:"plank,omitempty"`
+	Sinker               Sinker                   `json:"sinker,omitempty"`
+	Deck                 Deck                     `json:"deck,omitempty"`
+	BranchProtection     BranchProtection         `json:"branch-protection,omitempty"`
+	Gerrit               Gerrit                   `json:"gerrit,omitempty"`
+	GitHubReporter       GitHubReporter           `json:"github_reporter,omitempty"`
+	SlackReporterConfigs map[string]SlackReporter `json:"slack_reporter_configs,omitempty"`
+	// DingTalkReporterConfigs report job results to DingTalk, keyed by "*",
+	// org or org/repo like slack_reporter_configs.
+	DingTalkReporterConfigs map[string]DingTalkReporter `json:"dingtalk_reporter_configs,omitempty"`
+	InRepoConfig            InRepoConfig                `json:"in_repo_config,omitempty"`
+	Horologium              Horologium                  `json:"horologium,omitempty"`
+	ProwJobNamespace        string                      `json:"prowjob_namespace,omitempty"`
+	PodNamespace            string                      `json:"pod_namespace,omitempty"`
+	LogLevel                string                      `json:"log_level,omitempty"`
+	PushGateway             PushGateway                 `json:"push_gateway,omitempty"`
+	OwnersDirDenylist       *OwnersDirDenylist          `json:"owners_dir_denylist,omitempty"`
+	PubSubSubscriptions     map[string][]string         `json:"pubsub_subscriptions,omitempty"`
+	PubSubTriggers          []PubSubTrigger             `json:"pubsub_triggers,omitempty"`
+	GitHubOptions           GitHubOptions               `json:"github,omitempty"`
+	StatusErrorLink         string                      `json:"status_error_link,omitempty"`
+	DefaultJobTimeout       *jobs.Duration              `json:"default_job_timeout,omitempty"`
+	ManagedWebhooks         ManagedWebhooks             `json:"managed_webhooks,omitempty"`
+	ProwJobDefaultEntries   []ProwJobDefaultEntry       `json:"prowjob_default_entries,omitempty"`
+	DisabledClusters        []string                    `json:"disabled_clusters,omitempty"`
+	Gangway                 Gangway                     `json:"gangway,omitempty"`
+	Moonraker               Moonraker                   `json:"moonraker,omitempty"`
+	Scheduler               Scheduler                   `json:"scheduler,omitempty"`
+	JenkinsOperators        []JenkinsOperator           `json:"jenkins_operators,omitempty"`
+	ConfigVersionSHA        string                      `json:"config_version_sha,omitempty"`
 
 	// Pos is the start of the file.
 	Pos yamlpos.Pos `json:"-"`
@@ -64,6 +67,12 @@ type Plank struct {
 	DefaultDecorationConfigEntries           []DecorationConfigEntry           `json:"default_decoration_config_entries,omitempty"`
 	JobQueueCapacities                       map[string]int                    `json:"job_queue_capacities,omitempty"`
 	BuildClusterStatusFile                   string                            `json:"build_cluster_status_file,omitempty"`
+	// MaxConcurrency caps the jobs running at once across all jobs; 0 is
+	// no cap. It must not be negative.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	// MaxGoroutines is how many jobs Prow's controller handles at once;
+	// 0 means 20. It must not be negative.
+	MaxGoroutines int `json:"max_goroutines,omitempty"`
 
 	Pos yamlpos.Pos `json:"-"`
 }
@@ -106,6 +115,14 @@ type SlackReporter struct {
 	JobStatesToReport []string `json:"job_states_to_report,omitempty"`
 	ReportTemplate    string   `json:"report_template,omitempty"`
 	Report            *bool    `json:"report,omitempty"`
+
+	Pos yamlpos.Pos `json:"-"`
+}
+
+// DingTalkReporter reports job results to a DingTalk group chat.
+type DingTalkReporter struct {
+	JobTypesToReport            []string `json:"job_types_to_report,omitempty"`
+	jobs.DingTalkReporterConfig `json:",inline"`
 
 	Pos yamlpos.Pos `json:"-"`
 }
@@ -220,9 +237,9 @@ type JenkinsOperator struct {
 
 // Gerrit configures the Gerrit adapter.
 type Gerrit struct {
-	TickInterval              *jobs.Duration `json:"tick_interval,omitempty"`
-	RateLimit                 int            `json:"ratelimit,omitempty"`
-	DeckURL                   string         `json:"deck_url,omitempty"`
-	AllowedPresubmitTriggerRe string         `json:"allowed_presubmit_trigger_re,omitempty"`
-	OrgReposConfig            any            `json:"org_repos_config,omitempty"`
+	TickInterval              *jobs.Duration       `json:"tick_interval,omitempty"`
+	RateLimit                 int                  `json:"ratelimit,omitempty"`
+	DeckURL                   string               `json:"deck_url,omitempty"`
+	AllowedPresubmitTriggerRe string               `json:"allowed_presubmit_trigger_re,omitempty"`
+	OrgReposConfig            []GerritOrgRepoQuery `json:"org_repos_config,omitempty"`
 }

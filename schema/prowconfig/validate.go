@@ -17,7 +17,33 @@ var (
 	jobTypes     = []string{jobs.TypePresubmit, jobs.TypePostsubmit, jobs.TypePeriodic, jobs.TypeBatch}
 	jobStates    = []string{"triggered", "pending", "success", "failure", "aborted", "error"}
 	mergeMethods = []string{"merge", "squash", "rebase", "ifNecessary"}
+	// mergeBlocksPolicies are tide.github_merge_blocks_policy's values.
+	mergeBlocksPolicies = []string{"ignore", "permit", "block"}
 )
+
+// validate checks that optional-regex-contexts compile, at every level.
+func (o *TideContextPolicyOptions) validate(p yamlpos.Pos, errs *yamlpos.Errors) {
+	check := func(at yamlpos.Path, where string, cp TideContextPolicy) {
+		for i, pattern := range cp.OptionalRegexContexts {
+			if _, err := regexp.Compile(pattern); err != nil {
+				errs.AddAt(p, at.Key("optional-regex-contexts").Index(i), "tide.context_options%s: optional-regex-contexts: %v", where, err)
+			}
+		}
+	}
+	base := yamlpos.At("context_options")
+	check(base, "", o.TideContextPolicy)
+	for _, org := range sortedKeys(o.Orgs) {
+		oo := o.Orgs[org]
+		check(base.Key("orgs").Key(org), ".orgs."+org, oo.TideContextPolicy)
+		for _, repo := range sortedKeys(oo.Repos) {
+			r := oo.Repos[repo]
+			check(base.Key("orgs").Key(org).Key("repos").Key(repo), ".orgs."+org+".repos."+repo, r.TideContextPolicy)
+			for _, b := range sortedKeys(r.Branches) {
+				check(base.Key("orgs").Key(org).Key("repos").Key(repo).Key("branches").Key(b), ".orgs."+org+".repos."+repo+".branches."+b, r.Branches[b])
+			}
+		}
+	}
+}
 
 // Validate runs Prow's checks on a defaulted config and adds every problem to
 // errs. Positions point at the section concerned.
@@ -37,17 +63,32 @@ func (c *Config) Validate(errs *yamlpos.Errors) {
 	}
 	for _, k := range sortedKeys(c.SlackReporterConfigs) {
 		s := c.SlackReporterConfigs[k]
-		for i, t := range s.JobTypesToReport {
-			if !slices.Contains(jobTypes, t) {
-				errs.AddAt(s.Pos, yamlpos.At("job_types_to_report").Index(i), "slack_reporter_configs[%s]: unknown job type %q", k, t)
-			}
+		if s.Channel == "" {
+			errs.AddAt(s.Pos, yamlpos.At("channel"), "slack_reporter_configs[%s]: channel must be set", k)
 		}
-		for i, st := range s.JobStatesToReport {
-			if !slices.Contains(jobStates, st) {
-				errs.AddAt(s.Pos, yamlpos.At("job_states_to_report").Index(i), "slack_reporter_configs[%s]: unknown job state %q", k, st)
-			}
-		}
+		reporterTypesAndStates(errs, s.Pos, "slack_reporter_configs["+k+"]", s.JobTypesToReport, s.JobStatesToReport)
 		checkTemplate(errs, s.Pos, yamlpos.At("report_template"), "slack_reporter_configs["+k+"].report_template", s.ReportTemplate)
+	}
+	for _, k := range sortedKeys(c.DingTalkReporterConfigs) {
+		d := c.DingTalkReporterConfigs[k]
+		reporterTypesAndStates(errs, d.Pos, "dingtalk_reporter_configs["+k+"]", d.JobTypesToReport, d.JobStatesToReport)
+		checkTemplate(errs, d.Pos, yamlpos.At("report_template"), "dingtalk_reporter_configs["+k+"].report_template", d.ReportTemplate)
+	}
+}
+
+// reporterTypesAndStates warns about job types and states a reporter
+// config names that no job has: Prow takes any string, and such an entry
+// never matches.
+func reporterTypesAndStates(errs *yamlpos.Errors, p yamlpos.Pos, where string, types, states []string) {
+	for i, t := range types {
+		if !slices.Contains(jobTypes, t) {
+			errs.WarnAt(p, yamlpos.At("job_types_to_report").Index(i), "unknown-value", "%s: unknown job type %q: no job will match it", where, t)
+		}
+	}
+	for i, st := range states {
+		if !slices.Contains(jobStates, st) {
+			errs.WarnAt(p, yamlpos.At("job_states_to_report").Index(i), "unknown-value", "%s: unknown job state %q: no run will match it", where, st)
+		}
 	}
 }
 
@@ -76,16 +117,27 @@ func (c *Config) validatePlank(errs *yamlpos.Errors) {
 			errs.AddAt(p.Pos, yamlpos.At("job_url_prefix_config", k), "plank.job_url_prefix_config[%s]: %v", k, err)
 		}
 	}
+	if p.ReportTemplate != "" && len(p.ReportTemplates) > 0 {
+		errs.AddAt(p.Pos, yamlpos.At("report_templates"), "plank: report_template and report_templates are mutually exclusive")
+	}
+	if p.MaxConcurrency < 0 {
+		errs.AddAt(p.Pos, yamlpos.At("max_concurrency"), "plank.max_concurrency must not be negative, not %d", p.MaxConcurrency)
+	}
+	if p.MaxGoroutines < 0 {
+		errs.AddAt(p.Pos, yamlpos.At("max_goroutines"), "plank.max_goroutines must not be negative, not %d", p.MaxGoroutines)
+	}
+	// Prow takes these as they are; a timeout of zero or less, or a
+	// negative number of revivals, is almost certainly a mistake.
 	for _, name := range []struct {
 		field string
 		d     *jobs.Duration
 	}{{"pod_pending_timeout", p.PodPendingTimeout}, {"pod_running_timeout", p.PodRunningTimeout}, {"pod_unscheduled_timeout", p.PodUnscheduledTimeout}} {
 		if name.d != nil && name.d.Duration <= 0 {
-			errs.AddAt(p.Pos, yamlpos.At(name.field), "plank.%s must be positive, not %s", name.field, name.d.Duration)
+			errs.WarnAt(p.Pos, yamlpos.At(name.field), "out-of-range", "plank.%s is %s: a timeout should be positive", name.field, name.d.Duration)
 		}
 	}
 	if p.MaxRevivals != nil && *p.MaxRevivals < 0 {
-		errs.AddAt(p.Pos, yamlpos.At("max_revivals"), "plank.max_revivals must not be negative")
+		errs.WarnAt(p.Pos, yamlpos.At("max_revivals"), "out-of-range", "plank.max_revivals is %d: it should not be negative (0 revives no pod)", *p.MaxRevivals)
 	}
 }
 
@@ -104,7 +156,7 @@ func sameEntries(a, b []DecorationConfigEntry) bool {
 func (c *Config) validateSinker(errs *yamlpos.Errors) {
 	s := &c.Sinker
 	if s.TerminatedPodTTL != nil && s.MaxPodAge != nil && s.TerminatedPodTTL.Duration > s.MaxPodAge.Duration {
-		errs.AddAt(s.Pos, yamlpos.At("terminated_pod_ttl"), "sinker.terminated_pod_ttl (%s) must not exceed max_pod_age (%s)", s.TerminatedPodTTL.Duration, s.MaxPodAge.Duration)
+		errs.WarnAt(s.Pos, yamlpos.At("terminated_pod_ttl"), "out-of-range", "sinker.terminated_pod_ttl (%s) exceeds max_pod_age (%s), which removes pods first", s.TerminatedPodTTL.Duration, s.MaxPodAge.Duration)
 	}
 }
 
@@ -136,9 +188,30 @@ func (c *Config) validateTide(errs *yamlpos.Errors) {
 			}
 		}
 	}
+	method := func(at yamlpos.Path, where, m string) {
+		if !slices.Contains(mergeMethods, m) {
+			errs.AddAt(t.Pos, at, "tide.merge_method[%s]: must be one of %s, not %q", where, strings.Join(mergeMethods, ", "), m)
+		}
+	}
 	for _, k := range sortedKeys(t.MergeType) {
-		if !slices.Contains(mergeMethods, t.MergeType[k]) {
-			errs.AddAt(t.Pos, yamlpos.At("merge_method", k), "tide.merge_method[%s]: must be one of %s, not %q", k, strings.Join(mergeMethods, ", "), t.MergeType[k])
+		v := t.MergeType[k]
+		if v.Repos == nil {
+			method(yamlpos.At("merge_method", k), k, v.Method)
+			continue
+		}
+		for _, r := range sortedKeys(v.Repos) {
+			rm := v.Repos[r]
+			if rm.Branches == nil {
+				method(yamlpos.At("merge_method", k, r), k+"/"+r, rm.Method)
+				continue
+			}
+			for _, b := range sortedKeys(rm.Branches) {
+				at := yamlpos.At("merge_method", k, r, b)
+				if _, err := regexp.Compile(b); err != nil {
+					errs.AddAt(t.Pos, yamlpos.At("merge_method", k, r).Name(b), "tide.merge_method[%s/%s]: branch pattern: %v", k, r, err)
+				}
+				method(at, k+"/"+r+"@"+b, rm.Branches[b])
+			}
 		}
 	}
 	for _, k := range sortedKeys(t.MergeTemplate) {
@@ -147,7 +220,7 @@ func (c *Config) validateTide(errs *yamlpos.Errors) {
 	}
 	for _, k := range sortedKeys(t.BatchSizeLimitMap) {
 		if t.BatchSizeLimitMap[k] < -1 {
-			errs.AddAt(t.Pos, yamlpos.At("batch_size_limit", k), "tide.batch_size_limit[%s]: must be -1 (no batches), 0 (unlimited) or more, not %d", k, t.BatchSizeLimitMap[k])
+			errs.WarnAt(t.Pos, yamlpos.At("batch_size_limit", k), "out-of-range", "tide.batch_size_limit[%s] is %d: -1 turns batches off, 0 leaves them unlimited; any negative number turns them off", k, t.BatchSizeLimitMap[k])
 		}
 	}
 	if t.TargetURL != "" && len(t.TargetURLs) > 0 {
@@ -157,8 +230,17 @@ func (c *Config) validateTide(errs *yamlpos.Errors) {
 		errs.AddAt(t.Pos, yamlpos.At("pr_status_base_urls"), "tide: pr_status_base_url and pr_status_base_urls are mutually exclusive")
 	}
 	if t.SyncPeriod != nil && t.SyncPeriod.Duration <= 0 {
-		errs.AddAt(t.Pos, yamlpos.At("sync_period"), "tide.sync_period must be positive, not %s", t.SyncPeriod.Duration)
+		errs.WarnAt(t.Pos, yamlpos.At("sync_period"), "out-of-range", "tide.sync_period is %s: it should be positive", t.SyncPeriod.Duration)
 	}
+	if t.MaxGoroutines < 0 {
+		errs.AddAt(t.Pos, yamlpos.At("max_goroutines"), "tide.max_goroutines must not be negative, not %d", t.MaxGoroutines)
+	}
+	for _, k := range sortedKeys(t.GitHubMergeBlocksPolicyMap) {
+		if v := t.GitHubMergeBlocksPolicyMap[k]; !slices.Contains(mergeBlocksPolicies, v) {
+			errs.WarnAt(t.Pos, yamlpos.At("github_merge_blocks_policy", k), "unknown-value", "tide.github_merge_blocks_policy[%s]: unknown policy %q (%s)", k, v, strings.Join(mergeBlocksPolicies, ", "))
+		}
+	}
+	t.ContextOptions.validate(t.Pos, errs)
 	t.Bowline.validate(t, errs)
 }
 
@@ -194,7 +276,7 @@ func (c *Config) validateDeck(errs *yamlpos.Errors) {
 	for i, l := range d.Spyglass.Lenses {
 		at := yamlpos.At("spyglass", "lenses").Index(i)
 		if l.Lens.Name == "" {
-			errs.AddAt(d.Pos, at.Key("lens"), "deck.spyglass.lenses[%d]: lens.name is required", i)
+			errs.WarnAt(d.Pos, at.Key("lens"), "missing-value", "deck.spyglass.lenses[%d]: lens.name is not set: the lens shows nothing", i)
 		}
 		for _, f := range []struct {
 			field string
@@ -235,7 +317,7 @@ func (bp *BranchProtection) validate(errs *yamlpos.Errors) {
 			}
 		}
 		if rv := p.RequiredPullRequestReviews; rv != nil && rv.Approvals != nil && (*rv.Approvals < 0 || *rv.Approvals > 6) {
-			errs.AddAt(p.Pos, yamlpos.At("required_pull_request_reviews", "required_approving_review_count"), "branch-protection%s: required_approving_review_count must be between 0 and 6, not %d", where, *rv.Approvals)
+			errs.WarnAt(p.Pos, yamlpos.At("required_pull_request_reviews", "required_approving_review_count"), "out-of-range", "branch-protection%s: required_approving_review_count is %d: GitHub takes 0 to 6 and will refuse it", where, *rv.Approvals)
 		}
 		if p.Protect != nil && !*p.Protect && !isTrue(bp.AllowDisabledPolicies) &&
 			(p.RequiredStatusChecks != nil || p.Restrictions != nil || p.RequiredPullRequestReviews != nil || p.Admins != nil) {

@@ -211,6 +211,20 @@ type ConfigRepositoryStatus struct {
 	// +kubebuilder:validation:MaxItems=50
 	ValidationErrors []string `json:"validationErrors,omitempty"`
 
+	// warnings lists what the loader warned about in the last revision it
+	// validated, each as file:line:column: message, bounded to the first
+	// 50: what Prow accepts but is almost certainly a mistake, and what
+	// bowline reads but does not act on yet ("not supported yet").
+	// spec.strict refuses a revision that has any.
+	// +optional
+	// +kubebuilder:validation:MaxItems=50
+	Warnings []string `json:"warnings,omitempty"`
+
+	// warningCount is the number of warnings of that revision, those past
+	// the first 50 included.
+	// +optional
+	WarningCount int32 `json:"warningCount,omitempty"`
+
 	// history holds the last five reconciles, newest first.
 	// +optional
 	// +kubebuilder:validation:MaxItems=5

@@ -201,6 +201,11 @@ func (in *ConfigRepositoryStatus) DeepCopyInto(out *ConfigRepositoryStatus) {
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.Warnings != nil {
+		in, out := &in.Warnings, &out.Warnings
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.History != nil {
 		in, out := &in.History, &out.History
 		*out = make([]ReconcileRecord, len(*in))

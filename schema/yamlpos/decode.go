@@ -28,7 +28,15 @@ type NodeDecoder interface {
 	DecodeYAMLNode(n *yaml.Node, decode func(n *yaml.Node, out any)) error
 }
 
+// LenientFields is implemented by struct types whose documents Prow reads
+// without checking field names (OWNERS files): an unknown field there is a
+// warning, not an error, and is ignored.
+type LenientFields interface {
+	LenientFields()
+}
+
 var (
+	lenientFieldsType   = reflect.TypeFor[LenientFields]()
 	nodeDecoderType     = reflect.TypeFor[NodeDecoder]()
 	nodeUnmarshalerType = reflect.TypeFor[NodeUnmarshaler]()
 	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
@@ -186,6 +194,8 @@ type typeInfo struct {
 	lower  map[string]string // lower-cased name → name, for suggestions
 	names  []string
 	pos    []int // index of the Pos field, or nil
+	// lenient makes unknown fields warnings (LenientFields).
+	lenient bool
 }
 
 type fieldInfo struct {
@@ -211,6 +221,7 @@ func (d *Decoder) info(t reflect.Type) *typeInfo {
 		ti.kind = kindJSONUnmarshaler
 	case t.Kind() == reflect.Struct:
 		ti.kind = kindStruct
+		ti.lenient = pt.Implements(lenientFieldsType)
 		ti.fields = map[string]*fieldInfo{}
 		ti.lower = map[string]string{}
 		collectFields(t, nil, ti)
@@ -484,6 +495,9 @@ func (s *state) decodeStruct(n *yaml.Node, v reflect.Value, ti *typeInfo) {
 			if exact, found := ti.lower[strings.ToLower(k.Value)]; found {
 				s.warn(k, "field-case", "field %q should be spelled %q (accepted, as Prow does)", k.Value, exact)
 				f = ti.fields[exact]
+			} else if ti.lenient {
+				s.warn(k, "unknown-field", "unknown field %q is ignored, as Prow does%s", k.Value, suggest(k.Value, ti))
+				return
 			} else {
 				s.fail(k, "unknown field %q%s", k.Value, suggest(k.Value, ti))
 				return

@@ -365,7 +365,7 @@ func ofKind(labels []string, kind string) []string {
 // assign_on names a label just added to a pull request.
 func assignOn(ctx context.Context, env *pluginbase.Env, number int, added string) error {
 	for _, rl := range RestrictedFor(env.Plugins.Label, env.Org, env.Repo) {
-		if !slices.ContainsFunc(rl.AssignOn, func(a plugins.RestrictedLabel) bool { return strings.EqualFold(a.Label, added) }) {
+		if !slices.ContainsFunc(rl.AssignOn, func(a plugins.AssignOnLabel) bool { return strings.EqualFold(a.Label, added) }) {
 			continue
 		}
 		if len(rl.AllowedUsers) == 0 {

@@ -51,7 +51,7 @@ func config() *plugins.Config {
 		AdditionalLabels: []string{"api-review", "not-in-repo"},
 		RestrictedLabels: map[string][]plugins.RestrictedLabel{
 			"*": {{Label: "restricted-label", AllowedTeams: []string{"label-admins"},
-				AssignOn: []plugins.RestrictedLabel{{Label: "other-label"}}, AllowedUsers: []string{"dave"}}},
+				AssignOn: []plugins.AssignOnLabel{{Label: "other-label"}}, AllowedUsers: []string{"dave"}}},
 			"acme/widgets": {{Label: "users-only", AllowedUsers: []string{"erin", "dave"}}},
 		},
 	}}
