@@ -16,11 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/bowline-ci/bowline/bootstrap"
 	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 	"github.com/bowline-ci/bowline/test/envtest"
@@ -126,6 +129,7 @@ func waitHTTP(ctx context.Context, url string) (string, error) {
 }
 
 func TestOperatorProcess(t *testing.T) {
+	ctrllog.SetLogger(logr.Discard()) // the test's own clients log nowhere
 	env, err := envtest.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -210,8 +214,9 @@ func TestOperatorProcess(t *testing.T) {
 		if err != nil {
 			t.Fatalf("operator exited with %v after SIGTERM", err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("operator still running 10s after SIGTERM")
+	case <-time.After(bootstrap.TerminationGracePeriod):
+		// The kubelet's limit for the Deployment bootstrap installs.
+		t.Fatalf("operator still running %s after SIGTERM", bootstrap.TerminationGracePeriod)
 	}
 
 	// GitHub credentials are checked at start: a rejected token stops the
