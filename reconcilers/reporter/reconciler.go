@@ -13,7 +13,9 @@ import (
 
 	"github.com/google/go-github/v89/github"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -282,16 +284,63 @@ func (r *Reconciler) patchReports(ctx context.Context, orig, pj *v1alpha1.ProwJo
 }
 
 func patchReports(ctx context.Context, c client.Client, orig, pj *v1alpha1.ProwJob) error {
-	if equality.Semantic.DeepEqual(orig.Status.Reports, pj.Status.Reports) {
+	changed := changedReports(orig.Status.Reports, pj.Status.Reports)
+	if len(changed) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
-	if err := c.Status().Patch(ctx, pj, patch, client.FieldOwner(FieldOwner)); err != nil {
+	key := client.ObjectKeyFromObject(pj)
+	// What was reported has been sent: if another client changed the run
+	// meanwhile (the jobs controller moving it on), the record goes onto
+	// the newer run rather than being dropped, which would report the same
+	// state again at the next reconcile. The cache may lag the conflict by
+	// a moment, hence the backoff.
+	attempt := 0
+	err := retry.OnError(retry.DefaultBackoff, apierrors.IsConflict, func() error {
+		if attempt++; attempt > 1 {
+			fresh := &v1alpha1.ProwJob{}
+			if err := c.Get(ctx, key, fresh); err != nil {
+				return err
+			}
+			orig, pj = fresh, fresh.DeepCopy()
+			for _, r := range changed {
+				at := metav1.Now()
+				if r.ReportedAt != nil {
+					at = *r.ReportedAt
+				}
+				setReportBy(&pj.Status, r.Reporter, r.State, at)
+			}
+			if equality.Semantic.DeepEqual(orig.Status.Reports, pj.Status.Reports) {
+				return nil
+			}
+		}
+		patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+		return c.Status().Patch(ctx, pj, patch, client.FieldOwner(FieldOwner))
+	})
+	if apierrors.IsConflict(err) {
+		// Still changing under us: the next reconcile reports again, which
+		// GitHub and Slack take as a repeat, not a new state.
+		ctrl.LoggerFrom(ctx).V(1).Info("Run kept changing; its report is recorded at the next reconcile", "reason", err.Error())
+		return nil
+	}
+	if err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("record report: %w", err))
 	}
 	return nil
+}
+
+// changedReports lists the entries of after that differ from before's entry
+// of the same reporter.
+func changedReports(before, after []v1alpha1.ReportState) []v1alpha1.ReportState {
+	var out []v1alpha1.ReportState
+	for _, a := range after {
+		i := slices.IndexFunc(before, func(b v1alpha1.ReportState) bool { return b.Reporter == a.Reporter })
+		if i < 0 || !equality.Semantic.DeepEqual(before[i], a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // gone reports whether GitHub answered that the commit or comment does not
