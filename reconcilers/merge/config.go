@@ -36,8 +36,10 @@ type Config struct {
 	StatusUpdatePeriod time.Duration
 	FullResyncPeriod   time.Duration
 	MaxGoroutines      int
-	SpeculativeDepth   int
-	Bisect             bool
+	// MaxQueryConcurrency caps the searches run at once (0: no cap).
+	MaxQueryConcurrency int
+	SpeculativeDepth    int
+	Bisect              bool
 
 	titles, bodies map[string]*template.Template
 }
@@ -50,16 +52,17 @@ func ConfigFrom(set *configset.Set) (*Config, error) {
 	}
 	t := &set.Config.Tide
 	c := &Config{
-		Tide:             t,
-		BranchProtection: &set.Config.BranchProtection,
-		Namespace:        set.Config.ProwJobNamespace,
-		SyncPeriod:       prowconfig.DefaultTideSyncPeriod,
-		MaxGoroutines:    t.MaxGoroutines,
-		SpeculativeDepth: prowconfig.DefaultSpeculativeDepth,
-		Bisect:           true,
-		FullResyncPeriod: prowconfig.DefaultFullResyncPeriod,
-		titles:           map[string]*template.Template{},
-		bodies:           map[string]*template.Template{},
+		Tide:                t,
+		BranchProtection:    &set.Config.BranchProtection,
+		Namespace:           set.Config.ProwJobNamespace,
+		SyncPeriod:          prowconfig.DefaultTideSyncPeriod,
+		MaxGoroutines:       t.MaxGoroutines,
+		MaxQueryConcurrency: t.MaxQueryConcurrency,
+		SpeculativeDepth:    prowconfig.DefaultSpeculativeDepth,
+		Bisect:              true,
+		FullResyncPeriod:    prowconfig.DefaultFullResyncPeriod,
+		titles:              map[string]*template.Template{},
+		bodies:              map[string]*template.Template{},
 	}
 	if set.Jobs != nil {
 		c.Presubmits = set.Jobs.Presubmits
@@ -218,6 +221,13 @@ func (c *Config) PolicyFor(org, repo, branch string, protection []string, allowe
 	for _, k := range []string{full, org, "*"} {
 		if v, ok := t.PrioritizeExistingBatchesMap[k]; ok {
 			p.PrioritizeExisting = v
+			break
+		}
+	}
+	p.MergeBlocks = "permit"
+	for _, k := range []string{full, org, "*"} {
+		if v, ok := t.GitHubMergeBlocksPolicyMap[k]; ok {
+			p.MergeBlocks = v
 			break
 		}
 	}

@@ -75,6 +75,7 @@ func TestPolicyFor(t *testing.T) {
 			Queries:                      []prowconfig.TideQuery{{Orgs: []string{"acme"}}, {Repos: []string{"other/x"}}},
 			MergeType:                    map[string]prowconfig.MergeMethods{"acme": {Method: "squash"}, "acme/widgets": {Method: "rebase"}, "acme/widgets@release": {Method: "merge"}},
 			BatchSizeLimitMap:            map[string]int{"*": 5, "acme/widgets": -1},
+			GitHubMergeBlocksPolicyMap:   map[string]string{"acme": "block"},
 			PrioritizeExistingBatchesMap: map[string]bool{"acme": false},
 			ContextOptions: prowconfig.TideContextPolicyOptions{
 				TideContextPolicy: prowconfig.TideContextPolicy{RequiredContexts: []string{"cla"}},
@@ -103,11 +104,12 @@ func TestPolicyFor(t *testing.T) {
 		Optional    []string
 		SkipUnknown bool
 		Protection  []string
+		Blocks      string
 	}
 	of := func(org, repo, branch string, github []string) view {
 		p := c.PolicyFor(org, repo, branch, github, nil)
 		return view{p.Method, p.BatchLimit, p.PrioritizeExisting, len(p.Queries), p.ContextOptions.RequiredContexts,
-			p.ContextOptions.OptionalContexts, isTrue(p.ContextOptions.SkipUnknownContexts), p.Protection}
+			p.ContextOptions.OptionalContexts, isTrue(p.ContextOptions.SkipUnknownContexts), p.Protection, p.MergeBlocks}
 	}
 	tests := []struct {
 		name               string
@@ -116,14 +118,14 @@ func TestPolicyFor(t *testing.T) {
 		want               view
 	}{
 		{name: "org/repo@branch wins", org: "acme", repo: "widgets", branch: "release",
-			want: view{Method: "merge", Limit: -1, Queries: 1, Required: []string{"cla"}, SkipUnknown: true, Protection: []string{"security/scan"}}},
+			want: view{Method: "merge", Limit: -1, Queries: 1, Required: []string{"cla"}, SkipUnknown: true, Protection: []string{"security/scan"}, Blocks: "block"}},
 		{name: "org/repo, branch context options, GitHub's protection added", org: "acme", repo: "widgets", branch: "main", protectionOnGitHub: []string{"ci/gh"},
 			want: view{Method: "rebase", Limit: -1, Queries: 1, Required: []string{"cla"}, Optional: []string{"lint"}, SkipUnknown: true,
-				Protection: []string{"security/scan", "ci/gh"}}},
+				Protection: []string{"security/scan", "ci/gh"}, Blocks: "block"}},
 		{name: "org", org: "acme", repo: "gadgets", branch: "main",
-			want: view{Method: "squash", Limit: 5, Queries: 1, Required: []string{"cla"}, SkipUnknown: true}},
+			want: view{Method: "squash", Limit: 5, Queries: 1, Required: []string{"cla"}, SkipUnknown: true, Blocks: "block"}},
 		{name: "defaults", org: "other", repo: "x", branch: "main",
-			want: view{Method: "merge", Limit: 5, Prioritize: true, Queries: 1, Required: []string{"cla"}}},
+			want: view{Method: "merge", Limit: 5, Prioritize: true, Queries: 1, Required: []string{"cla"}, Blocks: "permit"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

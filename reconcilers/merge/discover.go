@@ -47,7 +47,9 @@ func (s *Syncer) Discover(ctx context.Context, cfg *Config) ([]poolKey, error) {
 		details = map[string][]int{} // org/repo -> numbers
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.MaxGoroutines)
+	if cfg.MaxQueryConcurrency > 0 {
+		g.SetLimit(cfg.MaxQueryConcurrency)
+	}
 	for _, sh := range cfg.shards() {
 		g.Go(func() error {
 			res, err := s.searchShard(gctx, sh, full)
@@ -387,6 +389,7 @@ func applyPull(pr *github.PullRequest, withMergeable bool) func(*PR) {
 			// Unknown (GitHub still computing) counts as mergeable.
 			p.Conflict = pr.Mergeable != nil && !pr.GetMergeable()
 			p.NotRebaseable = pr.Rebaseable != nil && !pr.GetRebaseable()
+			p.MergeBlocked = pr.GetMergeableState() == "blocked"
 		}
 	}
 }

@@ -42,6 +42,10 @@ type Policy struct {
 	// AllowedMethods are the merge methods the repository's settings allow;
 	// nil when unknown.
 	AllowedMethods map[string]bool
+	// MergeBlocks is github_merge_blocks_policy: what a pull request GitHub
+	// reports blocked (branch protection, rulesets) gets: ignore, permit
+	// (merged, said in the status of those out of the pool) or block.
+	MergeBlocks string
 	// BatchLimit is batch_size_limit: 0 unlimited, -1 no batches.
 	BatchLimit         int
 	PrioritizeExisting bool
@@ -258,6 +262,9 @@ func (d *decider) notAllowed(pr *PR, method string) string {
 	if allowed := d.in.Policy.AllowedMethods; allowed != nil && !allowed[method] {
 		return fmt.Sprintf("Merge type %q disallowed by repo settings", method)
 	}
+	if pr.MergeBlocked && d.in.Policy.MergeBlocks == "block" {
+		return "PR is blocked from merging by GitHub (check branch protection, required reviews, or rulesets)"
+	}
 	return ""
 }
 
@@ -298,6 +305,9 @@ func (d *decider) closestDiff(pr *PR, unsuccessful []Context) string {
 		if bestDiff < 0 || diff < bestDiff {
 			best, bestDiff = desc, diff
 		}
+	}
+	if pr.MergeBlocked && p.MergeBlocks != "ignore" && best == "" {
+		best = " Blocked by GitHub (branch rulesets or protection)"
 	}
 	if p.DisplayAll && best == "" {
 		best = " No Tide query for branch " + pr.BaseRef + " found."

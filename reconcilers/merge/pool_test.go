@@ -328,6 +328,37 @@ func TestDecide(t *testing.T) {
 			merge:  []string{"1:squash"},
 		},
 		{
+			name: "github_merge_blocks_policy block keeps a pull request GitHub blocks out",
+			prs:  []*PR{testPR(1, func(p *PR) { p.MergeBlocked = true })},
+			runs: []Run{testRun("u1", v1alpha1.PresubmitJob, v1alpha1.SuccessState, baseB, 1)},
+			policy: func(p *Policy) {
+				p.MergeBlocks = "block"
+			},
+			descs:  map[int]string{1: "Not mergeable. PR is blocked from merging by GitHub (check branch protection, required reviews, or rulesets)"},
+			gh:     map[int]string{1: "error"},
+			action: v1alpha1.MergeActionWait,
+		},
+		{
+			name: "github_merge_blocks_policy permit merges a pull request GitHub blocks",
+			prs:  []*PR{testPR(1, func(p *PR) { p.MergeBlocked = true })},
+			runs: []Run{testRun("u1", v1alpha1.PresubmitJob, v1alpha1.SuccessState, baseB, 1)},
+			policy: func(p *Policy) {
+				p.MergeBlocks = "permit"
+			},
+			action: v1alpha1.MergeActionMerge,
+			merge:  []string{"1:merge"},
+		},
+		{
+			name: "optional-regex-contexts make matching contexts optional",
+			prs:  []*PR{testPR(1, contexts(ctx("unit", stateSuccess), ctx("ci/optional-lint", stateFailure)))},
+			runs: []Run{testRun("u1", v1alpha1.PresubmitJob, v1alpha1.SuccessState, baseB, 1)},
+			policy: func(p *Policy) {
+				p.ContextOptions.OptionalRegexContexts = []string{"^ci/optional-"}
+			},
+			action: v1alpha1.MergeActionMerge,
+			merge:  []string{"1:merge"},
+		},
+		{
 			name: "a method the repository does not allow",
 			prs:  []*PR{testPR(1)},
 			policy: func(p *Policy) {

@@ -119,6 +119,7 @@ func (s *store) update(org, repo string, n int, create bool, fn func(*PR)) (befo
 	if p.HeadSHA != head {
 		// A new head has its own statuses, files and mergeability.
 		p.Contexts, p.ContextsKnown, p.ChecksKnown, p.Files, p.FilesKnown, p.Conflict, p.NotRebaseable = nil, false, false, nil, false, false, false
+		p.MergeBlocked = false
 		p.InRepo, p.InRepoBase = nil, ""
 	}
 	return before, poolKey{p.Org, p.Repo, p.BaseRef}, true

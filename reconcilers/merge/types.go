@@ -32,6 +32,9 @@ type PR struct {
 	Conflict bool
 	// NotRebaseable is true when GitHub reports that it cannot be rebased.
 	NotRebaseable bool
+	// MergeBlocked is true when GitHub reports the merge blocked (its
+	// mergeable_state: branch protection or rulesets unmet).
+	MergeBlocked bool
 	// Contexts are the head commit's statuses and check runs; ContextsKnown
 	// is false until the statuses were read, ChecksKnown until the check
 	// runs were too (they are read only for pull requests a query matches).

@@ -58,8 +58,6 @@ var notSupported = []unsupported{
 	{inConfig, "plank.build_cluster_status_file", "a build cluster status report"},
 	{inConfig, "plank.max_concurrency", "a cap on all runs at once; max_concurrency per job and job_queue_capacities work"},
 	{inConfig, "plank.max_goroutines", "Prow's controller concurrency; the operator's flags set bowline's"},
-	{inConfig, "tide.max_query_concurrency", "a cap on concurrent merge pool searches"},
-	{inConfig, "tide.github_merge_blocks_policy", "acting on GitHub's blocked merge state; pull requests are merged as with the default, permit"},
 	{inConfig, "dingtalk_reporter_configs", "a DingTalk reporter"},
 	{inConfig, "log_level", "the operator's log level from the configuration; use the operator's flags"},
 	{inConfig, "push_gateway", "pushing metrics; the operator serves them"},
