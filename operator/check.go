@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bowline-ci/bowline/schema/configset"
+	"github.com/bowline-ci/bowline/schema/deploy"
 	"github.com/bowline-ci/bowline/schema/jobs"
 )
 
@@ -35,6 +36,9 @@ type CheckOptions struct {
 	Labels string
 	// OwnersDir is searched for OWNERS and OWNERS_ALIASES files.
 	OwnersDir string
+	// DeployConfig is bowline's own deployment file, or the directory
+	// holding it.
+	DeployConfig string
 	// Output is text or json.
 	Output string
 	// Strict turns every warning into an error.
@@ -56,6 +60,7 @@ func (o *CheckOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.OrgConfig, "org-config", nil, "peribolos org config file, or directory of org.yaml and teams.yaml files (repeatable)")
 	fs.StringVar(&o.Labels, "labels", "", "label_sync's labels.yaml")
 	fs.StringVar(&o.OwnersDir, "owners-dir", "", "directory searched for OWNERS and OWNERS_ALIASES files")
+	fs.StringVar(&o.DeployConfig, "deploy-config", "", "bowline's own deployment file ("+deploy.FileName+"), or the directory holding it (the ConfigRepository's paths.deploy)")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	fs.BoolVar(&o.Strict, "strict", false, "treat every warning as an error: what Prow accepts but is almost certainly a mistake, and what bowline does not act on yet")
 	fs.BoolVar(&o.PlanOrgs, "plan-orgs", false, "print what the orgs role would change in each org the configuration manages, against an empty org or --org-state")
@@ -71,8 +76,8 @@ func (o *CheckOptions) Validate() error {
 		errs = append(errs, fmt.Errorf("--output must be text or json, not %q", o.Output))
 	}
 	if o.ConfigPath == "" && o.JobConfigPath == "" && o.PluginConfig == "" && len(o.OrgConfig) == 0 &&
-		o.Labels == "" && o.OwnersDir == "" && len(o.SupplementalProwConfigDirs) == 0 && len(o.SupplementalPluginConfigDirs) == 0 {
-		errs = append(errs, errors.New("nothing to check: give --config-path, --job-config-path, --plugin-config, --org-config, --labels or --owners-dir"))
+		o.Labels == "" && o.OwnersDir == "" && o.DeployConfig == "" && len(o.SupplementalProwConfigDirs) == 0 && len(o.SupplementalPluginConfigDirs) == 0 {
+		errs = append(errs, errors.New("nothing to check: give --config-path, --job-config-path, --plugin-config, --org-config, --labels, --owners-dir or --deploy-config"))
 	}
 	return errors.Join(errs...)
 }
@@ -87,6 +92,7 @@ func (o *CheckOptions) loadOptions() configset.Options {
 		OrgConfigPaths:               o.OrgConfig,
 		LabelsPath:                   o.Labels,
 		OwnersDir:                    o.OwnersDir,
+		DeployDir:                    o.DeployConfig,
 		Strict:                       o.Strict,
 	}
 }
@@ -141,6 +147,33 @@ type checkReport struct {
 	Jobs     []checkJob         `json:"jobs"`
 	// OrgPlans are the orgs' plans, with --plan-orgs.
 	OrgPlans []orgPlanReport `json:"orgPlans,omitempty"`
+	// Deployment is what the deployment file deploys, with --deploy-config.
+	Deployment *checkDeployment `json:"deployment,omitempty"`
+}
+
+// checkDeployment describes bowline's own deployment for other tools.
+type checkDeployment struct {
+	Image string            `json:"image"`
+	Roles []checkDeployRole `json:"roles"`
+}
+
+// checkDeployRole is one role deployed apart.
+type checkDeployRole struct {
+	Name     string   `json:"name"`
+	Replicas int32    `json:"replicas"`
+	Flags    []string `json:"flags,omitempty"`
+}
+
+func describeDeployment(c *deploy.Config) *checkDeployment {
+	if c == nil {
+		return nil
+	}
+	d := &checkDeployment{Image: c.Image, Roles: []checkDeployRole{}}
+	for _, name := range c.Names() {
+		r := c.Roles[name]
+		d.Roles = append(d.Roles, checkDeployRole{Name: name, Replicas: r.ReplicasOrDefault(), Flags: r.Args()})
+	}
+	return d
 }
 
 // checkJob describes one job for other tools.
@@ -182,6 +215,7 @@ func runCheck(cmd *cobra.Command, o *CheckOptions) error {
 		report.Summary = &sum
 		report.Warnings = append(report.Warnings, set.Warnings...)
 		report.Jobs = listJobs(set.Jobs)
+		report.Deployment = describeDeployment(set.Deploy)
 		if o.PlanOrgs || len(o.OrgStates) > 0 {
 			if report.OrgPlans, err = planOrgs(set, o.OrgStates, time.Now()); err != nil {
 				return err
@@ -233,6 +267,13 @@ func printCheckText(out, errOut io.Writer, r checkReport) {
 	}
 	if len(extra) > 0 {
 		fmt.Fprintln(out, "Also: "+strings.Join(extra, ", "))
+	}
+	if d := r.Deployment; d != nil {
+		var roles []string
+		for _, role := range d.Roles {
+			roles = append(roles, fmt.Sprintf("%s (%d)", role.Name, role.Replicas))
+		}
+		fmt.Fprintf(out, "Deployment: %s; in Deployments of their own: %s\n", d.Image, strings.Join(roles, ", "))
 	}
 }
 

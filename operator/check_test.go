@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -276,5 +278,43 @@ func TestCheckKubernetesTriggerModes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("jobs by trigger mode (-want +got):\n%s", diff)
+	}
+}
+
+// TestCheckDeploy checks bowline's own deployment file: a valid one is
+// summarised, an invalid one fails with file:line:col errors.
+func TestCheckDeploy(t *testing.T) {
+	dir := t.TempDir()
+	write := func(doc string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "deployment.yaml"), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("image: ghcr.io/bowline-ci/bowline:v1.2.3\nroles:\n  hook: {replicas: 3, flags: {hook-workers: 64}}\n  jobs: {}\n")
+	code, out, errOut := runCheckArgs(t, "--deploy-config", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if want := "Deployment: ghcr.io/bowline-ci/bowline:v1.2.3; in Deployments of their own: jobs (2), hook (3)\n"; !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	code, out, _ = runCheckArgs(t, "--deploy-config", dir, "--output", "json")
+	var report checkReport
+	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v", code, err)
+	}
+	want := &checkDeployment{Image: "ghcr.io/bowline-ci/bowline:v1.2.3", Roles: []checkDeployRole{
+		{Name: "jobs", Replicas: 2}, {Name: "hook", Replicas: 3, Flags: []string{"--hook-workers=64"}},
+	}}
+	if diff := cmp.Diff(want, report.Deployment); diff != "" {
+		t.Errorf("deployment (-want +got):\n%s", diff)
+	}
+
+	write("image: ghcr.io/bowline-ci/bowline:v1.2.3\nroles:\n  hook:\n    flags:\n      hmac-secret-file: /tmp/x\n")
+	code, _, errOut = runCheckArgs(t, "--deploy-config", dir)
+	file := filepath.Join(dir, "deployment.yaml")
+	if code != 1 || !strings.Contains(errOut, file+":5:7: roles.hook.flags: hmac-secret-file cannot be set from the config repository") {
+		t.Errorf("exit %d, want 1 with the refused flag at %s:5:7:\n%s", code, file, errOut)
 	}
 }

@@ -22,7 +22,7 @@ func TestNotImplementedConditions(t *testing.T) {
 	files := validConfig("1")
 	files["config/orgs/bowline/org.yaml"] = []byte("name: bowline\n")
 	files["config/labels.yaml"] = []byte("default:\n  labels:\n  - {name: lgtm, color: 15dd18}\n  - {name: approved, color: 0ffa16}\n")
-	files["config/bowline/values.yaml"] = []byte("replicas: 2\n")
+	files["config/bowline/deployment.yaml"] = []byte("image: ghcr.io/bowline-ci/bowline:v1\nroles:\n  hook: {}\n")
 	sha1 := f.create(t, "config", files)
 	startOperator(t, ns, t.TempDir())
 	key := newRepo(t, ns, "config", f.url("config"))
@@ -39,7 +39,7 @@ func TestNotImplementedConditions(t *testing.T) {
 		g.Expect(deploy.Message).To(ContainSubstring("the 1 file under config/bowline is not applied"))
 	})
 
-	sha2 := f.push(t, "config", map[string][]byte{"config/orgs/bowline/org.yaml": nil, "config/labels.yaml": nil, "config/bowline/values.yaml": nil})
+	sha2 := f.push(t, "config", map[string][]byte{"config/orgs/bowline/org.yaml": nil, "config/labels.yaml": nil, "config/bowline/deployment.yaml": nil})
 	requestReconcile(t, key)
 	eventually(t, 30*time.Second, func(g Gomega) {
 		r := get(g, key)

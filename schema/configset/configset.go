@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bowline-ci/bowline/schema/deploy"
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/labels"
 	"github.com/bowline-ci/bowline/schema/orgs"
@@ -56,6 +57,9 @@ type Options struct {
 	LabelsPath string
 	// OwnersDir is searched for OWNERS and OWNERS_ALIASES files.
 	OwnersDir string
+	// DeployDir holds bowline's own deployment file (deploy.FileName); it
+	// may also name that file itself.
+	DeployDir string
 	// Trusted skips the semantic checks, for input that was checked before
 	// (a published snapshot): files are still decoded strictly and
 	// defaulted.
@@ -80,6 +84,8 @@ type Set struct {
 	Labels *labels.Config
 	// Owners holds the OWNERS files; nil when no directory was given.
 	Owners *owners.Set
+	// Deploy is bowline's own deployment file; nil when there is none.
+	Deploy *deploy.Config
 	// Files lists every file read, sorted, as paths of the file system.
 	Files []string
 	// Warnings are problems that do not make the configuration invalid,
@@ -187,6 +193,7 @@ func LoadDir(ctx context.Context, dir string, opts Options) (*Set, error) {
 	fsOpts.PluginConfigPath = conv(opts.PluginConfigPath)
 	fsOpts.LabelsPath = conv(opts.LabelsPath)
 	fsOpts.OwnersDir = conv(opts.OwnersDir)
+	fsOpts.DeployDir = conv(opts.DeployDir)
 	fsOpts.SupplementalProwConfigDirs = convAll(opts.SupplementalProwConfigDirs)
 	fsOpts.SupplementalPluginConfigDirs = convAll(opts.SupplementalPluginConfigDirs)
 	fsOpts.OrgConfigPaths = convAll(opts.OrgConfigPaths)
@@ -257,6 +264,7 @@ func (l *loader) load() (*Set, error) {
 		orgTasks    []*task
 		labelsTask  *task
 		ownerTasks  []*task
+		deployTask  *task
 		all         []*task
 	)
 	add := func(p string, out any) *task {
@@ -313,6 +321,11 @@ func (l *loader) load() (*Set, error) {
 			}
 		}
 	}
+	if o.DeployDir != "" {
+		if p := l.deployFile(o.DeployDir); p != "" {
+			deployTask = add(p, &deploy.Config{})
+		}
+	}
 	if err := l.decodeAll(all); err != nil {
 		return nil, err
 	}
@@ -342,6 +355,9 @@ func (l *loader) load() (*Set, error) {
 	}
 	if o.OwnersDir != "" {
 		set.Owners = l.ownersSet(o.OwnersDir, ownerTasks)
+	}
+	if deployTask != nil {
+		set.Deploy = deployTask.out.(*deploy.Config)
 	}
 
 	set.Config.SetDefaults()
@@ -445,6 +461,9 @@ func (l *loader) validate(set *Set, pluginTask *task) {
 		for _, dir := range sortedKeys(set.Owners.Files) {
 			set.Owners.Files[dir].Validate(&l.errs)
 		}
+	}
+	if set.Deploy != nil {
+		set.Deploy.Validate(&l.errs)
 	}
 }
 

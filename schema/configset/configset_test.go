@@ -277,3 +277,80 @@ presubmits:
 }
 
 const inlineSpec = `, spec: {containers: [{image: x}]}`
+
+func TestDeployFile(t *testing.T) {
+	ok := "image: ghcr.io/bowline-ci/bowline:v1\nroles:\n  hook: {replicas: 3}\n"
+	tests := []struct {
+		name   string
+		fsys   fstest.MapFS
+		dir    string
+		roles  []string
+		errors []string
+	}{
+		{
+			name:  "the file in its directory, a README beside it",
+			fsys:  fstest.MapFS{"config/bowline/deployment.yaml": file(ok), "config/bowline/README.md": file("# bowline: [")},
+			dir:   "config/bowline",
+			roles: []string{"hook"},
+		},
+		{
+			name:  "the .yml spelling",
+			fsys:  fstest.MapFS{"config/bowline/deployment.yml": file(ok)},
+			dir:   "config/bowline",
+			roles: []string{"hook"},
+		},
+		{
+			name:  "the file named directly",
+			fsys:  fstest.MapFS{"elsewhere/bowline.yaml": file(ok)},
+			dir:   "elsewhere/bowline.yaml",
+			roles: []string{"hook"},
+		},
+		{
+			name: "an empty directory",
+			fsys: fstest.MapFS{"config/bowline/README.md": file("nothing")},
+			dir:  "config/bowline",
+		},
+		{
+			name: "a misnamed file is not taken for settings",
+			fsys: fstest.MapFS{"config/bowline/values.yaml": file("replicas: 2\n"), "config/bowline/sub/deployment.yaml": file(ok)},
+			dir:  "config/bowline",
+			errors: []string{
+				"config/bowline/sub/deployment.yaml: only config/bowline/deployment.yaml is read here: bowline's deployment is one file (docs/deploy.md); rename this one or move it out of config/bowline",
+				"config/bowline/values.yaml: only config/bowline/deployment.yaml is read here: bowline's deployment is one file (docs/deploy.md); rename this one or move it out of config/bowline",
+			},
+		},
+		{
+			name:   "both spellings",
+			fsys:   fstest.MapFS{"config/bowline/deployment.yaml": file(ok), "config/bowline/deployment.yml": file(ok)},
+			dir:    "config/bowline",
+			errors: []string{"config/bowline/deployment.yml: deployment.yml is also given as config/bowline/deployment.yaml: keep one"},
+		},
+		{
+			name:   "an invalid file",
+			fsys:   fstest.MapFS{"config/bowline/deployment.yaml": file("image: bowline\nroles:\n  hook: {}\n")},
+			dir:    "config/bowline",
+			errors: []string{`config/bowline/deployment.yaml:1:8: image: "bowline" names no tag or digest: name the version to run (bowline:v1.2.3), not whatever :latest is at the time`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set, err := Load(context.Background(), tt.fsys, Options{DeployDir: tt.dir})
+			if diff := cmp.Diff(tt.errors, messages(err)); diff != "" {
+				t.Fatalf("errors (-want +got):\n%s", diff)
+			}
+			if err != nil {
+				return
+			}
+			var roles []string
+			if set.Deploy != nil {
+				roles = set.Deploy.Names()
+			}
+			if diff := cmp.Diff(tt.roles, roles); diff != "" {
+				t.Errorf("roles (-want +got):\n%s", diff)
+			}
+			if set.Deploy != nil && len(set.Files) != 1 {
+				t.Errorf("Files = %v, want the deployment file alone (published with the snapshot)", set.Files)
+			}
+		})
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/bowline-ci/bowline/schema/deploy"
 )
 
 // Suffixes of files in supplemental config directories.
@@ -264,6 +266,35 @@ func (l *loader) ownersFiles(root string) []string {
 		}
 	}
 	return out
+}
+
+// deployFile finds bowline's deployment file: root itself when it is a
+// file, otherwise deploy.FileName (or deploy.FileNameAlt) in it. Any other
+// YAML file in the directory is an error, so that a misnamed file is not
+// taken for settings in effect; other files (a README) are left alone.
+func (l *loader) deployFile(root string) string {
+	all, ok := l.walk(root, nil)
+	if !ok {
+		return ""
+	}
+	if len(all) == 1 && all[0] == root {
+		return root
+	}
+	var found string
+	for _, p := range all {
+		switch {
+		case !isYAML(p):
+		case path.Dir(p) == root && (path.Base(p) == deploy.FileName || path.Base(p) == deploy.FileNameAlt):
+			if found != "" {
+				l.errs.Add(l.display(p), 0, 0, "%s is also given as %s: keep one", path.Base(p), l.display(found))
+				continue
+			}
+			found = p
+		default:
+			l.errs.Add(l.display(p), 0, 0, "only %s/%s is read here: bowline's deployment is one file (docs/deploy.md); rename this one or move it out of %s", l.display(root), deploy.FileName, l.display(root))
+		}
+	}
+	return found
 }
 
 // orgFiles lists peribolos files: a file given directly, or the org.yaml

@@ -41,7 +41,7 @@ func WithDefaults(p v1alpha1.ConfigPaths) v1alpha1.ConfigPaths {
 // files and directories alike.
 func LoadPaths(p v1alpha1.ConfigPaths) []string {
 	p = WithDefaults(p)
-	return []string{p.Config, p.Jobs, p.Plugins, p.Orgs, p.Labels}
+	return []string{p.Config, p.Jobs, p.Plugins, p.Orgs, p.Labels, p.Deploy}
 }
 
 // Options maps a ConfigRepository's paths to loader options: defaults for
@@ -60,6 +60,7 @@ func Options(fsys fs.FS, p v1alpha1.ConfigPaths, trusted bool) configset.Options
 		JobConfigPath:    present(p.Jobs),
 		PluginConfigPath: present(p.Plugins),
 		LabelsPath:       present(p.Labels),
+		DeployDir:        present(p.Deploy),
 		Trusted:          trusted,
 	}
 	if orgs := present(p.Orgs); orgs != "" {
