@@ -58,7 +58,11 @@ type SandboxServeOptions struct {
 	// BaseURL is how clients reach the forge when that is not the listen
 	// address (behind a proxy, in a container).
 	BaseURL string
-	Log     LogOptions
+	// FaultInjection serves the fault-injection endpoint
+	// (/_sandbox/faults, docs/sandbox.md), for testing how clients
+	// survive GitHub's failures.
+	FaultInjection bool
+	Log            LogOptions
 }
 
 // AddFlags registers the flags of `bowline sandbox serve`.
@@ -67,6 +71,7 @@ func (o *SandboxServeOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.DataDir, "data-dir", "", "directory for state and git repositories; empty keeps them in memory")
 	fs.StringVar(&o.Seed, "seed", "", "YAML file of users, orgs, teams and repositories to create at start")
 	fs.StringVar(&o.BaseURL, "base-url", "", "URL clients use to reach the forge; default from --addr")
+	fs.BoolVar(&o.FaultInjection, "fault-injection", false, "serve /_sandbox/faults, through which anyone who reaches the forge can make it answer errors, rate limits and late answers")
 	o.Log.AddFlags(fs)
 }
 
@@ -129,7 +134,7 @@ func runSandboxServe(ctx context.Context, out io.Writer, o *SandboxServeOptions)
 		}
 		base = "http://" + net.JoinHostPort(host, port)
 	}
-	f, err := forge.New(forge.Options{DataDir: o.DataDir, BaseURL: base, Log: log})
+	f, err := forge.New(forge.Options{DataDir: o.DataDir, BaseURL: base, Log: log, FaultInjection: o.FaultInjection})
 	if err != nil {
 		lis.Close()
 		return err

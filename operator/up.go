@@ -65,6 +65,9 @@ type UpOptions struct {
 	// AllowUntrustedPulls runs, with GitHub, the jobs of pull requests
 	// whose authors are neither org members nor collaborators.
 	AllowUntrustedPulls bool
+	// SandboxFaultInjection serves the sandbox forge's fault-injection
+	// endpoint, to watch bowline ride out GitHub's failures.
+	SandboxFaultInjection bool
 
 	Log LogOptions
 }
@@ -84,6 +87,7 @@ func (o *UpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.BinDir, "bin-dir", "", "directory with etcd and kube-apiserver; default next to bowline, then ./bin")
 	fs.StringVar(&o.LogFile, "log-file", "", "file for the logs; default <data-dir>/bowline.log, - for standard error")
 	fs.BoolVar(&o.AllowUntrustedPulls, "allow-untrusted-pulls", false, "with GitHub, also run the jobs of pull requests whose authors are neither org members nor collaborators (after /ok-to-test): they run as your user, and the local agent is not a sandbox")
+	fs.BoolVar(&o.SandboxFaultInjection, "sandbox-fault-injection", false, "let the sandbox forge's /_sandbox/faults endpoint make it answer errors, rate limits and late answers (docs/sandbox.md)")
 	o.Log.AddFlags(fs)
 }
 
@@ -101,6 +105,9 @@ func (o *UpOptions) Validate() error {
 	}
 	if o.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if o.SandboxFaultInjection && !o.sandboxed() {
+		errs = append(errs, errors.New("--sandbox-fault-injection works on the sandbox forge only, not with GitHub credentials"))
 	}
 	if o.GitHubEndpoint != "" && o.sandboxed() {
 		errs = append(errs, errors.New("--github-endpoint needs credentials: --github-token-file, or --github-app-id with --github-app-key-file"))
@@ -279,7 +286,7 @@ func runUp(ctx context.Context, out io.Writer, o *UpOptions) error {
 	var sb *upSandbox
 	if o.sandboxed() {
 		fmt.Fprintln(out, "Starting the sandbox forge…")
-		if sb, err = startSandbox(ctx, log, dataDir, sandboxLn, ready.WebhookURL, secret, o.ConfigRepo == ""); err != nil {
+		if sb, err = startSandbox(ctx, log, dataDir, sandboxLn, ready.WebhookURL, secret, o.ConfigRepo == "", o.SandboxFaultInjection); err != nil {
 			return err
 		}
 		defer sb.Close()

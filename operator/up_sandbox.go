@@ -21,9 +21,10 @@ import (
 
 // startSandbox runs the sandbox forge seeded from the quickstart example:
 // the demo org, its demo repository, and (withConfigRepo) the quickstart
-// config repository, with an org webhook pointing at bowline. Seeding is
+// config repository, with an org webhook pointing at bowline; faults serves
+// its fault-injection endpoint. Seeding is
 // idempotent, so a restart keeps what users did in the sandbox.
-func startSandbox(ctx context.Context, log logr.Logger, dataDir string, ln net.Listener, hookURL, secret string, withConfigRepo bool) (*upSandbox, error) {
+func startSandbox(ctx context.Context, log logr.Logger, dataDir string, ln net.Listener, hookURL, secret string, withConfigRepo, faults bool) (*upSandbox, error) {
 	fsys, err := examples.FS("quickstart")
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func startSandbox(ctx context.Context, log logr.Logger, dataDir string, ln net.L
 	}
 
 	base := "http://" + ln.Addr().String()
-	f, err := forge.New(forge.Options{DataDir: filepath.Join(dataDir, "sandbox"), BaseURL: base, Log: log.WithName("sandbox")})
+	f, err := forge.New(forge.Options{DataDir: filepath.Join(dataDir, "sandbox"), BaseURL: base, Log: log.WithName("sandbox"), FaultInjection: faults})
 	if err != nil {
 		return nil, err
 	}

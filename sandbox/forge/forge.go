@@ -46,6 +46,10 @@ type Options struct {
 	EnforceRateLimit bool
 	// PersistDelay debounces snapshot writes; 0 means 100ms.
 	PersistDelay time.Duration
+	// FaultInjection serves the admin endpoint FaultsPath, through which
+	// anyone who reaches the forge can make it fail requests (see
+	// FaultRule). AddFaults works without it.
+	FaultInjection bool
 }
 
 // Forge is a GitHub-compatible server. Create one with New; it is safe for
@@ -65,6 +69,7 @@ type Forge struct {
 	baseURL string
 
 	limits  *rateLimiter
+	faults  *faults
 	hooks   *dispatcher
 	persist *persister
 	handler http.Handler
@@ -118,6 +123,7 @@ func New(opts Options) (*Forge, error) {
 		search = 30
 	}
 	f.limits = newRateLimiter(limit, search, f.now)
+	f.faults = &faults{now: f.now}
 	f.hooks = newDispatcher(f, opts.HookClient, opts.HookQueue)
 	if opts.DataDir != "" {
 		delay := opts.PersistDelay

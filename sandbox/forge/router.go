@@ -212,11 +212,18 @@ func (f *Forge) routes() http.Handler {
 			r2.URL.RawPath = ""
 			r = r2
 		}
+		if f.opts.FaultInjection && r.URL.Path == FaultsPath {
+			f.serveFaultsAdmin(w, r)
+			return
+		}
 		if isGitPath(r.URL.Path) {
 			git.ServeHTTP(w, r)
 			return
 		}
 		if f.serveOAuth(w, r) {
+			return
+		}
+		if f.injectFault(w, r) {
 			return
 		}
 		f.serveAPI(w, r, nil)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -29,6 +30,9 @@ type Flags struct {
 	// RateLimitReserve is the remaining count at which requests wait for
 	// GitHub's rate-limit window to reset.
 	RateLimitReserve int
+	// RequestTimeout bounds the wait for one attempt's response headers;
+	// an attempt that times out is retried as a connection error is.
+	RequestTimeout time.Duration
 }
 
 // AddFlags registers the flags on fs.
@@ -41,6 +45,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&f.HourlyBudget, "github-hourly-budget", 0, "most GitHub requests this process sends an hour (304 revalidations are free); 0 means no cap")
 	fs.Int64Var(&f.CacheMaxBytes, "github-cache-max-bytes", DefaultCacheMaxBytes, "size bound of the GitHub ETag cache")
 	fs.IntVar(&f.RateLimitReserve, "github-rate-limit-reserve", DefaultRateLimitReserve, "wait for GitHub's rate limit to reset when this many requests or fewer remain")
+	fs.DurationVar(&f.RequestTimeout, "github-request-timeout", DefaultRequestTimeout, "longest wait for GitHub's answer to one attempt of a request; reads that time out are tried again")
 }
 
 // Validate reports flag values that cannot work.
@@ -60,6 +65,9 @@ func (f *Flags) Validate() error {
 	}
 	if f.CacheMaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("--github-cache-max-bytes must not be negative, not %d", f.CacheMaxBytes))
+	}
+	if f.RequestTimeout < 0 {
+		errs = append(errs, fmt.Errorf("--github-request-timeout must not be negative, not %s", f.RequestTimeout))
 	}
 	if f.RateLimitReserve < 0 {
 		errs = append(errs, fmt.Errorf("--github-rate-limit-reserve must not be negative, not %d", f.RateLimitReserve))
@@ -84,6 +92,7 @@ func (f *Flags) Options() (Options, error) {
 		AppID:            f.AppID,
 		CacheMaxBytes:    f.CacheMaxBytes,
 		RateLimitReserve: f.RateLimitReserve,
+		RequestTimeout:   f.RequestTimeout,
 	}
 	if f.HourlyBudget > 0 {
 		o.Budget = NewBudget(f.HourlyBudget)

@@ -32,6 +32,8 @@ func TestFlags(t *testing.T) {
 		{name: "token and app", args: []string{"--github-token-path", tokenFile, "--github-app-id", "3", "--github-app-private-key-path", tokenFile}, wantErr: "exclusive"},
 		{name: "app id alone", args: []string{"--github-app-id", "3"}, wantErr: "go together"},
 		{name: "negative budget", args: []string{"--github-hourly-budget", "-1"}, wantErr: "must not be negative"},
+		{name: "request timeout", args: []string{"--github-request-timeout", "5s"}},
+		{name: "negative request timeout", args: []string{"--github-request-timeout", "-1s"}, wantErr: "--github-request-timeout"},
 		{name: "relative endpoint", args: []string{"--github-endpoint", "ghe.example.com"}, wantErr: "absolute"},
 		{name: "missing token file", args: []string{"--github-token-path", filepath.Join(dir, "absent")}, wantErr: "read github credential"},
 		{name: "empty token file", args: []string{"--github-token-path", emptyFile}, wantErr: "is empty"},

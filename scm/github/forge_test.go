@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v89/github"
@@ -392,6 +393,66 @@ func BenchmarkClientAgainstForge(b *testing.B) {
 			firstReads.Range(func(any, any) bool { distinct++; return true })
 			if repeated := hits + misses + coalesced - float64(distinct); repeated > 0 {
 				b.ReportMetric(100*(hits+coalesced)/repeated, "%304")
+			}
+		})
+	}
+}
+
+// TestRetriesForgeFaults injects GitHub's failures into the forge and
+// checks what the client makes of them: reads are retried through server
+// errors, timeouts and secondary rate limits (waiting for Retry-After);
+// writes are retried through rate limits, which GitHub did not act on,
+// but not through server errors or timeouts, after which GitHub may have
+// acted: their callers retry them (docs/reliability.md).
+func TestRetriesForgeFaults(t *testing.T) {
+	env := forgetest.Start(t, forgeSeed)
+	ctx := context.Background()
+	status := github.RepoStatus{State: github.Ptr("success"), Context: github.Ptr("ci")}
+	tests := []struct {
+		name  string
+		rule  forge.FaultRule
+		call  func(gh *github.Client) error
+		fails bool
+		// hits is how many attempts the rule answered.
+		hits int
+	}{
+		{name: "read through server errors", rule: forge.FaultRule{Method: "GET", Path: "/repos/acme/widgets", Status: 502, Count: 3},
+			call: func(gh *github.Client) error { _, _, err := gh.Repositories.Get(ctx, "acme", "widgets"); return err }, hits: 3},
+		{name: "read through a secondary rate limit", rule: forge.FaultRule{Method: "GET", Path: "/repos/acme/widgets/labels", Status: 403, RetryAfter: 1, Count: 2},
+			call: func(gh *github.Client) error {
+				_, _, err := gh.Issues.ListLabels(ctx, "acme", "widgets", nil)
+				return err
+			}, hits: 2},
+		{name: "read through timeouts", rule: forge.FaultRule{Method: "GET", Path: "/repos/acme/widgets/branches", Delay: forge.Duration{Duration: 5 * time.Second}, Count: 2},
+			call: func(gh *github.Client) error {
+				_, _, err := gh.Repositories.ListBranches(ctx, "acme", "widgets", nil)
+				return err
+			}, hits: 2},
+		{name: "write through a secondary rate limit", rule: forge.FaultRule{Method: "POST", Path: "/repos/acme/widgets/statuses/*", Status: 429, RetryAfter: 1, Count: 1},
+			call: func(gh *github.Client) error {
+				_, _, err := gh.Repositories.CreateStatus(ctx, "acme", "widgets", "main", status)
+				return err
+			}, hits: 1},
+		{name: "a write's server error is the caller's", rule: forge.FaultRule{Method: "POST", Path: "/repos/acme/widgets/statuses/*", Status: 500, Count: 1},
+			call: func(gh *github.Client) error {
+				_, _, err := gh.Repositories.CreateStatus(ctx, "acme", "widgets", "main", status)
+				return err
+			}, fails: true, hits: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env.Forge.ClearFaults()
+			if _, err := env.Forge.AddFaults(tt.rule); err != nil {
+				t.Fatal(err)
+			}
+			_, gh, _ := forgeClient(t, env, ghclient.Options{Token: "alice-token", InitialBackoff: 10 * time.Millisecond,
+				MaxBackoff: 50 * time.Millisecond, RequestTimeout: 300 * time.Millisecond})
+			err := tt.call(gh)
+			if (err != nil) != tt.fails {
+				t.Fatalf("error %v, want failure %v", err, tt.fails)
+			}
+			if got := env.Forge.Faults()[0].Hits; got != tt.hits {
+				t.Errorf("the fault answered %d attempts, want %d", got, tt.hits)
 			}
 		})
 	}
