@@ -77,7 +77,7 @@ func TestErrorsAcrossFiles(t *testing.T) {
 		"jobs/a.yaml":         file("periodics:\n- name: p\n  cron: 'nope'" + periodicSpec + "\n"),
 		"jobs/dup/z.yaml":     file("periodics: []\n"),
 		"plugins.yaml":        file("plugins:\n  org: [lgtm, nonesuch]\n"),
-		"labels.yaml":         file("default:\n  labels:\n  - {name: x, color: nothex}\n"),
+		"labels.yaml":         file("default:\n  labels:\n  - {name: x, color: 000000}\n  - {name: X, color: 000000}\n"),
 		"orgs/myorg/org.yaml": file("members: [a]\nadmins: [a]\n"),
 	}
 	_, err := Load(context.Background(), fsys, Options{
@@ -88,7 +88,7 @@ func TestErrorsAcrossFiles(t *testing.T) {
 		`config.yaml:2:24: invalid duration "1x": expected a duration such as 90s or 2h, or a number of nanoseconds`,
 		`jobs/a.yaml:3:9: periodic "p": invalid cron "nope": expected 5 to 6 fields, found 1: [nope]`,
 		`jobs/z.yaml: job config file name z.yaml is also used by jobs/dup/z.yaml; names must be unique`,
-		`labels.yaml:3:22: default: label "x": color must be six hex digits, not "nothex"`,
+		`labels.yaml:4:12: default: label "X" is already defined (default at labels.yaml:3:5)`,
 		`missing: open: file does not exist`,
 		`orgs/myorg/org.yaml:1:11: org myorg: a is listed in admins and members`,
 		`plugins.yaml:2:15: plugins[org]: unknown plugin "nonesuch"`,

@@ -62,6 +62,10 @@ const (
 
 var colorRe = regexp.MustCompile(`^[0-9a-fA-F]{6}$`)
 
+// maxDescription is GitHub's limit on a label's description, which
+// label_sync enforces when it loads the file.
+const maxDescription = 100
+
 // SetDefaults sets the target of labels that name none to both.
 func (c *Config) SetDefaults() {
 	def := func(list []Label) {
@@ -80,9 +84,12 @@ func (c *Config) SetDefaults() {
 	}
 }
 
-// Validate runs label_sync's checks: colors are six hex digits, targets
-// are known, and no name (current or previous) appears twice in what one
-// repository would get. Names compare case-insensitively, as on GitHub.
+// Validate runs label_sync's checks: no name (current or previous) appears
+// twice in what one repository would get, and descriptions fit GitHub's
+// limit. Names compare case-insensitively, as on GitHub. What label_sync
+// loads but GitHub or nothing uses (a color other than six hex digits, an
+// unknown target, a label without a name, a repos key that is not
+// org/repo) is a warning.
 func (c *Config) Validate(errs *yamlpos.Errors) {
 	base := c.check("default", nil, c.Default.Labels, errs)
 	orgSeen := map[string]map[string]string{}
@@ -96,7 +103,7 @@ func (c *Config) Validate(errs *yamlpos.Errors) {
 				parent = s
 			}
 		} else {
-			errs.AddAt(c.Pos, yamlpos.At("repos").Name(repo), "repos: %q is not org/repo", repo)
+			errs.WarnAt(c.Pos, yamlpos.At("repos").Name(repo), "unknown-value", "repos: %q is not org/repo, so no repository gets its labels", repo)
 		}
 		c.check("repos."+repo, parent, c.Repos[repo].Labels, errs)
 	}
@@ -114,15 +121,18 @@ func (c *Config) check(where string, taken map[string]string, list []Label, errs
 	var visit func(l Label, current bool)
 	visit = func(l Label, current bool) {
 		if l.Name == "" {
-			errs.AddAt(l.Pos, yamlpos.At("name"), "%s: a label needs a name", where)
+			errs.WarnAt(l.Pos, yamlpos.At("name"), "missing-value", "%s: a label without a name; GitHub will refuse it", where)
 		}
 		if current || l.Color != "" {
 			if !colorRe.MatchString(l.Color) {
-				errs.AddAt(l.Pos, yamlpos.At("color"), "%s: label %q: color must be six hex digits, not %q", where, l.Name, l.Color)
+				errs.WarnAt(l.Pos, yamlpos.At("color"), "unknown-value", "%s: label %q: color should be six hex digits, not %q; GitHub will refuse it", where, l.Name, l.Color)
 			}
 		}
+		if len(l.Description) > maxDescription {
+			errs.AddAt(l.Pos, yamlpos.At("description"), "%s: label %q: description is longer than %d characters", where, l.Name, maxDescription)
+		}
 		if l.Target != "" && !slices.Contains([]string{TargetBoth, TargetPRs, TargetIssues}, l.Target) {
-			errs.AddAt(l.Pos, yamlpos.At("target"), "%s: label %q: target must be prs, issues or both, not %q", where, l.Name, l.Target)
+			errs.WarnAt(l.Pos, yamlpos.At("target"), "unknown-value", "%s: label %q: target should be prs, issues or both, not %q", where, l.Name, l.Target)
 		}
 		for _, p := range l.Previously {
 			visit(p, false)

@@ -1,6 +1,7 @@
 package labels
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,6 +21,9 @@ func load(t *testing.T, text string) (*Config, []string) {
 	var out []string
 	for _, e := range errs.List {
 		out = append(out, e.String())
+	}
+	for _, w := range errs.Warnings {
+		out = append(out, "warning "+w.Code+": "+w.String())
 	}
 	return &c, out
 }
@@ -64,6 +68,7 @@ func TestValidate(t *testing.T) {
   - {name: lgtm, color: green}
   - {name: LGTM, color: 000000, target: commits}
   - {name: kind/bug, color: e11d21, previously: [{name: lgtm}]}
+  - {color: 000000, description: "`+strings.Repeat("x", 101)+`"}
 repos:
   noslash:
     labels: [{name: x, color: 000000}]
@@ -71,12 +76,14 @@ repos:
     labels: [{name: lgtm, color: 000000}]
 `)
 	want := []string{
-		`labels.yaml:3:25: default: label "lgtm": color must be six hex digits, not "green"`,
 		`labels.yaml:4:12: default: label "LGTM" is already defined (default at labels.yaml:3:5)`,
-		`labels.yaml:4:41: default: label "LGTM": target must be prs, issues or both, not "commits"`,
 		`labels.yaml:5:57: default: previous name "lgtm" is a current label (default at labels.yaml:4:5)`,
-		`labels.yaml:7:3: repos: "noslash" is not org/repo`,
-		`labels.yaml:10:21: repos.org/repo: label "lgtm" is already defined (default at labels.yaml:4:5)`,
+		`labels.yaml:6:34: default: label "": description is longer than 100 characters`,
+		`labels.yaml:11:21: repos.org/repo: label "lgtm" is already defined (default at labels.yaml:4:5)`,
+		`warning unknown-value: labels.yaml:3:25: default: label "lgtm": color should be six hex digits, not "green"; GitHub will refuse it`,
+		`warning unknown-value: labels.yaml:4:41: default: label "LGTM": target should be prs, issues or both, not "commits"`,
+		`warning missing-value: labels.yaml:6:5: default: a label without a name; GitHub will refuse it`,
+		`warning unknown-value: labels.yaml:8:3: repos: "noslash" is not org/repo, so no repository gets its labels`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

@@ -36,6 +36,9 @@ func messages(errs *yamlpos.Errors) []string {
 	for _, e := range errs.List {
 		out = append(out, e.String())
 	}
+	for _, w := range errs.Warnings {
+		out = append(out, "warning "+w.Code+": "+w.String())
+	}
 	return out
 }
 
@@ -109,11 +112,14 @@ func TestValidate(t *testing.T) {
         maintainers: [carol]
         members: [Carol]
         repos: {r: superuser}
+      s:
+        privacy: secret
+        teams: {child: {}}
     repos:
       r:
         visibility: private
         private: false
-        collaborators: {dave: root}
+        collaborators: {dave: root, erin: none}
 `
 	p := part(t, "peribolos.yaml", text)
 	var errs yamlpos.Errors
@@ -123,12 +129,13 @@ func TestValidate(t *testing.T) {
 	want := []string{
 		`peribolos.yaml:3:36: org o: default_repository_permission must be none, read, write or admin, not "owner"`,
 		`peribolos.yaml:5:15: org o: alice is listed in admins and members`,
-		`peribolos.yaml:5:27: org o: bob is listed in members and members`,
 		`peribolos.yaml:8:18: org o: team t: privacy must be closed or secret, not "public"`,
 		`peribolos.yaml:10:19: org o: team t: Carol is listed in maintainers and members`,
 		`peribolos.yaml:11:20: org o: team t: repo r: unknown permission "superuser"`,
-		`peribolos.yaml:15:18: org o: repo r: private and visibility disagree`,
-		`peribolos.yaml:16:31: org o: repo r: collaborator dave: unknown permission "root"`,
+		`peribolos.yaml:18:18: org o: repo r: private and visibility disagree`,
+		`peribolos.yaml:19:31: org o: repo r: collaborator dave: unknown permission "root"`,
+		`warning duplicate-value: peribolos.yaml:5:27: org o: bob is listed twice in members`,
+		`warning unknown-value: peribolos.yaml:13:18: org o: team s: a secret team cannot have child teams; GitHub will refuse it`,
 	}
 	if diff := cmp.Diff(want, messages(&errs)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

@@ -14,9 +14,10 @@ var (
 )
 
 // Validate runs peribolos' checks and adds every problem to errs: a user is
-// a member or an admin, not both, and not twice; a team maintainer is not
-// also a member; permissions, privacy and visibility are known values. User
-// names compare case-insensitively, as on GitHub.
+// a member or an admin, not both; a team maintainer is not also a member;
+// permissions, privacy and visibility are known values. A user listed twice
+// in one list, and a secret team with child teams, are warnings: peribolos
+// accepts them. User names compare case-insensitively, as on GitHub.
 func (c *Config) Validate(errs *yamlpos.Errors) {
 	for _, name := range sortedKeys(c.Orgs) {
 		o := c.Orgs[name]
@@ -26,7 +27,10 @@ func (c *Config) Validate(errs *yamlpos.Errors) {
 			users []string
 		}{{"admins", o.Admins}, {"members", o.Members}} {
 			for i, u := range list.users {
-				if prev, dup := seen[lower(u)]; dup {
+				switch prev, dup := seen[lower(u)]; {
+				case dup && prev == list.role:
+					errs.WarnAt(o.Pos, yamlpos.At(list.role).Index(i), "duplicate-value", "org %s: %s is listed twice in %s", name, u, prev)
+				case dup:
 					errs.AddAt(o.Pos, yamlpos.At(list.role).Index(i), "org %s: %s is listed in %s and %s", name, u, prev, list.role)
 				}
 				seen[lower(u)] = list.role
@@ -45,7 +49,7 @@ func (c *Config) Validate(errs *yamlpos.Errors) {
 				errs.AddAt(r.Pos, yamlpos.At("private"), "org %s: repo %s: private and visibility disagree", name, rname)
 			}
 			for _, u := range sortedKeys(r.Collaborators) {
-				if !slices.Contains(teamPermissions, r.Collaborators[u]) {
+				if !slices.Contains(teamPermissions, r.Collaborators[u]) && r.Collaborators[u] != "none" {
 					errs.AddAt(r.Pos, yamlpos.At("collaborators", u), "org %s: repo %s: collaborator %s: unknown permission %q", name, rname, u, r.Collaborators[u])
 				}
 			}
@@ -60,7 +64,8 @@ func validateTeams(org string, teams map[string]Team, errs *yamlpos.Errors) {
 			errs.AddAt(t.Pos, yamlpos.At("privacy"), "org %s: team %s: privacy must be closed or secret, not %q", org, tname, *t.Privacy)
 		}
 		if len(t.Children) > 0 && t.Privacy != nil && *t.Privacy == "secret" {
-			errs.AddAt(t.Pos, yamlpos.At("privacy"), "org %s: team %s: a secret team cannot have child teams", org, tname)
+			// peribolos loads this and GitHub refuses it when applied.
+			errs.WarnAt(t.Pos, yamlpos.At("privacy"), "unknown-value", "org %s: team %s: a secret team cannot have child teams; GitHub will refuse it", org, tname)
 		}
 		seen := map[string]string{}
 		for _, list := range []struct {
@@ -68,7 +73,10 @@ func validateTeams(org string, teams map[string]Team, errs *yamlpos.Errors) {
 			users []string
 		}{{"maintainers", t.Maintainers}, {"members", t.Members}} {
 			for i, u := range list.users {
-				if prev, dup := seen[lower(u)]; dup {
+				switch prev, dup := seen[lower(u)]; {
+				case dup && prev == list.role:
+					errs.WarnAt(t.Pos, yamlpos.At(list.role).Index(i), "duplicate-value", "org %s: team %s: %s is listed twice in %s", org, tname, u, prev)
+				case dup:
 					errs.AddAt(t.Pos, yamlpos.At(list.role).Index(i), "org %s: team %s: %s is listed in %s and %s", org, tname, u, prev, list.role)
 				}
 				seen[lower(u)] = list.role

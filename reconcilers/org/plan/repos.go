@@ -176,14 +176,18 @@ func planRepoEdit(p *Plan, d *Desired, name string, want orgs.Repo, have *Repo, 
 }
 
 // planCollaborators gives the configured collaborators their permission
-// and removes every other direct collaborator and pending invitation, as
-// peribolos does; members' access through the org and its teams is not
+// and removes every other direct collaborator and pending invitation (and
+// those configured with none), as peribolos does; members' access through the org and its teams is not
 // touched.
 func planCollaborators(p *Plan, name string, want orgs.Repo, have *Repo) {
 	wantPerm := map[string]string{}
 	spelled := map[string]string{}
 	for u, perm := range want.Collaborators {
-		wantPerm[lower(u)] = normPermission(perm)
+		// none is peribolos' way of saying "not a collaborator": removed.
+		if perm = normPermission(perm); perm == "" || perm == "none" {
+			continue
+		}
+		wantPerm[lower(u)] = perm
 		spelled[lower(u)] = u
 	}
 	var direct map[string]string

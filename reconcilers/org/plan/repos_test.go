@@ -92,6 +92,15 @@ func TestRepos(t *testing.T) {
 			"+ repo fresh: create",
 			"+ repo fresh collaborator dave: add with read",
 		},
+	}, {
+		name:  "a collaborator configured with none is removed, as peribolos does",
+		repos: "  widgets:\n    collaborators: {dave: none, erin: none}\n",
+		have: []Repo{{Name: "widgets", Settings: widgets, Collaborators: map[string]string{"dave": "write"},
+			Invitations: map[string]RepoInvitation{"erin": {ID: 5, Permission: "read"}}}},
+		want: []string{
+			"- repo widgets collaborator dave: remove (write)",
+			"- repo widgets collaborator erin: cancel the invitation",
+		},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
