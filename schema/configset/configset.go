@@ -214,7 +214,8 @@ func LoadDir(ctx context.Context, dir string, opts Options) (*Set, error) {
 }
 
 func newLoader(ctx context.Context, fsys fs.FS, opts Options, display func(string) string) *loader {
-	l := &loader{ctx: ctx, fsys: fsys, opts: opts, dec: yamlpos.NewDecoder(), display: display}
+	l := &loader{ctx: ctx, fsys: fsys, opts: opts, dec: yamlpos.NewDecoder(), display: display,
+		gunzip: newGunzipBudget(), regunzip: newGunzipBudget()}
 	if !opts.Trusted {
 		l.dec.Watch(func(owner reflect.Type, field string) bool {
 			_, ok := notSupportedField(owner, field)
@@ -238,6 +239,9 @@ type loader struct {
 	// byDisplay maps the names messages give files to their paths, built
 	// when a problem's position must be resolved.
 	byDisplay map[string]string
+	// gunzip bounds what gzip-compressed files expand to when they are
+	// decoded, regunzip when they are read again to place problems.
+	gunzip, regunzip *gunzipBudget
 }
 
 // task decodes one file into out.
@@ -413,7 +417,7 @@ func (l *loader) decodeAll(all []*task) error {
 
 func (l *loader) decode(t *task) {
 	name := l.display(t.path)
-	data, err := fs.ReadFile(l.fsys, t.path)
+	data, err := l.readFile(t.path, l.gunzip)
 	if err != nil {
 		var msg string
 		if pe, ok := err.(*fs.PathError); ok {
@@ -440,8 +444,18 @@ func (l *loader) readDisplayed(name string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	data, err := fs.ReadFile(l.fsys, p)
+	data, err := l.readFile(p, l.regunzip)
 	return data, err == nil
+}
+
+// readFile reads a file the loader decodes, expanding it within budget if
+// it is gzip-compressed, as Prow does.
+func (l *loader) readFile(p string, budget *gunzipBudget) ([]byte, error) {
+	data, err := fs.ReadFile(l.fsys, p)
+	if err != nil {
+		return nil, err
+	}
+	return budget.maybeGunzip(data)
 }
 func (l *loader) validate(set *Set, pluginTask *task) {
 	set.Config.Validate(&l.errs)
