@@ -51,15 +51,25 @@ func sameContent(a, b any) bool {
 }
 
 // protectionView is what branch protection reads of a repository's
-// presubmits (prowconfig.JobContextsFor): each job's context, whether it
-// reports, is optional, always runs or has a change matcher, and its
-// branches; sorted, since order does not matter.
+// presubmits (prowconfig.JobContextsFor): for each job, its branches and
+// whether it reports and is optional; for a required one, its context and
+// whether it always runs or has a change matcher; sorted, since order does
+// not matter.
 func protectionView(ps []jobs.Presubmit) []string {
 	out := make([]string, 0, len(ps))
 	for i := range ps {
 		p := &ps[i]
-		out = append(out, fmt.Sprintf("%q %t %t %t %t %q %q", p.Context, p.SkipReport, p.Optional, p.AlwaysRun,
-			p.RunIfChanged != "" || p.SkipIfOnlyChanged != "", p.Branches, p.SkipBranches))
+		switch {
+		case p.SkipReport:
+			// Never a required context, whatever else it says.
+			out = append(out, fmt.Sprintf("skip %q %q", p.Branches, p.SkipBranches))
+		case p.Optional:
+			// Counted as optional, however it is triggered.
+			out = append(out, fmt.Sprintf("optional %q %q", p.Branches, p.SkipBranches))
+		default:
+			out = append(out, fmt.Sprintf("%q %t %t %q %q", p.Context, p.AlwaysRun,
+				p.RunIfChanged != "" || p.SkipIfOnlyChanged != "", p.Branches, p.SkipBranches))
+		}
 	}
 	slices.Sort(out)
 	return out

@@ -170,6 +170,8 @@ func TestEquivalent(t *testing.T) {
 		{name: "lines moved", d: with("orgs/acme/org.yaml", "name: Acme", "\n\nname: Acme"), want: true},
 		{name: "a job's image", d: with("jobs/jobs.yaml", "image: alpine", "image: golang"), want: true},
 		{name: "a job made optional", d: with("jobs/jobs.yaml", "always_run: true", "always_run: true\n    optional: true")},
+		{name: "a job that does not report", d: with("jobs/jobs.yaml", "always_run: true", "always_run: true\n    skip_report: true")},
+		{name: "a job made manual", d: with("jobs/jobs.yaml", "always_run: true", "always_run: false")},
 		{name: "a job's context", d: with("jobs/jobs.yaml", "name: unit", "name: unit\n    context: ci/unit")},
 		{name: "a member", d: with("orgs/acme/org.yaml", "members: [bob, carol, dave]", "members: [bob, carol]")},
 		{name: "protection", d: with("config.yaml", "contexts: [cla]", "contexts: [cla, dco]")},

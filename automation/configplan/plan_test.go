@@ -1,0 +1,332 @@
+package configplan_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-billy/v5/memfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/memory"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/automation/configplan"
+	examples "github.com/bowline-ci/bowline/config-examples"
+	"github.com/bowline-ci/bowline/reconcilers/configrepo"
+	"github.com/bowline-ci/bowline/reconcilers/org/plan"
+	"github.com/bowline-ci/bowline/sandbox/forge"
+	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
+	"github.com/bowline-ci/bowline/schema/v1alpha1"
+)
+
+// now is the tests' clock.
+var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// exampleFiles are the files of one of config-examples.
+func exampleFiles(t *testing.T, name string) map[string]string {
+	t.Helper()
+	fsys, err := examples.FS(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	err = fs.WalkDir(fsys, "config", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		out[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// replace edits one file of a revision; the old text must be there.
+func replace(t *testing.T, files map[string]string, name, old, new string) {
+	t.Helper()
+	if !strings.Contains(files[name], old) {
+		t.Fatalf("%s lacks %q", name, old)
+	}
+	files[name] = strings.Replace(files[name], old, new, 1)
+}
+
+// commits makes a git repository of the revisions, one commit each, with
+// fixed authors and times so that their hashes are the same every run.
+func commits(t *testing.T, revisions ...map[string]string) (*git.Repository, []*object.Commit) {
+	t.Helper()
+	repo, err := git.Init(memory.NewStorage(), memfs.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*object.Commit
+	var prev map[string]string
+	for i, files := range revisions {
+		for name := range prev {
+			if _, ok := files[name]; !ok {
+				if _, err := wt.Remove(name); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for name, content := range files {
+			if err := wt.Filesystem.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			f, err := wt.Filesystem.Create(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Write([]byte(content)); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			if _, err := wt.Add(name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sig := &object.Signature{Name: "Alice", Email: "alice@example.com", When: now.Add(time.Duration(i) * time.Hour)}
+		h, err := wt.Commit(fmt.Sprintf("Revision %d", i), &git.CommitOptions{Author: sig, Committer: sig, AllowEmptyCommits: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := repo.CommitObject(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+		prev = files
+	}
+	return repo, out
+}
+
+// quickstartForge is the sandbox forge with the demo org of the quickstart
+// and four open pull requests on demo/hello.
+func quickstartForge(t *testing.T) *forgetest.Env {
+	t.Helper()
+	env := forgetest.Start(t, `
+users:
+- {login: alice, token: alice-token}
+- {login: bowline-bot, token: bot-token, bot: true}
+orgs:
+- {login: demo, admins: [alice, bowline-bot]}
+repos:
+- name: demo/hello
+  files: {test.sh: "exit 0\n", README.md: "# hello\n"}
+  labels:
+  - {name: lgtm, color: 15dd18, description: "Looks good to me; ready to merge once approved."}
+  - {name: approved, color: 0ffa16, description: Approved by an owner of the changed files.}
+  - {name: needs-rebase, color: e11d21}
+`)
+	ctx := context.Background()
+	alice := env.As("alice")
+	for i, pr := range []struct {
+		title  string
+		files  map[string][]byte
+		labels []string
+		draft  bool
+	}{
+		{"Fix the test script", map[string][]byte{"test.sh": []byte("exit 0 # fixed\n")}, []string{"lgtm", "approved"}, false},
+		{"Update the readme", map[string][]byte{"README.md": []byte("# hello!\n")}, []string{"lgtm", "approved", "needs-rebase"}, false},
+		{"Rewrite the tests", map[string][]byte{"test.sh": []byte("exit 1\n")}, nil, true},
+		{"Add docs", map[string][]byte{"docs/a.md": []byte("docs\n")}, nil, false},
+	} {
+		opened, err := alice.OpenPR(ctx, "demo/hello", forge.PullRequest{Title: pr.title, Head: fmt.Sprintf("change-%d", i), Files: pr.files, Draft: pr.draft})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pr.labels) > 0 {
+			if err := alice.Label(ctx, "demo/hello", opened.GetNumber(), pr.labels...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return env
+}
+
+// planCase is one hand-made change of an example.
+type planCase struct {
+	name    string
+	example string
+	edit    func(t *testing.T, files map[string]string)
+	// github plans with the open pull requests and orgs of the quickstart's
+	// sandbox forge; otherwise orgs are planned against states.
+	github bool
+	states configplan.OrgStates
+}
+
+var planCases = []planCase{{
+	name:    "quickstart-every-section",
+	example: "quickstart",
+	github:  true,
+	edit: func(t *testing.T, f map[string]string) {
+		const jobs = "config/jobs/demo/hello/hello.yaml"
+		// A changed presubmit, a new one that runs only on some pull
+		// requests, a postsubmit on more branches, a periodic removed.
+		replace(t, f, jobs, "      - image: alpine:3.22\n        command:\n        - sh\n        - ./test.sh\n\npostsubmits:",
+			"      - image: alpine:3.23\n        command:\n        - sh\n        - ./test.sh\n  - name: pull-hello-shellcheck\n    run_if_changed: '\\.sh$'\n    decorate: true\n    spec:\n      containers:\n      - image: koalaman/shellcheck-alpine\n        command: [shellcheck, test.sh]\n\npostsubmits:")
+		replace(t, f, jobs, "    - ^main$\n", "    - ^main$\n    - ^release-\n")
+		f[jobs] = f[jobs][:strings.Index(f[jobs], "periodics:")]
+		// Plugins: one disabled, one enabled for the repository (which
+		// bowline does not implement), a setting.
+		replace(t, f, "config/prow/plugins.yaml", "    - size           # size/XS … size/XXL labels\n", "")
+		replace(t, f, "config/prow/plugins.yaml", "\ntriggers:", "  demo/hello:\n    plugins:\n    - cat\n\ntriggers:")
+		replace(t, f, "config/prow/plugins.yaml", "request_count: 1", "request_count: 2")
+		// Tide: a pull request that needs a rebase leaves the pool; a
+		// setting of the runner.
+		replace(t, f, "config/prow/config.yaml", "    - needs-ok-to-test\n", "    - needs-ok-to-test\n    - needs-rebase\n")
+		replace(t, f, "config/prow/config.yaml", "max_revivals: 3", "max_revivals: 5")
+		// Labels: one more for every repository.
+		f["config/labels.yaml"] += "  - name: kind/bug\n    color: e11d21\n    description: Something is broken.\n"
+		// bowline's own deployment.
+		f["config/bowline/operator.yaml"] = "replicas: 2\nversion: v0.2.0\n"
+	},
+}, {
+	name:    "quickstart-refused",
+	example: "quickstart",
+	github:  true,
+	edit: func(t *testing.T, f map[string]string) {
+		const jobs = "config/jobs/demo/hello/hello.yaml"
+		replace(t, f, jobs, "    always_run: true\n", "    always_runn: true\n    decorate: true\n")
+		replace(t, f, "config/prow/plugins.yaml", "    - skip           # /skip\n", "    - skip           # /skip\n    - cat\n")
+	},
+}, {
+	name:    "full-orgs-and-jobs",
+	example: "full",
+	states: configplan.OrgStates{"acme": {Org: "acme", Bot: "bowline-bot", Read: plan.AllParts,
+		Members: map[string]string{"alice": "admin", "bowline-bot": "admin", "bob": "member", "carol": "member"},
+		Teams:   []plan.Team{{ID: 1, Slug: "maintainers", Name: "maintainers", Privacy: "closed", Members: map[string]string{"alice": "maintainer", "bob": "member"}, Repos: map[string]string{"widgets": "maintain", "gadgets": "write"}}},
+		Repos: []plan.Repo{
+			{Name: "widgets", Settings: plan.RepoSettings{Description: "The widgets.", DefaultBranch: "main", AllowSquashMerge: true, Visibility: "public"},
+				Branches: []plan.Branch{{Name: "main"}}},
+			{Name: "gadgets", Settings: plan.RepoSettings{Description: "The gadgets.", Private: true, Visibility: "private"}, Collaborators: map[string]string{"dave": "read"},
+				Branches: []plan.Branch{{Name: "main"}}},
+		}}},
+	edit: func(t *testing.T, f map[string]string) {
+		const widgets = "config/jobs/acme/widgets/widgets.yaml"
+		// The required unit test becomes optional (branch protection
+		// follows), the lint job runs on release branches too.
+		replace(t, f, widgets, "  - name: pull-widgets-unit\n    always_run: true\n", "  - name: pull-widgets-unit\n    always_run: true\n    optional: true\n")
+		replace(t, f, widgets, "    branches:\n    - ^main$\n    decorate: true\n    spec:\n      containers:\n      - image: golang:1.26\n        command: [make, lint]",
+			"    branches:\n    - ^main$\n    - ^release-\n    decorate: true\n    spec:\n      containers:\n      - image: golang:1.26\n        command: [make, lint]")
+		// A periodic moves to 04:00.
+		replace(t, f, "config/jobs/acme/gadgets/gadgets-periodics.yaml", "'0 3 * * *'", "'0 4 * * *'")
+		// People: carol leaves, erin joins and the maintainers team.
+		replace(t, f, "config/orgs/acme/org.yaml", "- bob\n- carol\n", "- bob\n- erin\n")
+		replace(t, f, "config/orgs/acme/maintainers/teams.yaml", "    - bob\n", "    - bob\n    - erin\n")
+		// Protection: one more required context.
+		replace(t, f, "config/prow/config.yaml", "        - cla/linuxfoundation\n", "        - cla/linuxfoundation\n        - dco\n")
+		// Tide: a second query for gadgets without approval.
+		replace(t, f, "config/prow/config.yaml", "  merge_method:\n", "  - repos:\n    - acme/gadgets\n    labels:\n    - lgtm\n  merge_method:\n")
+		// Plugins: size's thresholds, welcome for widgets.
+		replace(t, f, "config/prow/plugins.yaml", "  xxl: 1000", "  xxl: 2000")
+		replace(t, f, "config/prow/plugins.yaml", "    - cherry-pick-unapproved\n", "    - cherry-pick-unapproved\n    - welcome\n")
+		// A label changes its color.
+		replace(t, f, "config/labels.yaml", "    color: 0052cc\n", "    color: 1d76db\n")
+		// The presets change every job that uses them.
+		replace(t, f, "config/prow/config.yaml", "    value: /cache/go-build", "    value: /cache/go")
+	},
+}}
+
+// TestPlanGolden plans hand-made changes of the example configurations and
+// compares the three renderings with testdata/<case>.{md,txt,json}
+// (UPDATE=1 rewrites them).
+func TestPlanGolden(t *testing.T) {
+	for _, tc := range planCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			base := exampleFiles(t, tc.example)
+			head := map[string]string{}
+			for k, v := range base {
+				head[k] = v
+			}
+			tc.edit(t, head)
+			repo, cs := commits(t, base, head)
+			spec := &v1alpha1.ConfigRepositorySpec{}
+			bv, cache, err := configplan.Load(ctx, repo, cs[0], spec, configrepo.Limits{}, nil, nil)
+			if err != nil || !bv.Valid() {
+				t.Fatalf("base: %+v, %v", bv, err)
+			}
+			hv, _, err := configplan.Load(ctx, repo, cs[1], spec, configrepo.Limits{}, nil, cache)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deploy, err := configplan.DeployDiff(cs[0], cs[1], "config/bowline")
+			if err != nil {
+				t.Fatal(err)
+			}
+			blob := func(c *object.Commit) func(string, int) string {
+				return func(file string, line int) string {
+					return fmt.Sprintf("https://github.example/%s/config/blob/%s/%s#L%d", tc.example, c.Hash, file, line)
+				}
+			}
+			in := configplan.Input{
+				Base:       configplan.Side{Revision: configplan.Revision{Name: "main@sha1:" + cs[0].Hash.String(), Commit: cs[0].Hash.String()}, Verdict: bv},
+				Head:       configplan.Side{Revision: configplan.Revision{Name: "pull/7@sha1:" + cs[1].Hash.String(), Commit: cs[1].Hash.String()}, Verdict: hv},
+				Deploy:     deploy,
+				DeployPath: "config/bowline",
+				Plugins:    []string{"trigger", "approve", "lgtm", "blunderbuss", "verify-owners", "owners-label", "hold", "wip", "label", "assign", "lifecycle", "size", "welcome", "help"},
+				Links:      configplan.Links{Head: blob(cs[1]), Base: blob(cs[0])},
+				Now:        now,
+				Orgs:       tc.states,
+			}
+			forgeURL := ""
+			if tc.github {
+				env := quickstartForge(t)
+				forgeURL = env.URL
+				forOrg := func(context.Context, string) (*github.Client, error) { return env.Client(t, "bot-token"), nil }
+				in.PullRequests = configplan.GitHub{ForOrg: forOrg}
+				in.Orgs = configplan.ObservedOrgs{ForOrg: forOrg}
+			}
+			p, err := configplan.Compute(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text, js bytes.Buffer
+			if err := p.Text(&text); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.JSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			for ext, got := range map[string]string{"md": p.Markdown(), "txt": text.String(), "json": js.String()} {
+				if forgeURL != "" {
+					got = strings.ReplaceAll(got, forgeURL, "https://github.example")
+				}
+				golden(t, filepath.Join("testdata", tc.name+"."+ext), got)
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if os.Getenv("UPDATE") == "1" {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (UPDATE=1 writes it)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s (-want +got; UPDATE=1 rewrites it):\n%s", path, d)
+	}
+}
