@@ -40,6 +40,7 @@ func newRootCommand() *cobra.Command {
 		newVersionCommand(),
 		newOperatorCommand(),
 		newCheckCommand(),
+		newPlanCommand(),
 		newBootstrapCommand(),
 		newUpCommand(),
 		newSandboxCommand(),

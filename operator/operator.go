@@ -425,13 +425,21 @@ func (o *OperatorOptions) setupConfig(_ context.Context, env *roleEnv) error {
 		DataDir:      o.DataDir,
 		Capabilities: capabilities(),
 	}
+	r.Check = o.revisionCheck(env)
+	return r.SetupWithManager(env.mgr)
+}
+
+// revisionCheck is what a revision must pass beyond the loader to be
+// applied in this install: the ConfigRepository reconciler refuses a
+// revision that fails it, and the review of pull requests says so first.
+func (o *OperatorOptions) revisionCheck(env *roleEnv) func(*configset.Set) error {
 	checks := []func(*configset.Set) error{o.installCheck}
 	if env.clusters != nil {
 		// A job naming no build cluster fails its revision, as Prow's
 		// checkconfig and admission webhook refuse it, rather than its runs.
 		checks = append(checks, func(set *configset.Set) error { return buildcluster.CheckJobs(set, env.clusters.Aliases()) })
 	}
-	r.Check = func(set *configset.Set) error {
+	return func(set *configset.Set) error {
 		var errs []error
 		for _, check := range checks {
 			if err := check(set); err != nil {
@@ -440,5 +448,4 @@ func (o *OperatorOptions) setupConfig(_ context.Context, env *roleEnv) error {
 		}
 		return errors.Join(errs...)
 	}
-	return r.SetupWithManager(env.mgr)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/configpush"
+	"github.com/bowline-ci/bowline/automation/configreview"
 	"github.com/bowline-ci/bowline/automation/inrepo"
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins"
@@ -567,7 +568,11 @@ func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error
 		Kube:     triggerKube{creator: env.creator, reader: env.mgr.GetAPIReader(), Client: env.mgr.GetClient()},
 		BotLogin: o.Roles.Reporter.BotLogin,
 	})
-	always := []plugin.Plugin{configpush.New(env.mgr.GetClient(), nil)}
+	review, err := o.newConfigReview(env)
+	if err != nil {
+		return nil, err
+	}
+	always := []plugin.Plugin{configpush.New(env.mgr.GetClient(), nil), review}
 	switch {
 	case env.merge != nil:
 		always = append(always, env.merge.Events())
@@ -595,6 +600,29 @@ func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error
 			return nil
 		}}).Public,
 	})
+}
+
+// newConfigReview plans every pull request to a config repository, with
+// the checks, limits and plugins of this install.
+func (o *OperatorOptions) newConfigReview(env *roleEnv) (*configreview.Handler, error) {
+	m, err := configreview.NewMetrics(metrics.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	return configreview.New(configreview.Options{
+		Client:        env.mgr.GetClient(),
+		APIReader:     env.mgr.GetAPIReader(),
+		Stores:        env.stores,
+		GitHub:        func(_ context.Context, org string) (*github.Client, error) { return env.github.ForOrg(org) },
+		DataDir:       o.DataDir,
+		Check:         o.revisionCheck(env),
+		Plugins:       pluginNames(),
+		DeployApplied: implemented("deploy"),
+		// GitHub lets only Apps write check runs.
+		CheckRuns: o.Roles.GitHub.AppID != 0,
+		BotLogin:  o.Roles.Reporter.BotLogin,
+		Metrics:   m,
+	}), nil
 }
 
 // triggerKube creates runs through the creator (which may redirect them to

@@ -26,9 +26,10 @@ type ready struct {
 	URL        string `json:"url"`
 	Kubeconfig string `json:"kubeconfig"`
 	Sandbox    struct {
-		URL      string `json:"url"`
-		DemoRepo string `json:"demoRepo"`
-		Token    string `json:"token"`
+		URL        string `json:"url"`
+		DemoRepo   string `json:"demoRepo"`
+		ConfigRepo string `json:"configRepo"`
+		Token      string `json:"token"`
 	} `json:"sandbox"`
 }
 

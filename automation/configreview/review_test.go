@@ -1,0 +1,180 @@
+package configreview
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const jobsFile = "config/jobs/demo/hello/hello.yaml"
+
+// TestReviewPostsPlanAndStatus: a pull request gets a bowline/config
+// status and one plan comment; each push edits that comment and sets the
+// status of the new head; a revision the operator would refuse gets a
+// failing status naming the first error's file and line, and a comment
+// linking it.
+func TestReviewPostsPlanAndStatus(t *testing.T) {
+	fx := newFixture(t, nil)
+	files := quickstart(t)
+	good := strings.Replace(files[jobsFile], "image: alpine:3.22", "image: alpine:3.23", 1)
+	n, ev := fx.openPR("newer-alpine", map[string]string{jobsFile: good})
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	head := ev.GetPullRequest().GetHead().GetSHA()
+	st := fx.status(head)
+	if st == nil || st.GetState() != "success" || !strings.HasPrefix(st.GetDescription(), "Valid: jobs +0 ~1 -0") {
+		t.Fatalf("status of %s: %+v", head, st)
+	}
+	cs := fx.comments(n)
+	if len(cs) != 1 {
+		t.Fatalf("%d plan comments, want 1", len(cs))
+	}
+	body := cs[0].GetBody()
+	for _, want := range []string{"### bowline plan: valid", "`pull-hello-test`", "`alpine:3.22` → `alpine:3.23`", "Planned by bowline for " + head[:12]} {
+		if !strings.Contains(body, want) {
+			t.Errorf("comment lacks %q:\n%s", want, body)
+		}
+	}
+	if st.GetTargetURL() != cs[0].GetHTMLURL() {
+		t.Errorf("status links %q, want the comment %q", st.GetTargetURL(), cs[0].GetHTMLURL())
+	}
+
+	// A push that breaks the revision.
+	bad := strings.Replace(good, "    always_run: true\n", "    always_runn: true\n", 1)
+	ev = fx.push("newer-alpine", n, map[string]string{jobsFile: bad})
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	head2 := ev.GetPullRequest().GetHead().GetSHA()
+	st = fx.status(head2)
+	if st == nil || st.GetState() != "failure" || st.GetDescription() != "Refused: 1 error (first at "+jobsFile+":6:5)" {
+		t.Fatalf("status of the bad revision: %+v", st)
+	}
+	cs2 := fx.comments(n)
+	if len(cs2) != 1 || cs2[0].GetID() != cs[0].GetID() {
+		t.Fatalf("after a push: %d plan comments, the first #%d; want the same one", len(cs2), cs2[0].GetID())
+	}
+	body = cs2[0].GetBody()
+	link := fmt.Sprintf("[`%s:6:5`](%s/%s/blob/%s/%s#L6)", jobsFile, fx.forge.URL, fx.repo, head2, jobsFile)
+	for _, want := range []string{"### bowline plan: refused", link, `unknown field "always_runn"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("comment lacks %q:\n%s", want, body)
+		}
+	}
+	// The first head keeps its own status.
+	if st := fx.status(head); st.GetState() != "success" {
+		t.Errorf("status of the first head became %s", st.GetState())
+	}
+}
+
+// TestConcurrentReviewsLeaveOneComment: deliveries handled at once, in
+// this process and in another replica, leave one plan comment.
+func TestConcurrentReviewsLeaveOneComment(t *testing.T) {
+	fx := newFixture(t, nil)
+	files := quickstart(t)
+	n, ev := fx.openPR("concurrent", map[string]string{jobsFile: strings.Replace(files[jobsFile], "interval: 1h", "interval: 2h", 1)})
+	other := New(fx.h.opts) // another replica: its own locks
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		h := fx.h
+		if i%2 == 1 {
+			h = other
+		}
+		wg.Go(func() { errs <- fx.handle(h, ev) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cs := fx.comments(n); len(cs) != 1 {
+		t.Fatalf("%d plan comments after concurrent reviews, want 1", len(cs))
+	}
+	if st := fx.status(ev.GetPullRequest().GetHead().GetSHA()); st.GetState() != "success" {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// TestReviewComparesWithTheMergeBase: when the base branch moved on since
+// the pull request branched off, the plan shows the pull request's own
+// change, as GitHub's diff does, not the reverse of what merged since.
+func TestReviewComparesWithTheMergeBase(t *testing.T) {
+	fx := newFixture(t, nil)
+	files := quickstart(t)
+	n, ev := fx.openPR("periodic-every-2h", map[string]string{jobsFile: strings.Replace(files[jobsFile], "interval: 1h", "interval: 2h", 1)})
+	// main moves on: another job changes and is applied.
+	moved := strings.Replace(files[jobsFile], "pull-hello-test", "pull-hello-unit", 1)
+	if _, err := fx.forge.As("alice").Push(fx.ctx, fx.repo, "main", map[string][]byte{jobsFile: []byte(moved)}, "Rename the presubmit"); err != nil {
+		t.Fatal(err)
+	}
+	fx.apply(fx.mainSHA())
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	body := fx.comments(n)[0].GetBody()
+	if !strings.Contains(body, "`periodic-hello-test`") || strings.Contains(body, "pull-hello-unit") || !strings.Contains(body, "jobs +0 ~1 -0") {
+		t.Fatalf("plan of the pull request's own change:\n%s", body)
+	}
+}
+
+// TestReviewIgnores: pull requests to other repositories, to branches the
+// ConfigRepository does not follow, and closed ones get nothing.
+func TestReviewIgnores(t *testing.T) {
+	fx := newFixture(t, nil)
+	hello := fx.owner + "/hello"
+	pr, err := fx.forge.As("alice").OpenPR(fx.ctx, hello, forgePR("other-repo", map[string]string{"test.sh": "exit 1\n"}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := fx.event("opened", pr.GetNumber())
+	owner, name, _ := strings.Cut(hello, "/")
+	if err := fx.h.Handle(fx.ctx, discard, eventOf(owner, name, ev)); err != nil {
+		t.Fatal(err)
+	}
+	if st := statusOf(t, fx, hello, pr.GetHead().GetSHA()); st != nil {
+		t.Errorf("a pull request to another repository got %+v", st)
+	}
+
+	// A branch that is not main.
+	if _, err := fx.forge.As("alice").Push(fx.ctx, fx.repo, "release", map[string][]byte{"NOTES": []byte("x\n")}, "Release branch"); err != nil {
+		t.Fatal(err)
+	}
+	pr, err = fx.forge.As("alice").OpenPR(fx.ctx, fx.repo, forgePR("to-release", map[string]string{"NOTES": "y\n"}, "release"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev = fx.event("opened", pr.GetNumber())
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	if st := fx.status(pr.GetHead().GetSHA()); st != nil {
+		t.Errorf("a pull request to another branch got %+v", st)
+	}
+	if cs := fx.comments(pr.GetNumber()); len(cs) != 0 {
+		t.Errorf("a pull request to another branch got %d comments", len(cs))
+	}
+}
+
+// TestCommentsOfOthersAreLeftAlone: a comment by someone else that starts
+// with the marker is neither edited nor taken for the plan.
+func TestCommentsOfOthersAreLeftAlone(t *testing.T) {
+	fx := newFixture(t, nil)
+	files := quickstart(t)
+	n, ev := fx.openPR("impostor", map[string]string{jobsFile: strings.Replace(files[jobsFile], "interval: 1h", "interval: 3h", 1)})
+	fake, err := fx.forge.As("mallory").Comment(fx.ctx, fx.repo, n, Marker+"\nnot a plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	cs := fx.comments(n)
+	if len(cs) != 2 || cs[0].GetID() != fake.GetID() || cs[0].GetBody() != Marker+"\nnot a plan" || cs[1].GetUser().GetLogin() != "bowline-bot" {
+		t.Fatalf("comments %d: %+v", len(cs), cs)
+	}
+}
