@@ -156,6 +156,9 @@ func Compute(ctx context.Context, in Input) (*Plan, error) {
 	c.plugins()
 	c.tide(ctx)
 	c.settings()
+	if !sameContent(base.Deploy, head.Deploy) {
+		p.Deploy.Settings = diffFields(base.Deploy, head.Deploy)
+	}
 	if err := c.orgs(ctx); err != nil {
 		return nil, err
 	}

@@ -59,6 +59,13 @@ func jsonValue(v any) any {
 }
 
 func walkFields(path string, a, b any, out *[]FieldChange) {
+	// An object added or removed as a whole is shown field by field.
+	if _, ok := b.(map[string]any); ok && a == nil {
+		a = map[string]any{}
+	}
+	if _, ok := a.(map[string]any); ok && b == nil {
+		b = map[string]any{}
+	}
 	switch av := a.(type) {
 	case map[string]any:
 		if bv, ok := b.(map[string]any); ok {

@@ -248,10 +248,14 @@ func (p *Plan) mdOrgs(b *strings.Builder) {
 
 func (p *Plan) mdDeploy(b *strings.Builder) {
 	d := p.Deploy
-	if len(d.Files) == 0 {
+	if len(d.Files) == 0 && len(d.Settings) == 0 {
 		return
 	}
 	fmt.Fprintf(b, "\n#### bowline's deployment\n\n%s\n", escape(deployText(d)))
+	if len(d.Settings) > 0 {
+		b.WriteString("\n")
+		mdFields(b, "", d.Settings, len(d.Settings))
+	}
 	for _, f := range d.Files {
 		fmt.Fprintf(b, "\n<details><summary>%s %s</summary>\n\n```diff\n%s```\n</details>\n", escape(f.Path), f.Action,
 			strings.ReplaceAll(f.Diff, "```", "'''"))

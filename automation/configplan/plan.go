@@ -272,6 +272,9 @@ type DeployChanges struct {
 	// Path is the deploy path.
 	Path  string         `json:"path"`
 	Files []DeployChange `json:"files"`
+	// Settings are the changes of the deployment file as loaded
+	// (deploy.Config), field by field.
+	Settings []FieldChange `json:"settings,omitempty"`
 	// Applied says whether bowline applies these files; false while its
 	// own deployment from the config repository is not implemented.
 	Applied bool `json:"applied"`
@@ -290,7 +293,7 @@ type DeployChange struct {
 // no change in any section).
 func (p *Plan) Empty() bool {
 	return p.Valid && len(p.Jobs) == 0 && len(p.Plugins.Enabled) == 0 && len(p.Plugins.Settings) == 0 &&
-		len(p.Tide.Queries) == 0 && len(p.Settings) == 0 && len(p.Orgs) == 0 && len(p.Deploy.Files) == 0
+		len(p.Tide.Queries) == 0 && len(p.Settings) == 0 && len(p.Orgs) == 0 && len(p.Deploy.Files) == 0 && len(p.Deploy.Settings) == 0
 }
 
 // JobCounts counts the job changes by action.

@@ -193,7 +193,7 @@ var planCases = []planCase{{
 		// Labels: one more for every repository.
 		f["config/labels.yaml"] += "  - name: kind/bug\n    color: e11d21\n    description: Something is broken.\n"
 		// bowline's own deployment.
-		f["config/bowline/operator.yaml"] = "replicas: 2\nversion: v0.2.0\n"
+		f["config/bowline/deployment.yaml"] = "image: ghcr.io/bowline-ci/bowline:v0.2.0\nroles:\n  hook:\n    replicas: 3\n"
 	},
 }, {
 	name:    "quickstart-refused",
@@ -272,7 +272,11 @@ func TestPlanGolden(t *testing.T) {
 			}
 			blob := func(c *object.Commit) func(string, int) string {
 				return func(file string, line int) string {
-					return fmt.Sprintf("https://github.example/%s/config/blob/%s/%s#L%d", tc.example, c.Hash, file, line)
+					u := fmt.Sprintf("https://github.example/%s/config/blob/%s/%s", tc.example, c.Hash, file)
+					if line > 0 {
+						u += fmt.Sprintf("#L%d", line)
+					}
+					return u
 				}
 			}
 			in := configplan.Input{

@@ -45,6 +45,8 @@ func (p *Plan) counts() []string {
 	}
 	if n := len(p.Deploy.Files); n > 0 {
 		out = append(out, fmt.Sprintf("%d deploy %s", n, plural(n, "file", "files")))
+	} else if len(p.Deploy.Settings) > 0 {
+		out = append(out, "deployment settings")
 	}
 	return out
 }
@@ -128,7 +130,7 @@ func orgStatus(o OrgPlan) []string {
 }
 
 func deployText(d DeployChanges) string {
-	what := fmt.Sprintf("%d %s under %s", len(d.Files), plural(len(d.Files), "file", "files"), d.Path)
+	what := fmt.Sprintf("%d %s under %s (docs/deploy.md)", len(d.Files), plural(len(d.Files), "file", "files"), d.Path)
 	if d.Applied {
 		return "Changes to " + what + "; bowline applies them."
 	}

@@ -36,8 +36,9 @@ func (p *Plan) Text(w io.Writer) error {
 		textFields(&b, "  ", p.Settings)
 	}
 	p.textOrgs(&b)
-	if d := p.Deploy; len(d.Files) > 0 {
+	if d := p.Deploy; len(d.Files) > 0 || len(d.Settings) > 0 {
 		fmt.Fprintf(&b, "\nDeployment: %s\n", deployText(d))
+		textFields(&b, "  ", d.Settings)
 		for _, f := range d.Files {
 			fmt.Fprintf(&b, "  %s %s\n", sign(f.Action), f.Path)
 			for _, l := range strings.SplitAfter(strings.TrimRight(f.Diff, "\n"), "\n") {
