@@ -129,7 +129,7 @@ func runPlanArgs(t *testing.T, args ...string) (int, string, string) {
 func TestPlanCommand(t *testing.T) {
 	const jobs = "config/jobs/demo/hello/hello.yaml"
 	dir := planRepo(t, map[string]map[string]string{
-		"newer":  {jobs: "image: alpine:3.22=>image: alpine:3.23", "config/bowline/operator.yaml": "replicas: 2\n"},
+		"newer":  {jobs: "image: alpine:3.22=>image: alpine:3.23", "config/bowline/deployment.yaml": "image: ghcr.io/bowline-ci/bowline:v0.2.0\nroles:\n  hook: {}\n"},
 		"broken": {jobs: "    always_run: true\n=>    always_runn: true\n"},
 	})
 	code, out, _ := runPlanArgs(t, "--repo", dir, "--head", "newer")
@@ -137,7 +137,7 @@ func TestPlanCommand(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	for _, want := range []string{"Plan of newer@sha1:", "against main@sha1:", ": valid", "~ presubmit pull-hello-test (demo/hello, all branches)",
-		"spec.containers[0].image: alpine:3.22 → alpine:3.23", "+ config/bowline/operator.yaml", "is not implemented yet"} {
+		"spec.containers[0].image: alpine:3.22 → alpine:3.23", "+ config/bowline/deployment.yaml", "image: (unset) → ghcr.io/bowline-ci/bowline:v0.2.0", "is not implemented yet"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text plan lacks %q:\n%s", want, out)
 		}
