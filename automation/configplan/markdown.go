@@ -299,9 +299,10 @@ func code(s string) string {
 	return fence + pad + strings.ReplaceAll(s, "\n", " ") + pad + fence
 }
 
-// escape keeps text from being read as HTML or as a table's column
-// separator.
-var mdEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "|", `\|`, "\n", " ")
+// escape keeps text from being read as HTML, as a table's column
+// separator, or as a mention that would notify someone (pull request
+// titles and messages are other people's words).
+var mdEscaper = strings.NewReplacer("<", "&lt;", ">", "&gt;", "|", `\|`, "\n", " ", "@", "&#64;")
 
 func escape(s string) string { return mdEscaper.Replace(s) }
 

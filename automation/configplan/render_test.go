@@ -157,3 +157,14 @@ func TestPRCacheBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownQuotesOthersWords: pull request titles and messages are
+// shown, not read as HTML, table cells or mentions that notify people.
+func TestMarkdownQuotesOthersWords(t *testing.T) {
+	p := &Plan{Valid: true, Tide: TideChanges{Queries: []QueryChange{{Action: Changed, Scope: "orgs acme"}}, Counted: true, Entering: 1,
+		Enter: []PRRef{{Repo: "acme/w", Number: 3, Title: "cc @acme/maintainers <img src=x> | done"}}}}
+	md := p.Markdown()
+	if !strings.Contains(md, "cc &#64;acme/maintainers &lt;img src=x&gt; \\| done") || strings.Contains(md, "@acme") {
+		t.Errorf("the title is not quoted:\n%s", md)
+	}
+}

@@ -59,7 +59,8 @@ func (h *Handler) review(ctx context.Context, log logr.Logger, cr *v1alpha1.Conf
 		Base: rev.base, Head: rev.head, Deploy: rev.deploy,
 		DeployPath: snapshot.WithDefaults(cr.Spec.Paths).Deploy, DeployApplied: h.opts.DeployApplied, Plugins: h.opts.Plugins,
 		PullRequests: configplan.GitHub{ForOrg: h.opts.GitHub},
-		Orgs:         &timedOrgs{Orgs: configplan.ObservedOrgs{ForOrg: h.opts.GitHub, SettingsFor: h.orgSettings(cr)}, timeout: h.opts.OrgTimeout},
+		Orgs: &timedOrgs{Orgs: configplan.ObservedOrgs{ForOrg: h.opts.GitHub, SettingsFor: h.orgSettings(cr)},
+			deadline: time.Now().Add(h.opts.OrgTimeout), timeout: h.opts.OrgTimeout},
 		Links: configplan.Links{
 			Head: blobLink(pr.GetHead().GetRepo().GetHTMLURL(), rev.headCommit.Hash.String()),
 			Base: blobLink(pr.GetBase().GetRepo().GetHTMLURL(), rev.baseCommit.Hash.String()),
@@ -202,6 +203,13 @@ func (h *Handler) load(ctx context.Context, cr *v1alpha1.ConfigRepository, pr *g
 	if err != nil {
 		return nil, err
 	}
+	// Plan the head this review announced, when it is there: the ref may
+	// have moved on since, and the newer head has a review of its own.
+	if want := pr.GetHead().GetSHA(); want != "" && want != headC.Hash.String() {
+		if c, err := repo.CommitObject(plumbing.NewHash(want)); err == nil {
+			headC = c
+		}
+	}
 	tipC, err := commit("refs/heads/" + branch)
 	if err != nil {
 		return nil, err
@@ -295,18 +303,25 @@ func (h *Handler) orgSettings(cr *v1alpha1.ConfigRepository) func(ctx context.Co
 	}
 }
 
-// timedOrgs bounds the time one plan spends reading orgs from GitHub.
+// timedOrgs bounds the time one plan spends reading orgs from GitHub, all
+// of them together: a change that touches every org of a large
+// configuration still posts its plan in time, the orgs read after the
+// deadline planned against the configuration alone.
 type timedOrgs struct {
 	configplan.Orgs
-	timeout time.Duration
+	deadline time.Time
+	timeout  time.Duration
 }
 
 func (t *timedOrgs) Observe(ctx context.Context, d *orgplan.Desired) (*orgplan.State, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	if ctx.Err() == nil && !time.Now().Before(t.deadline) {
+		return nil, fmt.Errorf("not read: reading orgs for this plan took its %s already", t.timeout)
+	}
+	ctx, cancel := context.WithDeadline(ctx, t.deadline)
 	defer cancel()
 	s, err := t.Orgs.Observe(ctx, d)
 	if errors.Is(err, context.DeadlineExceeded) {
-		return nil, fmt.Errorf("reading the org took longer than %s", t.timeout)
+		return nil, fmt.Errorf("reading orgs for this plan took longer than %s", t.timeout)
 	}
 	return s, err
 }

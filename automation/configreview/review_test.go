@@ -1,10 +1,15 @@
 package configreview
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/bowline-ci/bowline/automation/configplan"
+	orgplan "github.com/bowline-ci/bowline/reconcilers/org/plan"
 )
 
 const jobsFile = "config/jobs/demo/hello/hello.yaml"
@@ -176,5 +181,33 @@ func TestCommentsOfOthersAreLeftAlone(t *testing.T) {
 	cs := fx.comments(n)
 	if len(cs) != 2 || cs[0].GetID() != fake.GetID() || cs[0].GetBody() != Marker+"\nnot a plan" || cs[1].GetUser().GetLogin() != "bowline-bot" {
 		t.Fatalf("comments %d: %+v", len(cs), cs)
+	}
+}
+
+// stubOrgs counts the orgs it is asked to read.
+type stubOrgs struct {
+	configplan.OrgStates
+	reads int
+}
+
+func (s *stubOrgs) Observe(ctx context.Context, d *orgplan.Desired) (*orgplan.State, error) {
+	s.reads++
+	return &orgplan.State{Org: d.Org}, nil
+}
+
+// TestOrgReadsShareOneDeadline: once a plan's time for reading orgs is
+// spent, the rest are not read.
+func TestOrgReadsShareOneDeadline(t *testing.T) {
+	inner := &stubOrgs{}
+	orgs := &timedOrgs{Orgs: inner, deadline: time.Now().Add(time.Hour), timeout: time.Hour}
+	if s, err := orgs.Observe(t.Context(), &orgplan.Desired{Org: "acme"}); err != nil || s == nil {
+		t.Fatalf("within the deadline: %v, %v", s, err)
+	}
+	orgs.deadline = time.Now().Add(-time.Second)
+	if _, err := orgs.Observe(t.Context(), &orgplan.Desired{Org: "acme"}); err == nil || !strings.Contains(err.Error(), "not read") {
+		t.Fatalf("after the deadline: %v", err)
+	}
+	if inner.reads != 1 {
+		t.Errorf("%d reads, want 1", inner.reads)
 	}
 }
