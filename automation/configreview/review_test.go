@@ -80,7 +80,10 @@ func TestConcurrentReviewsLeaveOneComment(t *testing.T) {
 	fx := newFixture(t, nil)
 	files := quickstart(t)
 	n, ev := fx.openPR("concurrent", map[string]string{jobsFile: strings.Replace(files[jobsFile], "interval: 1h", "interval: 2h", 1)})
-	other := New(fx.h.opts) // another replica: its own locks
+	// Another replica: its own locks and data directory.
+	opts := fx.h.opts
+	opts.DataDir = t.TempDir()
+	other := New(opts)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for i := range 8 {
