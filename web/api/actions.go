@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -188,4 +190,33 @@ func writeActionError(w http.ResponseWriter, err error) {
 		msg = "the action failed"
 	}
 	writeError(w, code, msg)
+}
+
+// Runs lists the runs the API serves (those of the served namespace, hidden
+// ones left out) that keep accepts, newest first. They are the cache's own
+// objects, not copies: callers must not change them.
+func (h *Handler) Runs(ctx context.Context, keep func(*v1alpha1.ProwJob) bool) ([]*v1alpha1.ProwJob, error) {
+	cfg := h.config()
+	var list v1alpha1.ProwJobList
+	if err := h.Client.List(ctx, &list, client.InNamespace(cfg.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("list ProwJobs: %w", err)
+	}
+	out := make([]*v1alpha1.ProwJob, 0, len(list.Items))
+	for i := range list.Items {
+		if pj := &list.Items[i]; !cfg.hidden(pj) && (keep == nil || keep(pj)) {
+			out = append(out, pj)
+		}
+	}
+	slices.SortFunc(out, func(a, b *v1alpha1.ProwJob) int {
+		if c := started(b).Compare(started(a)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
+}
+
+// HiddenRepo reports whether deck.hidden_repos hides org/repo.
+func (h *Handler) HiddenRepo(org, repo string) bool {
+	return h.config().hidden(&v1alpha1.ProwJob{Spec: v1alpha1.ProwJobSpec{Refs: &v1alpha1.Refs{Org: org, Repo: repo}}})
 }
