@@ -247,7 +247,13 @@ func (s *Server) servePluginHelp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveProwHelp(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(s.plugins.ProwHelp(s.helpEnablement(r.Context())))
+	_ = json.NewEncoder(w).Encode(s.ProwHelp(r.Context()))
+}
+
+// ProwHelp is the document APIPluginHelpPath serves, for the web UI when it
+// runs in the same process.
+func (s *Server) ProwHelp(ctx context.Context) plugin.ProwHelp {
+	return s.plugins.ProwHelp(s.helpEnablement(ctx))
 }
 
 // helpEnablement is the enablement plugin help shows: without the private

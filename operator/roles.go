@@ -27,7 +27,6 @@ import (
 	"github.com/bowline-ci/bowline/automation/inrepo"
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins"
-	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/reconcilers/gc"
 	"github.com/bowline-ci/bowline/reconcilers/merge"
 	"github.com/bowline-ci/bowline/reconcilers/org"
@@ -40,7 +39,7 @@ import (
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 	ghclient "github.com/bowline-ci/bowline/scm/github"
-	"github.com/bowline-ci/bowline/web/api"
+	"github.com/bowline-ci/bowline/web/ui"
 )
 
 // RoleOptions configure the roles that run from the applied configuration:
@@ -53,7 +52,7 @@ type RoleOptions struct {
 	// applied: from then on every role uses config.yaml's
 	// prowjob_namespace (Prow's default "default" when it sets none).
 	ProwJobNamespace string
-	// WebAddr serves the web role (the JSON API), on a listener of its own
+	// WebAddr serves the web role (the UI and its JSON API), on a listener of its own
 	// so that the address GitHub's webhooks reach need expose nothing
 	// else. Empty serves it on the hook's listener (bowline up does, on
 	// this machine only).
@@ -71,13 +70,14 @@ type RoleOptions struct {
 	Reporter reporter.Options
 	Merge    merge.Options
 	Orgs     org.Options
+	Web      ui.Options
 }
 
 // AddFlags registers the roles' flags.
 func (o *RoleOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ConfigRepository, "config-repository", "bowline-system/config", "namespace/name of the ConfigRepository whose configuration jobs, hook and web follow")
 	fs.StringVar(&o.ProwJobNamespace, "prowjob-namespace", "", "namespace of ProwJobs until a configuration is applied; from then on config.yaml's prowjob_namespace")
-	fs.StringVar(&o.WebAddr, "web-addr", ":8090", "address of the web role's JSON API, apart from the webhook's --hook-addr")
+	fs.StringVar(&o.WebAddr, "web-addr", ":8090", "address of the web role (the UI and its JSON API), apart from the webhook's --hook-addr")
 	fs.StringVar(&o.ArtifactsBucket, "artifacts-bucket", "", "logs and artifacts of runs that name no bucket: a directory, file://, s3:// or gs:// URL")
 	fs.StringVar(&o.JobURLTemplate, "job-url-template", "", "Go template over the ProwJob for the link on GitHub statuses, when plank.job_url_template sets none")
 	o.GitHub.AddFlags(fs)
@@ -87,6 +87,7 @@ func (o *RoleOptions) AddFlags(fs *pflag.FlagSet) {
 	o.Reporter.AddFlags(fs)
 	o.Merge.AddFlags(fs)
 	o.Orgs.AddFlags(fs)
+	o.Web.AddFlags(fs)
 }
 
 // Validate reports flag values that cannot work.
@@ -101,7 +102,7 @@ func (o *RoleOptions) Validate() error {
 	if o.WebAddr != "" && o.WebAddr == o.Hook.Addr {
 		errs = append(errs, fmt.Errorf("--web-addr and --hook-addr are both %s: the JSON API needs an address of its own", o.WebAddr))
 	}
-	for _, err := range []error{o.GitHub.Validate(), o.Hook.Validate(), o.Jobs.Validate(), o.Reporter.Validate(), o.Merge.Validate(), o.Orgs.Validate()} {
+	for _, err := range []error{o.GitHub.Validate(), o.Hook.Validate(), o.Jobs.Validate(), o.Reporter.Validate(), o.Merge.Validate(), o.Orgs.Validate(), o.Web.Validate()} {
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -490,9 +491,10 @@ func (o *OperatorOptions) setupHook(_ context.Context, env *roleEnv) error {
 
 // setupWeb makes the web role's handler (newWebHandler); serveHTTP serves
 // it.
-func (o *OperatorOptions) setupWeb(_ context.Context, env *roleEnv) error {
-	env.web = o.newWebHandler(env)
-	return nil
+func (o *OperatorOptions) setupWeb(ctx context.Context, env *roleEnv) error {
+	web, err := o.newWebHandler(ctx, env)
+	env.web = web
+	return err
 }
 
 // serveHTTP serves the hook role on --hook-addr and the web role on
@@ -500,9 +502,8 @@ func (o *OperatorOptions) setupWeb(_ context.Context, env *roleEnv) error {
 func (o *OperatorOptions) serveHTTP(env *roleEnv) error {
 	web := env.web
 	if web != nil && (o.Roles.WebAddr == "" || o.Roles.WebAddr == o.Roles.Hook.Addr) {
-		env.hookMux().Handle("/api/", web)
-		env.hookMux().Handle(api.ProwJobsJSPath, web)
-		env.hookMux().Handle(merge.PRPagePath, web)
+		// Everything but the webhook's own paths: the UI and the API.
+		env.hookMux().Handle("/", web)
 		web = nil
 	}
 	if env.mux != nil {
@@ -514,39 +515,6 @@ func (o *OperatorOptions) serveHTTP(env *roleEnv) error {
 		return env.mgr.Add(&httpRole{addr: o.Roles.WebAddr, listen: env.listen, handler: web, grace: o.Roles.Hook.GracePeriod, log: env.log.WithName("web")})
 	}
 	return nil
-}
-
-// newWebHandler is the web role's JSON API over the runs in config.yaml's
-// prowjob_namespace, and the merge pools' /pr pages. With GitHub
-// credentials it also reruns jobs for the users deck.rerun_auth_configs
-// allow, who prove who they are with their own GitHub token.
-func (o *OperatorOptions) newWebHandler(env *roleEnv) http.Handler {
-	h := &api.Handler{
-		Client:    env.mgr.GetClient(),
-		APIReader: env.mgr.GetAPIReader(),
-		Artifacts: &api.BlobArtifacts{DefaultBucket: o.Roles.ArtifactsBucket},
-		Config:    func() api.Config { return api.ConfigFrom(env.current(), o.Roles.ProwJobNamespace) },
-	}
-	if env.github != nil {
-		trust := trigger.New(trigger.FromSnapshot(env.store, ""), func(_ context.Context, org string) (*trigger.GitHub, error) {
-			c, err := env.github.ForOrg(org)
-			if err != nil {
-				return nil, err
-			}
-			return trigger.FromClient(c), nil
-		}, nil, o.Roles.Reporter.BotLogin)
-		h.Rerun = &api.Reruns{
-			Creator:            env.creator,
-			Identify:           api.GitHubIdentity{BaseURL: env.github.BaseURL()}.Identify,
-			Members:            api.GitHubMembership{ForOrg: env.github.ForOrg},
-			TrustedPullRequest: trust.TrustedPullRequest,
-		}
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", h)
-	mux.Handle(api.ProwJobsJSPath, h)
-	mux.Handle(merge.PRPagePath, &merge.PRPage{Client: env.mgr.GetClient()})
-	return mux
 }
 
 // validateShutdown checks that the webhook queue's drain fits in the

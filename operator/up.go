@@ -563,7 +563,7 @@ func printReady(out io.Writer, r *Ready, took time.Duration) {
 func readyText(r *Ready, bowline string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nbowline is running.\n\n")
-	fmt.Fprintf(&b, "  API and web:        %s  (jobs: %s/api/prowjobs)\n", r.URL, r.URL)
+	fmt.Fprintf(&b, "  Web UI:             %s  (JSON API: %s/api/prowjobs)\n", r.URL, r.URL)
 	fmt.Fprintf(&b, "  Webhook:            %s\n", r.WebhookURL)
 	fmt.Fprintf(&b, "  kubectl:            export KUBECONFIG=%s; kubectl get configrepositories,prowjobs\n", displayPath(r.Kubeconfig))
 	fmt.Fprintf(&b, "  Config repository:  %s\n", displayPath(r.ConfigRepository))
@@ -573,7 +573,7 @@ func readyText(r *Ready, bowline string) string {
 		fmt.Fprintf(&b, "  %s sandbox pr open --url %s --token %s --repo %s \\\n", bowline, s.URL, s.Token, s.DemoRepo)
 		fmt.Fprintf(&b, "    --head try-bowline --title 'Try bowline' --file 'NOTES.md=Trying bowline.'\n\n")
 		fmt.Fprintf(&b, "Its presubmit pull-hello-test runs the repository's tests; the status shows on the pull request\n")
-		fmt.Fprintf(&b, "and the run in %s/api/prowjobs. Change jobs or plugins with a pull request to %s.\n", r.URL, s.ConfigRepo)
+		fmt.Fprintf(&b, "and the run at %s. Change jobs or plugins with a pull request to %s.\n", r.URL, s.ConfigRepo)
 	}
 	if r.LogFile != "" {
 		fmt.Fprintf(&b, "\nLogs: %s\n", displayPath(r.LogFile))

@@ -63,12 +63,17 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 			ConfigRepository: upNamespace + "/config",
 			ProwJobNamespace: upNamespace,
 			ArtifactsBucket:  filepath.Join(dataDir, "artifacts"),
-			JobURLTemplate:   "http://" + web.Addr().String() + "/api/prowjobs/{{.Namespace}}/{{.Name}}/log",
+			JobURLTemplate:   "http://" + web.Addr().String() + "/runs/{{.Namespace}}/{{.Name}}",
 			Hook:             automation.DefaultOptions(),
 		},
 	}
 	op.Roles.Hook.Addr = web.Addr().String()
 	op.Roles.Hook.GracePeriod = 5 * time.Second
+	if sb != nil {
+		if err := sb.webLogin(&op.Roles.Web, "http://"+web.Addr().String()); err != nil {
+			return nil, err
+		}
+	}
 	op.Roles.Jobs.Workers = 4
 	op.Roles.Reporter.Workers = 4
 	// The sandbox recomputes mergeability at once: no need for Tide's

@@ -29,8 +29,9 @@ type Broker struct {
 	// proxies keep it open; default 25s.
 	KeepAlive time.Duration
 
-	mu   sync.Mutex
-	subs map[*subscriber]struct{}
+	mu     sync.Mutex
+	subs   map[*subscriber]struct{}
+	closed chan struct{}
 }
 
 type subscriber struct {
@@ -73,7 +74,28 @@ func (b *Broker) changed(obj any) {
 	}
 }
 
-func (b *Broker) subscribe(run string) (*subscriber, bool) {
+// Close ends every stream, and those opened later at once: a server that
+// shuts down waits for open requests, and streams would not end by
+// themselves.
+func (b *Broker) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	select {
+	case <-b.done():
+	default:
+		close(b.closed)
+	}
+}
+
+// done is closed by Close. Callers hold b.mu.
+func (b *Broker) done() chan struct{} {
+	if b.closed == nil {
+		b.closed = make(chan struct{})
+	}
+	return b.closed
+}
+
+func (b *Broker) subscribe(run string) (*subscriber, <-chan struct{}, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	limit := b.MaxStreams
@@ -81,14 +103,14 @@ func (b *Broker) subscribe(run string) (*subscriber, bool) {
 		limit = 1000
 	}
 	if len(b.subs) >= limit {
-		return nil, false
+		return nil, nil, false
 	}
 	if b.subs == nil {
 		b.subs = map[*subscriber]struct{}{}
 	}
 	s := &subscriber{run: run, ch: make(chan struct{}, 1)}
 	b.subs[s] = struct{}{}
-	return s, true
+	return s, b.done(), true
 }
 
 func (b *Broker) unsubscribe(s *subscriber) {
@@ -117,7 +139,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "run must be namespace/name", http.StatusBadRequest)
 		return
 	}
-	s, ok := b.subscribe(run)
+	s, closed, ok := b.subscribe(run)
 	if !ok {
 		w.Header().Set("Retry-After", "30")
 		http.Error(w, "too many live pages: reload later", http.StatusServiceUnavailable)
@@ -156,6 +178,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-closed:
+			return
 		case <-ping.C:
 			if !send(": ping\n\n") {
 				return
@@ -166,6 +190,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			}
 			select {
 			case <-r.Context().Done():
+				return
+			case <-closed:
 				return
 			case <-time.After(minGap):
 			}

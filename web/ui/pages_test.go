@@ -244,8 +244,8 @@ func TestEvents(t *testing.T) {
 	}
 	// Which subscribers are told, without streams: a run's page hears of
 	// its run only, nobody of hidden runs.
-	sAll, _ := b.subscribe("")
-	sOne, _ := b.subscribe(f.ns + "/mine")
+	sAll, _, _ := b.subscribe("")
+	sOne, _, _ := b.subscribe(f.ns + "/mine")
 	b.OnUpdate(nil, pj("other", false))
 	b.OnUpdate(nil, pj("mine", true))
 	if len(sAll.ch) != 1 || len(sOne.ch) != 0 {
@@ -263,4 +263,14 @@ func TestEvents(t *testing.T) {
 	if string(data) != "1" {
 		t.Errorf("streams %s", data)
 	}
+	// Close ends the streams, so that the server can shut down.
+	b.Close()
+	if _, err := all.ReadString('\n'); err == nil {
+		for {
+			if _, err := all.ReadString('\n'); err != nil {
+				break
+			}
+		}
+	}
+	waitStreams(0)
 }
