@@ -59,6 +59,7 @@ var funcs = template.FuncMap{
 		return many
 	},
 	"join": strings.Join,
+	"code": backticks,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -249,6 +250,25 @@ func fmtNum(n int) string {
 		b.WriteString(s[i : i+3])
 	}
 	return b.String()
+}
+
+// backticks shows the `code` of plugin help texts (written in Markdown's
+// way) as code; the rest is escaped.
+func backticks(s string) template.HTML {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 {
+		// An odd number of backticks: not code.
+		return template.HTML(template.HTMLEscapeString(s)) //nolint:gosec // escaped
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(p) + "</code>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(p))
+		}
+	}
+	return template.HTML(b.String()) //nolint:gosec // escaped
 }
 
 // query builds a query string from pairs, leaving out empty values.

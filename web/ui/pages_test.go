@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -120,14 +121,15 @@ func TestHelpPages(t *testing.T) {
 			"trigger": {Description: "Starts jobs.", Snippet: "triggers:\n- repos: [acme]", Events: []string{"pull_request"},
 				Config:   map[string]string{"acme": "Trusted: members of acme."},
 				Commands: []plugin.ProwCommand{{Usage: "/test [<job>|all]", Description: "Runs jobs.", WhoCanUse: "Anyone trusted", Featured: true, Examples: []string{"/test all"}}}},
-			"hold": {Description: "Holds merges.", Commands: []plugin.ProwCommand{{Usage: "/hold [cancel]", Description: "Adds the hold label.", WhoCanUse: "Anyone"}}},
+			"hold": {Description: "Holds merges.", Commands: []plugin.ProwCommand{{Usage: "/hold [cancel]", Description: "Adds the `do-not-merge/hold` label.", WhoCanUse: "Anyone"}}},
 		},
 	}
 	f := newFixture(t, func(f *fixture) {
 		f.ui.PluginHelp = func(context.Context) (*plugin.ProwHelp, error) { return help, nil }
 	})
 	_, body := f.get("/command-help")
-	contains(t, body, "<code>/test [&lt;job&gt;|all]</code> <span class=\"tag\">featured</span>", "<code>/hold [cancel]</code>", "Anyone trusted", "e.g. <code>/test all</code>")
+	contains(t, body, "<code>/test [&lt;job&gt;|all]</code> <span class=\"tag\">featured</span>", "<code>/hold [cancel]</code>", "Anyone trusted", "e.g. <code>/test all</code>",
+		"Adds the <code>do-not-merge/hold</code> label.")
 	if strings.Index(body, "/test [") > strings.Index(body, "/hold [") {
 		t.Error("featured commands are not first")
 	}
@@ -187,6 +189,20 @@ func TestDashboard(t *testing.T) {
 	f := newFixture(t)
 	_, body := f.get("/pr")
 	contains(t, body, "Logging in is not set up on this server.")
+
+	fg := forgetest.Start(t, authSeed)
+	g := newFixture(t, withLogin(fg))
+	now := time.Now()
+	g.create(runSpec{name: "a1", job: "unit", pull: 7, author: "alice", sha: "old", state: v1alpha1.FailureState, started: now.Add(-2 * time.Hour), took: time.Minute})
+	g.create(runSpec{name: "a2", job: "unit", pull: 7, author: "alice", sha: "new", state: v1alpha1.SuccessState, started: now.Add(-time.Hour), took: time.Minute})
+	g.create(runSpec{name: "b1", job: "unit", pull: 8, author: "bob", sha: "b", state: v1alpha1.SuccessState})
+	_, body = g.get("/pr")
+	contains(t, body, "Log in with GitHub</a> to see yours")
+	alice := newBrowser(t, g)
+	alice.login(fg, "alice", "/pr")
+	_, body = alice.get("/pr")
+	contains(t, body, `href="/pr/acme/rocket/7">acme/rocket#7</a> Make it fly`, "/runs/"+g.ns+"/a2")
+	lacks(t, body, "acme/rocket#8", "/runs/"+g.ns+"/a1\"")
 }
 
 // TestEvents: pages are told when runs change, never about hidden runs.

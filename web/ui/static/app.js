@@ -79,7 +79,13 @@
     });
     bar.appendChild(document.createTextNode("This page updates itself. "));
     bar.appendChild(btn);
-    parts[0].parentNode.insertBefore(bar, parts[0]);
+    // Below the page's heading: after the first live part when it holds
+    // the heading (a run's page), before it otherwise.
+    if (parts[0].querySelector("h1")) {
+      parts[0].parentNode.insertBefore(bar, parts[0].nextSibling);
+    } else {
+      parts[0].parentNode.insertBefore(bar, parts[0]);
+    }
 
     function refresh() {
       if (paused) { return; }
