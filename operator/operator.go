@@ -20,6 +20,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -47,8 +48,11 @@ type OperatorOptions struct {
 	MetricsAddr string
 	// ProbeAddr serves /healthz and /readyz.
 	ProbeAddr string
-	// LeaderElect makes replicas elect one leader for the controllers.
+	// LeaderElect makes replicas elect one leader per role that acts
+	// alone, each under a lease of its own.
 	LeaderElect bool
+	// Election are the leases' timings.
+	Election ElectionOptions
 	// LeaderElectionNamespace holds the lease; empty means the pod's own.
 	LeaderElectionNamespace string
 	// ShutdownTimeout bounds graceful shutdown after SIGTERM.
@@ -83,8 +87,9 @@ func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file: its current context is the operator's cluster, and every context a build cluster named after it (as Prow's --kubeconfig); empty means in-cluster or $KUBECONFIG, with no other build cluster")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address for Prometheus metrics at /metrics, or 0 to turn them off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address for /healthz and /readyz")
-	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica for the controllers")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease; empty means the pod's own")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica for each role that acts alone (config, jobs, reporter, periodic, merge, orgs), each under a lease of its own")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the roles' leases; empty means the pod's own")
+	o.Election.AddFlags(fs)
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "how long to let running work finish after SIGTERM; longer than --hook-grace-period, shorter than the pod's terminationGracePeriodSeconds")
 	components := "roles to run, comma-separated: all or any of " + strings.Join(allComponents, ", ")
 	if missing := notImplemented(); len(missing) > 0 {
@@ -115,6 +120,9 @@ func (o *OperatorOptions) Validate() error {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", o.ShutdownTimeout))
 	}
 	if err := o.validateShutdown(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.Election.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(o.Components) == 0 {
@@ -202,6 +210,9 @@ stops the controllers and exits within --shutdown-timeout.`,
 func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
 	log := o.Log.Logger()
 	ctrl.SetLogger(log)
+	// client-go's own messages (leader election, say) go to the same JSON
+	// log.
+	klog.SetLogger(log)
 	cfg, err := o.restConfig()
 	if err != nil {
 		return fmt.Errorf("load kubeconfig: %w", err)
@@ -236,16 +247,14 @@ func runOperator(cmd *cobra.Command, o *OperatorOptions) error {
 func (o *OperatorOptions) newManager(cfg *rest.Config, scheme *runtime.Scheme, log logr.Logger) (ctrl.Manager, error) {
 	shutdown := o.ShutdownTimeout
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme,
-		Logger:                        log,
-		Cache:                         o.cacheOptions(),
-		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
-		HealthProbeBindAddress:        o.ProbeAddr,
-		LeaderElection:                o.LeaderElect,
-		LeaderElectionID:              "bowline-operator.bowline.dev",
-		LeaderElectionNamespace:       o.LeaderElectionNamespace,
-		LeaderElectionReleaseOnCancel: true,
-		GracefulShutdownTimeout:       &shutdown,
+		Scheme:                 scheme,
+		Logger:                 log,
+		Cache:                  o.cacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress: o.ProbeAddr,
+		// Each role that acts alone elects its own leader (election.go).
+		LeaderElection:          false,
+		GracefulShutdownTimeout: &shutdown,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -393,13 +402,13 @@ func (o *OperatorOptions) setupComponents(ctx context.Context, env *roleEnv) err
 		return err
 	}
 	f := &snapshot.Follower{Client: mgr.GetClient(), Publisher: env.publisher, Stores: stores}
-	if o.runs("config") {
+	if g := env.groups["config"]; g != nil {
 		// A standby replica follows what the leader publishes, so its
 		// non-elected roles (hook, web) have the configuration too; once
 		// elected, the reconciler fills the Stores itself.
 		f.Paused = func() bool {
 			select {
-			case <-mgr.Elected():
+			case <-g.elected:
 				return true
 			default:
 				return false

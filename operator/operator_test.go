@@ -50,6 +50,10 @@ func TestOperatorOptionsValidate(t *testing.T) {
 		{name: "no components", args: []string{"--components="}, wantErr: "--components"},
 		{name: "data dir", args: []string{"--data-dir=/var/cache/bowline"}},
 		{name: "no data dir", args: []string{"--data-dir="}, wantErr: "--data-dir"},
+		{name: "fast leases", args: []string{"--leader-elect", "--leader-elect-lease-duration=4s", "--leader-elect-renew-deadline=3s", "--leader-elect-retry-period=1s"}},
+		{name: "renew deadline past the lease", args: []string{"--leader-elect-lease-duration=5s", "--leader-elect-renew-deadline=5s"}, wantErr: "--leader-elect-lease-duration (5s) must be longer than --leader-elect-renew-deadline (5s)"},
+		{name: "retries too slow to renew", args: []string{"--leader-elect-renew-deadline=3s", "--leader-elect-retry-period=3s"}, wantErr: "--leader-elect-renew-deadline (3s) must be longer than 1.2 times --leader-elect-retry-period (3s)"},
+		{name: "no retry period", args: []string{"--leader-elect-retry-period=0s"}, wantErr: "--leader-elect-retry-period must be positive"},
 	}
 	// Every component is either set up by a role or refused by name, so
 	// that --components never accepts what nothing runs.

@@ -163,6 +163,11 @@ type roleEnv struct {
 	hook *automation.Server
 	// web is the web role's handler; nil unless it runs.
 	web http.Handler
+	// groups are the roles that act alone, by name, with their leases.
+	groups map[string]*roleGroup
+	// placement hands roles over to Deployments of their own; nil keeps
+	// every role here.
+	placement placement
 }
 
 // hookMux returns the mux served on --hook-addr, creating it on first use.
@@ -230,21 +235,60 @@ func notImplemented() []string {
 	return out
 }
 
+// electedRole reports whether a role acts alone, under a lease of its own;
+// the hook and web roles serve on every replica.
+func electedRole(role string) bool { return role != "hook" && role != "web" }
+
 // setupRoles registers the roles o.runs chooses, then serves the HTTP
-// roles' handlers.
+// roles' handlers. Each role that acts alone gets a group of its own
+// (election.go): what its setup adds to the manager runs once this process
+// holds the role's lease, or at once without --leader-elect.
 func (o *OperatorOptions) setupRoles(ctx context.Context, env *roleEnv) error {
 	if missing := notImplemented(); len(missing) > 0 && o.runs("all") {
 		env.log.Info("Not running components that are not implemented yet", "components", missing)
 	}
+	var elect *elector
+	if o.LeaderElect {
+		var err error
+		if elect, err = newElector(env.mgr.GetConfig(), o.Election, o.LeaderElectionNamespace); err != nil {
+			return err
+		}
+	}
+	mgr := env.mgr
+	defer func() { env.mgr = mgr }()
+	env.groups = map[string]*roleGroup{}
 	for _, name := range allComponents {
 		setup, ok := roles()[name]
 		if !ok || !o.runs(name) {
 			continue
 		}
+		var group *roleGroup
+		env.mgr = mgr
+		if electedRole(name) {
+			group = newRoleGroup(name, elect, env.log)
+			if c := env.groups["config"]; c != nil {
+				// In the operator that runs the config role, the other
+				// roles are taken by the replica that leads it: never
+				// beside an operator of an earlier version, which held one
+				// lease (the config role's) for all.
+				group.after = c.elected
+			}
+			if name != "config" {
+				group.place = env.placement
+			}
+			env.groups[name] = group
+			env.mgr = roleManager{Manager: mgr, group: group}
+		}
 		if err := setup(o, ctx, env); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		if group != nil && len(group.runnables) > 0 {
+			if err := mgr.Add(group); err != nil {
+				return err
+			}
+		}
 	}
+	env.mgr = mgr
 	return o.serveHTTP(env)
 }
 
@@ -541,18 +585,19 @@ func (o *OperatorOptions) newHookServer(env *roleEnv) (*automation.Server, error
 		return nil, err
 	}
 	always := []plugin.Plugin{configpush.New(env.mgr.GetClient(), nil), review}
+	remote := &merge.RemoteEvents{Client: env.mgr.GetClient(), Namespace: func() string {
+		if c := env.current(); c != nil && c.Config.ProwJobNamespace != "" {
+			return c.Config.ProwJobNamespace
+		}
+		return "default"
+	}}
 	switch {
 	case env.merge != nil:
-		always = append(always, env.merge.Events())
+		always = append(always, &mergeEvents{local: env.merge.Events(), remote: remote, group: env.groups["merge"]})
 	case !o.runs("merge"):
 		// The merge controller runs elsewhere: ask it through its
 		// MergePools.
-		always = append(always, &merge.RemoteEvents{Client: env.mgr.GetClient(), Namespace: func() string {
-			if c := env.current(); c != nil && c.Config.ProwJobNamespace != "" {
-				return c.Config.ProwJobNamespace
-			}
-			return "default"
-		}})
+		always = append(always, remote)
 	}
 	return automation.NewServer(o.Roles.Hook, automation.Deps{
 		Plugins:    all,
@@ -591,6 +636,27 @@ func (o *OperatorOptions) newConfigReview(env *roleEnv) (*configreview.Handler, 
 		BotLogin:  o.Roles.Reporter.BotLogin,
 		Metrics:   m,
 	}), nil
+}
+
+// mergeEvents hands webhook events to the merge controller: straight to
+// it while it runs in this process, otherwise (a standby replica, or the
+// role handed to a Deployment of its own) through the MergePools, to
+// whichever replica leads it.
+type mergeEvents struct {
+	local  *merge.Events
+	remote *merge.RemoteEvents
+	// group is the merge role's; nil means it always runs here.
+	group *roleGroup
+}
+
+func (m *mergeEvents) Name() string      { return m.local.Name() }
+func (m *mergeEvents) Events() []string  { return m.local.Events() }
+func (m *mergeEvents) Help() plugin.Help { return m.local.Help() }
+func (m *mergeEvents) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
+	if m.group == nil || m.group.Active() {
+		return m.local.Handle(ctx, log, ev)
+	}
+	return m.remote.Handle(ctx, log, ev)
 }
 
 // triggerKube creates runs through the creator (which may redirect them to
