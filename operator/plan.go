@@ -167,9 +167,15 @@ func runPlan(cmd *cobra.Command, o *PlanOptions) error {
 	if err != nil {
 		return err
 	}
+	changed, err := configplan.ChangedFiles(baseC, headC)
+	if err != nil {
+		return err
+	}
 	in := configplan.Input{
 		Base:          configplan.Side{Revision: configplan.Revision{Name: o.Base + "@sha1:" + baseC.Hash.String(), Commit: baseC.Hash.String()}, Verdict: bv},
 		Head:          configplan.Side{Revision: configplan.Revision{Name: o.Head + "@sha1:" + headC.Hash.String(), Commit: headC.Hash.String()}, Verdict: hv},
+		Changed:       changed,
+		ConfigPath:    snapshot.WithDefaults(o.Paths).Config,
 		Deploy:        deploy,
 		DeployPath:    snapshot.WithDefaults(o.Paths).Deploy,
 		DeployApplied: implemented("deploy"),

@@ -17,6 +17,33 @@ const (
 	maxDeployDiffBytes = 16 << 10
 )
 
+// ChangedFiles lists the files that differ between two commits, both
+// paths of a rename. It compares trees by hash, reading only the subtrees
+// that changed.
+func ChangedFiles(base, head *object.Commit) (map[string]bool, error) {
+	bt, err := base.Tree()
+	if err != nil {
+		return nil, err
+	}
+	ht, err := head.Tree()
+	if err != nil {
+		return nil, err
+	}
+	changes, err := object.DiffTree(bt, ht)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, ch := range changes {
+		for _, name := range []string{ch.From.Name, ch.To.Name} {
+			if name != "" {
+				out[name] = true
+			}
+		}
+	}
+	return out, nil
+}
+
 // DeployDiff lists the files under dir (the ConfigRepository's deploy
 // path) that differ between two commits, with the unified diff of each
 // text file.

@@ -3,6 +3,7 @@ package configplan
 import (
 	"cmp"
 	"context"
+	"path"
 	"slices"
 	"strings"
 
@@ -147,8 +148,18 @@ func (c *computation) jobs(ctx context.Context) {
 	}
 	var changes []JobChange
 	var pairs []jobPair
+	quick := c.onlyJobFilesChanged()
 	for _, k := range keys {
 		for _, pr := range pairJobs(before[k], after[k]) {
+			if quick && pr.before != nil && pr.after != nil {
+				// Comparing all of Kubernetes' jobs costs a tenth of a
+				// second; a job whose file did not change, when nothing
+				// every job depends on did either, is the same job.
+				bf, af := pr.before.base().Pos.File, pr.after.base().Pos.File
+				if bf == af && !c.in.Changed[af] {
+					continue
+				}
+			}
 			ch, ok := c.jobChange(pr)
 			if ok {
 				changes = append(changes, ch)
@@ -172,6 +183,18 @@ func (c *computation) jobs(ctx context.Context) {
 		}
 		c.plan.Jobs = append(c.plan.Jobs, ch)
 	}
+}
+
+// onlyJobFilesChanged reports whether nothing every job depends on is
+// known to have changed: config.yaml (its defaults, and the jobs it may
+// hold), the presets and decorate_all_jobs. Then a job can only have
+// changed with its file.
+func (c *computation) onlyJobFilesChanged() bool {
+	if c.in.Changed == nil || c.in.ConfigPath == "" || c.in.Changed[strings.Trim(path.Clean("/"+c.in.ConfigPath), "/")] {
+		return false
+	}
+	bj, hj := c.base.Jobs, c.head.Jobs
+	return bj.DecorateAllJobs == hj.DecorateAllJobs && sameContent(bj.Presets, hj.Presets)
 }
 
 func typeOrder(t string) int {

@@ -270,6 +270,10 @@ func TestPlanGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			changed, err := configplan.ChangedFiles(cs[0], cs[1])
+			if err != nil {
+				t.Fatal(err)
+			}
 			blob := func(c *object.Commit) func(string, int) string {
 				return func(file string, line int) string {
 					u := fmt.Sprintf("https://github.example/%s/config/blob/%s/%s", tc.example, c.Hash, file)
@@ -282,6 +286,8 @@ func TestPlanGolden(t *testing.T) {
 			in := configplan.Input{
 				Base:       configplan.Side{Revision: configplan.Revision{Name: "main@sha1:" + cs[0].Hash.String(), Commit: cs[0].Hash.String()}, Verdict: bv},
 				Head:       configplan.Side{Revision: configplan.Revision{Name: "pull/7@sha1:" + cs[1].Hash.String(), Commit: cs[1].Hash.String()}, Verdict: hv},
+				Changed:    changed,
+				ConfigPath: "config/prow/config.yaml",
 				Deploy:     deploy,
 				DeployPath: "config/bowline",
 				Plugins:    []string{"trigger", "approve", "lgtm", "blunderbuss", "verify-owners", "owners-label", "hold", "wip", "label", "assign", "lifecycle", "size", "welcome", "help"},
@@ -332,5 +338,60 @@ func golden(t *testing.T, path, got string) {
 	}
 	if d := cmp.Diff(string(want), got); d != "" {
 		t.Errorf("%s (-want +got; UPDATE=1 rewrites it):\n%s", path, d)
+	}
+}
+
+// TestChangedFilesSkipsOnlyUnchangedJobs: told which files changed, a plan
+// compares only the jobs of those files, and says the same as one that
+// compares every job; a change to what every job depends on (config.yaml,
+// presets) compares them all.
+func TestChangedFilesSkipsOnlyUnchangedJobs(t *testing.T) {
+	ctx := context.Background()
+	base := exampleFiles(t, "full")
+	const widgets = "config/jobs/acme/widgets/widgets.yaml"
+	onlyJobs := map[string]string{}
+	for k, v := range base {
+		onlyJobs[k] = v
+	}
+	replace(t, onlyJobs, widgets, "command: [make, lint]", "command: [make, vet]")
+	onlyJobs["config/jobs/acme/gadgets/more.yaml"] = "periodics:\n- name: ci-gadgets-hourly\n  interval: 1h\n  decorate: true\n  spec: {containers: [{image: golang:1.26}]}\n"
+	presets := map[string]string{}
+	for k, v := range onlyJobs {
+		presets[k] = v
+	}
+	replace(t, presets, "config/prow/config.yaml", "    value: /cache/go-build", "    value: /cache/go")
+	for name, head := range map[string]map[string]string{"job files only": onlyJobs, "presets too": presets} {
+		t.Run(name, func(t *testing.T) {
+			repo, cs := commits(t, base, head)
+			spec := &v1alpha1.ConfigRepositorySpec{}
+			bv, _, err := configplan.Load(ctx, repo, cs[0], spec, configrepo.Limits{}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hv, _, err := configplan.Load(ctx, repo, cs[1], spec, configrepo.Limits{}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changed, err := configplan.ChangedFiles(cs[0], cs[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := configplan.Input{Base: configplan.Side{Verdict: bv}, Head: configplan.Side{Verdict: hv}, Now: now, Orgs: configplan.OrgStates{}}
+			full, err := configplan.Compute(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Changed, in.ConfigPath = changed, "config/prow/config.yaml"
+			quick, err := configplan.Compute(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(full, quick); d != "" {
+				t.Errorf("plans differ (-every job +changed files):\n%s", d)
+			}
+			if a, c, _ := quick.JobCounts(); a != 1 || c < 1 {
+				t.Errorf("jobs +%d ~%d: the test proves nothing", a, c)
+			}
+		})
 	}
 }

@@ -57,6 +57,7 @@ func (h *Handler) review(ctx context.Context, log logr.Logger, cr *v1alpha1.Conf
 	}
 	in := configplan.Input{
 		Base: rev.base, Head: rev.head, Deploy: rev.deploy,
+		Changed: rev.changed, ConfigPath: snapshot.WithDefaults(cr.Spec.Paths).Config,
 		DeployPath: snapshot.WithDefaults(cr.Spec.Paths).Deploy, DeployApplied: h.opts.DeployApplied, Plugins: h.opts.Plugins,
 		PullRequests: configplan.GitHub{ForOrg: h.opts.GitHub},
 		Orgs: &timedOrgs{Orgs: configplan.ObservedOrgs{ForOrg: h.opts.GitHub, SettingsFor: h.orgSettings(cr)},
@@ -122,6 +123,10 @@ type revision struct {
 	baseCommit, headCommit *object.Commit
 	deploy                 []configplan.DeployChange
 	notes                  []string
+	// baseIsMergeBase says the base side is the merge base's
+	// configuration, so that changed tells what differs between the sides.
+	baseIsMergeBase bool
+	changed         map[string]bool
 }
 
 // repoCache is what a Handler keeps per ConfigRepository between reviews.
@@ -231,6 +236,11 @@ func (h *Handler) load(ctx context.Context, cr *v1alpha1.ConfigRepository, pr *g
 	if r.deploy, err = configplan.DeployDiff(r.baseCommit, headC, snapshot.WithDefaults(cr.Spec.Paths).Deploy); err != nil {
 		return nil, err
 	}
+	if r.baseIsMergeBase {
+		if r.changed, err = configplan.ChangedFiles(r.baseCommit, headC); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
@@ -240,9 +250,11 @@ func (h *Handler) baseSide(ctx context.Context, cr *v1alpha1.ConfigRepository, r
 	name := configplan.Revision{Name: fmt.Sprintf("%s@sha1:%s", branch, mb.Hash), Commit: mb.Hash.String()}
 	snap := h.opts.Stores.For(types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}).Current()
 	if snap != nil && snap.Config != nil && revisionCommit(snap.Revision) == mb.Hash.String() {
+		r.baseIsMergeBase = true
 		return configplan.Side{Revision: configplan.Revision{Name: snap.Revision, Commit: mb.Hash.String()}, Verdict: &configrepo.Verdict{Set: snap.Config}}, nil
 	}
 	if v := cache.base(mb.Hash); v != nil {
+		r.baseIsMergeBase = true
 		return configplan.Side{Revision: name, Verdict: v}, nil
 	}
 	v, _, err := configplan.Load(ctx, repo, mb, &cr.Spec, h.opts.Limits, h.opts.Check, nil)
@@ -251,6 +263,7 @@ func (h *Handler) baseSide(ctx context.Context, cr *v1alpha1.ConfigRepository, r
 	}
 	if v.Valid() {
 		cache.addBase(mb.Hash, v)
+		r.baseIsMergeBase = true
 		return configplan.Side{Revision: name, Verdict: v}, nil
 	}
 	// The merge base is not valid: compare with what is applied, or with
