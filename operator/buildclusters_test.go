@@ -64,7 +64,7 @@ func TestOperatorBuildClusters(t *testing.T) {
 	probes := freePort(t)
 	cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--kubeconfig-dir", dir, "--data-dir", t.TempDir(),
 		"--config-repository", "default/config", "--prowjob-namespace", "default", "--metrics-bind-address", "0",
-		"--health-probe-bind-address", probes)
+		"--health-probe-bind-address", probes, "--web-addr", freePort(t), "--hook-addr", freePort(t))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

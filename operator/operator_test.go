@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -146,7 +147,10 @@ func TestOperatorProcess(t *testing.T) {
 	bin := buildBowline(t)
 	metrics, probes := freePort(t), freePort(t)
 	cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--data-dir", t.TempDir(), "--prowjob-namespace", "default",
-		"--metrics-bind-address", metrics, "--health-probe-bind-address", probes)
+		"--metrics-bind-address", metrics, "--health-probe-bind-address", probes,
+		// Free ports rather than the defaults, which another bowline on
+		// this machine may hold.
+		"--web-addr", freePort(t), "--hook-addr", freePort(t))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -155,14 +159,33 @@ func TestOperatorProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	lines := make(chan string, 1000)
+	// Every line is kept, never blocking the operator: a reader that stops
+	// reading would fill the pipe and stall the operator's logging, and so
+	// the operator.
+	var (
+		mu       sync.Mutex
+		lines    []string
+		readDone = make(chan struct{})
+	)
 	go func() {
+		defer close(readDone)
 		s := bufio.NewScanner(stderr)
+		s.Buffer(make([]byte, 64*1024), 1024*1024)
 		for s.Scan() {
-			lines <- s.Text()
+			mu.Lock()
+			lines = append(lines, s.Text())
+			mu.Unlock()
 		}
-		close(lines)
 	}()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		tail := lines[max(0, len(lines)-40):]
+		t.Logf("the operator's last %d log lines:\n%s", len(tail), strings.Join(tail, "\n"))
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -232,13 +255,15 @@ func TestOperatorProcess(t *testing.T) {
 	}
 	out, err := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--data-dir", t.TempDir(),
 		"--metrics-bind-address", "0", "--health-probe-bind-address", freePort(t),
+		"--web-addr", freePort(t), "--hook-addr", freePort(t),
 		"--github-token-path", badToken, "--github-endpoint", forge.URL+"/").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "GitHub rejected the token in "+badToken) || !strings.Contains(string(out), "--github-token-path") {
 		t.Errorf("the operator with a rejected token: %v\n%s", err, out)
 	}
 
+	<-readDone
 	var n int
-	for line := range lines {
+	for _, line := range lines {
 		var entry map[string]any
 		if err := json.Unmarshal([]byte(line), &entry); err != nil {
 			t.Errorf("log line is not JSON: %q", line)
