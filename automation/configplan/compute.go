@@ -148,8 +148,16 @@ func Compute(ctx context.Context, in Input) (*Plan, error) {
 		for _, e := range v.Errors {
 			p.Errors = append(p.Errors, problem(e, in.Links.Head))
 		}
+		known := map[string]bool{}
+		if bv := in.Base.Verdict; bv != nil {
+			for _, w := range bv.Warnings {
+				known[w.File+"\x00"+w.Code+"\x00"+w.Message] = true
+			}
+		}
 		for _, w := range v.Warnings {
-			p.Warnings = append(p.Warnings, problem(w, in.Links.Head))
+			pr := problem(w, in.Links.Head)
+			pr.Existing = known[w.File+"\x00"+w.Code+"\x00"+w.Message]
+			p.Warnings = append(p.Warnings, pr)
 		}
 	}
 	head := in.Head.Set()

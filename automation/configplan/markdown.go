@@ -37,7 +37,10 @@ func (p *Plan) Markdown() string {
 		fmt.Fprintf(&b, ": %s.\n", strings.Join(p.counts(), ", "))
 	}
 	mdProblems(&b, "Errors", p.Errors)
-	mdProblems(&b, "Warnings", p.Warnings)
+	mdProblems(&b, "Warnings", p.NewWarnings())
+	if n := len(p.Warnings) - len(p.NewWarnings()); n > 0 {
+		fmt.Fprintf(&b, "\n%d %s that the base revision has too %s not shown.\n", n, plural(n, "warning", "warnings"), plural(n, "is", "are"))
+	}
 	p.mdJobs(&b)
 	p.mdPlugins(&b)
 	p.mdTide(&b)

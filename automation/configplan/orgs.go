@@ -49,6 +49,9 @@ func (c *computation) orgs(ctx context.Context) error {
 		if len(op.Changes) == 0 && len(op.Problems) == 0 && len(op.Violations) == 0 {
 			// Different configurations that change nothing in the org
 			// (a new job where no branch is protected).
+			if op.Pending < 0 {
+				c.note("org %s: the change of its configuration changes nothing when planned against the configuration alone; the org was not read, so its repositories' branches and labels are not known", name)
+			}
 			continue
 		}
 		c.plan.Orgs = append(c.plan.Orgs, op)

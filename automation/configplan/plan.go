@@ -71,6 +71,9 @@ type Problem struct {
 	// URL links to the line, when the plan knows where the files are
 	// shown.
 	URL string `json:"url,omitempty"`
+	// Existing says the base revision has the same warning (in the same
+	// file, whatever its line): the change did not bring it.
+	Existing bool `json:"existing,omitempty"`
 }
 
 // Location is file:line:col, as much of it as is known; empty without a
@@ -90,6 +93,17 @@ func (p Problem) Location() string {
 // String is file:line:col: message.
 func (p Problem) String() string {
 	return configset.Error{File: p.File, Line: p.Line, Column: p.Column, Message: p.Message}.String()
+}
+
+// NewWarnings are the warnings the change brings.
+func (p *Plan) NewWarnings() []Problem {
+	var out []Problem
+	for _, w := range p.Warnings {
+		if !w.Existing {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Summaries count what each revision holds.

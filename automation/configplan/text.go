@@ -24,7 +24,11 @@ func (p *Plan) Text(w io.Writer) error {
 		}
 	}
 	problems("Errors", p.Errors)
-	problems("Warnings", p.Warnings)
+	problems("Warnings", p.NewWarnings())
+	if n := len(p.Warnings) - len(p.NewWarnings()); n > 0 {
+		fmt.Fprintf(&b, "\n%d %s that the base revision has too %s not shown (--output json lists them).\n", n,
+			plural(n, "warning", "warnings"), plural(n, "is", "are"))
+	}
 	if p.Valid && p.Empty() {
 		b.WriteString("\nNo change to anything bowline applies.\n")
 	}

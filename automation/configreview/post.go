@@ -171,7 +171,7 @@ func (p *poster) checkRun(ctx context.Context, sha string, plan *configplan.Plan
 	return nil
 }
 
-// annotations are the plan's errors (failure) and warnings (warning) that
+// annotations are the plan's errors (failure) and new warnings (warning) that
 // have a line, at most maxAnnotations.
 func annotations(plan *configplan.Plan) []*github.CheckRunAnnotation {
 	var out []*github.CheckRunAnnotation
@@ -189,7 +189,7 @@ func annotations(plan *configplan.Plan) []*github.CheckRunAnnotation {
 		}
 	}
 	add(plan.Errors, "failure")
-	add(plan.Warnings, "warning")
+	add(plan.NewWarnings(), "warning")
 	return out
 }
 

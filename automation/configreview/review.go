@@ -251,7 +251,8 @@ func (h *Handler) baseSide(ctx context.Context, cr *v1alpha1.ConfigRepository, r
 	snap := h.opts.Stores.For(types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}).Current()
 	if snap != nil && snap.Config != nil && revisionCommit(snap.Revision) == mb.Hash.String() {
 		r.baseIsMergeBase = true
-		return configplan.Side{Revision: configplan.Revision{Name: snap.Revision, Commit: mb.Hash.String()}, Verdict: &configrepo.Verdict{Set: snap.Config}}, nil
+		return configplan.Side{Revision: configplan.Revision{Name: snap.Revision, Commit: mb.Hash.String()},
+			Verdict: &configrepo.Verdict{Set: snap.Config, Warnings: snap.Config.Warnings}}, nil
 	}
 	if v := cache.base(mb.Hash); v != nil {
 		r.baseIsMergeBase = true
@@ -270,7 +271,8 @@ func (h *Handler) baseSide(ctx context.Context, cr *v1alpha1.ConfigRepository, r
 	// nothing before the first revision is.
 	if snap != nil && snap.Config != nil {
 		r.notes = append(r.notes, fmt.Sprintf("the merge base %s is not a valid revision: the plan compares with the applied revision", short(mb.Hash.String())))
-		return configplan.Side{Revision: configplan.Revision{Name: snap.Revision, Commit: revisionCommit(snap.Revision)}, Verdict: &configrepo.Verdict{Set: snap.Config}}, nil
+		return configplan.Side{Revision: configplan.Revision{Name: snap.Revision, Commit: revisionCommit(snap.Revision)},
+			Verdict: &configrepo.Verdict{Set: snap.Config, Warnings: snap.Config.Warnings}}, nil
 	}
 	empty, err := configset.Load(ctx, fstest.MapFS{}, configset.Options{})
 	if err != nil {

@@ -9,11 +9,14 @@ import (
 	"strings"
 
 	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/labels"
+	"github.com/bowline-ci/bowline/schema/prowconfig"
 )
 
 // Equivalent reports whether d and o ask the same of their org: the same
-// org configuration, branch protection, labels, options and clock, and
-// presubmits that give every branch the same required contexts. Planning
+// org configuration, branch protection and labels as far as they concern
+// the org, the same options and clock, and presubmits that give every
+// branch the same required contexts. Planning
 // either against any State then gives the same plan, so a change of
 // configuration that leaves an org's Desired equivalent changes nothing in
 // it. Positions in the files do not count.
@@ -24,7 +27,7 @@ func (d *Desired) Equivalent(o *Desired) bool {
 	if !strings.EqualFold(d.Org, o.Org) || !d.Now.Equal(o.Now) || !reflect.DeepEqual(d.Options, o.Options) {
 		return false
 	}
-	if !sameContent(d.Config, o.Config) || !sameContent(d.BranchProtection, o.BranchProtection) || !sameContent(d.Labels, o.Labels) {
+	if !sameContent(d.Config, o.Config) || !sameContent(d.protectionOfOrg(), o.protectionOfOrg()) || !sameContent(d.labelsOfOrg(), o.labelsOfOrg()) {
 		return false
 	}
 	if len(d.Presubmits) != len(o.Presubmits) {
@@ -73,4 +76,41 @@ func protectionView(ps []jobs.Presubmit) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// protectionOfOrg is the part of branch-protection the planner reads for
+// the org: everything but the other orgs' entries.
+func (d *Desired) protectionOfOrg() *prowconfig.BranchProtection {
+	bp := d.BranchProtection
+	if bp == nil {
+		return nil
+	}
+	v := *bp
+	v.Orgs = nil
+	if k, ok := findKey(bp.Orgs, d.Org); ok {
+		v.Orgs = map[string]prowconfig.Org{lower(k): bp.Orgs[k]}
+	}
+	return &v
+}
+
+// labelsOfOrg is the part of labels.yaml the planner reads for the org:
+// the default labels, the org's and those of its repositories.
+func (d *Desired) labelsOfOrg() *labels.Config {
+	l := d.Labels
+	if l == nil {
+		return nil
+	}
+	v := labels.Config{Default: l.Default}
+	if k, ok := findKey(l.Orgs, d.Org); ok {
+		v.Orgs = map[string]labels.RepoConfig{lower(k): l.Orgs[k]}
+	}
+	for k, rc := range l.Repos {
+		if org, _, _ := strings.Cut(k, "/"); strings.EqualFold(org, d.Org) {
+			if v.Repos == nil {
+				v.Repos = map[string]labels.RepoConfig{}
+			}
+			v.Repos[lower(k)] = rc
+		}
+	}
+	return &v
 }

@@ -175,6 +175,9 @@ func TestEquivalent(t *testing.T) {
 		{name: "a job's context", d: with("jobs/jobs.yaml", "name: unit", "name: unit\n    context: ci/unit")},
 		{name: "a member", d: with("orgs/acme/org.yaml", "members: [bob, carol, dave]", "members: [bob, carol]")},
 		{name: "protection", d: with("config.yaml", "contexts: [cla]", "contexts: [cla, dco]")},
+		{name: "another org's protection", d: with("config.yaml", "branch-protection:\n  orgs:\n", "branch-protection:\n  orgs:\n    other: {protect: true}\n"), want: true},
+		{name: "another org's labels", d: with("labels.yaml", "default:\n", "repos:\n  other/repo:\n    labels: [{name: x, color: ffffff}]\ndefault:\n"), want: true},
+		{name: "a repository's labels", d: with("labels.yaml", "default:\n", "repos:\n  acme/widgets:\n    labels: [{name: x, color: ffffff}]\ndefault:\n")},
 		{name: "a label", d: with("labels.yaml", "color: 15dd18", "color: 15dd19")},
 		{name: "other options", d: desired(t, expectFiles, Options{DeleteUnlistedLabels: true})},
 	}
