@@ -36,20 +36,13 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugins/welcome"
 	"github.com/bowline-ci/bowline/automation/plugins/wip"
 	"github.com/bowline-ci/bowline/automation/repoowners"
-	"github.com/bowline-ci/bowline/schema/snapshot"
 )
-
-// SnapshotSource gives the applied config revision; a *snapshot.Store is
-// one.
-type SnapshotSource interface {
-	Current() *snapshot.Snapshot
-}
 
 // Deps are what the plugins need. The zero value constructs every plugin
 // (for their help) but handles no event.
 type Deps struct {
 	// Config is the applied configuration revision.
-	Config SnapshotSource
+	Config pluginbase.SnapshotSource
 	// GitHub returns the client for an org (an installation's, when bowline
 	// runs as a GitHub App).
 	GitHub func(ctx context.Context, org string) (*github.Client, error)
@@ -66,27 +59,27 @@ func All(d Deps) []plugin.Plugin {
 		trigger.New(trigger.WithInRepo(trigger.FromSnapshot(d.Config, ""), inrepo.New(d.Config, forOrg(d.GitHub, inrepo.FromClient))),
 			forOrg(d.GitHub, trigger.FromClient), d.Kube, d.BotLogin),
 	}
-	// Plugins that read OWNERS share what was read.
+	// The plugins built on pluginbase share the bot's identity, and those
+	// that read OWNERS share what was read.
+	b := pluginbase.NewBase(pluginbase.Deps{Config: pluginbase.FromSnapshot(d.Config), GitHub: d.GitHub, Bot: plugin.NewBot(d.BotLogin)})
 	owners := repoowners.NewClient()
-	all = append(all, review(d, owners)...)
-	return append(all, everyday(pluginbase.NewBase(pluginbase.FromSnapshot(d.Config), d.GitHub, d.BotLogin), owners)...)
+	all = append(all, review(b, owners)...)
+	return append(all, everyday(b, owners)...)
 }
 
-// review are the plugins of code review by OWNERS. They share the
-// identity of the bot.
-func review(d Deps, owners *repoowners.Client) []plugin.Plugin {
-	bot := plugin.NewBot(d.BotLogin)
+// review are the plugins of code review by OWNERS.
+func review(b pluginbase.Base, owners *repoowners.Client) []plugin.Plugin {
 	return []plugin.Plugin{
-		approve.New(approve.FromSnapshot(d.Config), forOrg(d.GitHub, approve.FromClient), owners, bot),
-		lgtm.New(lgtm.FromSnapshot(d.Config), forOrg(d.GitHub, lgtm.FromClient), owners, bot),
-		blunderbuss.New(blunderbuss.FromSnapshot(d.Config), forOrg(d.GitHub, blunderbuss.FromClient), owners, bot),
-		verifyowners.New(verifyowners.FromSnapshot(d.Config), forOrg(d.GitHub, verifyowners.FromClient), bot),
-		ownerslabel.New(ownerslabel.FromSnapshot(d.Config), forOrg(d.GitHub, ownerslabel.FromClient), owners),
+		approve.New(b, owners),
+		lgtm.New(b, owners),
+		blunderbuss.New(b, owners),
+		verifyowners.New(b),
+		ownerslabel.New(b, owners),
 	}
 }
 
-// everyday are the plugins built on pluginbase: labels, assignment,
-// lifecycle and the other everyday commands and checks.
+// everyday are the plugins of labels, assignment, lifecycle and the other
+// everyday commands and checks.
 func everyday(b pluginbase.Base, owners *repoowners.Client) []plugin.Plugin {
 	return []plugin.Plugin{
 		hold.New(b),

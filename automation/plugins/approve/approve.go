@@ -22,7 +22,6 @@ package approve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -37,7 +36,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/repoowners"
+	ghclient "github.com/bowline-ci/bowline/scm/github"
 )
 
 // Name is the plugin's name in plugins.yaml.
@@ -57,49 +58,10 @@ const (
 
 var commandRE = regexp.MustCompile(`(?m)^/([^\s]+)[\t ]*([^\n\r]*)`)
 
-// IssuesAPI is the part of GitHub's issues API the plugin uses; a
-// *github.IssuesService satisfies it.
-type IssuesAPI interface {
-	ListComments(ctx context.Context, owner, repo string, number int, opts *github.IssueListCommentsOptions) ([]*github.IssueComment, *github.Response, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
-	EditComment(ctx context.Context, owner, repo string, id int64, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
-	DeleteComment(ctx context.Context, owner, repo string, id int64) (*github.Response, error)
-	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
-	RemoveLabelForIssue(ctx context.Context, owner, repo string, number int, label string) (*github.Response, error)
-	ListIssueEvents(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.IssueEvent, *github.Response, error)
-}
-
-// PullRequestsAPI is the part of GitHub's pull requests API the plugin
-// uses; a *github.PullRequestsService satisfies it.
-type PullRequestsAPI interface {
-	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
-	ListFiles(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.CommitFile, *github.Response, error)
-	ListReviews(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.PullRequestReview, *github.Response, error)
-	ListComments(ctx context.Context, owner, repo string, number int, opts *github.PullRequestListCommentsOptions) ([]*github.PullRequestComment, *github.Response, error)
-}
-
-// GitHub is the plugin's view of GitHub for one org.
-type GitHub struct {
-	Issues       IssuesAPI
-	PullRequests PullRequestsAPI
-	Users        plugin.UsersAPI
-	Owners       *repoowners.GitHub
-}
-
-// FromClient is the GitHub view of a go-github client.
-func FromClient(c *github.Client) *GitHub {
-	return &GitHub{Issues: c.Issues, PullRequests: c.PullRequests, Users: c.Users, Owners: repoowners.FromClient(c)}
-}
-
-// GitHubFor returns the GitHub view for an org.
-type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
-
 // Plugin is the approve plugin.
 type Plugin struct {
-	config ConfigSource
-	github GitHubFor
+	pluginbase.Base
 	owners *repoowners.Client
-	bot    *plugin.Bot
 	// pulls runs one handling of a pull request at a time, so that two
 	// events do not both write a notification, and folds bursts: handling
 	// recomputes everything from GitHub, so a run that starts after an
@@ -107,10 +69,9 @@ type Plugin struct {
 	pulls plugin.Coalescer
 }
 
-// New returns the approve plugin. owners and bot may be shared with other
-// plugins.
-func New(cfg ConfigSource, gh GitHubFor, owners *repoowners.Client, bot *plugin.Bot) *Plugin {
-	return &Plugin{config: cfg, github: gh, owners: owners, bot: bot}
+// New returns the approve plugin; owners may be shared with other plugins.
+func New(b pluginbase.Base, owners *repoowners.Client) *Plugin {
+	return &Plugin{Base: b, owners: owners}
 }
 
 // Name implements plugin.Plugin.
@@ -129,15 +90,12 @@ type pr struct {
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	cfg := p.config.ApproveConfig(ev.Org, ev.Repo)
-	if cfg == nil {
-		return nil
+	env, err := p.Env(ctx, log, ev)
+	if env == nil || err != nil {
+		return err
 	}
-	gh, err := p.github(ctx, ev.Org)
-	if err != nil {
-		return fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
-	}
-	isBot, err := p.bot.Checker(ctx, gh.Users)
+	cfg := ConfigFrom(env.Set, env.Org, env.Repo)
+	isBot, err := env.IsBot(ctx)
 	if err != nil {
 		return err
 	}
@@ -180,7 +138,7 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 	}
 	key := fmt.Sprintf("%s/%s#%d", strings.ToLower(target.org), strings.ToLower(target.repo), target.number)
 	return p.pulls.Do(key, func() error {
-		h := &handler{cfg: cfg, gh: gh, isBot: isBot, owners: p.owners, log: log, pr: target}
+		h := &handler{Env: env, cfg: cfg, isBot: isBot, owners: p.owners, pr: target}
 		return h.handle(ctx)
 	})
 }
@@ -228,17 +186,16 @@ func isApprovalState(isBot func(string) bool, considerReviewState bool, c *comme
 
 // handler handles one event.
 type handler struct {
+	*pluginbase.Env
 	cfg    *Config
-	gh     *GitHub
 	isBot  func(string) bool
 	owners *repoowners.Client
-	log    logr.Logger
 	pr     pr
 }
 
 func (h *handler) handle(ctx context.Context) error {
 	org, repo, n := h.pr.org, h.pr.repo, h.pr.number
-	pull, _, err := h.gh.PullRequests.Get(ctx, org, repo, n)
+	pull, _, err := h.GitHub.PullRequests.Get(ctx, org, repo, n)
 	if err != nil {
 		return fmt.Errorf("get pull request #%d: %w", n, err)
 	}
@@ -259,13 +216,9 @@ func (h *handler) handle(ctx context.Context) error {
 	}
 	switch approved := st.isApproved(); {
 	case approved && !hasLabel:
-		if _, _, err := h.gh.Issues.AddLabelsToIssue(ctx, org, repo, n, []string{ApprovedLabel}); err != nil {
-			return fmt.Errorf("add the %s label: %w", ApprovedLabel, err)
-		}
+		return h.AddLabel(ctx, n, ApprovedLabel)
 	case !approved && hasLabel:
-		if _, err := h.gh.Issues.RemoveLabelForIssue(ctx, org, repo, n, ApprovedLabel); err != nil && !notFound(err) {
-			return fmt.Errorf("remove the %s label: %w", ApprovedLabel, err)
-		}
+		return h.RemoveLabel(ctx, n, ApprovedLabel)
 	}
 	return nil
 }
@@ -276,11 +229,6 @@ func wrap(err error, format string, args ...any) error {
 		return nil
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
-}
-
-func notFound(err error) bool {
-	var ge *github.ErrorResponse
-	return errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == 404
 }
 
 // state replays the conversation into the approval state, and finds the
@@ -340,30 +288,30 @@ func (h *handler) read(ctx context.Context, branch string) (*inputs, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		in.files, err = plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
-			return h.gh.PullRequests.ListFiles(gctx, org, repo, n, &o)
+			return h.GitHub.PullRequests.ListFiles(gctx, org, repo, n, &o)
 		})
 		return wrap(err, "list the files of #%d", n)
 	})
 	g.Go(func() (err error) {
 		in.issueComments, err = plugin.AllPages(func(o github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
-			return h.gh.Issues.ListComments(gctx, org, repo, n, &github.IssueListCommentsOptions{ListOptions: o})
+			return h.GitHub.Issues.ListComments(gctx, org, repo, n, &github.IssueListCommentsOptions{ListOptions: o})
 		})
 		return wrap(err, "list the comments of #%d", n)
 	})
 	g.Go(func() (err error) {
 		in.reviewComments, err = plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestComment, *github.Response, error) {
-			return h.gh.PullRequests.ListComments(gctx, org, repo, n, &github.PullRequestListCommentsOptions{ListOptions: o})
+			return h.GitHub.PullRequests.ListComments(gctx, org, repo, n, &github.PullRequestListCommentsOptions{ListOptions: o})
 		})
 		return wrap(err, "list the review comments of #%d", n)
 	})
 	g.Go(func() (err error) {
 		in.reviews, err = plugin.AllPages(func(o github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
-			return h.gh.PullRequests.ListReviews(gctx, org, repo, n, &o)
+			return h.GitHub.PullRequests.ListReviews(gctx, org, repo, n, &o)
 		})
 		return wrap(err, "list the reviews of #%d", n)
 	})
 	g.Go(func() (err error) {
-		in.owners, err = h.owners.Load(gctx, h.gh.Owners, org, repo, branch, h.cfg.Owners)
+		in.owners, err = h.owners.Load(gctx, repoowners.FromClient(h.GitHub), org, repo, branch, h.cfg.Owners)
 		return wrap(err, "load OWNERS")
 	})
 	if err := g.Wait(); err != nil {
@@ -382,18 +330,18 @@ func (h *handler) notify(ctx context.Context, existing []*comment, message strin
 	if len(existing) > 0 {
 		latest = existing[len(existing)-1]
 		for _, old := range existing[:len(existing)-1] {
-			if _, err := h.gh.Issues.DeleteComment(ctx, org, repo, old.id); err != nil && !notFound(err) {
+			if _, err := h.GitHub.Issues.DeleteComment(ctx, org, repo, old.id); err != nil && !ghclient.IsNotFound(err) {
 				return fmt.Errorf("delete an old approval notification: %w", err)
 			}
 		}
 	}
 	switch {
 	case latest == nil:
-		if _, _, err := h.gh.Issues.CreateComment(ctx, org, repo, h.pr.number, &github.IssueComment{Body: github.Ptr(message)}); err != nil {
+		if _, _, err := h.GitHub.Issues.CreateComment(ctx, org, repo, h.pr.number, &github.IssueComment{Body: github.Ptr(message)}); err != nil {
 			return fmt.Errorf("post the approval notification: %w", err)
 		}
 	case latest.body != message:
-		if _, _, err := h.gh.Issues.EditComment(ctx, org, repo, latest.id, &github.IssueComment{Body: github.Ptr(message)}); err != nil {
+		if _, _, err := h.GitHub.Issues.EditComment(ctx, org, repo, latest.id, &github.IssueComment{Body: github.Ptr(message)}); err != nil {
 			return fmt.Errorf("update the approval notification: %w", err)
 		}
 	}
@@ -411,10 +359,10 @@ func (h *handler) humanApproved(ctx context.Context, hasLabel bool) func() bool 
 				return
 			}
 			events, err := plugin.AllPages(func(o github.ListOptions) ([]*github.IssueEvent, *github.Response, error) {
-				return h.gh.Issues.ListIssueEvents(ctx, h.pr.org, h.pr.repo, h.pr.number, &o)
+				return h.GitHub.Issues.ListIssueEvents(ctx, h.pr.org, h.pr.repo, h.pr.number, &o)
 			})
 			if err != nil {
-				h.log.Error(err, "Could not tell who added the approved label; treating it as the bot's")
+				h.Log.Error(err, "Could not tell who added the approved label; treating it as the bot's")
 				return
 			}
 			for i := len(events) - 1; i >= 0; i-- {

@@ -1,7 +1,6 @@
 package approve_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -68,14 +67,7 @@ func start(t *testing.T, transport func(http.RoundTripper) http.RoundTripper) *p
 		Seed:   seed,
 		Config: map[string]string{"plugins.yaml": pluginsYAML},
 		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			gh := func(ctx context.Context, org string) (*approve.GitHub, error) {
-				c, err := d.GitHub(ctx, org)
-				if err != nil {
-					return nil, err
-				}
-				return approve.FromClient(c), nil
-			}
-			return []plugin.Plugin{approve.New(approve.FromSnapshot(d.Config), gh, d.Owners, d.Bot)}
+			return []plugin.Plugin{approve.New(d.Base, d.Owners)}
 		},
 		Transport: transport,
 	})

@@ -1,7 +1,6 @@
 package approve_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -135,14 +134,7 @@ repos:
 		// for. The benchmark measures bowline, not the budget.
 		Forge: forge.Options{RateLimit: 100_000_000},
 		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			gh := func(ctx context.Context, org string) (*approve.GitHub, error) {
-				c, err := d.GitHub(ctx, org)
-				if err != nil {
-					return nil, err
-				}
-				return approve.FromClient(c), nil
-			}
-			return []plugin.Plugin{approve.New(approve.FromSnapshot(d.Config), gh, d.Owners, d.Bot)}
+			return []plugin.Plugin{approve.New(d.Base, d.Owners)}
 		},
 		Transport: observe,
 	})

@@ -4,7 +4,6 @@ import (
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/plugins"
-	"github.com/bowline-ci/bowline/schema/snapshot"
 )
 
 // Config is what the plugin reads from the applied configuration for one
@@ -44,35 +43,6 @@ func (c *Config) prProcessLink() string {
 		return c.Approve.PrProcessLink
 	}
 	return DefaultPRProcessLink
-}
-
-// ConfigSource returns the applied configuration for a repository, or nil
-// before a revision is applied.
-type ConfigSource interface {
-	ApproveConfig(org, repo string) *Config
-}
-
-// SnapshotSource gives the applied config revision; a *snapshot.Store is
-// one.
-type SnapshotSource interface {
-	Current() *snapshot.Snapshot
-}
-
-// FromSnapshot reads the configuration from the applied revision at every
-// event.
-func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} }
-
-type snapshotConfig struct{ src SnapshotSource }
-
-func (s snapshotConfig) ApproveConfig(org, repo string) *Config {
-	if s.src == nil {
-		return nil
-	}
-	snap := s.src.Current()
-	if snap == nil || snap.Config == nil {
-		return nil
-	}
-	return ConfigFrom(snap.Config, org, repo)
 }
 
 // ConfigFrom reads the configuration of org/repo from a loaded

@@ -47,10 +47,11 @@ owners:
 
 // DescribeConfig implements plugin.ConfigDescriber.
 func (p *Plugin) DescribeConfig(org, repo string) string {
-	cfg := p.config.ApproveConfig(org, repo)
-	if cfg == nil {
+	set := p.Config()
+	if set == nil {
 		return ""
 	}
+	cfg := ConfigFrom(set, org, repo)
 	not := func(b bool, yes, no string) string {
 		if b {
 			return yes

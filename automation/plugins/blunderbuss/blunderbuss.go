@@ -29,10 +29,10 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/plugins"
-	"github.com/bowline-ci/bowline/schema/snapshot"
 )
 
 // Name is the plugin's name in plugins.yaml.
@@ -48,29 +48,6 @@ var (
 	ccRE = regexp.MustCompile(`(?mi)^/(un)?cc(( +@?[-/\w]+?)*)\s*$`)
 )
 
-// PullRequestsAPI is the part of GitHub's pull requests API the plugin
-// uses; a *github.PullRequestsService satisfies it.
-type PullRequestsAPI interface {
-	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
-	ListFiles(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.CommitFile, *github.Response, error)
-	RequestReviewers(ctx context.Context, owner, repo string, number int, reviewers github.ReviewersRequest) (*github.PullRequest, *github.Response, error)
-}
-
-// GitHub is the plugin's view of GitHub for one org.
-type GitHub struct {
-	PullRequests PullRequestsAPI
-	Users        plugin.UsersAPI
-	Owners       *repoowners.GitHub
-}
-
-// FromClient is the GitHub view of a go-github client.
-func FromClient(c *github.Client) *GitHub {
-	return &GitHub{PullRequests: c.PullRequests, Users: c.Users, Owners: repoowners.FromClient(c)}
-}
-
-// GitHubFor returns the GitHub view for an org.
-type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
-
 // Config is what the plugin reads from the applied configuration for one
 // repository.
 type Config struct {
@@ -85,35 +62,6 @@ func (c *Config) requestCount() int {
 	return *c.Blunderbuss.ReviewerCount
 }
 
-// ConfigSource returns the applied configuration for a repository, or nil
-// before a revision is applied.
-type ConfigSource interface {
-	BlunderbussConfig(org, repo string) *Config
-}
-
-// SnapshotSource gives the applied config revision; a *snapshot.Store is
-// one.
-type SnapshotSource interface {
-	Current() *snapshot.Snapshot
-}
-
-// FromSnapshot reads the configuration from the applied revision at every
-// event.
-func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} }
-
-type snapshotConfig struct{ src SnapshotSource }
-
-func (s snapshotConfig) BlunderbussConfig(org, repo string) *Config {
-	if s.src == nil {
-		return nil
-	}
-	snap := s.src.Current()
-	if snap == nil || snap.Config == nil {
-		return nil
-	}
-	return ConfigFrom(snap.Config, org, repo)
-}
-
 // ConfigFrom reads the configuration of org/repo from a loaded
 // configuration.
 func ConfigFrom(set *configset.Set, org, repo string) *Config {
@@ -126,16 +74,14 @@ func ConfigFrom(set *configset.Set, org, repo string) *Config {
 
 // Plugin is the blunderbuss plugin.
 type Plugin struct {
-	config ConfigSource
-	github GitHubFor
+	pluginbase.Base
 	owners *repoowners.Client
-	bot    *plugin.Bot
 }
 
-// New returns the blunderbuss plugin. owners and bot may be shared with
-// other plugins.
-func New(cfg ConfigSource, gh GitHubFor, owners *repoowners.Client, bot *plugin.Bot) *Plugin {
-	return &Plugin{config: cfg, github: gh, owners: owners, bot: bot}
+// New returns the blunderbuss plugin; owners may be shared with other
+// plugins.
+func New(b pluginbase.Base, owners *repoowners.Client) *Plugin {
+	return &Plugin{Base: b, owners: owners}
 }
 
 // Name implements plugin.Plugin.
@@ -171,10 +117,11 @@ blunderbuss:
 
 // DescribeConfig implements plugin.ConfigDescriber.
 func (p *Plugin) DescribeConfig(org, repo string) string {
-	cfg := p.config.BlunderbussConfig(org, repo)
-	if cfg == nil {
+	set := p.Config()
+	if set == nil {
 		return ""
 	}
+	cfg := ConfigFrom(set, org, repo)
 	n := cfg.requestCount()
 	s := "s"
 	if n == 1 {
@@ -185,10 +132,11 @@ func (p *Plugin) DescribeConfig(org, repo string) string {
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	cfg := p.config.BlunderbussConfig(ev.Org, ev.Repo)
-	if cfg == nil {
-		return nil
+	env, err := p.Env(ctx, log, ev)
+	if env == nil || err != nil {
+		return err
 	}
+	cfg := ConfigFrom(env.Set, env.Org, env.Repo)
 	var number int
 	switch pe := ev.Payload.(type) {
 	case *github.PullRequestEvent:
@@ -210,12 +158,8 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 		}
 		number = c.Number
 	}
-	gh, err := p.github(ctx, ev.Org)
-	if err != nil {
-		return fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
-	}
 	if ev.Comment != nil {
-		isBot, err := p.bot.Checker(ctx, gh.Users)
+		isBot, err := env.IsBot(ctx)
 		if err != nil {
 			return err
 		}
@@ -223,19 +167,17 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 			return nil
 		}
 	}
-	pr, _, err := gh.PullRequests.Get(ctx, ev.Org, ev.Repo, number)
+	pr, err := env.PullRequest(ctx, number)
 	if err != nil {
-		return fmt.Errorf("get pull request #%d: %w", number, err)
+		return err
 	}
-	owners, err := p.owners.Load(ctx, gh.Owners, ev.Org, ev.Repo, pr.GetBase().GetRef(), cfg.Owners)
+	owners, err := p.owners.Load(ctx, repoowners.FromClient(env.GitHub), ev.Org, ev.Repo, pr.GetBase().GetRef(), cfg.Owners)
 	if err != nil {
 		return fmt.Errorf("load OWNERS: %w", err)
 	}
-	files, err := plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
-		return gh.PullRequests.ListFiles(ctx, ev.Org, ev.Repo, number, &o)
-	})
+	files, err := env.PullFiles(ctx, number)
 	if err != nil {
-		return fmt.Errorf("list the files of #%d: %w", number, err)
+		return err
 	}
 	var changes []Change
 	for _, f := range files {
@@ -246,14 +188,14 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 		log.V(1).Info("No reviewers to request")
 		return nil
 	}
-	return request(ctx, log, gh, ev.Org, ev.Repo, number, reviewers)
+	return request(ctx, env, number, reviewers)
 }
 
 // request asks for reviews. GitHub refuses the whole request when one
 // login cannot review (not a collaborator); then each is asked alone, and
 // those GitHub refuses are logged and skipped.
-func request(ctx context.Context, log logr.Logger, gh *GitHub, org, repo string, n int, logins []string) error {
-	_, _, err := gh.PullRequests.RequestReviewers(ctx, org, repo, n, github.ReviewersRequest{Reviewers: logins})
+func request(ctx context.Context, env *pluginbase.Env, n int, logins []string) error {
+	_, _, err := env.GitHub.PullRequests.RequestReviewers(ctx, env.Org, env.Repo, n, github.ReviewersRequest{Reviewers: logins})
 	if err == nil {
 		return nil
 	}
@@ -261,11 +203,11 @@ func request(ctx context.Context, log logr.Logger, gh *GitHub, org, repo string,
 		return fmt.Errorf("request reviews from %v: %w", logins, err)
 	}
 	for _, l := range logins {
-		if _, _, err := gh.PullRequests.RequestReviewers(ctx, org, repo, n, github.ReviewersRequest{Reviewers: []string{l}}); err != nil {
+		if _, _, err := env.GitHub.PullRequests.RequestReviewers(ctx, env.Org, env.Repo, n, github.ReviewersRequest{Reviewers: []string{l}}); err != nil {
 			if !unprocessable(err) {
 				return fmt.Errorf("request a review from %s: %w", l, err)
 			}
-			log.Info("GitHub refused a review request", "reviewer", l, "error", err.Error())
+			env.Log.Info("GitHub refused a review request", "reviewer", l, "error", err.Error())
 		}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package blunderbuss_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -55,14 +54,7 @@ func start(t *testing.T, count int) *plugintest.Env {
 		Seed:   seed,
 		Config: map[string]string{"plugins.yaml": fmt.Sprintf(pluginsYAML, count)},
 		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			gh := func(ctx context.Context, org string) (*blunderbuss.GitHub, error) {
-				c, err := d.GitHub(ctx, org)
-				if err != nil {
-					return nil, err
-				}
-				return blunderbuss.FromClient(c), nil
-			}
-			return []plugin.Plugin{blunderbuss.New(blunderbuss.FromSnapshot(d.Config), gh, d.Owners, d.Bot)}
+			return []plugin.Plugin{blunderbuss.New(d.Base, d.Owners)}
 		},
 	})
 }

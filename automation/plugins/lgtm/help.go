@@ -35,10 +35,11 @@ lgtm:
 
 // DescribeConfig implements plugin.ConfigDescriber.
 func (p *Plugin) DescribeConfig(org, repo string) string {
-	cfg := p.config.LgtmConfig(org, repo)
-	if cfg == nil {
+	set := p.Config()
+	if set == nil {
 		return ""
 	}
+	cfg := ConfigFrom(set, org, repo)
 	var parts []string
 	if cfg.Lgtm.ReviewActsAsLgtm {
 		parts = append(parts, "Approving and changes-requested reviews add and remove lgtm.")

@@ -18,7 +18,6 @@ package lgtm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -28,10 +27,10 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/plugins"
-	"github.com/bowline-ci/bowline/schema/snapshot"
 )
 
 // Name is the plugin's name in plugins.yaml.
@@ -55,58 +54,6 @@ const (
 
 var addedNotificationRE = regexp.MustCompile(fmt.Sprintf(regexp.QuoteMeta(addedNotification), "(.*)"))
 
-// IssuesAPI is the part of GitHub's issues API the plugin uses; a
-// *github.IssuesService satisfies it.
-type IssuesAPI interface {
-	ListComments(ctx context.Context, owner, repo string, number int, opts *github.IssueListCommentsOptions) ([]*github.IssueComment, *github.Response, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
-	DeleteComment(ctx context.Context, owner, repo string, id int64) (*github.Response, error)
-	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
-	RemoveLabelForIssue(ctx context.Context, owner, repo string, number int, label string) (*github.Response, error)
-	AddAssignees(ctx context.Context, owner, repo string, number int, assignees []string) (*github.Issue, *github.Response, error)
-}
-
-// PullRequestsAPI is the part of GitHub's pull requests API the plugin
-// uses; a *github.PullRequestsService satisfies it.
-type PullRequestsAPI interface {
-	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
-	ListFiles(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.CommitFile, *github.Response, error)
-	RequestReviewers(ctx context.Context, owner, repo string, number int, reviewers github.ReviewersRequest) (*github.PullRequest, *github.Response, error)
-}
-
-// RepositoriesAPI is the part of GitHub's repositories API the plugin
-// uses; a *github.RepositoriesService satisfies it.
-type RepositoriesAPI interface {
-	IsCollaborator(ctx context.Context, owner, repo, user string) (bool, *github.Response, error)
-	GetCommit(ctx context.Context, owner, repo, sha string, opts *github.ListOptions) (*github.RepositoryCommit, *github.Response, error)
-}
-
-// TeamsAPI is the part of GitHub's teams API the plugin uses; a
-// *github.TeamsService satisfies it.
-type TeamsAPI interface {
-	ListTeams(ctx context.Context, org string, opts *github.ListOptions) ([]*github.Team, *github.Response, error)
-	ListTeamMembersBySlug(ctx context.Context, org, slug string, opts *github.TeamListTeamMembersOptions) ([]*github.User, *github.Response, error)
-}
-
-// GitHub is the plugin's view of GitHub for one org.
-type GitHub struct {
-	Issues       IssuesAPI
-	PullRequests PullRequestsAPI
-	Repositories RepositoriesAPI
-	Teams        TeamsAPI
-	Users        plugin.UsersAPI
-	Owners       *repoowners.GitHub
-}
-
-// FromClient is the GitHub view of a go-github client.
-func FromClient(c *github.Client) *GitHub {
-	return &GitHub{Issues: c.Issues, PullRequests: c.PullRequests, Repositories: c.Repositories, Teams: c.Teams,
-		Users: c.Users, Owners: repoowners.FromClient(c)}
-}
-
-// GitHubFor returns the GitHub view for an org.
-type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
-
 // Config is what the plugin reads from the applied configuration for one
 // repository.
 type Config struct {
@@ -116,35 +63,6 @@ type Config struct {
 	// Owners says how OWNERS files are read; with SkipCollaborators, OWNERS
 	// decide who may use /lgtm.
 	Owners repoowners.Settings
-}
-
-// ConfigSource returns the applied configuration for a repository, or nil
-// before a revision is applied.
-type ConfigSource interface {
-	LgtmConfig(org, repo string) *Config
-}
-
-// SnapshotSource gives the applied config revision; a *snapshot.Store is
-// one.
-type SnapshotSource interface {
-	Current() *snapshot.Snapshot
-}
-
-// FromSnapshot reads the configuration from the applied revision at every
-// event.
-func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} }
-
-type snapshotConfig struct{ src SnapshotSource }
-
-func (s snapshotConfig) LgtmConfig(org, repo string) *Config {
-	if s.src == nil {
-		return nil
-	}
-	snap := s.src.Current()
-	if snap == nil || snap.Config == nil {
-		return nil
-	}
-	return ConfigFrom(snap.Config, org, repo)
 }
 
 // ConfigFrom reads the configuration of org/repo from a loaded
@@ -161,16 +79,13 @@ func ConfigFrom(set *configset.Set, org, repo string) *Config {
 
 // Plugin is the lgtm plugin.
 type Plugin struct {
-	config ConfigSource
-	github GitHubFor
+	pluginbase.Base
 	owners *repoowners.Client
-	bot    *plugin.Bot
 }
 
-// New returns the lgtm plugin. owners and bot may be shared with other
-// plugins.
-func New(cfg ConfigSource, gh GitHubFor, owners *repoowners.Client, bot *plugin.Bot) *Plugin {
-	return &Plugin{config: cfg, github: gh, owners: owners, bot: bot}
+// New returns the lgtm plugin; owners may be shared with other plugins.
+func New(b pluginbase.Base, owners *repoowners.Client) *Plugin {
+	return &Plugin{Base: b, owners: owners}
 }
 
 // Name implements plugin.Plugin.
@@ -183,16 +98,12 @@ func (p *Plugin) Events() []string {
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	cfg := p.config.LgtmConfig(ev.Org, ev.Repo)
-	if cfg == nil {
-		return nil
+	env, err := p.Env(ctx, log, ev)
+	if env == nil || err != nil {
+		return err
 	}
-	gh, err := p.github(ctx, ev.Org)
-	if err != nil {
-		return fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
-	}
-	h := &handler{cfg: cfg, gh: gh, owners: p.owners, log: log, org: ev.Org, repo: ev.Repo}
-	if h.isBot, err = p.bot.Checker(ctx, gh.Users); err != nil {
+	h := &handler{Env: env, cfg: ConfigFrom(env.Set, env.Org, env.Repo), owners: p.owners}
+	if h.isBot, err = env.IsBot(ctx); err != nil {
 		return err
 	}
 	switch payload := ev.Payload.(type) {
@@ -220,12 +131,10 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 }
 
 type handler struct {
-	cfg       *Config
-	gh        *GitHub
-	owners    *repoowners.Client
-	isBot     func(string) bool
-	log       logr.Logger
-	org, repo string
+	*pluginbase.Env
+	cfg    *Config
+	owners *repoowners.Client
+	isBot  func(string) bool
 }
 
 // review turns an approving review into /lgtm and a review requesting
@@ -258,43 +167,34 @@ func (h *handler) review(ctx context.Context, re *github.PullRequestReviewEvent)
 	return h.change(ctx, c, want)
 }
 
-// reply answers the comment that asked.
-func (h *handler) reply(ctx context.Context, c *plugin.Comment, msg string) error {
-	body := c.Respond(msg)
-	if _, _, err := h.gh.Issues.CreateComment(ctx, h.org, h.repo, c.Number, &github.IssueComment{Body: &body}); err != nil {
-		return fmt.Errorf("answer %s on #%d: %w", c.Author, c.Number, err)
-	}
-	return nil
-}
-
 // change adds (want) or removes the label at c's request, if its author
 // may.
 func (h *handler) change(ctx context.Context, c *plugin.Comment, want bool) error {
 	n := c.Number
 	isAuthor := strings.EqualFold(c.Author, c.IssueAuthor)
 	if isAuthor && want {
-		return h.reply(ctx, c, "you cannot LGTM your own PR.")
+		return h.Reply(ctx, c, "you cannot LGTM your own PR.")
 	}
-	pull, _, err := h.gh.PullRequests.Get(ctx, h.org, h.repo, n)
+	pull, _, err := h.GitHub.PullRequests.Get(ctx, h.Org, h.Repo, n)
 	if err != nil {
 		return fmt.Errorf("get pull request #%d: %w", n, err)
 	}
 	skip := h.cfg.Owners.SkipCollaborators
 	if !isAuthor {
 		if !skip {
-			collaborator, _, err := h.gh.Repositories.IsCollaborator(ctx, h.org, h.repo, c.Author)
+			collaborator, _, err := h.GitHub.Repositories.IsCollaborator(ctx, h.Org, h.Repo, c.Author)
 			if err != nil {
-				return fmt.Errorf("check whether %s collaborates on %s/%s: %w", c.Author, h.org, h.repo, err)
+				return fmt.Errorf("check whether %s collaborates on %s/%s: %w", c.Author, h.Org, h.Repo, err)
 			}
 			if !collaborator {
-				return h.reply(ctx, c, "changing LGTM is restricted to collaborators")
+				return h.Reply(ctx, c, "changing LGTM is restricted to collaborators")
 			}
 			assigned := slices.ContainsFunc(pull.Assignees, func(u *github.User) bool { return strings.EqualFold(u.GetLogin(), c.Author) })
 			if !assigned {
 				// Assign the reviewer, as Prow does; it is not a reason to
 				// give up.
-				if _, _, err := h.gh.Issues.AddAssignees(ctx, h.org, h.repo, n, []string{c.Author}); err != nil {
-					h.log.Error(err, "Could not assign the reviewer", "user", c.Author)
+				if _, _, err := h.GitHub.Issues.AddAssignees(ctx, h.Org, h.Repo, n, []string{c.Author}); err != nil {
+					h.Log.Error(err, "Could not assign the reviewer", "user", c.Author)
 				}
 			}
 		} else {
@@ -303,7 +203,7 @@ func (h *handler) change(ctx context.Context, c *plugin.Comment, want bool) erro
 				return err
 			}
 			if !ok {
-				return h.reply(ctx, c, "adding LGTM is restricted to approvers and reviewers in OWNERS files.")
+				return h.Reply(ctx, c, "adding LGTM is restricted to approvers and reviewers in OWNERS files.")
 			}
 		}
 	}
@@ -314,11 +214,11 @@ func (h *handler) change(ctx context.Context, c *plugin.Comment, want bool) erro
 			return err
 		}
 		if h.cfg.Lgtm.StoreTreeHash {
-			return h.prune(ctx, n, func(body string) bool { return addedNotificationRE.MatchString(body) })
+			return h.PruneComments(ctx, n, func(body string) bool { return addedNotificationRE.MatchString(body) })
 		}
 	case !has && want:
-		if _, _, err := h.gh.Issues.AddLabelsToIssue(ctx, h.org, h.repo, n, []string{Label}); err != nil {
-			return fmt.Errorf("add the %s label: %w", Label, err)
+		if err := h.AddLabel(ctx, n, Label); err != nil {
+			return err
 		}
 		sticky, err := h.sticky(ctx, pull.GetUser().GetLogin())
 		if err != nil {
@@ -332,12 +232,11 @@ func (h *handler) change(ctx context.Context, c *plugin.Comment, want bool) erro
 			if err != nil {
 				return err
 			}
-			body := fmt.Sprintf(addedNotification, tree)
-			if _, _, err := h.gh.Issues.CreateComment(ctx, h.org, h.repo, n, &github.IssueComment{Body: &body}); err != nil {
-				return fmt.Errorf("record the tree hash: %w", err)
+			if err := h.Comment(ctx, n, fmt.Sprintf(addedNotification, tree)); err != nil {
+				return err
 			}
 		}
-		return h.prune(ctx, n, func(body string) bool { return strings.Contains(body, removedNotification) })
+		return h.PruneComments(ctx, n, func(body string) bool { return strings.Contains(body, removedNotification) })
 	}
 	return nil
 }
@@ -345,15 +244,13 @@ func (h *handler) change(ctx context.Context, c *plugin.Comment, want bool) erro
 // ownersReviewer reports whether login approves or reviews any file the
 // pull request changes.
 func (h *handler) ownersReviewer(ctx context.Context, pull *github.PullRequest, login string) (bool, error) {
-	o, err := h.owners.Load(ctx, h.gh.Owners, h.org, h.repo, pull.GetBase().GetRef(), h.cfg.Owners)
+	o, err := h.owners.Load(ctx, repoowners.FromClient(h.GitHub), h.Org, h.Repo, pull.GetBase().GetRef(), h.cfg.Owners)
 	if err != nil {
 		return false, fmt.Errorf("load OWNERS: %w", err)
 	}
-	files, err := plugin.AllPages(func(opts github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
-		return h.gh.PullRequests.ListFiles(ctx, h.org, h.repo, pull.GetNumber(), &opts)
-	})
+	files, err := h.PullFiles(ctx, pull.GetNumber())
 	if err != nil {
-		return false, fmt.Errorf("list the files of #%d: %w", pull.GetNumber(), err)
+		return false, err
 	}
 	login = repoowners.NormLogin(login)
 	for _, f := range files {
@@ -368,8 +265,8 @@ func (h *handler) ownersReviewer(ctx context.Context, pull *github.PullRequest, 
 // assignees to review again.
 func (h *handler) remove(ctx context.Context, pull *github.PullRequest) error {
 	n := pull.GetNumber()
-	if _, err := h.gh.Issues.RemoveLabelForIssue(ctx, h.org, h.repo, n, Label); err != nil && !notFound(err) {
-		return fmt.Errorf("remove the %s label: %w", Label, err)
+	if err := h.RemoveLabel(ctx, n, Label); err != nil {
+		return err
 	}
 	if !h.cfg.Lgtm.StoreTreeHash {
 		return nil
@@ -384,41 +281,15 @@ func (h *handler) remove(ctx context.Context, pull *github.PullRequest) error {
 	if len(logins) == 0 {
 		return nil
 	}
-	if _, _, err := h.gh.PullRequests.RequestReviewers(ctx, h.org, h.repo, n, github.ReviewersRequest{Reviewers: logins}); err != nil {
+	if _, _, err := h.GitHub.PullRequests.RequestReviewers(ctx, h.Org, h.Repo, n, github.ReviewersRequest{Reviewers: logins}); err != nil {
 		return fmt.Errorf("ask %v to review again: %w", logins, err)
 	}
 	return nil
 }
 
-// prune deletes the bot's comments that match.
-func (h *handler) prune(ctx context.Context, n int, match func(body string) bool) error {
-	comments, err := h.comments(ctx, n)
-	if err != nil {
-		return err
-	}
-	for _, c := range comments {
-		if h.isBot(c.GetUser().GetLogin()) && match(c.GetBody()) {
-			if _, err := h.gh.Issues.DeleteComment(ctx, h.org, h.repo, c.GetID()); err != nil && !notFound(err) {
-				return fmt.Errorf("delete an outdated comment: %w", err)
-			}
-		}
-	}
-	return nil
-}
-
-func (h *handler) comments(ctx context.Context, n int) ([]*github.IssueComment, error) {
-	cs, err := plugin.AllPages(func(o github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
-		return h.gh.Issues.ListComments(ctx, h.org, h.repo, n, &github.IssueListCommentsOptions{ListOptions: o})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list the comments of #%d: %w", n, err)
-	}
-	return cs, nil
-}
-
 // treeHash is the tree of a commit.
 func (h *handler) treeHash(ctx context.Context, sha string) (string, error) {
-	c, _, err := h.gh.Repositories.GetCommit(ctx, h.org, h.repo, sha, nil)
+	c, _, err := h.GitHub.Repositories.GetCommit(ctx, h.Org, h.Repo, sha, nil)
 	if err != nil {
 		return "", fmt.Errorf("get commit %s: %w", sha, err)
 	}
@@ -434,24 +305,24 @@ func (h *handler) sticky(ctx context.Context, author string) (bool, error) {
 		return false, nil
 	}
 	teams, err := plugin.AllPages(func(o github.ListOptions) ([]*github.Team, *github.Response, error) {
-		return h.gh.Teams.ListTeams(ctx, h.org, &o)
+		return h.GitHub.Teams.ListTeams(ctx, h.Org, &o)
 	})
 	if err != nil {
-		return false, fmt.Errorf("list the teams of %s: %w", h.org, err)
+		return false, fmt.Errorf("list the teams of %s: %w", h.Org, err)
 	}
 	for _, t := range teams {
 		if t.GetName() != team {
 			continue
 		}
 		members, err := plugin.AllPages(func(o github.ListOptions) ([]*github.User, *github.Response, error) {
-			return h.gh.Teams.ListTeamMembersBySlug(ctx, h.org, t.GetSlug(), &github.TeamListTeamMembersOptions{ListOptions: o})
+			return h.GitHub.Teams.ListTeamMembersBySlug(ctx, h.Org, t.GetSlug(), &github.TeamListTeamMembersOptions{ListOptions: o})
 		})
 		if err != nil {
-			return false, fmt.Errorf("list the members of %s/%s: %w", h.org, t.GetSlug(), err)
+			return false, fmt.Errorf("list the members of %s/%s: %w", h.Org, t.GetSlug(), err)
 		}
 		return slices.ContainsFunc(members, func(u *github.User) bool { return strings.EqualFold(u.GetLogin(), author) }), nil
 	}
-	h.log.Info("trusted_team_for_sticky_lgtm names no team of the org", "team", team, "org", h.org)
+	h.Log.Info("trusted_team_for_sticky_lgtm names no team of the org", "team", team, "org", h.Org)
 	return false, nil
 }
 
@@ -467,7 +338,7 @@ func (h *handler) pullRequest(ctx context.Context, pe *github.PullRequestEvent) 
 	}
 	n := pull.GetNumber()
 	// The payload's labels may be older than the push; ask.
-	current, _, err := h.gh.PullRequests.Get(ctx, h.org, h.repo, n)
+	current, _, err := h.GitHub.PullRequests.Get(ctx, h.Org, h.Repo, n)
 	if err != nil {
 		return fmt.Errorf("get pull request #%d: %w", n, err)
 	}
@@ -475,7 +346,7 @@ func (h *handler) pullRequest(ctx context.Context, pe *github.PullRequestEvent) 
 		return nil
 	}
 	if h.cfg.Lgtm.StoreTreeHash {
-		comments, err := h.comments(ctx, n)
+		comments, err := h.Comments(ctx, n)
 		if err != nil {
 			return err
 		}
@@ -495,7 +366,7 @@ func (h *handler) pullRequest(ctx context.Context, pe *github.PullRequestEvent) 
 				return err
 			}
 			if tree == last {
-				h.log.Info("Keeping the lgtm label: the tree is unchanged", "tree", tree)
+				h.Log.Info("Keeping the lgtm label: the tree is unchanged", "tree", tree)
 				return nil
 			}
 		}
@@ -503,14 +374,5 @@ func (h *handler) pullRequest(ctx context.Context, pe *github.PullRequestEvent) 
 	if err := h.remove(ctx, current); err != nil {
 		return err
 	}
-	body := removedNotification
-	if _, _, err := h.gh.Issues.CreateComment(ctx, h.org, h.repo, n, &github.IssueComment{Body: &body}); err != nil {
-		return fmt.Errorf("say the label was removed: %w", err)
-	}
-	return nil
-}
-
-func notFound(err error) bool {
-	var ge *github.ErrorResponse
-	return errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == 404
+	return h.Comment(ctx, n, removedNotification)
 }

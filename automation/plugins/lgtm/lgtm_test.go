@@ -1,7 +1,6 @@
 package lgtm_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,14 +61,7 @@ func start(t *testing.T) *plugintest.Env {
 		Seed:   seed,
 		Config: map[string]string{"plugins.yaml": pluginsYAML},
 		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			gh := func(ctx context.Context, org string) (*lgtm.GitHub, error) {
-				c, err := d.GitHub(ctx, org)
-				if err != nil {
-					return nil, err
-				}
-				return lgtm.FromClient(c), nil
-			}
-			return []plugin.Plugin{lgtm.New(lgtm.FromSnapshot(d.Config), gh, d.Owners, d.Bot)}
+			return []plugin.Plugin{lgtm.New(d.Base, d.Owners)}
 		},
 	})
 }

@@ -16,82 +16,23 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/repoowners"
-	"github.com/bowline-ci/bowline/schema/snapshot"
 )
 
 // Name is the plugin's name in plugins.yaml.
 const Name = "owners-label"
 
-// IssuesAPI is the part of GitHub's issues API the plugin uses; a
-// *github.IssuesService satisfies it.
-type IssuesAPI interface {
-	ListLabels(ctx context.Context, owner, repo string, opts *github.ListOptions) ([]*github.Label, *github.Response, error)
-	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
-}
-
-// PullRequestsAPI is the part of GitHub's pull requests API the plugin
-// uses; a *github.PullRequestsService satisfies it.
-type PullRequestsAPI interface {
-	ListFiles(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.CommitFile, *github.Response, error)
-}
-
-// GitHub is the plugin's view of GitHub for one org.
-type GitHub struct {
-	Issues       IssuesAPI
-	PullRequests PullRequestsAPI
-	Owners       *repoowners.GitHub
-}
-
-// FromClient is the GitHub view of a go-github client.
-func FromClient(c *github.Client) *GitHub {
-	return &GitHub{Issues: c.Issues, PullRequests: c.PullRequests, Owners: repoowners.FromClient(c)}
-}
-
-// GitHubFor returns the GitHub view for an org.
-type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
-
-// ConfigSource returns how OWNERS are read for a repository, or nil before
-// a revision is applied.
-type ConfigSource interface {
-	OwnersSettings(org, repo string) *repoowners.Settings
-}
-
-// SnapshotSource gives the applied config revision; a *snapshot.Store is
-// one.
-type SnapshotSource interface {
-	Current() *snapshot.Snapshot
-}
-
-// FromSnapshot reads the configuration from the applied revision at every
-// event.
-func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} }
-
-type snapshotConfig struct{ src SnapshotSource }
-
-func (s snapshotConfig) OwnersSettings(org, repo string) *repoowners.Settings {
-	if s.src == nil {
-		return nil
-	}
-	snap := s.src.Current()
-	if snap == nil || snap.Config == nil {
-		return nil
-	}
-	st := repoowners.SettingsFor(snap.Config, org, repo)
-	return &st
-}
-
 // Plugin is the owners-label plugin.
 type Plugin struct {
-	config ConfigSource
-	github GitHubFor
+	pluginbase.Base
 	owners *repoowners.Client
 }
 
 // New returns the owners-label plugin; owners may be shared with other
 // plugins.
-func New(cfg ConfigSource, gh GitHubFor, owners *repoowners.Client) *Plugin {
-	return &Plugin{config: cfg, github: gh, owners: owners}
+func New(b pluginbase.Base, owners *repoowners.Client) *Plugin {
+	return &Plugin{Base: b, owners: owners}
 }
 
 // Name implements plugin.Plugin.
@@ -121,24 +62,19 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 	default:
 		return nil
 	}
-	settings := p.config.OwnersSettings(ev.Org, ev.Repo)
-	if settings == nil {
-		return nil
-	}
-	gh, err := p.github(ctx, ev.Org)
-	if err != nil {
-		return fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
+	env, err := p.Env(ctx, log, ev)
+	if env == nil || err != nil {
+		return err
 	}
 	n := pe.GetNumber()
-	owners, err := p.owners.Load(ctx, gh.Owners, ev.Org, ev.Repo, pe.GetPullRequest().GetBase().GetRef(), *settings)
+	settings := repoowners.SettingsFor(env.Set, env.Org, env.Repo)
+	owners, err := p.owners.Load(ctx, repoowners.FromClient(env.GitHub), ev.Org, ev.Repo, pe.GetPullRequest().GetBase().GetRef(), settings)
 	if err != nil {
 		return fmt.Errorf("load OWNERS: %w", err)
 	}
-	files, err := plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
-		return gh.PullRequests.ListFiles(ctx, ev.Org, ev.Repo, n, &o)
-	})
+	files, err := env.PullFiles(ctx, n)
 	if err != nil {
-		return fmt.Errorf("list the files of #%d: %w", n, err)
+		return err
 	}
 	var needed []string
 	for _, f := range files {
@@ -151,11 +87,9 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 	if len(needed) == 0 {
 		return nil
 	}
-	existing, err := plugin.AllPages(func(o github.ListOptions) ([]*github.Label, *github.Response, error) {
-		return gh.Issues.ListLabels(ctx, ev.Org, ev.Repo, &o)
-	})
+	existing, err := env.RepoLabels(ctx)
 	if err != nil {
-		return fmt.Errorf("list the labels of %s/%s: %w", ev.Org, ev.Repo, err)
+		return err
 	}
 	// The payload's labels are those when the event was sent; adding one
 	// that is there already is harmless.
@@ -163,7 +97,7 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 	for _, l := range needed {
 		switch {
 		case slices.ContainsFunc(pe.GetPullRequest().Labels, func(x *github.Label) bool { return x.GetName() == l }):
-		case slices.ContainsFunc(existing, func(x *github.Label) bool { return x.GetName() == l }):
+		case slices.Contains(existing, l):
 			add = append(add, l)
 		default:
 			missing = append(missing, l)
@@ -176,7 +110,7 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 		return nil
 	}
 	slices.Sort(add)
-	if _, _, err := gh.Issues.AddLabelsToIssue(ctx, ev.Org, ev.Repo, n, add); err != nil {
+	if _, _, err := env.GitHub.Issues.AddLabelsToIssue(ctx, ev.Org, ev.Repo, n, add); err != nil {
 		return fmt.Errorf("add labels %v: %w", add, err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package ownerslabel_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -35,14 +34,7 @@ func TestOwnersLabel(t *testing.T) {
 		Seed:   seed,
 		Config: map[string]string{"plugins.yaml": "plugins:\n  acme:\n    plugins: [owners-label]\n"},
 		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			gh := func(ctx context.Context, org string) (*ownerslabel.GitHub, error) {
-				c, err := d.GitHub(ctx, org)
-				if err != nil {
-					return nil, err
-				}
-				return ownerslabel.FromClient(c), nil
-			}
-			return []plugin.Plugin{ownerslabel.New(ownerslabel.FromSnapshot(d.Config), gh, d.Owners)}
+			return []plugin.Plugin{ownerslabel.New(d.Base, d.Owners)}
 		},
 	})
 	tests := []struct {

@@ -1,7 +1,9 @@
-// Package pluginbase is what bowline's GitHub plugins (hold, label, assign,
-// lifecycle, size …) have in common: the applied configuration, the GitHub
-// client of the event's org, Prow's trust rules, Prow's shape of a reply to
-// a command, and label and comment operations that behave well when an event
+// Package pluginbase is what bowline's GitHub plugins (the review plugins
+// approve, lgtm, blunderbuss, verify-owners and owners-label, and the
+// everyday ones: hold, label, assign, lifecycle, size …) have in common:
+// the applied configuration, the GitHub client of the event's org,
+// bowline's own identity, Prow's trust rules, Prow's shape of a reply to a
+// command, and label and comment operations that behave well when an event
 // is handled twice.
 //
 // A plugin embeds Base and asks it for an Env at each event:
@@ -14,7 +16,6 @@ package pluginbase
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/go-logr/logr"
 	"github.com/google/go-github/v89/github"
@@ -69,33 +70,27 @@ func (s Static) Current() *configset.Set { return s.Set }
 type Base struct {
 	config ConfigSource
 	github GitHubFor
-	bot    *botLogin
+	bot    *plugin.Bot
 }
 
-// NewBase returns a Base. bot is bowline's own GitHub login; when
-// empty it is asked from GitHub (GET /user) the first time it is needed.
-func NewBase(cfg ConfigSource, gh GitHubFor, bot string) Base {
-	return Base{config: cfg, github: gh, bot: &botLogin{login: bot}}
+// Deps are what a Base is built from. Plugins built on one Base share
+// them.
+type Deps struct {
+	// Config gives the applied configuration.
+	Config ConfigSource
+	// GitHub gives the client of an org.
+	GitHub GitHubFor
+	// Bot is bowline's own identity; nil stands for one whose login is
+	// asked from GitHub (GET /user) the first time it is needed.
+	Bot *plugin.Bot
 }
 
-// botLogin remembers bowline's login.
-type botLogin struct {
-	mu    sync.Mutex
-	login string
-}
-
-func (b *botLogin) get(ctx context.Context, gh *github.Client) (string, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.login != "" {
-		return b.login, nil
+// NewBase returns a Base.
+func NewBase(d Deps) Base {
+	if d.Bot == nil {
+		d.Bot = plugin.NewBot("")
 	}
-	u, _, err := gh.Users.Get(ctx, "")
-	if err != nil {
-		return "", fmt.Errorf("look up bowline's own login: %w", err)
-	}
-	b.login = u.GetLogin()
-	return b.login, nil
+	return Base{config: d.Config, github: d.GitHub, bot: d.Bot}
 }
 
 // Env is what a plugin works with while it handles one event.
@@ -113,7 +108,7 @@ type Env struct {
 	// Log is the handler's logger.
 	Log logr.Logger
 
-	bot *botLogin
+	bot *plugin.Bot
 }
 
 // Env returns the environment for an event. It returns nil, without an
@@ -141,8 +136,11 @@ func (b Base) Env(ctx context.Context, log logr.Logger, ev *plugin.Event) (*Env,
 	return env, nil
 }
 
-// BotLogin is bowline's own GitHub login.
-func (e *Env) BotLogin(ctx context.Context) (string, error) { return e.bot.get(ctx, e.GitHub) }
+// IsBot returns a function that tells whether a login is bowline's own
+// (as a GitHub App, "name" and "name[bot]" alike).
+func (e *Env) IsBot(ctx context.Context) (func(login string) bool, error) {
+	return e.bot.Checker(ctx, e.GitHub.Users)
+}
 
 // FullName is "org/repo".
 func (e *Env) FullName() string { return e.Org + "/" + e.Repo }

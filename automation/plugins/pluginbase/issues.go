@@ -112,7 +112,7 @@ func (e *Env) Comments(ctx context.Context, number int) ([]*github.IssueComment,
 // whose body satisfies match, as Prow's comment pruner does: a plugin that
 // explained a problem removes its explanation once the problem is gone.
 func (e *Env) PruneComments(ctx context.Context, number int, match func(body string) bool) error {
-	bot, err := e.BotLogin(ctx)
+	isBot, err := e.IsBot(ctx)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (e *Env) PruneComments(ctx context.Context, number int, match func(body str
 		return err
 	}
 	for _, c := range comments {
-		if !strings.EqualFold(c.GetUser().GetLogin(), bot) || !match(c.GetBody()) {
+		if !isBot(c.GetUser().GetLogin()) || !match(c.GetBody()) {
 			continue
 		}
 		if _, err := e.GitHub.Issues.DeleteComment(ctx, e.Org, e.Repo, c.GetID()); err != nil && !ghclient.IsNotFound(err) {
@@ -134,7 +134,7 @@ func (e *Env) PruneComments(ctx context.Context, number int, match func(body str
 // FindBotComment returns bowline's newest comment on an issue or pull
 // request whose body satisfies match, or nil.
 func (e *Env) FindBotComment(ctx context.Context, number int, match func(body string) bool) (*github.IssueComment, error) {
-	bot, err := e.BotLogin(ctx)
+	isBot, err := e.IsBot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (e *Env) FindBotComment(ctx context.Context, number int, match func(body st
 		return nil, err
 	}
 	for i := len(comments) - 1; i >= 0; i-- {
-		if c := comments[i]; strings.EqualFold(c.GetUser().GetLogin(), bot) && match(c.GetBody()) {
+		if c := comments[i]; isBot(c.GetUser().GetLogin()) && match(c.GetBody()) {
 			return c, nil
 		}
 	}

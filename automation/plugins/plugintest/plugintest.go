@@ -26,6 +26,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
@@ -52,6 +53,8 @@ type Deps struct {
 	GitHub func(ctx context.Context, org string) (*github.Client, error)
 	Bot    *plugin.Bot
 	Owners *repoowners.Client
+	// Base is the base of plugins built on pluginbase, from the above.
+	Base pluginbase.Base
 }
 
 // Options describe an environment.
@@ -145,6 +148,7 @@ func Start(t testing.TB, o Options) *Env {
 		Bot:    plugin.NewBot(BotLogin),
 		Owners: repoowners.NewClient(),
 	}
+	deps.Base = pluginbase.NewBase(pluginbase.Deps{Config: pluginbase.FromSnapshot(deps.Config), GitHub: deps.GitHub, Bot: deps.Bot})
 	e.plugins = o.Plugins(deps)
 	wrapped := make([]plugin.Plugin, len(e.plugins))
 	for i, p := range e.plugins {

@@ -51,12 +51,12 @@ func (t *trust) reasonNotTrusted(ctx context.Context, login string) (string, err
 	if app, ok := strings.CutSuffix(login, "[bot]"); ok && (slices.Contains(tr.TrustedApps, app) || slices.Contains(tr.TrustedApps, login)) {
 		return "", nil
 	}
-	orgs := []string{h.org}
-	if tr.TrustedOrg != "" && !strings.EqualFold(tr.TrustedOrg, h.org) {
+	orgs := []string{h.Org}
+	if tr.TrustedOrg != "" && !strings.EqualFold(tr.TrustedOrg, h.Org) {
 		orgs = append(orgs, tr.TrustedOrg)
 	}
 	for _, org := range orgs {
-		member, _, err := h.gh.Organizations.IsMember(ctx, org, login)
+		member, _, err := h.GitHub.Organizations.IsMember(ctx, org, login)
 		if err != nil {
 			return "", fmt.Errorf("check %s membership of %s: %w", org, login, err)
 		}
@@ -68,12 +68,12 @@ func (t *trust) reasonNotTrusted(ctx context.Context, login string) (string, err
 	if tr.OnlyOrgMembers {
 		return notMember + " (only members are trusted)", nil
 	}
-	collaborator, _, err := h.gh.Repositories.IsCollaborator(ctx, h.org, h.repo, login)
+	collaborator, _, err := h.GitHub.Repositories.IsCollaborator(ctx, h.Org, h.Repo, login)
 	if err != nil {
-		return "", fmt.Errorf("check whether %s collaborates on %s/%s: %w", login, h.org, h.repo, err)
+		return "", fmt.Errorf("check whether %s collaborates on %s/%s: %w", login, h.Org, h.Repo, err)
 	}
 	if collaborator {
 		return "", nil
 	}
-	return notMember + ", and not a collaborator of " + h.org + "/" + h.repo, nil
+	return notMember + ", and not a collaborator of " + h.Org + "/" + h.Repo, nil
 }

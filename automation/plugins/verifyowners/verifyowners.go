@@ -18,7 +18,6 @@ package verifyowners
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -30,10 +29,11 @@ import (
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/plugins"
-	"github.com/bowline-ci/bowline/schema/snapshot"
+	ghclient "github.com/bowline-ci/bowline/scm/github"
 )
 
 // Name is the plugin's name in plugins.yaml.
@@ -52,55 +52,6 @@ var verifyRE = regexp.MustCompile(`(?mi)^/verify-owners\s*$`)
 // are found by it.
 const untrustedIntro = "The %s files of this pull request name users who are not trusted, which makes them invalid."
 
-// IssuesAPI is the part of GitHub's issues API the plugin uses; a
-// *github.IssuesService satisfies it.
-type IssuesAPI interface {
-	ListComments(ctx context.Context, owner, repo string, number int, opts *github.IssueListCommentsOptions) ([]*github.IssueComment, *github.Response, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
-	DeleteComment(ctx context.Context, owner, repo string, id int64) (*github.Response, error)
-	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
-	RemoveLabelForIssue(ctx context.Context, owner, repo string, number int, label string) (*github.Response, error)
-}
-
-// PullRequestsAPI is the part of GitHub's pull requests API the plugin
-// uses; a *github.PullRequestsService satisfies it.
-type PullRequestsAPI interface {
-	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
-	ListFiles(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.CommitFile, *github.Response, error)
-	CreateReview(ctx context.Context, owner, repo string, number int, review *github.PullRequestReviewRequest) (*github.PullRequestReview, *github.Response, error)
-}
-
-// RepositoriesAPI is the part of GitHub's repositories API the plugin
-// uses; a *github.RepositoriesService satisfies it.
-type RepositoriesAPI interface {
-	GetContents(ctx context.Context, owner, repo, path string, opts *github.RepositoryContentGetOptions) (*github.RepositoryContent, []*github.RepositoryContent, *github.Response, error)
-	IsCollaborator(ctx context.Context, owner, repo, user string) (bool, *github.Response, error)
-}
-
-// OrganizationsAPI is the part of GitHub's organizations API the plugin
-// uses; a *github.OrganizationsService satisfies it.
-type OrganizationsAPI interface {
-	IsMember(ctx context.Context, org, user string) (bool, *github.Response, error)
-}
-
-// GitHub is the plugin's view of GitHub for one org.
-type GitHub struct {
-	Issues        IssuesAPI
-	PullRequests  PullRequestsAPI
-	Repositories  RepositoriesAPI
-	Organizations OrganizationsAPI
-	Users         plugin.UsersAPI
-}
-
-// FromClient is the GitHub view of a go-github client.
-func FromClient(c *github.Client) *GitHub {
-	return &GitHub{Issues: c.Issues, PullRequests: c.PullRequests, Repositories: c.Repositories,
-		Organizations: c.Organizations, Users: c.Users}
-}
-
-// GitHubFor returns the GitHub view for an org.
-type GitHubFor func(ctx context.Context, org string) (*GitHub, error)
-
 // Config is what the plugin reads from the applied configuration for one
 // repository.
 type Config struct {
@@ -109,35 +60,6 @@ type Config struct {
 	LabelsDenylist []string
 	// Trigger is the repository's triggers entry: who is trusted.
 	Trigger plugins.Trigger
-}
-
-// ConfigSource returns the applied configuration for a repository, or nil
-// before a revision is applied.
-type ConfigSource interface {
-	VerifyOwnersConfig(org, repo string) *Config
-}
-
-// SnapshotSource gives the applied config revision; a *snapshot.Store is
-// one.
-type SnapshotSource interface {
-	Current() *snapshot.Snapshot
-}
-
-// FromSnapshot reads the configuration from the applied revision at every
-// event.
-func FromSnapshot(src SnapshotSource) ConfigSource { return snapshotConfig{src} }
-
-type snapshotConfig struct{ src SnapshotSource }
-
-func (s snapshotConfig) VerifyOwnersConfig(org, repo string) *Config {
-	if s.src == nil {
-		return nil
-	}
-	snap := s.src.Current()
-	if snap == nil || snap.Config == nil {
-		return nil
-	}
-	return ConfigFrom(snap.Config, org, repo)
 }
 
 // ConfigFrom reads the configuration of org/repo from a loaded
@@ -154,16 +76,10 @@ func ConfigFrom(set *configset.Set, org, repo string) *Config {
 }
 
 // Plugin is the verify-owners plugin.
-type Plugin struct {
-	config ConfigSource
-	github GitHubFor
-	bot    *plugin.Bot
-}
+type Plugin struct{ pluginbase.Base }
 
 // New returns the verify-owners plugin.
-func New(cfg ConfigSource, gh GitHubFor, bot *plugin.Bot) *Plugin {
-	return &Plugin{config: cfg, github: gh, bot: bot}
-}
+func New(b pluginbase.Base) *Plugin { return &Plugin{b} }
 
 // Name implements plugin.Plugin.
 func (p *Plugin) Name() string { return Name }
@@ -200,9 +116,9 @@ triggers:
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	cfg := p.config.VerifyOwnersConfig(ev.Org, ev.Repo)
-	if cfg == nil {
-		return nil
+	env, err := p.Env(ctx, log, ev)
+	if env == nil || err != nil {
+		return err
 	}
 	var number int
 	switch pe := ev.Payload.(type) {
@@ -221,25 +137,14 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 		}
 		number = c.Number
 	}
-	gh, err := p.github(ctx, ev.Org)
-	if err != nil {
-		return fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
-	}
-	isBot, err := p.bot.Checker(ctx, gh.Users)
-	if err != nil {
-		return err
-	}
-	h := &handler{cfg: cfg, gh: gh, isBot: isBot, log: log, org: ev.Org, repo: ev.Repo, n: number}
+	h := &handler{Env: env, cfg: ConfigFrom(env.Set, env.Org, env.Repo), n: number}
 	return h.handle(ctx)
 }
 
 type handler struct {
-	cfg       *Config
-	gh        *GitHub
-	isBot     func(string) bool
-	log       logr.Logger
-	org, repo string
-	n         int
+	*pluginbase.Env
+	cfg *Config
+	n   int
 }
 
 // problem is what is wrong with one OWNERS file, and the line it concerns.
@@ -255,18 +160,16 @@ type untrusted struct {
 }
 
 func (h *handler) handle(ctx context.Context) error {
-	pull, _, err := h.gh.PullRequests.Get(ctx, h.org, h.repo, h.n)
+	pull, err := h.PullRequest(ctx, h.n)
 	if err != nil {
-		return fmt.Errorf("get pull request #%d: %w", h.n, err)
+		return err
 	}
 	if pull.GetState() != "open" {
 		return nil
 	}
-	files, err := plugin.AllPages(func(o github.ListOptions) ([]*github.CommitFile, *github.Response, error) {
-		return h.gh.PullRequests.ListFiles(ctx, h.org, h.repo, h.n, &o)
-	})
+	files, err := h.PullFiles(ctx, h.n)
 	if err != nil {
-		return fmt.Errorf("list the files of #%d: %w", h.n, err)
+		return err
 	}
 	names := h.cfg.Owners.Filenames
 	var ownersFiles []*github.CommitFile
@@ -371,7 +274,7 @@ func (h *handler) report(ctx context.Context, pull *github.PullRequest, files []
 	}
 	joinURL := h.cfg.Trigger.JoinOrgURL
 	if joinURL == "" {
-		joinURL = orgPeopleURL(pull, h.org)
+		joinURL = orgPeopleURL(pull, h.Org)
 	}
 	intro := fmt.Sprintf(untrustedIntro, h.cfg.Owners.Filenames.Owners)
 	if len(untrustedUsers) > 0 {
@@ -383,12 +286,12 @@ func (h *handler) report(ctx context.Context, pull *github.PullRequest, files []
 		if err := h.prune(ctx, intro); err != nil {
 			return err
 		}
-		return h.comment(ctx, untrustedComment(intro, joinURL, h.org, untrustedUsers))
+		return h.comment(ctx, untrustedComment(intro, joinURL, h.Org, untrustedUsers))
 	}
 	if len(problems) == 0 {
 		if hasLabel {
-			if _, err := h.gh.Issues.RemoveLabelForIssue(ctx, h.org, h.repo, h.n, InvalidOwnersLabel); err != nil && !isStatus(err, 404) {
-				return fmt.Errorf("remove the %s label: %w", InvalidOwnersLabel, err)
+			if err := h.RemoveLabel(ctx, h.n, InvalidOwnersLabel); err != nil {
+				return err
 			}
 		}
 		return h.prune(ctx, intro)
@@ -398,8 +301,8 @@ func (h *handler) report(ctx context.Context, pull *github.PullRequest, files []
 
 // read returns a file at ref, or nil when it does not exist there.
 func (h *handler) read(ctx context.Context, p, ref string) ([]byte, error) {
-	fc, _, _, err := h.gh.Repositories.GetContents(ctx, h.org, h.repo, p, &github.RepositoryContentGetOptions{Ref: ref})
-	if isStatus(err, 404) {
+	fc, _, _, err := h.GitHub.Repositories.GetContents(ctx, h.Org, h.Repo, p, &github.RepositoryContentGetOptions{Ref: ref})
+	if ghclient.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -424,36 +327,13 @@ func (h *handler) aliases(ctx context.Context, ref string) (map[string][]string,
 	return repoowners.ParseAliases(data)
 }
 
-func (h *handler) label(ctx context.Context) error {
-	if _, _, err := h.gh.Issues.AddLabelsToIssue(ctx, h.org, h.repo, h.n, []string{InvalidOwnersLabel}); err != nil {
-		return fmt.Errorf("add the %s label: %w", InvalidOwnersLabel, err)
-	}
-	return nil
-}
+func (h *handler) label(ctx context.Context) error { return h.AddLabel(ctx, h.n, InvalidOwnersLabel) }
 
-func (h *handler) comment(ctx context.Context, body string) error {
-	if _, _, err := h.gh.Issues.CreateComment(ctx, h.org, h.repo, h.n, &github.IssueComment{Body: &body}); err != nil {
-		return fmt.Errorf("comment on #%d: %w", h.n, err)
-	}
-	return nil
-}
+func (h *handler) comment(ctx context.Context, body string) error { return h.Comment(ctx, h.n, body) }
 
 // prune deletes the bot's comments that contain s.
 func (h *handler) prune(ctx context.Context, s string) error {
-	comments, err := plugin.AllPages(func(o github.ListOptions) ([]*github.IssueComment, *github.Response, error) {
-		return h.gh.Issues.ListComments(ctx, h.org, h.repo, h.n, &github.IssueListCommentsOptions{ListOptions: o})
-	})
-	if err != nil {
-		return fmt.Errorf("list the comments of #%d: %w", h.n, err)
-	}
-	for _, c := range comments {
-		if h.isBot(c.GetUser().GetLogin()) && strings.Contains(c.GetBody(), s) {
-			if _, err := h.gh.Issues.DeleteComment(ctx, h.org, h.repo, c.GetID()); err != nil && !isStatus(err, 404) {
-				return fmt.Errorf("delete an outdated comment: %w", err)
-			}
-		}
-	}
-	return nil
+	return h.PruneComments(ctx, h.n, func(body string) bool { return strings.Contains(body, s) })
 }
 
 // review comments on each invalid file, on the line a problem concerns
@@ -490,7 +370,7 @@ func (h *handler) review(ctx context.Context, pull *github.PullRequest, files []
 	body := plugin.FormatResponseRaw(pull.GetBody(), pull.GetHTMLURL(), pull.GetUser().GetLogin(), msg)
 	req := &github.PullRequestReviewRequest{CommitID: github.Ptr(pull.GetHead().GetSHA()), Body: &body,
 		Event: github.Ptr("COMMENT"), Comments: comments}
-	if _, _, err := h.gh.PullRequests.CreateReview(ctx, h.org, h.repo, h.n, req); err != nil {
+	if _, _, err := h.GitHub.PullRequests.CreateReview(ctx, h.Org, h.Repo, h.n, req); err != nil {
 		return fmt.Errorf("review the invalid %s files: %w", h.cfg.Owners.Filenames.Owners, err)
 	}
 	return nil
@@ -504,9 +384,4 @@ func orgPeopleURL(pull *github.PullRequest, org string) string {
 		web = "https://github.com/"
 	}
 	return web + "orgs/" + org + "/people"
-}
-
-func isStatus(err error, code int) bool {
-	var ge *github.ErrorResponse
-	return errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == code
 }

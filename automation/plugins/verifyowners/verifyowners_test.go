@@ -1,7 +1,6 @@
 package verifyowners_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -56,14 +55,7 @@ func start(t *testing.T) *plugintest.Env {
 		Seed:   seed,
 		Config: map[string]string{"plugins.yaml": pluginsYAML},
 		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			gh := func(ctx context.Context, org string) (*verifyowners.GitHub, error) {
-				c, err := d.GitHub(ctx, org)
-				if err != nil {
-					return nil, err
-				}
-				return verifyowners.FromClient(c), nil
-			}
-			return []plugin.Plugin{verifyowners.New(verifyowners.FromSnapshot(d.Config), gh, d.Bot)}
+			return []plugin.Plugin{verifyowners.New(d.Base)}
 		},
 	})
 }

@@ -96,7 +96,7 @@ func New(t testing.TB, seedYAML string, cfg *configset.Set, newPlugins func(plug
 		}
 		return gh, nil
 	}
-	h.plugins = newPlugins(pluginbase.NewBase(h, ghFor, Bot))
+	h.plugins = newPlugins(pluginbase.NewBase(pluginbase.Deps{Config: h, GitHub: ghFor, Bot: plugin.NewBot(Bot)}))
 	wrapped := make([]plugin.Plugin, len(h.plugins))
 	for i, p := range h.plugins {
 		wrapped[i] = recorder{Plugin: p, h: h}
