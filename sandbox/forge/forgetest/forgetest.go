@@ -100,14 +100,20 @@ type Receiver struct {
 	t      testing.TB
 	secret string
 	ch     chan Delivery
+	// done is closed when the test ends, so that a delivery nobody reads
+	// (more than the buffer holds) does not hold the server's Close.
+	done chan struct{}
 }
 
 // NewReceiver starts a receiver that lives until the test ends.
 func NewReceiver(t testing.TB, secret string) *Receiver {
 	t.Helper()
-	rc := &Receiver{t: t, secret: secret, ch: make(chan Delivery, 1000)}
+	rc := &Receiver{t: t, secret: secret, ch: make(chan Delivery, 1000), done: make(chan struct{})}
 	srv := httptest.NewServer(http.HandlerFunc(rc.serve))
+	// Cleanups run last to first: deliveries stop waiting, then the
+	// server closes.
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(rc.done) })
 	rc.URL = srv.URL + "/hook"
 	return rc
 }
@@ -141,9 +147,14 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
 	}
-	rc.ch <- Delivery{Event: event, GUID: r.Header.Get(github.DeliveryIDHeader), HookID: r.Header.Get("X-GitHub-Hook-ID"),
+	d := Delivery{Event: event, GUID: r.Header.Get(github.DeliveryIDHeader), HookID: r.Header.Get("X-GitHub-Hook-ID"),
 		Header: r.Header.Clone(), Payload: payload, Parsed: parsed, Received: time.Now()}
-	w.WriteHeader(http.StatusNoContent)
+	select {
+	case rc.ch <- d:
+		w.WriteHeader(http.StatusNoContent)
+	case <-rc.done:
+		http.Error(w, "the test is over", http.StatusServiceUnavailable)
+	}
 }
 
 // Next waits for the next delivery; the test fails after timeout.
