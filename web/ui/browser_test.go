@@ -115,7 +115,7 @@ func TestBrowser(t *testing.T) {
 	f := newFixture(t, withLogin(fg), func(f *fixture) {
 		// Live updates come from a ProwJob informer, as in the operator.
 		mgr := env.Manager(t, f.ns)
-		b := &Broker{Hidden: f.api.Hidden, MinInterval: 100 * time.Millisecond}
+		b := &Broker{Hidden: f.api.Hidden, MinInterval: 100 * time.Millisecond, ListInterval: 100 * time.Millisecond}
 		inf, err := mgr.GetCache().GetInformer(context.Background(), &v1alpha1.ProwJob{})
 		if err != nil {
 			t.Fatal(err)

@@ -22,9 +22,12 @@ type Broker struct {
 	Hidden func(*v1alpha1.ProwJob) bool
 	// MaxStreams bounds the open streams; default 1,000.
 	MaxStreams int
-	// MinInterval is the least time between two events of a stream:
-	// changes in between are told at once after it. Default 1s.
+	// MinInterval is the least time between two events of a run's
+	// stream: changes in between are told at once after it. Default 1s.
 	MinInterval time.Duration
+	// ListInterval is the same for streams of every run (lists, whose
+	// pages cost more to render again). Default 5s.
+	ListInterval time.Duration
 	// KeepAlive is how often an idle stream sends a comment, so that
 	// proxies keep it open; default 25s.
 	KeepAlive time.Duration
@@ -127,7 +130,8 @@ func (b *Broker) Streams() int {
 }
 
 // events serves /events (?run=namespace/name for one run): "event: change"
-// whenever runs change, at most one a MinInterval.
+// whenever runs change, at most one a MinInterval (ListInterval for every
+// run).
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	b := h.Events
 	if b == nil {
@@ -149,6 +153,12 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	minGap, keepAlive := b.MinInterval, b.KeepAlive
 	if minGap <= 0 {
 		minGap = time.Second
+	}
+	if run == "" {
+		minGap = b.ListInterval
+		if minGap <= 0 {
+			minGap = 5 * time.Second
+		}
 	}
 	if keepAlive <= 0 {
 		keepAlive = 25 * time.Second

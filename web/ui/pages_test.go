@@ -207,7 +207,7 @@ func TestDashboard(t *testing.T) {
 
 // TestEvents: pages are told when runs change, never about hidden runs.
 func TestEvents(t *testing.T) {
-	b := &Broker{Hidden: func(pj *v1alpha1.ProwJob) bool { return pj.Spec.Hidden }, MinInterval: time.Millisecond}
+	b := &Broker{Hidden: func(pj *v1alpha1.ProwJob) bool { return pj.Spec.Hidden }, MinInterval: time.Millisecond, ListInterval: time.Millisecond}
 	f := newFixture(t, func(f *fixture) { f.ui.Events = b })
 	listen := func(q string) (*bufio.Reader, func()) {
 		ctx, cancel := context.WithCancel(context.Background())
