@@ -7,6 +7,7 @@ package envtest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -117,7 +118,15 @@ func (e *Env) Stop() error { return e.env.Stop() }
 
 // Main runs a package's tests with one control plane for all of them: call
 // it from TestMain. It stores the environment in *env before the tests run.
+//
+// A fuzzing run that runs no tests (`go test -run '^$' -fuzz ...`, as `make
+// fuzz` does) and every fuzzing worker get no control plane: fuzz targets
+// must not use it. A worker with etcd and kube-apiserver as children never
+// finishes gathering its baseline coverage.
 func Main(m *testing.M, env **Env) {
+	if fuzzingOnly() {
+		os.Exit(m.Run())
+	}
 	e, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "envtest:", err)
@@ -132,6 +141,24 @@ func Main(m *testing.M, env **Env) {
 		}
 	}
 	os.Exit(code)
+}
+
+// fuzzingOnly reports whether this test binary runs as a fuzzing worker, or
+// as a fuzzing coordinator told to run no tests.
+func fuzzingOnly() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	value := func(name string) string {
+		if f := flag.Lookup(name); f != nil {
+			return f.Value.String()
+		}
+		return ""
+	}
+	if value("test.fuzzworker") == "true" {
+		return true
+	}
+	return value("test.fuzz") != "" && value("test.run") == "^$"
 }
 
 // Namespace creates a fresh namespace for one test and deletes it when the
