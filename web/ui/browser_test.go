@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,11 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/bowline-ci/bowline/automation/plugin"
 
 	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -244,4 +249,85 @@ func reruns(t *testing.T, f *fixture) int {
 		t.Fatal(err)
 	}
 	return len(list.Items)
+}
+
+// a11yProblems lists what the page gets wrong of the rules every page
+// keeps: a language, a main landmark, one h1, every form control labelled,
+// every link and button named, and, at a phone's width, nothing wider than
+// the screen (tables and logs scroll inside their own boxes).
+const a11yProblems = `(() => {
+  const bad = [];
+  if (!document.documentElement.lang) bad.push("no lang");
+  if (!document.querySelector("main")) bad.push("no main landmark");
+  if (!document.querySelector("header nav[aria-label]")) bad.push("no labelled navigation");
+  const h1 = document.querySelectorAll("h1").length;
+  if (h1 !== 1) bad.push(h1 + " h1");
+  document.querySelectorAll("input:not([type=hidden]), select, textarea").forEach(e => {
+    if (!(e.id && document.querySelector('label[for="' + e.id + '"]')) && !e.closest("label") && !e.getAttribute("aria-label"))
+      bad.push("unlabelled control " + (e.id || e.name));
+  });
+  document.querySelectorAll("a, button").forEach(e => {
+    if (!e.textContent.trim() && !e.getAttribute("aria-label")) bad.push("unnamed " + e.tagName + " " + (e.getAttribute("href") || e.id));
+  });
+  if (document.documentElement.scrollWidth > window.innerWidth + 1)
+    bad.push("the page is " + document.documentElement.scrollWidth + "px wide in a " + window.innerWidth + "px window");
+  return bad.join("; ");
+})()`
+
+// TestBrowserPages checks every kind of page in Chromium, on a desktop and
+// on a phone's screen, against a11yProblems, and that the keyboard reaches
+// the skip link first.
+func TestBrowserPages(t *testing.T) {
+	path := chromium()
+	if path == "" {
+		t.Skip("no Chromium to run the browser test: `make test` installs Debian's chromium package when it runs as root; " +
+			"otherwise install chromium, or point $CHROMIUM at a Chromium or Chrome binary")
+	}
+	fg := forgetest.Start(t, authSeed)
+	help := &plugin.ProwHelp{RepoPlugins: map[string][]string{"": {"hold"}, "acme": {"hold"}},
+		PluginHelp: map[string]plugin.ProwPluginHelp{"hold": {Description: "Holds merges.", Snippet: "plugins:\n  acme: [hold]",
+			Commands: []plugin.ProwCommand{{Usage: "/hold [cancel]", Description: "Adds the `do-not-merge/hold` label.", WhoCanUse: "Anyone", Examples: []string{"/hold"}}}}}}
+	f := newFixture(t, withLogin(fg), func(f *fixture) {
+		f.ui.PluginHelp = func(context.Context) (*plugin.ProwHelp, error) { return help, nil }
+		f.ui.ConfigRepository = types.NamespacedName{Namespace: f.ns, Name: "config"}
+	})
+	now := time.Now()
+	for i, st := range []v1alpha1.ProwJobState{v1alpha1.SuccessState, v1alpha1.FailureState, v1alpha1.PendingState} {
+		pj := f.create(runSpec{name: fmt.Sprintf("r%d", i), job: "pull-rocket-unit-tests-with-a-long-name", pull: 7, author: "alice",
+			sha: "aaaa1111bbbb2222", state: st, buildID: fmt.Sprint(i + 1), started: now.Add(time.Duration(-i) * time.Hour), took: time.Minute})
+		f.write(pj, "build-log.txt", strings.Repeat("a very long line of output that does not wrap by itself "+
+			strings.Repeat("x", 300)+"\n", 3))
+		f.write(pj, "artifacts/junit.xml", junitXML)
+	}
+	f.pool("acme", "rocket", "main", v1alpha1.MergePoolStatus{Action: v1alpha1.MergeActionWait,
+		PullRequests: []v1alpha1.PoolPullRequest{{Number: 7, Title: "Make it fly", State: v1alpha1.PoolPRPending, Reason: "Not mergeable. Job unit has not succeeded."}}})
+	tab := browserTab(t, path)
+	pages := []string{"/", "/runs/" + f.ns + "/r1", "/runs/" + f.ns + "/r1/artifacts/", "/pr/acme/rocket/7", "/pr",
+		"/job-history/pull-rocket-unit-tests-with-a-long-name", "/command-help", "/plugins", "/config-status", "/merge-pools", "/nowhere"}
+	for _, size := range []struct {
+		name string
+		w, h int64
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		do(t, tab, "viewport", chromedp.EmulateViewport(size.w, size.h))
+		for _, p := range pages {
+			do(t, tab, "open "+p, chromedp.Navigate(f.srv.URL+p), chromedp.WaitReady(chromedp.CSS("footer")))
+			problems, err := chromedp.Run(tab, chromedp.Evaluate[string](a11yProblems))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if problems != "" {
+				t.Errorf("%s on a %s: %s", p, size.name, problems)
+			}
+		}
+	}
+	// The keyboard's first stop is the skip link, which leads to the
+	// content.
+	do(t, tab, "keyboard",
+		chromedp.Navigate(f.srv.URL+"/"),
+		chromedp.WaitReady(chromedp.CSS("footer")),
+		chromedp.KeyEvent(kb.Tab),
+		until(`document.activeElement && document.activeElement.classList.contains("skip")`),
+		chromedp.KeyEvent(kb.Enter),
+		until(`location.hash === "#main"`),
+	)
 }
