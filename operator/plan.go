@@ -163,20 +163,16 @@ func runPlan(cmd *cobra.Command, o *PlanOptions) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", o.Head, err)
 	}
-	deploy, err := configplan.DeployDiff(baseC, headC, snapshot.WithDefaults(o.Paths).Deploy)
-	if err != nil {
-		return err
-	}
-	changed, err := configplan.ChangedFiles(baseC, headC)
+	cmp, err := configplan.Compare(baseC, headC, snapshot.WithDefaults(o.Paths).Deploy)
 	if err != nil {
 		return err
 	}
 	in := configplan.Input{
 		Base:          configplan.Side{Revision: configplan.Revision{Name: o.Base + "@sha1:" + baseC.Hash.String(), Commit: baseC.Hash.String()}, Verdict: bv},
 		Head:          configplan.Side{Revision: configplan.Revision{Name: o.Head + "@sha1:" + headC.Hash.String(), Commit: headC.Hash.String()}, Verdict: hv},
-		Changed:       changed,
+		Changed:       cmp.Changed,
 		ConfigPath:    snapshot.WithDefaults(o.Paths).Config,
-		Deploy:        deploy,
+		Deploy:        cmp.Deploy,
 		DeployPath:    snapshot.WithDefaults(o.Paths).Deploy,
 		DeployApplied: implemented("deploy"),
 		Plugins:       pluginNames(),

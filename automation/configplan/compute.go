@@ -22,14 +22,14 @@ type Input struct {
 	// Head is the revision planned, as Validate judged it.
 	Head Side
 	// Changed are the files that differ between the revisions
-	// (ChangedFiles), when Base and Head are the commits compared; nil
+	// (Compare), when Base and Head are the commits compared; nil
 	// when not known. With them, jobs whose files did not change are not
 	// compared, unless something every job depends on changed.
 	Changed map[string]bool
 	// ConfigPath is the ConfigRepository's config.yaml, for Changed: its
 	// defaults apply to every job.
 	ConfigPath string
-	// Deploy are the changes of files under DeployPath, from DeployDiff.
+	// Deploy are the changes of files under DeployPath, from Compare.
 	Deploy []DeployChange
 	// DeployPath is the ConfigRepository's deploy path.
 	DeployPath string

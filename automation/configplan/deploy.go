@@ -17,10 +17,20 @@ const (
 	maxDeployDiffBytes = 16 << 10
 )
 
-// ChangedFiles lists the files that differ between two commits, both
-// paths of a rename. It compares trees by hash, reading only the subtrees
-// that changed.
-func ChangedFiles(base, head *object.Commit) (map[string]bool, error) {
+// Comparison is what differs between two commits of a config
+// repository.
+type Comparison struct {
+	// Changed are the files that differ, both paths of a rename
+	// (Input.Changed).
+	Changed map[string]bool
+	// Deploy are the files under the deploy path that differ, with the
+	// unified diff of each text file (Input.Deploy).
+	Deploy []DeployChange
+}
+
+// Compare compares two commits' trees, by hash, reading only the subtrees
+// that changed; deployDir is the ConfigRepository's deploy path.
+func Compare(base, head *object.Commit, deployDir string) (*Comparison, error) {
 	bt, err := base.Tree()
 	if err != nil {
 		return nil, err
@@ -31,40 +41,20 @@ func ChangedFiles(base, head *object.Commit) (map[string]bool, error) {
 	}
 	changes, err := object.DiffTree(bt, ht)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("compare %s and %s: %w", base.Hash, head.Hash, err)
 	}
-	out := map[string]bool{}
+	out := &Comparison{Changed: map[string]bool{}, Deploy: []DeployChange{}}
 	for _, ch := range changes {
 		for _, name := range []string{ch.From.Name, ch.To.Name} {
 			if name != "" {
-				out[name] = true
+				out.Changed[name] = true
 			}
 		}
 	}
-	return out, nil
-}
-
-// DeployDiff lists the files under dir (the ConfigRepository's deploy
-// path) that differ between two commits, with the unified diff of each
-// text file.
-func DeployDiff(base, head *object.Commit, dir string) ([]DeployChange, error) {
-	dir = strings.Trim(path.Clean("/"+dir), "/")
+	dir := strings.Trim(path.Clean("/"+deployDir), "/")
 	if dir == "" {
-		return []DeployChange{}, nil
+		return out, nil
 	}
-	bt, err := base.Tree()
-	if err != nil {
-		return nil, err
-	}
-	ht, err := head.Tree()
-	if err != nil {
-		return nil, err
-	}
-	changes, err := object.DiffTree(bt, ht)
-	if err != nil {
-		return nil, fmt.Errorf("compare %s: %w", dir, err)
-	}
-	out := []DeployChange{}
 	for _, ch := range changes {
 		name := ch.To.Name
 		if name == "" {
@@ -73,31 +63,40 @@ func DeployDiff(base, head *object.Commit, dir string) ([]DeployChange, error) {
 		if name != dir && !strings.HasPrefix(name, dir+"/") {
 			continue
 		}
-		if len(out) == maxDeployFiles {
-			out = append(out, DeployChange{Path: "…", Action: Changed, Diff: "more files changed; the plan shows the first " + fmt.Sprint(maxDeployFiles)})
+		if len(out.Deploy) == maxDeployFiles {
+			out.Deploy = append(out.Deploy, DeployChange{Path: "…", Action: Changed, Diff: "more files changed; the plan shows the first " + fmt.Sprint(maxDeployFiles)})
 			break
 		}
-		action, err := ch.Action()
+		dc, err := deployChange(ch, name)
 		if err != nil {
 			return nil, err
 		}
-		dc := DeployChange{Path: name, Action: map[merkletrie.Action]string{merkletrie.Insert: Added, merkletrie.Delete: Removed, merkletrie.Modify: Changed}[action]}
-		patch, err := ch.Patch()
-		if err != nil {
-			return nil, fmt.Errorf("diff %s: %w", name, err)
-		}
-		if binary(patch) {
-			dc.Diff = "(binary file)"
-		} else {
-			var buf bytes.Buffer
-			if err := diff.NewUnifiedEncoder(&buf, diff.DefaultContextLines).Encode(patch); err != nil {
-				return nil, fmt.Errorf("diff %s: %w", name, err)
-			}
-			dc.Diff = boundDiff(buf.String())
-		}
-		out = append(out, dc)
+		out.Deploy = append(out.Deploy, dc)
 	}
 	return out, nil
+}
+
+// deployChange describes one changed file.
+func deployChange(ch *object.Change, name string) (DeployChange, error) {
+	action, err := ch.Action()
+	if err != nil {
+		return DeployChange{}, err
+	}
+	dc := DeployChange{Path: name, Action: map[merkletrie.Action]string{merkletrie.Insert: Added, merkletrie.Delete: Removed, merkletrie.Modify: Changed}[action]}
+	patch, err := ch.Patch()
+	if err != nil {
+		return DeployChange{}, fmt.Errorf("diff %s: %w", name, err)
+	}
+	if binary(patch) {
+		dc.Diff = "(binary file)"
+		return dc, nil
+	}
+	var buf bytes.Buffer
+	if err := diff.NewUnifiedEncoder(&buf, diff.DefaultContextLines).Encode(patch); err != nil {
+		return DeployChange{}, fmt.Errorf("diff %s: %w", name, err)
+	}
+	dc.Diff = boundDiff(buf.String())
+	return dc, nil
 }
 
 func binary(p *object.Patch) bool {

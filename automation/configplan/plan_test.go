@@ -266,11 +266,7 @@ func TestPlanGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deploy, err := configplan.DeployDiff(cs[0], cs[1], "config/bowline")
-			if err != nil {
-				t.Fatal(err)
-			}
-			changed, err := configplan.ChangedFiles(cs[0], cs[1])
+			cmp, err := configplan.Compare(cs[0], cs[1], "config/bowline")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,9 +282,9 @@ func TestPlanGolden(t *testing.T) {
 			in := configplan.Input{
 				Base:       configplan.Side{Revision: configplan.Revision{Name: "main@sha1:" + cs[0].Hash.String(), Commit: cs[0].Hash.String()}, Verdict: bv},
 				Head:       configplan.Side{Revision: configplan.Revision{Name: "pull/7@sha1:" + cs[1].Hash.String(), Commit: cs[1].Hash.String()}, Verdict: hv},
-				Changed:    changed,
+				Changed:    cmp.Changed,
 				ConfigPath: "config/prow/config.yaml",
-				Deploy:     deploy,
+				Deploy:     cmp.Deploy,
 				DeployPath: "config/bowline",
 				Plugins:    []string{"trigger", "approve", "lgtm", "blunderbuss", "verify-owners", "owners-label", "hold", "wip", "label", "assign", "lifecycle", "size", "welcome", "help"},
 				Links:      configplan.Links{Head: blob(cs[1]), Base: blob(cs[0])},
@@ -372,7 +368,7 @@ func TestChangedFilesSkipsOnlyUnchangedJobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			changed, err := configplan.ChangedFiles(cs[0], cs[1])
+			comparison, err := configplan.Compare(cs[0], cs[1], "config/bowline")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -381,7 +377,7 @@ func TestChangedFilesSkipsOnlyUnchangedJobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in.Changed, in.ConfigPath = changed, "config/prow/config.yaml"
+			in.Changed, in.ConfigPath = comparison.Changed, "config/prow/config.yaml"
 			quick, err := configplan.Compute(ctx, in)
 			if err != nil {
 				t.Fatal(err)

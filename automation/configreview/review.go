@@ -233,13 +233,14 @@ func (h *Handler) load(ctx context.Context, cr *v1alpha1.ConfigRepository, pr *g
 	if r.base, err = h.baseSide(ctx, cr, repo, r, branch, cache); err != nil {
 		return nil, err
 	}
-	if r.deploy, err = configplan.DeployDiff(r.baseCommit, headC, snapshot.WithDefaults(cr.Spec.Paths).Deploy); err != nil {
+	cmp, err := configplan.Compare(r.baseCommit, headC, snapshot.WithDefaults(cr.Spec.Paths).Deploy)
+	if err != nil {
 		return nil, err
 	}
+	r.deploy = cmp.Deploy
 	if r.baseIsMergeBase {
-		if r.changed, err = configplan.ChangedFiles(r.baseCommit, headC); err != nil {
-			return nil, err
-		}
+		// Only then is the base side the base commit's configuration.
+		r.changed = cmp.Changed
 	}
 	return r, nil
 }
