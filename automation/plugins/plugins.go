@@ -55,14 +55,15 @@ type Deps struct {
 // All constructs every plugin bowline has, in the order they run for an
 // event.
 func All(d Deps) []plugin.Plugin {
-	all := []plugin.Plugin{
-		trigger.New(trigger.WithInRepo(trigger.FromSnapshot(d.Config, ""), inrepo.New(d.Config, forOrg(d.GitHub, inrepo.FromClient))),
-			forOrg(d.GitHub, trigger.FromClient), d.Kube, d.BotLogin),
-	}
-	// The plugins built on pluginbase share the bot's identity, and those
-	// that read OWNERS share what was read.
-	b := pluginbase.NewBase(pluginbase.Deps{Config: pluginbase.FromSnapshot(d.Config), GitHub: d.GitHub, Bot: plugin.NewBot(d.BotLogin)})
+	tr := trigger.New(trigger.WithInRepo(trigger.FromSnapshot(d.Config, ""), inrepo.New(d.Config, forOrg(d.GitHub, inrepo.FromClient))),
+		forOrg(d.GitHub, trigger.FromClient), d.Kube, d.BotLogin)
+	// The plugins built on pluginbase share the bot's identity and the
+	// trigger's trust answers (which organization and member webhooks
+	// clear), and those that read OWNERS share what was read.
+	b := pluginbase.NewBase(pluginbase.Deps{Config: pluginbase.FromSnapshot(d.Config), GitHub: d.GitHub,
+		Bot: plugin.NewBot(d.BotLogin), Trust: tr.Trust()})
 	owners := repoowners.NewClient()
+	all := []plugin.Plugin{tr}
 	all = append(all, review(b, owners)...)
 	return append(all, everyday(b, owners)...)
 }

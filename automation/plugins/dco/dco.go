@@ -123,6 +123,10 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 	if env == nil || err != nil {
 		return err
 	}
+	if ev.Comment != nil {
+		// /check-dco: whoever joined the org since counts now.
+		env.Recheck()
+	}
 	// The pull request as it is now: a comment's event carries none, and
 	// a push may have moved the head since the event was sent.
 	pr, err := env.PullRequest(ctx, number)

@@ -2,9 +2,12 @@ package dco_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/dco"
@@ -175,6 +178,18 @@ func TestDCOTrust(t *testing.T) {
 	n = h.OpenPR("bob", forge.PullRequest{Title: "outsider", Head: "outsider"}).GetNumber()
 	if state, _ := status(t, h, n); state != "failure" {
 		t.Errorf("outsider: status = %q", state)
+	}
+	// bob joins the org: /check-dco asks GitHub again rather than believe
+	// the answer remembered a moment ago.
+	if _, _, err := h.GitHub.Organizations.EditOrgMembership(h.Ctx, "bob", "acme", &github.Membership{Role: github.Ptr("member")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Forge.As("bob").Do(h.Ctx, http.MethodPatch, "/user/memberships/orgs/acme", map[string]string{"state": "active"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.Comment("alice", n, "/check-dco")
+	if state, _ := status(t, h, n); state != "success" {
+		t.Errorf("outsider who joined, after /check-dco: status = %q", state)
 	}
 	// /check-dco on an issue does nothing.
 	is := h.OpenIssue("bob", "question", "")

@@ -182,9 +182,9 @@ func (h *handler) change(ctx context.Context, c *plugin.Comment, want bool) erro
 	skip := h.cfg.Owners.SkipCollaborators
 	if !isAuthor {
 		if !skip {
-			collaborator, _, err := h.GitHub.Repositories.IsCollaborator(ctx, h.Org, h.Repo, c.Author)
+			collaborator, err := h.IsCollaborator(ctx, c.Author)
 			if err != nil {
-				return fmt.Errorf("check whether %s collaborates on %s/%s: %w", c.Author, h.Org, h.Repo, err)
+				return err
 			}
 			if !collaborator {
 				return h.Reply(ctx, c, "changing LGTM is restricted to collaborators")

@@ -16,11 +16,13 @@ package pluginbase
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/go-logr/logr"
 	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/trust"
 	"github.com/bowline-ci/bowline/schema/configset"
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/plugins"
@@ -71,6 +73,7 @@ type Base struct {
 	config ConfigSource
 	github GitHubFor
 	bot    *plugin.Bot
+	trust  *trust.Cache
 }
 
 // Deps are what a Base is built from. Plugins built on one Base share
@@ -83,6 +86,11 @@ type Deps struct {
 	// Bot is bowline's own identity; nil stands for one whose login is
 	// asked from GitHub (GET /user) the first time it is needed.
 	Bot *plugin.Bot
+	// Trust remembers GitHub's answers to who is a member or a
+	// collaborator; share the trigger plugin's (trigger.Plugin.Trust),
+	// which organization and member webhooks clear. Nil stands for a cache
+	// of the Base's own.
+	Trust *trust.Cache
 }
 
 // NewBase returns a Base.
@@ -90,7 +98,10 @@ func NewBase(d Deps) Base {
 	if d.Bot == nil {
 		d.Bot = plugin.NewBot("")
 	}
-	return Base{config: d.Config, github: d.GitHub, bot: d.Bot}
+	if d.Trust == nil {
+		d.Trust = trust.New()
+	}
+	return Base{config: d.Config, github: d.GitHub, bot: d.Bot, trust: d.Trust}
 }
 
 // Env is what a plugin works with while it handles one event.
@@ -108,7 +119,13 @@ type Env struct {
 	// Log is the handler's logger.
 	Log logr.Logger
 
-	bot *plugin.Bot
+	bot   *plugin.Bot
+	trust *trust.Cache
+
+	mu sync.Mutex
+	// rechecked, after Recheck, holds the users whose answers were asked
+	// again.
+	rechecked map[string]bool
 }
 
 // Env returns the environment for an event. It returns nil, without an
@@ -126,7 +143,7 @@ func (b Base) Env(ctx context.Context, log logr.Logger, ev *plugin.Event) (*Env,
 	if err != nil {
 		return nil, fmt.Errorf("GitHub client for %s: %w", ev.Org, err)
 	}
-	env := &Env{GitHub: gh, Plugins: set.Plugins, Jobs: set.Jobs, Set: set, Org: ev.Org, Repo: ev.Repo, Log: log, bot: b.bot}
+	env := &Env{GitHub: gh, Plugins: set.Plugins, Jobs: set.Jobs, Set: set, Org: ev.Org, Repo: ev.Repo, Log: log, bot: b.bot, trust: b.trust}
 	if env.Plugins == nil {
 		env.Plugins = &plugins.Config{}
 	}

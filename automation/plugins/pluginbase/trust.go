@@ -3,39 +3,26 @@ package pluginbase
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
 
+	"github.com/bowline-ci/bowline/automation/trust"
 	"github.com/bowline-ci/bowline/schema/plugins"
 	ghclient "github.com/bowline-ci/bowline/scm/github"
 )
 
-// IsMember reports whether user is a member of org.
+// IsMember reports whether user is a member of org. The answer may be up
+// to trust.TTL old (see automation/trust).
 func (e *Env) IsMember(ctx context.Context, org, user string) (bool, error) {
-	if user == "" {
-		return false, nil
-	}
-	ok, _, err := e.GitHub.Organizations.IsMember(ctx, org, user)
-	if err != nil {
-		return false, fmt.Errorf("check whether %s is a member of %s: %w", user, org, err)
-	}
-	return ok, nil
+	return e.trustFor(user).IsMember(ctx, trust.FromClient(e.GitHub), org, user)
 }
 
 // IsCollaborator reports whether user collaborates on the repository
 // (directly, through a team or as an org member with access), as GitHub's
-// collaborator check answers.
+// collaborator check answers. The answer may be up to trust.TTL old.
 func (e *Env) IsCollaborator(ctx context.Context, user string) (bool, error) {
-	if user == "" {
-		return false, nil
-	}
-	ok, _, err := e.GitHub.Repositories.IsCollaborator(ctx, e.Org, e.Repo, user)
-	if err != nil {
-		return false, fmt.Errorf("check whether %s collaborates on %s: %w", user, e.FullName(), err)
-	}
-	return ok, nil
+	return e.trustFor(user).IsCollaborator(ctx, trust.FromClient(e.GitHub), e.Org, e.Repo, user)
 }
 
 // Permission levels GitHub reports for a user on a repository, weakest
@@ -127,36 +114,43 @@ func (e *Env) TeamMembersByID(ctx context.Context, org string, id int64) ([]stri
 // only_org_members, a collaborator. Prow's retitle and welcome plugins use
 // these rules too.
 func (e *Env) Trusted(ctx context.Context, user string) (bool, error) {
-	var rules plugins.Trigger
+	return e.TrustedBy(ctx, e.TrustRules(), user)
+}
+
+// TrustRules are the repository's entry of plugins.yaml's triggers, or
+// the zero value.
+func (e *Env) TrustRules() plugins.Trigger {
 	if t := e.Plugins.TriggerFor(e.Org, e.Repo); t != nil {
-		rules = *t
+		return *t
 	}
-	return e.TrustedBy(ctx, rules, user)
+	return plugins.Trigger{}
 }
 
 // TrustedBy is Trusted with the rules given (only_org_members,
 // trusted_apps, trusted_org), which the dco plugin takes from its own
 // settings.
 func (e *Env) TrustedBy(ctx context.Context, rules plugins.Trigger, user string) (bool, error) {
-	if user == "" {
-		return false, nil
+	return e.trustFor(user).Trusted(ctx, trust.FromClient(e.GitHub), rules, e.Org, e.Repo, user)
+}
+
+// Recheck makes the Env's questions about trust ask GitHub again, once per
+// user, rather than believe remembered answers: for commands whose point
+// is to look again (/verify-owners, /check-dco), e.g. after someone joined
+// the org. The fresh answers are remembered for every plugin.
+func (e *Env) Recheck() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rechecked = map[string]bool{}
+}
+
+// trustFor is the cache to ask about user: after Recheck, the user's
+// remembered answers are dropped first, the first time.
+func (e *Env) trustFor(user string) *trust.Cache {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if k := strings.ToLower(user); e.rechecked != nil && !e.rechecked[k] {
+		e.rechecked[k] = true
+		e.trust.Forget(user)
 	}
-	onlyMembers, apps := rules.OnlyOrgMembers, rules.TrustedApps
-	orgs := []string{e.Org}
-	if rules.TrustedOrg != "" && !strings.EqualFold(rules.TrustedOrg, e.Org) {
-		orgs = append(orgs, rules.TrustedOrg)
-	}
-	if app, ok := strings.CutSuffix(user, "[bot]"); ok && (slices.Contains(apps, app) || slices.Contains(apps, user)) {
-		return true, nil
-	}
-	for _, org := range orgs {
-		member, err := e.IsMember(ctx, org, user)
-		if err != nil || member {
-			return member, err
-		}
-	}
-	if onlyMembers {
-		return false, nil
-	}
-	return e.IsCollaborator(ctx, user)
+	return e.trust
 }

@@ -38,13 +38,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/google/go-github/v89/github"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/trust"
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
@@ -99,14 +99,8 @@ type PullRequestsAPI interface {
 // RepositoriesAPI is the part of GitHub's repositories API the plugin uses;
 // a *github.RepositoriesService satisfies it.
 type RepositoriesAPI interface {
-	IsCollaborator(ctx context.Context, owner, repo, user string) (bool, *github.Response, error)
+	trust.CollaboratorsAPI
 	GetCombinedStatus(ctx context.Context, owner, repo, ref string, opts *github.ListOptions) (*github.CombinedStatus, *github.Response, error)
-}
-
-// OrganizationsAPI is the part of GitHub's organizations API the plugin
-// uses; a *github.OrganizationsService satisfies it.
-type OrganizationsAPI interface {
-	IsMember(ctx context.Context, org, user string) (bool, *github.Response, error)
 }
 
 // GitAPI is the part of GitHub's git database API the plugin uses; a
@@ -126,7 +120,7 @@ type GitHub struct {
 	Issues        IssuesAPI
 	PullRequests  PullRequestsAPI
 	Repositories  RepositoriesAPI
-	Organizations OrganizationsAPI
+	Organizations trust.MembersAPI
 	// Git reads the tip of a pull request's base branch.
 	Git GitAPI
 	// Users, when set, finds bowline's own login if New was given none.
@@ -165,19 +159,25 @@ type Plugin struct {
 	// triggers caches compiled triggers by pattern; it grows with the
 	// distinct triggers the config has held.
 	triggers sync.Map
-	// trust caches membership and collaborator answers.
-	trust *trustCache
+	// trustCache caches membership and collaborator answers; organization
+	// and member webhooks clear them.
+	trustCache *trust.Cache
 }
 
 // New returns the trigger plugin. botLogin is bowline's own login, whose
 // comments never trigger anything; it may be empty.
 func New(cfg ConfigSource, gh GitHubFor, kube Kube, botLogin string) *Plugin {
-	p := &Plugin{config: cfg, github: gh, kube: kube, trust: newTrustCache(TrustCacheTTL, time.Now)}
+	p := &Plugin{config: cfg, github: gh, kube: kube, trustCache: trust.New()}
 	if botLogin != "" {
 		p.botLogin.Store(&botLogin)
 	}
 	return p
 }
+
+// Trust is the plugin's cache of GitHub's answers to who is a member or a
+// collaborator, which the organization and member webhooks it handles
+// clear. Every other plugin of the process should share it.
+func (p *Plugin) Trust() *trust.Cache { return p.trustCache }
 
 // Name implements plugin.Plugin.
 func (p *Plugin) Name() string { return Name }
@@ -189,7 +189,7 @@ func (p *Plugin) Events() []string {
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	if p.trust.forgetFromEvent(ev.Payload) {
+	if p.trustCache.ForgetEvent(ev.Payload) {
 		return nil
 	}
 	cfg := p.config.TriggerConfig(ev.Org, ev.Repo)

@@ -7,52 +7,17 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v89/github"
+
+	"github.com/bowline-ci/bowline/automation/trust"
 )
 
 // trustedUser reports whether login may start jobs in the repository: a
 // trusted app, a member of the repository's org (or of trusted_org), or,
 // unless only_org_members, a collaborator. GitHub's answers are cached for
-// TrustCacheTTL.
+// trust.TTL.
 func (h *handler) trustedUser(ctx context.Context, login string) (bool, error) {
-	if login == "" {
-		return false, nil
-	}
-	t := h.cfg.Trigger
-	if app, ok := strings.CutSuffix(login, "[bot]"); ok {
-		if slices.Contains(t.TrustedApps, app) || slices.Contains(t.TrustedApps, login) {
-			return true, nil
-		}
-	}
-	orgs := []string{h.org}
-	if t.TrustedOrg != "" && t.TrustedOrg != h.org {
-		orgs = append(orgs, t.TrustedOrg)
-	}
-	for _, org := range orgs {
-		member, ok := h.trust.get(org, login)
-		if !ok {
-			var err error
-			if member, _, err = h.gh.Organizations.IsMember(ctx, org, login); err != nil {
-				return false, fmt.Errorf("check %s membership of %s: %w", org, login, err)
-			}
-			h.trust.put(org, login, member)
-		}
-		if member {
-			return true, nil
-		}
-	}
-	if t.OnlyOrgMembers {
-		return false, nil
-	}
-	scope := h.org + "/" + h.repo
-	collab, ok := h.trust.get(scope, login)
-	if !ok {
-		var err error
-		if collab, _, err = h.gh.Repositories.IsCollaborator(ctx, h.org, h.repo, login); err != nil {
-			return false, fmt.Errorf("check whether %s collaborates on %s/%s: %w", login, h.org, h.repo, err)
-		}
-		h.trust.put(scope, login, collab)
-	}
-	return collab, nil
+	gh := trust.GitHub{Organizations: h.gh.Organizations, Repositories: h.gh.Repositories}
+	return h.trustCache.Trusted(ctx, gh, h.cfg.Trigger, h.org, h.repo, login)
 }
 
 // trustedPR reports whether a pull request may run jobs automatically: its

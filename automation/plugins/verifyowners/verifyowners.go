@@ -137,6 +137,10 @@ func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) 
 		}
 		number = c.Number
 	}
+	if ev.Comment != nil {
+		// /verify-owners: whoever joined the org since counts now.
+		env.Recheck()
+	}
 	h := &handler{Env: env, cfg: ConfigFrom(env.Set, env.Org, env.Repo), n: number}
 	return h.handle(ctx)
 }
@@ -187,7 +191,7 @@ func (h *handler) handle(ctx context.Context) error {
 		return nil
 	}
 	head, base := pull.GetHead().GetSHA(), pull.GetBase().GetSHA()
-	trust := newTrust(h)
+	checks := newTrustChecks(h)
 
 	// Aliases: they must be readable; users they newly name must be trusted.
 	aliases, err := h.aliases(ctx, head)
@@ -209,13 +213,13 @@ func (h *handler) handle(ctx context.Context) error {
 	if aliasesFile != nil && aliasesFile.GetStatus() != "removed" && !skipTrust {
 		before, _ := h.aliases(ctx, base)
 		for _, u := range added(allMembers(aliases), allMembers(before)) {
-			if err := trust.check(ctx, u, aliasesFile.GetFilename(), untrustedUsers); err != nil {
+			if err := checks.check(ctx, u, aliasesFile.GetFilename(), untrustedUsers); err != nil {
 				return err
 			}
 		}
 	}
 
-	problems, err := h.checkOwnersFiles(ctx, ownersFiles, head, base, aliases, trust, untrustedUsers)
+	problems, err := h.checkOwnersFiles(ctx, ownersFiles, head, base, aliases, checks, untrustedUsers)
 	if err != nil {
 		return err
 	}
@@ -225,7 +229,7 @@ func (h *handler) handle(ctx context.Context) error {
 // checkOwnersFiles checks each changed OWNERS file at head, and the trust
 // of the users it adds since base; it records the untrusted in found.
 func (h *handler) checkOwnersFiles(ctx context.Context, ownersFiles []*github.CommitFile, head, base string,
-	aliases map[string][]string, trust *trust, found map[string]*untrusted) ([]problem, error) {
+	aliases map[string][]string, checks *trustChecks, found map[string]*untrusted) ([]problem, error) {
 	var problems []problem
 	for _, f := range ownersFiles {
 		data, err := h.read(ctx, f.GetFilename(), head)
@@ -248,7 +252,7 @@ func (h *handler) checkOwnersFiles(ctx context.Context, ownersFiles []*github.Co
 			if _, isAlias := aliases[u]; isAlias {
 				continue
 			}
-			if err := trust.check(ctx, u, f.GetFilename(), found); err != nil {
+			if err := checks.check(ctx, u, f.GetFilename(), found); err != nil {
 				return nil, err
 			}
 		}
