@@ -46,7 +46,7 @@ func TestReportRecordedOnTheNewerRun(t *testing.T) {
 	orig := read.DeepCopy()
 	at := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	setReport(&read.Status, v1alpha1.PendingState, at)
-	if err := patchReports(ctx, c, orig, read); err != nil {
+	if err := patchReports(ctx, c, c, orig, read); err != nil {
 		t.Fatalf("patchReports: %v", err)
 	}
 

@@ -34,6 +34,9 @@ const FieldOwner = "bowline-reporter"
 type Reconciler struct {
 	// Client reads ProwJobs (through the cache) and patches their status.
 	Client client.Client
+	// APIReader reads a run afresh when recording a report conflicted
+	// with another writer; default the manager's uncached reader.
+	APIReader client.Reader
 	// GitHub returns the client acting for an org (ghclient's ForOrg).
 	GitHub func(org string) (*github.Client, error)
 	// Config returns the current github_reporter settings; nil means
@@ -65,6 +68,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	cfg := r.config()
 	if !r.wants(pj, cfg) {
 		return ctrl.Result{}, nil
+	}
+	if r.APIReader != nil {
+		// The cache may not show yet the report this reconciler recorded
+		// a moment ago (after a change of the jobs controller's, say):
+		// sending it again would list the same status twice on GitHub.
+		// Only the API server knows.
+		if err := r.APIReader.Get(ctx, req.NamespacedName, pj); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		if !r.wants(pj, cfg) {
+			return ctrl.Result{}, nil
+		}
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("job", pj.Spec.Job, "state", pj.Status.State))
 	orig := pj.DeepCopy()
@@ -280,10 +295,16 @@ func setReportBy(st *v1alpha1.ProwJobStatus, reporter string, state v1alpha1.Pro
 // recorded even when shutdown has begun, so that the next leader does not
 // report it again.
 func (r *Reconciler) patchReports(ctx context.Context, orig, pj *v1alpha1.ProwJob) error {
-	return patchReports(ctx, r.Client, orig, pj)
+	return patchReports(ctx, r.Client, r.APIReader, orig, pj)
 }
 
-func patchReports(ctx context.Context, c client.Client, orig, pj *v1alpha1.ProwJob) error {
+// patchReports records the reports pj adds to orig. After a conflict it
+// reads the run again through reader (the client when nil): an uncached
+// read sees the write that conflicted, where the cache may still lag.
+func patchReports(ctx context.Context, c client.Client, reader client.Reader, orig, pj *v1alpha1.ProwJob) error {
+	if reader == nil {
+		reader = c
+	}
 	changed := changedReports(orig.Status.Reports, pj.Status.Reports)
 	if len(changed) == 0 {
 		return nil
@@ -294,13 +315,13 @@ func patchReports(ctx context.Context, c client.Client, orig, pj *v1alpha1.ProwJ
 	// What was reported has been sent: if another client changed the run
 	// meanwhile (the jobs controller moving it on), the record goes onto
 	// the newer run rather than being dropped, which would report the same
-	// state again at the next reconcile. The cache may lag the conflict by
-	// a moment, hence the backoff.
+	// state again at the next reconcile (GitHub lists every status posted,
+	// repeats included).
 	attempt := 0
 	err := retry.OnError(retry.DefaultBackoff, apierrors.IsConflict, func() error {
 		if attempt++; attempt > 1 {
 			fresh := &v1alpha1.ProwJob{}
-			if err := c.Get(ctx, key, fresh); err != nil {
+			if err := reader.Get(ctx, key, fresh); err != nil {
 				return err
 			}
 			orig, pj = fresh, fresh.DeepCopy()
@@ -365,6 +386,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
 	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}

@@ -158,6 +158,9 @@ type SlackPoster interface {
 type SlackReconciler struct {
 	// Client reads ProwJobs (through the cache) and patches their status.
 	Client client.Client
+	// APIReader reads a run afresh when recording a report conflicted
+	// with another writer; default the manager's uncached reader.
+	APIReader client.Reader
 	// Config returns slack_reporter_configs of the applied configuration.
 	Config func() SlackConfig
 	// Clients are the Slack workspaces by host: DefaultSlackHost for
@@ -209,7 +212,7 @@ func (r *SlackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	orig := pj.DeepCopy()
 	setReportBy(&pj.Status, SlackName, pj.Status.State, metav1.NewTime(r.Clock.Now()))
-	return ctrl.Result{}, patchReports(ctx, r.Client, orig, pj)
+	return ctrl.Result{}, patchReports(ctx, r.Client, r.APIReader, orig, pj)
 }
 
 // slackMessage renders the report template (Prow's default when empty)
@@ -239,6 +242,9 @@ func (r *SlackReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
 	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
