@@ -325,8 +325,9 @@ func (o *OperatorOptions) setupReporter(ctx context.Context, env *roleEnv) error
 
 func (o *OperatorOptions) setupPeriodic(ctx context.Context, env *roleEnv) error {
 	r := &periodic.Runner{
-		Client:    env.creator,
-		Namespace: o.Roles.ProwJobNamespace,
+		Client:       env.creator,
+		Namespace:    o.Roles.ProwJobNamespace,
+		Reconfigured: env.store.Subscribe,
 		Config: func() periodic.Config {
 			c, err := periodic.ConfigFrom(env.current())
 			if err != nil {

@@ -17,13 +17,13 @@ import (
 
 	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/schema/jobspec"
+	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -53,6 +53,11 @@ type Runner struct {
 	Config func() Config
 	// Clock is the time source; default the real clock.
 	Clock clock.PassiveClock
+	// Reconfigured, when set, delivers each newly applied configuration
+	// (the Store's Subscribe): the runner checks the periodics at once and
+	// waits the new tick_interval from then on, rather than finishing a
+	// wait begun under the previous one (the default minute, at start).
+	Reconfigured func(ctx context.Context) <-chan *snapshot.Snapshot
 
 	mu sync.Mutex
 	// since is when the periodics were last checked; cron schedules fire
@@ -80,19 +85,32 @@ func (r *Runner) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 // NeedLeaderElection makes only the leader create runs.
 func (r *Runner) NeedLeaderElection() bool { return true }
 
-// Start checks the periodics every tick until ctx ends.
+// Start checks the periodics every tick, and when a configuration is
+// applied, until ctx ends.
 func (r *Runner) Start(ctx context.Context) error {
 	log := ctrl.LoggerFrom(ctx).WithName("periodic")
-	tick := r.Config().TickInterval
-	if tick <= 0 {
-		tick = DefaultTickInterval
+	var applied <-chan *snapshot.Snapshot
+	if r.Reconfigured != nil {
+		applied = r.Reconfigured(ctx)
 	}
-	wait.UntilWithContext(ctx, func(ctx context.Context) {
+	for {
 		if err := r.Sync(ctx); err != nil {
 			log.Error(err, "Cannot start periodic jobs")
 		}
-	}, tick)
-	return nil
+		tick := r.Config().TickInterval
+		if tick <= 0 {
+			tick = DefaultTickInterval
+		}
+		t := time.NewTimer(tick)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-applied:
+			t.Stop()
+		case <-t.C:
+		}
+	}
 }
 
 // Sync checks every periodic once and creates the runs that are due.
