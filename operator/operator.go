@@ -401,6 +401,20 @@ func (o *OperatorOptions) setupComponents(ctx context.Context, env *roleEnv) err
 	if err := o.setupRoles(ctx, env); err != nil {
 		return err
 	}
+	if env.hook != nil {
+		// A webhook server without a configuration runs no plugin, and
+		// the deliveries it accepted would be lost: until the replica has
+		// one (applied or followed), it is not ready, and a Service sends
+		// it nothing.
+		if err := mgr.AddReadyzCheck("configuration", func(*http.Request) error {
+			if env.store.Current() == nil {
+				return errors.New("no configuration loaded yet")
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	f := &snapshot.Follower{Client: mgr.GetClient(), Publisher: env.publisher, Stores: stores}
 	if g := env.groups["config"]; g != nil {
 		// A standby replica follows what the leader publishes, so its
