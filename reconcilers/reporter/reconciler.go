@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-github/v89/github"
@@ -21,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -50,6 +52,10 @@ type Reconciler struct {
 	// MaxConcurrentReconciles is how many runs are reported at once;
 	// default 5, as prow.k8s.io's --github-workers.
 	MaxConcurrentReconciles int
+
+	// elected is when this replica began leading, in Unix nanoseconds;
+	// 0 until then.
+	elected atomic.Int64
 
 	mu  sync.Mutex
 	bot string
@@ -102,8 +108,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("github client for %s: %w", pj.Spec.Refs.Org, err)
 	}
-	if err := r.createStatus(ctx, gh, pj); err != nil {
-		return ctrl.Result{}, err
+	reported := false
+	if r.inherited(pj) {
+		// Reported by the previous leader, which died before recording
+		// it? Then record it without posting it again.
+		if reported, err = onGitHub(ctx, gh, pj); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if !reported {
+		if err := r.createStatus(ctx, gh, pj); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	if pj.Spec.Type == v1alpha1.PresubmitJob && pj.Complete() && cfg.comments(pj.Spec.Refs.Org, pj.Spec.Refs.Repo) {
 		if err := r.syncComment(ctx, gh, pj); err != nil {
@@ -397,6 +413,14 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		r.MaxConcurrentReconciles = 5
 	}
 	if err := v1alpha1.AddPullIndex(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	// Started with the controller, once this replica leads.
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		r.elected.Store(r.Clock.Now().UnixNano())
+		<-ctx.Done()
+		return nil
+	})); err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).

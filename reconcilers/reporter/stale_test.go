@@ -3,8 +3,10 @@ package reporter
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v89/github"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -58,5 +60,77 @@ func TestStaleCacheDoesNotReportAgain(t *testing.T) {
 	}
 	if got := fx.statuses(fx.head, "unit"); len(got) != 1 {
 		t.Errorf("%d statuses after a reconcile on a stale cache, want the 1 reported", len(got))
+	}
+}
+
+// TestNewLeaderDoesNotRepeatAReportOfThePrevious: a leader may post a
+// status and die before recording it in status.reports. Its successor
+// finds the status on GitHub, records it, and posts nothing; a run whose
+// status GitHub does not show yet is reported as usual.
+func TestNewLeaderDoesNotRepeatAReportOfThePrevious(t *testing.T) {
+	fx := setup(t)
+	posted := fx.run("posted", "unit")
+	fx.setState(posted, v1alpha1.PendingState)
+	fresh := fx.run("fresh", "lint")
+	fx.setState(fresh, v1alpha1.PendingState)
+	// What the previous leader posted for the first run before it died.
+	if _, _, err := fx.gh.Repositories.CreateStatus(fx.ctx, "acme", "widgets", fx.head, github.RepoStatus{
+		State: github.Ptr("pending"), Context: github.Ptr("unit"), Description: github.Ptr(description(posted)),
+		TargetURL: github.Ptr(posted.Status.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	fx.start(Config{})
+	for _, pj := range []*v1alpha1.ProwJob{posted, fresh} {
+		eventually(t, "the report of "+pj.Name+" recorded", func() error {
+			if err := env.Client.Get(fx.ctx, client.ObjectKeyFromObject(pj), pj); err != nil {
+				return err
+			}
+			if lastReported(pj) != v1alpha1.PendingState {
+				return errNotRecorded
+			}
+			return nil
+		})
+	}
+	if n := len(fx.statuses(fx.head, "unit")); n != 1 {
+		t.Errorf("%d statuses of unit, want the previous leader's only", n)
+	}
+	if n := len(fx.statuses(fx.head, "lint")); n != 1 {
+		t.Errorf("%d statuses of lint, want 1", n)
+	}
+}
+
+var errNotRecorded = errorString("report not recorded yet")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func TestInherited(t *testing.T) {
+	elected := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *metav1.Time { t := metav1.NewTime(elected.Add(d)); return &t }
+	tests := []struct {
+		name    string
+		elected bool
+		status  v1alpha1.ProwJobStatus
+		want    bool
+	}{
+		{name: "not elected yet", status: v1alpha1.ProwJobStatus{State: v1alpha1.PendingState, PendingTime: at(time.Hour)}, want: true},
+		{name: "pending before the election", elected: true, status: v1alpha1.ProwJobStatus{State: v1alpha1.PendingState, PendingTime: at(-time.Hour)}, want: true},
+		{name: "pending within the margin", elected: true, status: v1alpha1.ProwJobStatus{State: v1alpha1.PendingState, PendingTime: at(30 * time.Second)}, want: true},
+		{name: "pending since this leader", elected: true, status: v1alpha1.ProwJobStatus{State: v1alpha1.PendingState, PendingTime: at(2 * time.Minute)}},
+		{name: "completed since this leader", elected: true, status: v1alpha1.ProwJobStatus{State: v1alpha1.SuccessState, PendingTime: at(-time.Hour), CompletionTime: at(time.Hour)}},
+		{name: "completed before", elected: true, status: v1alpha1.ProwJobStatus{State: v1alpha1.FailureState, CompletionTime: at(-time.Minute)}, want: true},
+		{name: "when unknown", elected: true, status: v1alpha1.ProwJobStatus{State: v1alpha1.PendingState}, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Reconciler{}
+			if tt.elected {
+				r.elected.Store(elected.UnixNano())
+			}
+			if got := r.inherited(&v1alpha1.ProwJob{Status: tt.status}); got != tt.want {
+				t.Errorf("inherited = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
