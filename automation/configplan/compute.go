@@ -174,6 +174,7 @@ func Compute(ctx context.Context, in Input) (*Plan, error) {
 	c.settings()
 	if !sameContent(base.Deploy, head.Deploy) {
 		p.Deploy.Settings = diffFields(base.Deploy, head.Deploy)
+		p.Deploy.Roles = deployRoles(base.Deploy, head.Deploy)
 	}
 	if err := c.orgs(ctx); err != nil {
 		return nil, err

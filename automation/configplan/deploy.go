@@ -9,6 +9,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/diff"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/utils/merkletrie"
+
+	"github.com/bowline-ci/bowline/schema/deploy"
 )
 
 // Bounds on the deploy files a plan shows.
@@ -124,4 +126,60 @@ func boundDiff(d string) string {
 		d = d[:cut+1] + "… (diff cut)\n"
 	}
 	return d
+}
+
+// deployRoles lists the roles whose Deployment the change from one
+// deployment file to another (nil: no file) creates, deletes or rolls
+// out, in the order the roles are rolled out.
+func deployRoles(base, head *deploy.Config) []DeployRoleChange {
+	roles := func(c *deploy.Config) map[string]deploy.Role {
+		if c == nil {
+			return nil
+		}
+		return c.Roles
+	}
+	image := func(c *deploy.Config) any {
+		if c == nil {
+			return nil
+		}
+		return c.Image
+	}
+	replicas := func(r deploy.Role) int32 {
+		if r.Replicas != nil {
+			return *r.Replicas
+		}
+		return deploy.DefaultReplicas
+	}
+	rb, rh := roles(base), roles(head)
+	newImage := !sameContent(image(base), image(head))
+	var out []DeployRoleChange
+	for _, name := range deploy.Roles {
+		b, inBase := rb[name]
+		h, inHead := rh[name]
+		switch {
+		case inBase && inHead:
+			if newImage || !sameContent(b, h) {
+				out = append(out, DeployRoleChange{Role: name, Action: Changed, Before: replicas(b), After: replicas(h)})
+			}
+		case inBase:
+			out = append(out, DeployRoleChange{Role: name, Action: Removed, Before: replicas(b)})
+		case inHead:
+			out = append(out, DeployRoleChange{Role: name, Action: Added, After: replicas(h)})
+		}
+	}
+	return out
+}
+
+// deployRoleText says what happens to one role.
+func deployRoleText(r DeployRoleChange) string {
+	switch r.Action {
+	case Added:
+		return fmt.Sprintf("%s moves to a Deployment of its own (%d %s)", r.Role, r.After, plural(int(r.After), "replica", "replicas"))
+	case Removed:
+		return fmt.Sprintf("%s moves back into the operator's Deployment", r.Role)
+	}
+	if r.Before != r.After {
+		return fmt.Sprintf("%s is rolled out, %d → %d replicas", r.Role, r.Before, r.After)
+	}
+	return fmt.Sprintf("%s is rolled out", r.Role)
 }

@@ -59,12 +59,23 @@ func jsonValue(v any) any {
 }
 
 func walkFields(path string, a, b any, out *[]FieldChange) {
-	// An object added or removed as a whole is shown field by field.
+	// An object added or removed as a whole is shown field by field; an
+	// empty one as a whole, so that it is not lost.
 	if _, ok := b.(map[string]any); ok && a == nil {
-		a = map[string]any{}
+		n := len(*out)
+		walkFields(path, map[string]any{}, b, out)
+		if len(*out) == n {
+			*out = append(*out, FieldChange{Path: path, After: render(b)})
+		}
+		return
 	}
 	if _, ok := a.(map[string]any); ok && b == nil {
-		b = map[string]any{}
+		n := len(*out)
+		walkFields(path, a, map[string]any{}, out)
+		if len(*out) == n {
+			*out = append(*out, FieldChange{Path: path, Before: render(a)})
+		}
+		return
 	}
 	switch av := a.(type) {
 	case map[string]any:

@@ -255,6 +255,12 @@ func (p *Plan) mdDeploy(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "\n#### bowline's deployment\n\n%s\n", escape(deployText(d)))
+	if len(d.Roles) > 0 {
+		b.WriteString("\n")
+		for _, r := range d.Roles {
+			fmt.Fprintf(b, "- role %s\n", escape(deployRoleText(r)))
+		}
+	}
 	if len(d.Settings) > 0 {
 		b.WriteString("\n")
 		mdFields(b, "", d.Settings, len(d.Settings))

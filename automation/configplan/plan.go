@@ -289,9 +289,25 @@ type DeployChanges struct {
 	// Settings are the changes of the deployment file as loaded
 	// (deploy.Config), field by field.
 	Settings []FieldChange `json:"settings,omitempty"`
+	// Roles are the roles whose Deployment the change creates, deletes or
+	// rolls out.
+	Roles []DeployRoleChange `json:"roles,omitempty"`
 	// Applied says whether bowline applies these files; false while its
 	// own deployment from the config repository is not implemented.
 	Applied bool `json:"applied"`
+}
+
+// DeployRoleChange is what the change does to one role's place: added,
+// it moves from the operator's own Deployment to one of its own; removed,
+// it moves back; changed, its Deployment is rolled out (its settings or
+// the image changed).
+type DeployRoleChange struct {
+	Role   string `json:"role"`
+	Action string `json:"action"`
+	// Before and After are its replicas in a Deployment of its own, the
+	// default applied; 0 on the side where it has none.
+	Before int32 `json:"before"`
+	After  int32 `json:"after"`
 }
 
 // DeployChange is one changed file.
@@ -307,7 +323,7 @@ type DeployChange struct {
 // no change in any section).
 func (p *Plan) Empty() bool {
 	return p.Valid && len(p.Jobs) == 0 && len(p.Plugins.Enabled) == 0 && len(p.Plugins.Settings) == 0 &&
-		len(p.Tide.Queries) == 0 && len(p.Settings) == 0 && len(p.Orgs) == 0 && len(p.Deploy.Files) == 0 && len(p.Deploy.Settings) == 0
+		len(p.Tide.Queries) == 0 && len(p.Settings) == 0 && len(p.Orgs) == 0 && len(p.Deploy.Files) == 0 && len(p.Deploy.Settings) == 0 && len(p.Deploy.Roles) == 0
 }
 
 // JobCounts counts the job changes by action.

@@ -158,21 +158,75 @@ repos:
 	return env
 }
 
+// fullForge is the sandbox forge with the acme org of the full example
+// and open pull requests on both its repositories: on widgets, one that
+// changes Go code, one that changes only docs, and one against a release
+// branch; on gadgets, one that has lgtm but not approved, one that has
+// both, and a draft.
+func fullForge(t *testing.T) *forgetest.Env {
+	t.Helper()
+	env := forgetest.Start(t, `
+users:
+- {login: alice, token: alice-token}
+- {login: bowline-bot, token: bot-token, bot: true}
+orgs:
+- {login: acme, admins: [alice, bowline-bot]}
+repos:
+- name: acme/widgets
+  files: {main.go: "package main\n", docs/guide.md: "# Guide\n"}
+  labels: [{name: lgtm}, {name: approved}]
+- name: acme/gadgets
+  files: {gadget.go: "package gadgets\n"}
+  labels: [{name: lgtm}, {name: approved}]
+`)
+	ctx := context.Background()
+	alice := env.As("alice")
+	if _, err := alice.Push(ctx, "acme/widgets", "release-1", map[string][]byte{"RELEASE": []byte("1\n")}, "Release 1"); err != nil {
+		t.Fatal(err)
+	}
+	for i, pr := range []struct {
+		repo, title, base string
+		files             map[string][]byte
+		labels            []string
+		draft             bool
+	}{
+		{"acme/widgets", "Speed up the parser", "", map[string][]byte{"parser.go": []byte("package main\n")}, nil, false},
+		{"acme/widgets", "Fix a typo in the guide", "", map[string][]byte{"docs/guide.md": []byte("# The guide\n")}, nil, false},
+		{"acme/widgets", "Backport the parser fix", "release-1", map[string][]byte{"parser.go": []byte("package main\n")}, nil, false},
+		{"acme/gadgets", "Add a gadget", "", map[string][]byte{"new.go": []byte("package gadgets\n")}, []string{"lgtm"}, false},
+		{"acme/gadgets", "Polish the gadgets", "", map[string][]byte{"gadget.go": []byte("package gadgets // polished\n")}, []string{"lgtm", "approved"}, false},
+		{"acme/gadgets", "Rework the gadgets", "", map[string][]byte{"gadget.go": []byte("package gadgets // reworked\n")}, []string{"lgtm"}, true},
+	} {
+		opened, err := alice.OpenPR(ctx, pr.repo, forge.PullRequest{Title: pr.title, Head: fmt.Sprintf("change-%d", i), Base: pr.base, Files: pr.files, Draft: pr.draft})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pr.labels) > 0 {
+			if err := alice.Label(ctx, pr.repo, opened.GetNumber(), pr.labels...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return env
+}
+
 // planCase is one hand-made change of an example.
 type planCase struct {
 	name    string
 	example string
-	edit    func(t *testing.T, files map[string]string)
-	// github plans with the open pull requests and orgs of the quickstart's
-	// sandbox forge; otherwise orgs are planned against states.
-	github bool
+	// base edits the example before the change, when set.
+	base func(t *testing.T, files map[string]string)
+	edit func(t *testing.T, files map[string]string)
+	// forge serves the open pull requests, and the orgs unless states
+	// are given.
+	forge  func(t *testing.T) *forgetest.Env
 	states configplan.OrgStates
 }
 
 var planCases = []planCase{{
 	name:    "quickstart-every-section",
 	example: "quickstart",
-	github:  true,
+	forge:   quickstartForge,
 	edit: func(t *testing.T, f map[string]string) {
 		const jobs = "config/jobs/demo/hello/hello.yaml"
 		// A changed presubmit, a new one that runs only on some pull
@@ -198,7 +252,7 @@ var planCases = []planCase{{
 }, {
 	name:    "quickstart-refused",
 	example: "quickstart",
-	github:  true,
+	forge:   quickstartForge,
 	edit: func(t *testing.T, f map[string]string) {
 		const jobs = "config/jobs/demo/hello/hello.yaml"
 		replace(t, f, jobs, "    always_run: true\n", "    always_runn: true\n    decorate: true\n")
@@ -207,6 +261,10 @@ var planCases = []planCase{{
 }, {
 	name:    "full-orgs-and-jobs",
 	example: "full",
+	forge:   fullForge,
+	base: func(t *testing.T, f map[string]string) {
+		f["config/bowline/deployment.yaml"] = "image: ghcr.io/bowline-ci/bowline:v0.1.0\nroles:\n  hook:\n    replicas: 2\n  web: {}\n"
+	},
 	states: configplan.OrgStates{"acme": {Org: "acme", Bot: "bowline-bot", Read: plan.AllParts,
 		Members: map[string]string{"alice": "admin", "bowline-bot": "admin", "bob": "member", "carol": "member"},
 		Teams:   []plan.Team{{ID: 1, Slug: "maintainers", Name: "maintainers", Privacy: "closed", Members: map[string]string{"alice": "maintainer", "bob": "member"}, Repos: map[string]string{"widgets": "maintain", "gadgets": "write"}}},
@@ -225,9 +283,20 @@ var planCases = []planCase{{
 			"    branches:\n    - ^main$\n    - ^release-\n    decorate: true\n    spec:\n      containers:\n      - image: golang:1.26\n        command: [make, lint]")
 		// A periodic moves to 04:00.
 		replace(t, f, "config/jobs/acme/gadgets/gadgets-periodics.yaml", "'0 3 * * *'", "'0 4 * * *'")
-		// People: carol leaves, erin joins and the maintainers team.
-		replace(t, f, "config/orgs/acme/org.yaml", "- bob\n- carol\n", "- bob\n- erin\n")
-		replace(t, f, "config/orgs/acme/maintainers/teams.yaml", "    - bob\n", "    - bob\n    - erin\n")
+		// The e2e job goes: it stops on the pull requests that change
+		// more than docs.
+		replace(t, f, widgets, "  - name: pull-widgets-e2e\n    skip_if_only_changed: '^docs/|\\.md$'\n    optional: true\n    job_queue_name: e2e\n    max_concurrency: 4\n    decorate: true\n    decoration_config:\n      timeout: 3h\n    spec:\n      containers:\n      - image: golang:1.26\n        command: [make, e2e]\n\n", "")
+		// People: bob and carol leave (half the members: beyond the
+		// safety limits), erin joins the maintainers team and a new
+		// release team; the org's description changes.
+		replace(t, f, "config/orgs/acme/org.yaml", "- bob\n- carol\n", "- erin\n")
+		replace(t, f, "config/orgs/acme/org.yaml", "tested by bowline.", "tested and merged by bowline.")
+		replace(t, f, "config/orgs/acme/maintainers/teams.yaml", "    - bob\n", "    - erin\n")
+		f["config/orgs/acme/maintainers/teams.yaml"] += "  release:\n    description: Cuts the releases.\n    privacy: closed\n    members:\n    - erin\n    repos:\n      widgets: write\n"
+		// bowline's own deployment: a new version, one more hook, the web
+		// UI back in the operator's Deployment, the merge controller in
+		// one of its own.
+		f["config/bowline/deployment.yaml"] = "image: ghcr.io/bowline-ci/bowline:v0.2.0\nroles:\n  hook:\n    replicas: 3\n  merge:\n    flags:\n      merge-workers: 10\n"
 		// Protection: one more required context.
 		replace(t, f, "config/prow/config.yaml", "        - cla/linuxfoundation\n", "        - cla/linuxfoundation\n        - dco\n")
 		// Tide: a second query for gadgets without approval.
@@ -251,6 +320,9 @@ func TestPlanGolden(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			base := exampleFiles(t, tc.example)
+			if tc.base != nil {
+				tc.base(t, base)
+			}
 			head := map[string]string{}
 			for k, v := range base {
 				head[k] = v
@@ -292,12 +364,14 @@ func TestPlanGolden(t *testing.T) {
 				Orgs:       tc.states,
 			}
 			forgeURL := ""
-			if tc.github {
-				env := quickstartForge(t)
+			if tc.forge != nil {
+				env := tc.forge(t)
 				forgeURL = env.URL
 				forOrg := func(context.Context, string) (*github.Client, error) { return env.Client(t, "bot-token"), nil }
 				in.PullRequests = configplan.GitHub{ForOrg: forOrg}
-				in.Orgs = configplan.ObservedOrgs{ForOrg: forOrg}
+				if tc.states == nil {
+					in.Orgs = configplan.ObservedOrgs{ForOrg: forOrg}
+				}
 			}
 			p, err := configplan.Compute(ctx, in)
 			if err != nil {

@@ -42,6 +42,9 @@ func (p *Plan) Text(w io.Writer) error {
 	p.textOrgs(&b)
 	if d := p.Deploy; len(d.Files) > 0 || len(d.Settings) > 0 {
 		fmt.Fprintf(&b, "\nDeployment: %s\n", deployText(d))
+		for _, r := range d.Roles {
+			fmt.Fprintf(&b, "  %s role %s\n", sign(r.Action), deployRoleText(r))
+		}
 		textFields(&b, "  ", d.Settings)
 		for _, f := range d.Files {
 			fmt.Fprintf(&b, "  %s %s\n", sign(f.Action), f.Path)
