@@ -3,7 +3,6 @@ package configplan
 import (
 	"bytes"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/format/diff"
@@ -18,65 +17,6 @@ const (
 	maxDeployFiles     = 50
 	maxDeployDiffBytes = 16 << 10
 )
-
-// Comparison is what differs between two commits of a config
-// repository.
-type Comparison struct {
-	// Changed are the files that differ, both paths of a rename
-	// (Input.Changed).
-	Changed map[string]bool
-	// Deploy are the files under the deploy path that differ, with the
-	// unified diff of each text file (Input.Deploy).
-	Deploy []DeployChange
-}
-
-// Compare compares two commits' trees, by hash, reading only the subtrees
-// that changed; deployDir is the ConfigRepository's deploy path.
-func Compare(base, head *object.Commit, deployDir string) (*Comparison, error) {
-	bt, err := base.Tree()
-	if err != nil {
-		return nil, err
-	}
-	ht, err := head.Tree()
-	if err != nil {
-		return nil, err
-	}
-	changes, err := object.DiffTree(bt, ht)
-	if err != nil {
-		return nil, fmt.Errorf("compare %s and %s: %w", base.Hash, head.Hash, err)
-	}
-	out := &Comparison{Changed: map[string]bool{}, Deploy: []DeployChange{}}
-	for _, ch := range changes {
-		for _, name := range []string{ch.From.Name, ch.To.Name} {
-			if name != "" {
-				out.Changed[name] = true
-			}
-		}
-	}
-	dir := strings.Trim(path.Clean("/"+deployDir), "/")
-	if dir == "" {
-		return out, nil
-	}
-	for _, ch := range changes {
-		name := ch.To.Name
-		if name == "" {
-			name = ch.From.Name
-		}
-		if name != dir && !strings.HasPrefix(name, dir+"/") {
-			continue
-		}
-		if len(out.Deploy) == maxDeployFiles {
-			out.Deploy = append(out.Deploy, DeployChange{Path: "…", Action: Changed, Diff: "more files changed; the plan shows the first " + fmt.Sprint(maxDeployFiles)})
-			break
-		}
-		dc, err := deployChange(ch, name)
-		if err != nil {
-			return nil, err
-		}
-		out.Deploy = append(out.Deploy, dc)
-	}
-	return out, nil
-}
 
 // deployChange describes one changed file.
 func deployChange(ch *object.Change, name string) (DeployChange, error) {

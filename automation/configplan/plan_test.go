@@ -359,7 +359,7 @@ func TestPlanGolden(t *testing.T) {
 				Deploy:     cmp.Deploy,
 				DeployPath: "config/bowline",
 				Plugins:    []string{"trigger", "approve", "lgtm", "blunderbuss", "verify-owners", "owners-label", "hold", "wip", "label", "assign", "lifecycle", "size", "welcome", "help"},
-				Links:      configplan.Links{Head: blob(cs[1]), Base: blob(cs[0])},
+				Links:      cmp.PullRequestLinks(fmt.Sprintf("https://github.example/%s/config/pull/7", tc.example), configplan.Links{Head: blob(cs[1]), Base: blob(cs[0])}),
 				Now:        now,
 				Orgs:       tc.states,
 			}
@@ -463,5 +463,63 @@ func TestChangedFilesSkipsOnlyUnchangedJobs(t *testing.T) {
 				t.Errorf("jobs +%d ~%d: the test proves nothing", a, c)
 			}
 		})
+	}
+}
+
+// TestComparisonLines: a comparison tells the lines a change adds (as the
+// head numbers them) and deletes (as the base does), so that a plan links
+// those to the pull request's diff and the others to the files.
+func TestComparisonLines(t *testing.T) {
+	const deployFile = "config/bowline/deployment.yaml"
+	_, cs := commits(t,
+		map[string]string{"a.yaml": "one\ntwo\nthree\nfour\n", "gone.yaml": "x\ny\n", "same.yaml": "s\n", deployFile: "image: a:v1\n"},
+		map[string]string{"a.yaml": "one\nTWO\nthree\nfour\nfive", "new.yaml": "n\n", "same.yaml": "s\n", deployFile: "image: a:v2\n"})
+	c, err := configplan.Compare(cs[0], cs[1], "config/bowline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]bool{"a.yaml": true, "gone.yaml": true, "new.yaml": true, deployFile: true, "same.yaml": false} {
+		if c.Changed[file] != want {
+			t.Errorf("Changed[%s] = %t, want %t", file, c.Changed[file], want)
+		}
+	}
+	if len(c.Deploy) != 1 || c.Deploy[0].Path != deployFile || c.Deploy[0].Action != configplan.Changed || !strings.Contains(c.Deploy[0].Diff, "+image: a:v2") {
+		t.Errorf("deploy changes %+v", c.Deploy)
+	}
+	for _, tt := range []struct {
+		file           string
+		line           int
+		added, deleted bool
+	}{
+		{"a.yaml", 1, false, false},
+		{"a.yaml", 2, true, true},
+		{"a.yaml", 3, false, false},
+		{"a.yaml", 5, true, false},
+		{"new.yaml", 1, true, false},
+		{"gone.yaml", 2, false, true},
+		{"same.yaml", 1, false, false},
+		{"none.yaml", 1, false, false},
+	} {
+		if got := c.Added(tt.file, tt.line); got != tt.added {
+			t.Errorf("Added(%s, %d) = %t, want %t", tt.file, tt.line, got, tt.added)
+		}
+		if got := c.Deleted(tt.file, tt.line); got != tt.deleted {
+			t.Errorf("Deleted(%s, %d) = %t, want %t", tt.file, tt.line, got, tt.deleted)
+		}
+	}
+	links := c.PullRequestLinks("https://github.example/o/config/pull/3", configplan.Links{
+		Head: func(file string, line int) string { return fmt.Sprintf("head/%s#L%d", file, line) }})
+	anchor := configplan.DiffAnchor("a.yaml")
+	for _, tt := range []struct {
+		got, want string
+	}{
+		{links.Head("a.yaml", 2), "https://github.example/o/config/pull/3/files#" + anchor + "R2"},
+		{links.Head("a.yaml", 3), "head/a.yaml#L3"},
+		{links.Base("a.yaml", 2), "https://github.example/o/config/pull/3/files#" + anchor + "L2"},
+		{links.Base("a.yaml", 3), ""},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("link %q, want %q", tt.got, tt.want)
+		}
 	}
 }

@@ -62,10 +62,10 @@ func (h *Handler) review(ctx context.Context, log logr.Logger, cr *v1alpha1.Conf
 		PullRequests: configplan.GitHub{ForOrg: h.opts.GitHub},
 		Orgs: &timedOrgs{Orgs: configplan.ObservedOrgs{ForOrg: h.opts.GitHub, SettingsFor: h.orgSettings(cr)},
 			deadline: time.Now().Add(h.opts.OrgTimeout), timeout: h.opts.OrgTimeout},
-		Links: configplan.Links{
+		Links: rev.comparison.PullRequestLinks(pr.GetHTMLURL(), configplan.Links{
 			Head: blobLink(pr.GetHead().GetRepo().GetHTMLURL(), rev.headCommit.Hash.String()),
 			Base: blobLink(pr.GetBase().GetRepo().GetHTMLURL(), rev.baseCommit.Hash.String()),
-		},
+		}),
 		Now: h.opts.Now(),
 	}
 	p, err := configplan.Compute(ctx, in)
@@ -122,7 +122,10 @@ type revision struct {
 	base, head             configplan.Side
 	baseCommit, headCommit *object.Commit
 	deploy                 []configplan.DeployChange
-	notes                  []string
+	// comparison is of baseCommit and headCommit: the pull request's
+	// diff when baseCommit is the merge base.
+	comparison *configplan.Comparison
+	notes      []string
 	// baseIsMergeBase says the base side is the merge base's
 	// configuration, so that changed tells what differs between the sides.
 	baseIsMergeBase bool
@@ -237,7 +240,7 @@ func (h *Handler) load(ctx context.Context, cr *v1alpha1.ConfigRepository, pr *g
 	if err != nil {
 		return nil, err
 	}
-	r.deploy = cmp.Deploy
+	r.deploy, r.comparison = cmp.Deploy, cmp
 	if r.baseIsMergeBase {
 		// Only then is the base side the base commit's configuration.
 		r.changed = cmp.Changed

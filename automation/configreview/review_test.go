@@ -62,7 +62,8 @@ func TestReviewPostsPlanAndStatus(t *testing.T) {
 		t.Fatalf("after a push: %d plan comments, the first #%d; want the same one", len(cs2), cs2[0].GetID())
 	}
 	body = cs2[0].GetBody()
-	link := fmt.Sprintf("[`%s:6:5`](%s/%s/blob/%s/%s#L6)", jobsFile, fx.forge.URL, fx.repo, head2, jobsFile)
+	// The line the push changed links to the pull request's diff.
+	link := fmt.Sprintf("[`%s:6:5`](%s/%s/pull/%d/files#%sR6)", jobsFile, fx.forge.URL, fx.repo, n, configplan.DiffAnchor(jobsFile))
 	for _, want := range []string{"### bowline plan: refused", link, `unknown field "always_runn"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("comment lacks %q:\n%s", want, body)
