@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v89/github"
+
 	"github.com/bowline-ci/bowline/automation/configplan"
 	orgplan "github.com/bowline-ci/bowline/reconcilers/org/plan"
 )
@@ -166,6 +168,21 @@ func TestReviewIgnores(t *testing.T) {
 	}
 	if cs := fx.comments(pr.GetNumber()); len(cs) != 0 {
 		t.Errorf("a pull request to another branch got %d comments", len(cs))
+	}
+
+	// A pull request closed before its opened event is handled.
+	n, ev := fx.openPR("closed-early", map[string]string{"NOTES": "z\n"})
+	if _, _, err := fx.forge.Client(t, "alice-token").PullRequests.Edit(fx.ctx, owner, "config", n, &github.PullRequest{State: github.Ptr("closed")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	if st := fx.status(ev.GetPullRequest().GetHead().GetSHA()); st != nil {
+		t.Errorf("a closed pull request got %+v", st)
+	}
+	if cs := fx.comments(n); len(cs) != 0 {
+		t.Errorf("a closed pull request got %d comments", len(cs))
 	}
 }
 
