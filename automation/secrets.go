@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,19 @@ func (s Secrets) AllSecrets() [][]byte {
 	for _, v := range s {
 		out = append(out, v...)
 	}
+	return out
+}
+
+// Scopes lists the scopes that have secrets, sorted: "*", orgs and
+// org/repo names.
+func (s Secrets) Scopes() []string {
+	var out []string
+	for scope, v := range s {
+		if len(v) > 0 {
+			out = append(out, scope)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -122,6 +136,14 @@ func (f *SecretFile) AllSecrets() [][]byte {
 	defer f.mu.Unlock()
 	_ = f.reload()
 	return f.secrets.AllSecrets()
+}
+
+// Scopes lists the file's scopes (Secrets.Scopes).
+func (f *SecretFile) Scopes() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_ = f.reload()
+	return f.secrets.Scopes()
 }
 
 // Secrets implements SecretSource. When the file cannot be re-read, the

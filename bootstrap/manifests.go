@@ -27,6 +27,7 @@ import (
 
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
 	"github.com/bowline-ci/bowline/schema/crds"
+	deployfile "github.com/bowline-ci/bowline/schema/deploy"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -129,6 +130,21 @@ type Settings struct {
 	// alias: each kubeconfig (buildcluster.ClusterKubeconfig) becomes a
 	// Secret the operator reads with --kubeconfig-dir.
 	BuildClusters map[string][]byte
+	// DeployImageRepositories are image repositories the config
+	// repository's deployment file may name besides Image's own.
+	DeployImageRepositories []string
+}
+
+// imageRepositories are the repositories a deployment file may name:
+// Image's and DeployImageRepositories.
+func (s Settings) imageRepositories() []string {
+	out := []string{deployfile.Repository(s.Image)}
+	for _, r := range s.DeployImageRepositories {
+		if !slices.Contains(out, deployfile.Repository(r)) {
+			out = append(out, deployfile.Repository(r))
+		}
+	}
+	return out
 }
 
 // Validate reports settings that cannot work.
@@ -141,6 +157,13 @@ func (s Settings) Validate() error {
 	}
 	if s.Image == "" {
 		errs = append(errs, errors.New("--image must not be empty"))
+	} else if deployfile.Repository(s.Image) == "" {
+		errs = append(errs, fmt.Errorf("--image %q is not an image reference", s.Image))
+	}
+	for _, r := range s.DeployImageRepositories {
+		if deployfile.Repository(r) == "" {
+			errs = append(errs, fmt.Errorf("--deploy-image-repository %q is not an image repository", r))
+		}
 	}
 	if s.ConfigRepoURL == "" {
 		errs = append(errs, errors.New("--config-repo is required"))
@@ -267,6 +290,10 @@ func args(s Settings) []string {
 		fmt.Sprintf("--health-probe-bind-address=:%d", ProbePort),
 		"--hook-grace-period=" + HookGracePeriod.String(),
 		"--shutdown-timeout=" + ShutdownTimeout.String(),
+		// The config repository's deployment file runs roles in
+		// Deployments made from this one (docs/deploy.md).
+		"--deploy-template=" + Name,
+		"--deploy-image-repositories=" + strings.Join(s.imageRepositories(), ","),
 	}
 	if s.GitHubSecret != "" {
 		if s.GitHubAppID != 0 {

@@ -70,7 +70,9 @@ func networkPolicies(s Settings) []client.Object {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 		ObjectMeta: meta(Name, s.Namespace),
 		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: metav1.LabelSelector{MatchLabels: selector()},
+			// Every bowline pod: the operator's, and those of the roles
+			// the config repository's deployment file runs apart.
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "bowline"}},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{
 				{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &hook}, {Protocol: &tcp, Port: &web}}},

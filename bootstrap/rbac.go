@@ -6,6 +6,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	deployreconciler "github.com/bowline-ci/bowline/reconcilers/deploy"
+	deployfile "github.com/bowline-ci/bowline/schema/deploy"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
 
@@ -18,8 +20,9 @@ import (
 // In its own namespace: bowline's resources (ConfigRepositories, ProwJobs,
 // MergePools, GitHubOrganizations, whose spec it may not change), the
 // ConfigMaps that hold published configuration snapshots,
-// the leader-election Lease, Events, and reading the one Secret the
-// ConfigRepository names. In the pod namespace: pods, and nothing else; in
+// the roles' leader-election Leases, Events, reading the one Secret the
+// ConfigRepository names, and the roles' Deployments and Services the
+// deployment file makes (deployRules). In the pod namespace: pods, and nothing else; in
 // particular no Secret, which job pods mount without the operator reading
 // them.
 func rbac(s Settings) []client.Object {
@@ -47,8 +50,14 @@ func rbac(s Settings) []client.Object {
 	if s.SecretName != "" {
 		own = append(own, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: []string{s.SecretName}})
 	}
+	own = append(own, deployRules()...)
 	pods := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch", "create", "delete"}},
+	}
+	if s.PodNamespace != s.Namespace {
+		// The deploy reconciler reads the roles' pods (a pod that cannot
+		// pull its image, the holder of a role's lease).
+		own = append(own, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}})
 	}
 	if s.PodNamespace == s.Namespace {
 		own = append(own, pods...)
@@ -57,6 +66,31 @@ func rbac(s Settings) []client.Object {
 	return []client.Object{sa,
 		role(Name, s.Namespace, own), roleBinding(Name, s.Namespace, subjects),
 		role(Name+"-pods", s.PodNamespace, pods), roleBinding(Name+"-pods", s.PodNamespace, subjects),
+	}
+}
+
+// deployRules let the config role apply the deployment file in the
+// operator's namespace: read every Deployment and Service there (the
+// operator's own is the roles' template), but write only the roles'
+// Deployments (bowline-<role>) and Services (bowline-hook-pods,
+// bowline-web-pods) by name, and point the Services bowline-hook and
+// bowline-web at the roles' pods. A server-side apply that creates an
+// object is authorized as a create of that name, so names bound creation
+// too.
+func deployRules() []rbacv1.PolicyRule {
+	var deployments, services []string
+	for _, r := range deployfile.Roles {
+		deployments = append(deployments, deployreconciler.DeploymentName(r))
+		if deployreconciler.Serves(r) {
+			services = append(services, deployreconciler.PodsServiceName(r))
+		}
+	}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "patch", "delete"}, ResourceNames: deployments},
+		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"create", "patch", "delete"}, ResourceNames: services},
+		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"patch"}, ResourceNames: []string{HookService, WebService}},
 	}
 }
 

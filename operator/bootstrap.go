@@ -40,6 +40,7 @@ func (o *BootstrapOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Settings.ArtifactsSecret, "artifacts-secret", "", "existing Secret in --namespace whose keys become the operator's environment, for the bucket's client (e.g. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	fs.Int32Var(&o.Settings.Replicas, "replicas", 1, "operator replicas: they elect one leader for the controllers, and all serve webhooks and the API")
 	fs.StringArrayVar(&o.Settings.APIServerCIDRs, "api-server-cidr", nil, "an address range of the API server that job pods must not reach, besides every private range (repeatable); default: found in the cluster when applying")
+	fs.StringArrayVar(&o.Settings.DeployImageRepositories, "deploy-image-repository", nil, "an image repository the config repository's deployment file may name besides --image's own (repeatable): the roles it deploys run with the operator's credentials")
 	fs.StringArrayVar(&o.BuildClusters, "build-cluster", nil, "a build cluster, ALIAS=KUBECONFIG[#CONTEXT] (the current context by default): stored as the Secret bowline-build-cluster-ALIAS that the operator reads; repeat for each cluster")
 }
 

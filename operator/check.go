@@ -168,7 +168,7 @@ func describeDeployment(c *deploy.Config) *checkDeployment {
 	if c == nil {
 		return nil
 	}
-	d := &checkDeployment{Image: c.Image, Roles: []checkDeployRole{}}
+	d := &checkDeployment{Image: c.Image.Ref, Roles: []checkDeployRole{}}
 	for _, name := range c.Names() {
 		r := c.Roles[name]
 		d.Roles = append(d.Roles, checkDeployRole{Name: name, Replicas: r.ReplicasOrDefault(), Flags: r.Args()})

@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/bowline-ci/bowline/schema/deploy"
 )
 
 // Each role that must act alone (config, jobs, reporter, periodic, merge,
@@ -68,17 +70,9 @@ func (o *ElectionOptions) Validate() error {
 	return nil
 }
 
-// LeaseName is the name of a role's Lease. The config role keeps the name
-// of the single lease older operators held for every role, so that an
-// operator of an earlier version and this one never lead at once during an
-// upgrade (the other roles of the operator bootstrap installs wait for the
-// config role's lease: electedRoles).
-func LeaseName(role string) string {
-	if role == "config" {
-		return "bowline-operator.bowline.dev"
-	}
-	return "bowline-" + role + ".bowline.dev"
-}
+// LeaseName is the name of a role's Lease (deploy.LeaseName says why the
+// config role's is what it is).
+func LeaseName(role string) string { return deploy.LeaseName(role) }
 
 // errLeadershipLost stops the process when a role's lease could not be
 // renewed: another replica may lead it already, so this one must stop at

@@ -14,6 +14,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -28,10 +29,13 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/automation"
+	"github.com/bowline-ci/bowline/bootstrap"
 	"github.com/bowline-ci/bowline/reconcilers/configrepo"
+	deployreconciler "github.com/bowline-ci/bowline/reconcilers/deploy"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob"
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
 	"github.com/bowline-ci/bowline/schema/configset"
+	"github.com/bowline-ci/bowline/schema/deploy"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 )
@@ -72,6 +76,16 @@ type OperatorOptions struct {
 	// ConfigNamespaces are the namespaces whose ConfigRepositories are
 	// reconciled and followed; empty means every namespace.
 	ConfigNamespaces []string
+	// DeployTemplate names the operator Deployment bowline bootstrap
+	// installed, in the namespace of --config-repository: set, this
+	// install applies the repository's deployment file. The config role
+	// makes each role's Deployment from that one and leaves the roles
+	// deployed that way to them; every process (the roles' own pods keep
+	// the flag) says in its plans that the file is applied.
+	DeployTemplate string
+	// DeployImageRepositories are the image repositories a deployment
+	// file may name.
+	DeployImageRepositories []string
 
 	// Roles configure the roles that follow the applied configuration.
 	Roles RoleOptions
@@ -99,6 +113,8 @@ func (o *OperatorOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.DataDir, "data-dir", filepath.Join(os.TempDir(), "bowline"), "directory for git caches (an emptyDir in a cluster)")
 	fs.StringVar(&o.PodNamespace, "pod-namespace", "", "pins the namespaces: job pods only here and ProwJobs only in --prowjob-namespace, which config.yaml's pod_namespace and prowjob_namespace must name; empty watches every namespace")
 	fs.StringSliceVar(&o.ConfigNamespaces, "config-namespaces", nil, "namespaces whose ConfigRepositories bowline reconciles, comma-separated; empty means every namespace")
+	fs.StringVar(&o.DeployTemplate, "deploy-template", "", "the operator Deployment bowline bootstrap installed, in the namespace of --config-repository: the config role then applies the repository's deployment file, making each role's Deployment from that one, and leaves the roles deployed that way to them; empty applies no deployment file")
+	fs.StringSliceVar(&o.DeployImageRepositories, "deploy-image-repositories", nil, "image repositories a deployment file may name (comma-separated), since the roles run with this operator's credentials")
 	o.Roles.AddFlags(fs)
 	o.Clusters.AddFlags(fs)
 	o.Log.AddFlags(fs)
@@ -124,6 +140,19 @@ func (o *OperatorOptions) Validate() error {
 	}
 	if err := o.Election.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if o.DeployTemplate != "" {
+		if msgs := validation.IsDNS1123Subdomain(o.DeployTemplate); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--deploy-template %q: %s", o.DeployTemplate, strings.Join(msgs, "; ")))
+		}
+		if len(o.DeployImageRepositories) == 0 {
+			errs = append(errs, errors.New("--deploy-template needs --deploy-image-repositories: the images a deployment file may name"))
+		}
+	}
+	for _, repo := range o.DeployImageRepositories {
+		if deploy.Repository(repo) == "" {
+			errs = append(errs, fmt.Errorf("--deploy-image-repositories: %q is not an image repository", repo))
+		}
 	}
 	if len(o.Components) == 0 {
 		errs = append(errs, errors.New("--components must name at least one role"))
@@ -297,6 +326,12 @@ func (o *OperatorOptions) cacheOptions() cache.Options {
 	if len(configNS) > 0 {
 		opts.ByObject[&v1alpha1.ConfigRepository{}] = cache.ByObject{Namespaces: in(configNS...)}
 	}
+	if key, err := o.Roles.configRepositoryKey(); err == nil && o.DeployTemplate != "" && o.runs("config") {
+		// The roles' Deployments and the Services in front of them, in
+		// the namespace they are deployed to.
+		opts.ByObject[&appsv1.Deployment{}] = cache.ByObject{Namespaces: in(key.Namespace)}
+		opts.ByObject[&corev1.Service{}] = cache.ByObject{Namespaces: in(key.Namespace)}
+	}
 	if o.PodNamespace == "" {
 		return opts
 	}
@@ -398,6 +433,15 @@ func (o *OperatorOptions) setupComponents(ctx context.Context, env *roleEnv) err
 	}
 	env.store = stores.For(key)
 	env.publisher = &snapshot.Publisher{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}
+	if o.DeployTemplate != "" && o.runs("config") {
+		// This is the operator bootstrap installed: the roles the
+		// deployment file runs apart are left to their Deployments.
+		p := &statusPlacement{cache: mgr.GetCache(), key: key}
+		if err := mgr.Add(p); err != nil {
+			return err
+		}
+		env.placement = p
+	}
 	if err := o.setupRoles(ctx, env); err != nil {
 		return err
 	}
@@ -446,10 +490,43 @@ func (o *OperatorOptions) setupConfig(_ context.Context, env *roleEnv) error {
 		Stores:       env.stores,
 		Metrics:      m,
 		DataDir:      o.DataDir,
-		Capabilities: capabilities(),
+		Capabilities: o.capabilities(),
 	}
 	r.Check = o.revisionCheck(env)
-	return r.SetupWithManager(env.mgr)
+	if err := r.SetupWithManager(env.mgr); err != nil {
+		return err
+	}
+	if o.DeployTemplate == "" {
+		return nil
+	}
+	return o.setupDeploy(env)
+}
+
+// setupDeploy runs the reconciler of the deployment file, with the config
+// role (under its lease).
+func (o *OperatorOptions) setupDeploy(env *roleEnv) error {
+	key, err := o.Roles.configRepositoryKey()
+	if err != nil {
+		return err
+	}
+	m, err := deployreconciler.NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
+	d := &deployreconciler.Reconciler{
+		Client:         env.mgr.GetClient(),
+		APIReader:      env.mgr.GetAPIReader(),
+		Key:            key,
+		Store:          env.stores.For(key),
+		Template:       o.DeployTemplate,
+		PublicServices: map[string]string{deploy.RoleHook: bootstrap.HookService, deploy.RoleWeb: bootstrap.WebService},
+		Recorder:       env.mgr.GetEventRecorder("bowline-deploy"),
+		Metrics:        m,
+	}
+	if secrets, ok := env.hookSecrets.(deployreconciler.Secrets); ok {
+		d.Prober = &deployreconciler.HookPinger{Secrets: secrets}
+	}
+	return d.SetupWithManager(env.mgr)
 }
 
 // revisionCheck is what a revision must pass beyond the loader to be
@@ -457,6 +534,18 @@ func (o *OperatorOptions) setupConfig(_ context.Context, env *roleEnv) error {
 // revision that fails it, and the review of pull requests says so first.
 func (o *OperatorOptions) revisionCheck(env *roleEnv) func(*configset.Set) error {
 	checks := []func(*configset.Set) error{o.installCheck}
+	if o.DeployTemplate != "" {
+		// The roles run with this operator's credentials: their image
+		// comes from a repository the install chose.
+		checks = append(checks, func(set *configset.Set) error {
+			if set.Deploy == nil {
+				return nil
+			}
+			var errs configset.Errors
+			set.Deploy.CheckRepository(o.DeployImageRepositories, &errs)
+			return errs.Err()
+		})
+	}
 	if env.clusters != nil {
 		// A job naming no build cluster fails its revision, as Prow's
 		// checkconfig and admission webhook refuse it, rather than its runs.

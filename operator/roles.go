@@ -631,7 +631,7 @@ func (o *OperatorOptions) newConfigReview(env *roleEnv) (*configreview.Handler, 
 		DataDir:       o.DataDir,
 		Check:         o.revisionCheck(env),
 		Plugins:       pluginNames(),
-		DeployApplied: implemented("deploy"),
+		DeployApplied: o.DeployTemplate != "",
 		// GitHub lets only Apps write check runs.
 		CheckRuns: o.Roles.GitHub.AppID != 0,
 		BotLogin:  o.Roles.Reporter.BotLogin,

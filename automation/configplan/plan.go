@@ -292,8 +292,8 @@ type DeployChanges struct {
 	// Roles are the roles whose Deployment the change creates, deletes or
 	// rolls out.
 	Roles []DeployRoleChange `json:"roles,omitempty"`
-	// Applied says whether bowline applies these files; false while its
-	// own deployment from the config repository is not implemented.
+	// Applied says whether this bowline applies these files: an install
+	// by bowline bootstrap does, bowline up does not.
 	Applied bool `json:"applied"`
 }
 

@@ -134,7 +134,7 @@ func deployText(d DeployChanges) string {
 	if d.Applied {
 		return "Changes to " + what + "; bowline applies them."
 	}
-	return "Changes to " + what + ". Applying bowline's own deployment from the config repository is not implemented yet: merging changes nothing in the running bowline."
+	return "Changes to " + what + ". This bowline does not apply its own deployment from the config repository (only an install by bowline bootstrap does): merging changes nothing in the running bowline."
 }
 
 func fieldLine(f FieldChange) (path, before, after string) {

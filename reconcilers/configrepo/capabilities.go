@@ -85,8 +85,9 @@ func (n NotImplemented) OrgsMessage() string {
 }
 
 // DeployMessage says that bowline's own deployment settings are not
-// applied.
+// applied by this operator: only one started with --deploy-template (as
+// bowline bootstrap installs it) applies them.
 func (n NotImplemented) DeployMessage(dir string) string {
-	return fmt.Sprintf("Deployment from the config repository is not implemented yet: the %d %s under %s %s not applied",
+	return fmt.Sprintf("This operator does not apply bowline's own deployment (it runs without --deploy-template, as bowline up does; bowline bootstrap's operator applies it): the %d %s under %s %s not applied",
 		n.DeployFiles, plural(n.DeployFiles, "file", "files"), dir, plural(n.DeployFiles, "is", "are"))
 }

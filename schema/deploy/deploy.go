@@ -17,6 +17,7 @@
 package deploy
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -81,7 +82,7 @@ const (
 type Config struct {
 	// Image is the bowline image every role in the file runs, with a tag or
 	// a digest: registry/bowline:v1.2.3 or registry/bowline@sha256:….
-	Image string `json:"image"`
+	Image Image `json:"image"`
 	// ProgressDeadlineSeconds bounds how long one role's rollout may make
 	// no progress before it is rolled back; default 300.
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
@@ -117,6 +118,30 @@ type Amounts struct {
 	CPU    Scalar `json:"cpu,omitempty"`
 	Memory Scalar `json:"memory,omitempty"`
 }
+
+// Image is an image reference with where it was written, so that a check
+// made after loading (the install's allowed repositories) can point at it.
+// It is a plain string in JSON.
+type Image struct {
+	Ref string
+	// Line and Column locate it in its file; zero when unknown.
+	Line, Column int
+}
+
+// UnmarshalYAMLNode takes a string and its position.
+func (i *Image) UnmarshalYAMLNode(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		return fmt.Errorf("expected an image reference such as registry/bowline:v1.2.3")
+	}
+	*i = Image{Ref: n.Value, Line: n.Line, Column: n.Column}
+	return nil
+}
+
+// MarshalJSON writes the reference alone.
+func (i Image) MarshalJSON() ([]byte, error) { return json.Marshal(i.Ref) }
+
+// String is the reference.
+func (i Image) String() string { return i.Ref }
 
 // Scalar is a YAML scalar kept as its text, whether it was written as a
 // number or a string: flag values and quantities are read by what reads
@@ -167,7 +192,7 @@ func (c *Config) Validate(errs *yamlpos.Errors) {
 	if len(c.Roles) == 0 {
 		errs.AddAt(c.Pos, yamlpos.At("roles"), "roles: name the roles to run in Deployments of their own (%s), or remove the file to run every role in the operator's own Deployment", strings.Join(Roles, ", "))
 	}
-	if msg := checkImage(c.Image); msg != "" {
+	if msg := checkImage(c.Image.Ref); msg != "" {
 		errs.AddAt(c.Pos, yamlpos.At("image"), "image: %s", msg)
 	}
 	if d := c.ProgressDeadlineSeconds; d != nil && (*d < MinProgressDeadlineSeconds || *d > MaxProgressDeadlineSeconds) {
@@ -262,6 +287,36 @@ func checkImage(image string) string {
 		return fmt.Sprintf("%q names no tag or digest: name the version to run (%s:v1.2.3), not whatever :latest is at the time", image, image)
 	}
 	return ""
+}
+
+// CheckRepository reports, at the image, when the file's image is not in
+// one of repos: the repositories the install allows (`bowline operator
+// --deploy-image-repositories`), since every role runs with the operator's
+// credentials.
+func (c *Config) CheckRepository(repos []string, errs *yamlpos.Errors) {
+	if c.Image.Ref == "" || ImageAllowed(c.Image.Ref, repos) {
+		return
+	}
+	where := "is empty: the operator was started without --deploy-image-repositories"
+	if len(repos) > 0 {
+		where = "is " + strings.Join(repos, ", ")
+	}
+	line, col := c.Image.Line, c.Image.Column
+	if line == 0 {
+		line, col = c.Pos.Line, c.Pos.Column
+	}
+	errs.Add(c.Pos.File, line, col, "image: %s is not in a repository this install allows (the list %s): the roles run with the operator's credentials, so the image's repository is chosen when bowline is installed (bowline bootstrap --deploy-image-repository)", c.Image.Ref, where)
+}
+
+// LeaseName is the name of the Lease a role's leader holds. The config
+// role keeps the name of the single lease earlier versions held for every
+// role, so that an operator of an earlier version and this one never lead
+// at once during an upgrade.
+func LeaseName(role string) string {
+	if role == RoleConfig {
+		return "bowline-operator.bowline.dev"
+	}
+	return "bowline-" + role + ".bowline.dev"
 }
 
 // Repository is the repository an image reference names, normalized

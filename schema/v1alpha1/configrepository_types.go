@@ -23,8 +23,12 @@ const (
 	// NotImplemented while bowline does not apply them yet.
 	ConditionOrgsSynced = "OrgsSynced"
 	// ConditionDeploymentReady is True when bowline's own deployment
-	// settings (paths.deploy) are in effect; False with reason
-	// NotImplemented while bowline does not apply them yet.
+	// (paths.deploy) of the applied revision is in effect, every role it
+	// deploys rolled out and healthy; False with reason Progressing during a
+	// rollout, RolledBack after a failed one (the last healthy deployment
+	// keeps running), TemplateNotFound without the operator's own
+	// Deployment, and NotImplemented where this operator does not apply
+	// the file (started without --deploy-template).
 	ConditionDeploymentReady = "DeploymentReady"
 )
 
@@ -45,6 +49,31 @@ const (
 	// bowline does not do yet (a plugin, org administration, its own
 	// deployment); the message names it.
 	ReasonNotImplemented = "NotImplemented"
+	// ReasonRolledBack means a role's rollout failed and the role was
+	// returned to its last healthy deployment; the message says why.
+	ReasonRolledBack = "RolledBack"
+	// ReasonTemplateNotFound means the operator's own Deployment, which
+	// the roles' Deployments are made from, is missing.
+	ReasonTemplateNotFound = "TemplateNotFound"
+)
+
+// States of a role deployed from the config repository.
+const (
+	// RoleProgressing: the role's Deployment is rolling out or being
+	// checked.
+	RoleProgressing = "Progressing"
+	// RoleReady: the role runs the applied revision's settings, healthy.
+	RoleReady = "Ready"
+	// RoleRolledBack: the applied revision's settings failed; the role
+	// runs its last healthy settings, or in the operator's own Deployment
+	// when it never had any.
+	RoleRolledBack = "RolledBack"
+	// RoleHeld: an earlier role of the rollout failed, so this one keeps
+	// what it runs until a new revision.
+	RoleHeld = "Held"
+	// RoleRemoving: the role left the file and returns to the operator's
+	// own Deployment.
+	RoleRemoving = "Removing"
 )
 
 // ConfigRepositorySpec says where bowline's configuration lives and how it is
@@ -162,9 +191,8 @@ type ConfigPaths struct {
 	// +kubebuilder:validation:MaxLength=1024
 	Labels string `json:"labels,omitempty"`
 
-	// deploy is the directory of bowline's own deployment settings. Default
-	// config/bowline. Not applied yet: files here are reported in the
-	// DeploymentReady condition.
+	// deploy is the directory of bowline's own deployment file,
+	// deployment.yaml (docs/deploy.md). Default config/bowline.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	Deploy string `json:"deploy,omitempty"`
@@ -229,6 +257,79 @@ type ConfigRepositoryStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=5
 	History []ReconcileRecord `json:"history,omitempty"`
+
+	// deployment is bowline's own deployment from paths.deploy, as the
+	// operator last saw it; absent where the operator does not apply it.
+	// +optional
+	Deployment *DeploymentStatus `json:"deployment,omitempty"`
+}
+
+// DeploymentStatus is bowline's own deployment from the config repository.
+type DeploymentStatus struct {
+	// revision is the config revision whose deployment file is wholly in
+	// effect; empty while a rollout is under way or after one failed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Revision string `json:"revision,omitempty"`
+
+	// roles are the roles that run, or ran, in Deployments of their own,
+	// in rollout order. A role absent here runs in the operator's own
+	// Deployment.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=8
+	Roles []DeployedRole `json:"roles,omitempty"`
+}
+
+// DeployedRole is one role deployed from the config repository.
+type DeployedRole struct {
+	// name of the role.
+	// +required
+	// +kubebuilder:validation:Enum=jobs;reporter;periodic;merge;orgs;hook;web
+	Name string `json:"name"`
+
+	// deployment is the role's Deployment, in the ConfigRepository's
+	// namespace.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Deployment string `json:"deployment"`
+
+	// separate is true when the role runs in its Deployment alone: the
+	// operator installed by bowline bootstrap leaves it to it (a role that
+	// acts alone: its lease; hook and web: the Services bowline-hook and
+	// bowline-web send it the traffic).
+	// +optional
+	Separate bool `json:"separate,omitempty"`
+
+	// state is Progressing, Ready, RolledBack, Held or Removing.
+	// +required
+	// +kubebuilder:validation:Enum=Progressing;Ready;RolledBack;Held;Removing
+	State string `json:"state"`
+
+	// revision is the config revision of the settings the role runs
+	// healthy; empty before its first healthy rollout.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Revision string `json:"revision,omitempty"`
+
+	// image the role's Deployment runs.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Image string `json:"image,omitempty"`
+
+	// replicas the Deployment asks for.
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+
+	// availableReplicas is how many are available.
+	// +optional
+	AvailableReplicas int32 `json:"availableReplicas,omitempty"`
+
+	// message says what the role waits for, or why it was rolled back.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
 }
 
 // SnapshotReference locates a published configuration snapshot.
