@@ -72,8 +72,8 @@ func rbac(s Settings) []client.Object {
 // deployRules let the config role apply the deployment file in the
 // operator's namespace: read every Deployment and Service there (the
 // operator's own is the roles' template), but write only the roles'
-// Deployments (bowline-<role>) and Services (bowline-hook-pods,
-// bowline-web-pods) by name, and point the Services bowline-hook and
+// Deployments and PodDisruptionBudgets (bowline-<role>) and Services
+// (bowline-hook-pods, bowline-web-pods) by name, and point the Services bowline-hook and
 // bowline-web at the roles' pods. A server-side apply that creates an
 // object is authorized as a create of that name, so names bound creation
 // too.
@@ -91,6 +91,7 @@ func deployRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"create", "patch", "delete"}, ResourceNames: services},
 		{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"patch"}, ResourceNames: []string{HookService, WebService}},
+		{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: []string{"create", "patch", "delete"}, ResourceNames: deployments},
 	}
 }
 

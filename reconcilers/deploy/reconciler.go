@@ -23,6 +23,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -136,6 +137,7 @@ type scope struct {
 //
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=create;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -365,7 +367,7 @@ func (r *Reconciler) rollback(ctx context.Context, sc *scope, role string, d *ap
 // again), then its traffic goes back, then its Deployment is deleted.
 func (r *Reconciler) remove(ctx context.Context, sc *scope, role string, d *appsv1.Deployment) (bool, error) {
 	if d == nil {
-		return true, r.deletePodsService(ctx, role)
+		return true, r.deleteCompanions(ctx, role)
 	}
 	if d.Annotations[AnnotationRemoving] != "true" {
 		v := "true"
@@ -389,17 +391,21 @@ func (r *Reconciler) remove(ctx context.Context, sc *scope, role string, d *apps
 	}
 	delete(sc.deps, role)
 	ctrl.LoggerFrom(ctx).Info("Returned a role to the operator's own Deployment", "role", role, "operator", r.Template)
-	return true, r.deletePodsService(ctx, role)
+	return true, r.deleteCompanions(ctx, role)
 }
 
-// apply server-side applies a role's Deployment with ann, and a serving
-// role's own Service.
+// apply server-side applies a role's Deployment with ann, its
+// PodDisruptionBudget, and a serving role's own Service.
 func (r *Reconciler) apply(ctx context.Context, d *appsv1.Deployment, ann map[string]string) error {
 	d.Annotations = ann
 	if err := applyObject(ctx, r.Client, d); err != nil {
 		return fmt.Errorf("apply Deployment %s: %w", d.Name, err)
 	}
-	if role := d.Labels[LabelComponent]; Serves(role) {
+	role := d.Labels[LabelComponent]
+	if err := applyObject(ctx, r.Client, DisruptionBudget(d.Namespace, role)); err != nil {
+		return fmt.Errorf("apply PodDisruptionBudget %s: %w", d.Name, err)
+	}
+	if Serves(role) {
 		if err := applyObject(ctx, r.Client, PodsService(d.Namespace, role)); err != nil {
 			return fmt.Errorf("apply Service %s: %w", PodsServiceName(role), err)
 		}
@@ -478,7 +484,14 @@ func (r *Reconciler) pointService(ctx context.Context, name string, sel map[stri
 	return true, nil
 }
 
-func (r *Reconciler) deletePodsService(ctx context.Context, role string) error {
+// deleteCompanions deletes what a role's Deployment had beside it: its
+// PodDisruptionBudget and a serving role's own Service.
+func (r *Reconciler) deleteCompanions(ctx context.Context, role string) error {
+	pdb := &policyv1.PodDisruptionBudget{}
+	pdb.Name, pdb.Namespace = DeploymentName(role), r.Key.Namespace
+	if err := r.Client.Delete(ctx, pdb); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete PodDisruptionBudget %s: %w", pdb.Name, err)
+	}
 	if !Serves(role) {
 		return nil
 	}

@@ -13,14 +13,20 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/bowline-ci/bowline/automation"
 	"github.com/bowline-ci/bowline/bootstrap"
@@ -90,7 +96,7 @@ func newHarness(t *testing.T, hookURL string, withTemplate bool) *harness {
 			if !withTemplate {
 				continue
 			}
-		case *corev1.Service:
+		case *corev1.Service, *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.RoleBinding:
 		case *v1alpha1.ConfigRepository:
 			x.Name = h.key.Name
 		default:
@@ -100,7 +106,25 @@ func newHarness(t *testing.T, hookURL string, withTemplate bool) *harness {
 			t.Fatal(err)
 		}
 	}
-	mgr := env.Manager(t, ns, func(o *ctrl.Options) { o.Logger = ctrl.Log })
+	// The reconciler runs as the operator's ServiceAccount, with the
+	// permissions bowline bootstrap grants it and no more.
+	kubeconfig, err := env.UserKubeconfig("system:serviceaccount:"+ns+":"+bootstrap.Name, "system:serviceaccounts", "system:serviceaccounts:"+ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: env.Scheme, Logger: ctrl.Log,
+		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &deploy.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Key: h.key, Store: h.store, Template: bootstrap.Name,
 		PublicServices: map[string]string{"hook": bootstrap.HookService, "web": bootstrap.WebService},
@@ -278,6 +302,13 @@ func deployV1(t *testing.T, h *harness) string {
 		g.Expect(role(cr, "jobs").Separate).To(BeTrue())
 	})
 	h.absent(NewWithT(t), "hook")
+	// A drain takes one of the role's pods at a time.
+	h.eventually(func(g Gomega) {
+		var pdb policyv1.PodDisruptionBudget
+		g.Expect(env.Client.Get(context.Background(), types.NamespacedName{Namespace: h.ns, Name: "bowline-jobs"}, &pdb)).To(Succeed())
+		g.Expect(pdb.Spec.MaxUnavailable.IntValue()).To(Equal(1))
+		g.Expect(pdb.Spec.Selector.MatchLabels).To(Equal(deploy.Selector("jobs")))
+	})
 	h.pod("jobs", "bowline-jobs-5c-a", "ghcr.io/bowline-ci/bowline:v1")
 	h.lead("jobs", "bowline-jobs-5c-a")
 	h.eventually(func(g Gomega) {
@@ -416,6 +447,8 @@ func TestRemoveRole(t *testing.T) {
 		g.Expect(env.Client.Get(context.Background(), types.NamespacedName{Namespace: h.ns, Name: bootstrap.HookService}, &svc)).To(Succeed())
 		g.Expect(svc.Spec.Selector).To(HaveKeyWithValue(deploy.LabelComponent, "operator"))
 		err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: h.ns, Name: "bowline-hook-pods"}, &corev1.Service{})
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue())
+		err = env.Client.Get(context.Background(), types.NamespacedName{Namespace: h.ns, Name: "bowline-hook"}, &policyv1.PodDisruptionBudget{})
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue())
 		cr, _ := h.ready(g, metav1.ConditionTrue, v1alpha1.ReasonSucceeded)
 		g.Expect(cr.Status.Deployment.Revision).To(Equal(rev))

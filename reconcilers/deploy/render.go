@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -185,6 +186,22 @@ func Hash(d *appsv1.Deployment) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// DisruptionBudget lets a voluntary disruption (a node drain, a cluster
+// upgrade) take at most one of a role's pods at a time, so that the
+// others keep serving or stand by for the lease. It is named after the
+// role's Deployment.
+func DisruptionBudget(ns, role string) *policyv1.PodDisruptionBudget {
+	one := intstr.FromInt32(1)
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: metav1.ObjectMeta{Name: DeploymentName(role), Namespace: ns, Labels: roleLabels(role)},
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: &one,
+			Selector:       &metav1.LabelSelector{MatchLabels: Selector(role)},
+		},
+	}
 }
 
 // PodsService is a serving role's own Service (PodsServiceName): port 80
