@@ -75,7 +75,7 @@ func TestUpFailsFast(t *testing.T) {
 			if tt.before != nil {
 				tt.before(t, dataDir)
 			}
-			args := []string{"up", "--data-dir", dataDir, "--bin-dir", binDir, "--addr", freePort(t), "--sandbox-addr", freePort(t)}
+			args := []string{"up", "--data-dir", dataDir, "--bin-dir", binDir, "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0"}
 			cmd := exec.Command(bin, append(args, tt.args...)...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,11 +103,13 @@ func TestUpRestartRunsALostJobAgain(t *testing.T) {
 	attempts := filepath.Join(t.TempDir(), "attempts")
 	repo := restartConfig(t, attempts)
 	dataDir := filepath.Join(t.TempDir(), "data")
-	addr, sandboxAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
-	first := upAt(t, bin, dataDir, addr, sandboxAddr, "--config-repo", repo)
+	first := upAt(t, bin, dataDir, anyPort, anyPort, "--config-repo", repo)
+	// The second bowline up listens where the first did: the sandbox's
+	// repositories and webhooks name those addresses.
+	addr, sandboxAddr := hostPort(t, first.ready.URL), hostPort(t, first.ready.Sandbox.URL)
 	alice := first.sandboxClient(t, first.ready.Sandbox.Token)
 	sha := openPullRequest(ctx, t, alice, "demo/hello", "restart", map[string]string{"NOTES.md": "restart me\n"})
 	eventually(t, "the first attempt running", 2*time.Minute, func() (bool, string) {
@@ -147,4 +150,14 @@ func TestUpRestartRunsALostJobAgain(t *testing.T) {
 		t.Errorf("attempts = %q, want 2", b)
 	}
 	second.stop(t)
+}
+
+// hostPort is the host:port of a URL that bowline up reported.
+func hostPort(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		t.Fatalf("bowline up reported the URL %q", rawURL)
+	}
+	return u.Host
 }

@@ -49,7 +49,7 @@ func TestUpUserSession(t *testing.T) {
 
 	// A second bowline up on the same data directory.
 	start := time.Now()
-	out, err := exec.Command(p.cmd.Path, "up", "--data-dir", p.dataDir, "--addr", freeAddr(t), "--sandbox-addr", freeAddr(t)).CombinedOutput()
+	out, err := exec.Command(p.cmd.Path, "up", "--data-dir", p.dataDir, "--addr", anyPort, "--sandbox-addr", anyPort).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "is in use by another bowline up") {
 		t.Errorf("a second bowline up on the same data directory: %v\n%s", err, out)
 	}
@@ -165,7 +165,7 @@ func TestUpInterruptedWhileStarting(t *testing.T) {
 		t.Fatal(err)
 	}
 	dataDir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(bin, "up", "--data-dir", dataDir, "--bin-dir", binDir, "--addr", freeAddr(t), "--sandbox-addr", freeAddr(t))
+	cmd := exec.Command(bin, "up", "--data-dir", dataDir, "--bin-dir", binDir, "--addr", anyPort, "--sandbox-addr", anyPort)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +216,7 @@ func runUpUntilExit(t *testing.T, limit time.Duration, args ...string) (string, 
 		t.Fatal(err)
 	}
 	dataDir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(bin, append([]string{"up", "--data-dir", dataDir, "--bin-dir", binDir, "--addr", freeAddr(t), "--sandbox-addr", freeAddr(t)}, args...)...)
+	cmd := exec.Command(bin, append([]string{"up", "--data-dir", dataDir, "--bin-dir", binDir, "--addr", anyPort, "--sandbox-addr", anyPort}, args...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()

@@ -33,6 +33,13 @@ type ready struct {
 	} `json:"sandbox"`
 }
 
+// anyPort lets bowline up choose its own ports, which its ready file
+// reports: a port found free beforehand may be taken by the time bowline
+// listens, by one of the control planes that tests running in parallel start.
+const anyPort = "127.0.0.1:0"
+
+// freeAddr is an address nothing listens on now, for a test that needs one
+// it can name before any process listens there.
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -74,7 +81,7 @@ func startUp(t *testing.T, args ...string) *upProcess {
 	p := &upProcess{dataDir: filepath.Join(tmp, "data"), exited: make(chan error, 1), out: &strings.Builder{}}
 	readyFile := filepath.Join(tmp, "ready.json")
 	p.cmd = exec.Command(bowline, append([]string{"up", "--data-dir", p.dataDir, "--ready-file", readyFile,
-		"--bin-dir", binDir, "--addr", freeAddr(t), "--sandbox-addr", freeAddr(t)}, args...)...)
+		"--bin-dir", binDir, "--addr", anyPort, "--sandbox-addr", anyPort}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
