@@ -369,7 +369,7 @@ func TestRollout(t *testing.T) {
 		g.Expect(*d.Spec.Replicas).To(Equal(int32(2)))
 		cr, c := h.ready(g, metav1.ConditionFalse, v1alpha1.ReasonRolledBack)
 		g.Expect(c.Message).To(ContainSubstring("Revision " + rev2 + ": jobs rolled back: pod bowline-jobs-7d-x cannot pull its image (ImagePullBackOff"))
-		g.Expect(c.Message).To(ContainSubstring("hook keep what they run"))
+		g.Expect(c.Message).To(ContainSubstring("hook keeps what it runs"))
 		g.Expect(role(cr, "jobs").State).To(Equal(v1alpha1.RoleRolledBack))
 		g.Expect(role(cr, "jobs").Separate).To(BeTrue(), "the last healthy jobs pods keep the role")
 		g.Expect(role(cr, "jobs").Revision).To(Equal(rev1))

@@ -133,7 +133,11 @@ func desiredReport(sc *scope, template string) (metav1.Condition, *v1alpha1.Depl
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonRolledBack
 		cond.Message = fmt.Sprintf("Revision %s: %s", sc.revision, strings.Join(rolledBack, "; "))
 		if len(held) > 0 {
-			cond.Message += "; " + strings.Join(held, ", ") + " keep what they run"
+			verb := " keeps what it runs"
+			if len(held) > 1 {
+				verb = " keep what they run"
+			}
+			cond.Message += "; " + strings.Join(held, ", ") + verb
 		}
 	case len(progressing) > 0:
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonProgressing
