@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -341,6 +342,9 @@ func TestSettingsValidate(t *testing.T) {
 		{"webhooks without GitHub", func(s *bootstrap.Settings) { s.HMACSecret = "hmac" }, "--hmac-secret needs --github-secret"},
 		{"bad API server range", func(s *bootstrap.Settings) { s.APIServerCIDRs = []string{"10.0.0.1"} }, "--api-server-cidr"},
 		{"bad github secret", func(s *bootstrap.Settings) { s.GitHubSecret = "Bad Name" }, "--github-secret"},
+		{"image not a reference", func(s *bootstrap.Settings) { s.Image = "Bowline:dev" }, `--image "Bowline:dev" is not an image reference`},
+		{"deploy image repository", func(s *bootstrap.Settings) { s.DeployImageRepositories = []string{"registry.example.com/ci/bowline"} }, ""},
+		{"bad deploy image repository", func(s *bootstrap.Settings) { s.DeployImageRepositories = []string{"https://registry.example.com"} }, "--deploy-image-repository"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,5 +355,31 @@ func TestSettingsValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want error naming %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestOperatorAppliesTheDeployFile: the operator bootstrap installs applies
+// the config repository's deployment file, making the roles' Deployments
+// from its own, and allows the images of its own repository and those
+// named with --deploy-image-repository.
+func TestOperatorAppliesTheDeployFile(t *testing.T) {
+	s := settings()
+	s.Image = "ghcr.io/bowline-ci/bowline:v1.4.0"
+	s.DeployImageRepositories = []string{"registry.example.com/ci/bowline", "ghcr.io/bowline-ci/bowline"}
+	objs, err := bootstrap.Objects(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		d, ok := o.(*appsv1.Deployment)
+		if !ok {
+			continue
+		}
+		args := d.Spec.Template.Spec.Containers[0].Args
+		for _, want := range []string{"--deploy-template=" + d.Name, "--deploy-image-repositories=ghcr.io/bowline-ci/bowline,registry.example.com/ci/bowline"} {
+			if !slices.Contains(args, want) {
+				t.Errorf("the operator's arguments lack %s: %v", want, args)
+			}
+		}
 	}
 }

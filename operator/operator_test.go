@@ -55,6 +55,11 @@ func TestOperatorOptionsValidate(t *testing.T) {
 		{name: "renew deadline past the lease", args: []string{"--leader-elect-lease-duration=5s", "--leader-elect-renew-deadline=5s"}, wantErr: "--leader-elect-lease-duration (5s) must be longer than --leader-elect-renew-deadline (5s)"},
 		{name: "retries too slow to renew", args: []string{"--leader-elect-renew-deadline=3s", "--leader-elect-retry-period=3s"}, wantErr: "--leader-elect-renew-deadline (3s) must be longer than 1.2 times --leader-elect-retry-period (3s)"},
 		{name: "no retry period", args: []string{"--leader-elect-retry-period=0s"}, wantErr: "--leader-elect-retry-period must be positive"},
+		{name: "deploy template", args: []string{"--deploy-template=bowline-operator", "--deploy-image-repositories=ghcr.io/bowline-ci/bowline,registry.example.com/bowline"}},
+		{name: "a role's pods keep the deploy template", args: []string{"--components=hook", "--deploy-template=bowline-operator", "--deploy-image-repositories=ghcr.io/bowline-ci/bowline"}},
+		{name: "deploy template without repositories", args: []string{"--deploy-template=bowline-operator"}, wantErr: "--deploy-template needs --deploy-image-repositories"},
+		{name: "deploy template not a name", args: []string{"--deploy-template=Bowline_Operator", "--deploy-image-repositories=ghcr.io/bowline-ci/bowline"}, wantErr: `--deploy-template "Bowline_Operator"`},
+		{name: "not an image repository", args: []string{"--deploy-template=bowline-operator", "--deploy-image-repositories=ghcr.io/Bowline"}, wantErr: `--deploy-image-repositories: "ghcr.io/Bowline" is not an image repository`},
 	}
 	// Every component is either set up by a role or refused by name, so
 	// that --components never accepts what nothing runs.

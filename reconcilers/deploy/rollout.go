@@ -158,7 +158,10 @@ func rolloutOf(d *appsv1.Deployment, pods []corev1.Pod, appliedAt time.Time) pro
 	case st.UpdatedReplicas < want:
 		return progress{waiting: fmt.Sprintf("%d of %d new pods created", st.UpdatedReplicas, want)}
 	case st.Replicas > st.UpdatedReplicas:
-		return progress{waiting: fmt.Sprintf("%d old pods still running", st.Replicas-st.UpdatedReplicas)}
+		if n := st.Replicas - st.UpdatedReplicas; n > 1 {
+			return progress{waiting: fmt.Sprintf("%d old pods still running", n)}
+		}
+		return progress{waiting: "1 old pod still running"}
 	case st.AvailableReplicas < want:
 		return progress{waiting: fmt.Sprintf("%d of %d new pods available", st.AvailableReplicas, want)}
 	}

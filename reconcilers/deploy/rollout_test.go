@@ -46,7 +46,7 @@ func TestRolloutOf(t *testing.T) {
 		{name: "complete", d: dep(2, 2, 2, 2, 2, 2), want: progress{complete: true}},
 		{name: "not seen yet", d: dep(3, 2, 2, 2, 2, 2), want: progress{waiting: "waiting for the Deployment controller to see the new spec"}},
 		{name: "new pods being made", d: dep(2, 2, 2, 1, 3, 2), want: progress{waiting: "1 of 2 new pods created"}},
-		{name: "old pods left", d: dep(2, 2, 2, 2, 3, 2), want: progress{waiting: "1 old pods still running"}},
+		{name: "old pods left", d: dep(2, 2, 2, 2, 3, 2), want: progress{waiting: "1 old pod still running"}},
 		{name: "new pods not ready", d: dep(2, 2, 2, 2, 2, 1), want: progress{waiting: "1 of 2 new pods available"}},
 		{name: "no progress within the deadline", d: dep(2, 2, 2, 1, 3, 2, deadline),
 			want: progress{failed: `no progress within 120s: ReplicaSet "bowline-hook-5d" has timed out progressing.`}},
