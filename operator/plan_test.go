@@ -137,7 +137,7 @@ func TestPlanCommand(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	for _, want := range []string{"Plan of newer@sha1:", "against main@sha1:", ": valid", "~ presubmit pull-hello-test (demo/hello, all branches)",
-		"spec.containers[0].image: alpine:3.22 → alpine:3.23", "+ config/bowline/deployment.yaml", "image: (unset) → ghcr.io/bowline-ci/bowline:v0.2.0", "bowline applies them"} {
+		"spec.containers[0].image: alpine:3.22 → alpine:3.23", "+ config/bowline/deployment.yaml", "image: (unset) → ghcr.io/bowline-ci/bowline:v0.2.0", "Once merged, bowline rolls them out", "+ role hook moves to a Deployment of its own (2 replicas)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text plan lacks %q:\n%s", want, out)
 		}

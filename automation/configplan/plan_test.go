@@ -221,6 +221,9 @@ type planCase struct {
 	// are given.
 	forge  func(t *testing.T) *forgetest.Env
 	states configplan.OrgStates
+	// deployApplied plans for an install that applies the deployment
+	// file.
+	deployApplied bool
 }
 
 var planCases = []planCase{{
@@ -259,9 +262,10 @@ var planCases = []planCase{{
 		replace(t, f, "config/prow/plugins.yaml", "    - skip           # /skip\n", "    - skip           # /skip\n    - cat\n")
 	},
 }, {
-	name:    "full-orgs-and-jobs",
-	example: "full",
-	forge:   fullForge,
+	name:          "full-orgs-and-jobs",
+	example:       "full",
+	forge:         fullForge,
+	deployApplied: true,
 	base: func(t *testing.T, f map[string]string) {
 		f["config/bowline/deployment.yaml"] = "image: ghcr.io/bowline-ci/bowline:v0.1.0\nroles:\n  hook:\n    replicas: 2\n  web: {}\n"
 	},
@@ -352,16 +356,17 @@ func TestPlanGolden(t *testing.T) {
 				}
 			}
 			in := configplan.Input{
-				Base:       configplan.Side{Revision: configplan.Revision{Name: "main@sha1:" + cs[0].Hash.String(), Commit: cs[0].Hash.String()}, Verdict: bv},
-				Head:       configplan.Side{Revision: configplan.Revision{Name: "pull/7@sha1:" + cs[1].Hash.String(), Commit: cs[1].Hash.String()}, Verdict: hv},
-				Changed:    cmp.Changed,
-				ConfigPath: "config/prow/config.yaml",
-				Deploy:     cmp.Deploy,
-				DeployPath: "config/bowline",
-				Plugins:    []string{"trigger", "approve", "lgtm", "blunderbuss", "verify-owners", "owners-label", "hold", "wip", "label", "assign", "lifecycle", "size", "welcome", "help"},
-				Links:      cmp.PullRequestLinks(fmt.Sprintf("https://github.example/%s/config/pull/7", tc.example), configplan.Links{Head: blob(cs[1]), Base: blob(cs[0])}),
-				Now:        now,
-				Orgs:       tc.states,
+				Base:          configplan.Side{Revision: configplan.Revision{Name: "main@sha1:" + cs[0].Hash.String(), Commit: cs[0].Hash.String()}, Verdict: bv},
+				Head:          configplan.Side{Revision: configplan.Revision{Name: "pull/7@sha1:" + cs[1].Hash.String(), Commit: cs[1].Hash.String()}, Verdict: hv},
+				Changed:       cmp.Changed,
+				ConfigPath:    "config/prow/config.yaml",
+				Deploy:        cmp.Deploy,
+				DeployPath:    "config/bowline",
+				DeployApplied: tc.deployApplied,
+				Plugins:       []string{"trigger", "approve", "lgtm", "blunderbuss", "verify-owners", "owners-label", "hold", "wip", "label", "assign", "lifecycle", "size", "welcome", "help"},
+				Links:         cmp.PullRequestLinks(fmt.Sprintf("https://github.example/%s/config/pull/7", tc.example), configplan.Links{Head: blob(cs[1]), Base: blob(cs[0])}),
+				Now:           now,
+				Orgs:          tc.states,
 			}
 			forgeURL := ""
 			if tc.forge != nil {

@@ -132,7 +132,7 @@ func orgStatus(o OrgPlan) []string {
 func deployText(d DeployChanges) string {
 	what := fmt.Sprintf("%d %s under %s (docs/deploy.md)", len(d.Files), plural(len(d.Files), "file", "files"), d.Path)
 	if d.Applied {
-		return "Changes to " + what + "; bowline applies them."
+		return "Changes to " + what + ". Once merged, bowline rolls them out one role at a time, and rolls a role back when it does not become healthy."
 	}
 	return "Changes to " + what + ". This bowline does not apply its own deployment from the config repository (only an install by bowline bootstrap does): merging changes nothing in the running bowline."
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/configplan"
 	orgplan "github.com/bowline-ci/bowline/reconcilers/org/plan"
+	"github.com/bowline-ci/bowline/schema/configset"
 )
 
 const jobsFile = "config/jobs/demo/hello/hello.yaml"
@@ -230,5 +231,46 @@ func TestOrgReadsShareOneDeadline(t *testing.T) {
 	}
 	if inner.reads != 1 {
 		t.Errorf("%d reads, want 1", inner.reads)
+	}
+}
+
+// TestReviewRunsTheInstallsChecks: a revision the install's own checks
+// refuse (here a deployment file whose image comes from a repository the
+// install does not allow) fails its status at the file and line, as the
+// ConfigRepository reconciler would refuse it; an allowed image passes and
+// the plan lists the role that moves to a Deployment of its own.
+func TestReviewRunsTheInstallsChecks(t *testing.T) {
+	fx := newFixture(t, nil, func(_ *fixture, o *Options) {
+		o.DeployApplied = true
+		o.Check = func(set *configset.Set) error {
+			if set.Deploy == nil {
+				return nil
+			}
+			var errs configset.Errors
+			set.Deploy.CheckRepository([]string{"ghcr.io/bowline-ci/bowline"}, &errs)
+			return errs.Err()
+		}
+	})
+	const deployFile = "config/bowline/deployment.yaml"
+	n, ev := fx.openPR("deploy", map[string]string{deployFile: "roles:\n  hook: {replicas: 3}\nimage: registry.example/bowline:v1.0.0\n"})
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	st := fx.status(ev.GetPullRequest().GetHead().GetSHA())
+	if st == nil || st.GetState() != "failure" || st.GetDescription() != "Refused: 1 error (first at "+deployFile+":3:8)" {
+		t.Fatalf("status of a disallowed image: %+v", st)
+	}
+	ev = fx.push("deploy", n, map[string]string{deployFile: "roles:\n  hook: {replicas: 3}\nimage: ghcr.io/bowline-ci/bowline:v1.0.0\n"})
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	if st := fx.status(ev.GetPullRequest().GetHead().GetSHA()); st == nil || st.GetState() != "success" {
+		t.Fatalf("status of an allowed image: %+v", st)
+	}
+	body := fx.comments(n)[0].GetBody()
+	for _, want := range []string{"#### bowline's deployment", "Once merged, bowline rolls them out", "- role hook moves to a Deployment of its own (3 replicas)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("comment lacks %q:\n%s", want, body)
+		}
 	}
 }
