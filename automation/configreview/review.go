@@ -68,6 +68,12 @@ func (h *Handler) review(ctx context.Context, log logr.Logger, cr *v1alpha1.Conf
 		}),
 		Now: h.opts.Now(),
 	}
+	if !rev.baseIsMergeBase {
+		// The base side is the applied revision, not the merge base: the
+		// base's lines are not those of the merge base's files, nor of the
+		// pull request's diff.
+		in.Links.Base = nil
+	}
 	p, err := configplan.Compute(ctx, in)
 	if err != nil {
 		h.opts.Metrics.observe("error", time.Since(start))

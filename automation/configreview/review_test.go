@@ -134,6 +134,33 @@ func TestReviewComparesWithTheMergeBase(t *testing.T) {
 	}
 }
 
+// TestReviewWhenTheMergeBaseIsInvalid: a pull request that branched off
+// a revision the operator refused (main broken since the applied one) is
+// compared with the applied revision, says so, and links nothing of the
+// base, whose lines are not the merge base's.
+func TestReviewWhenTheMergeBaseIsInvalid(t *testing.T) {
+	fx := newFixture(t, nil)
+	files := quickstart(t)
+	broken := strings.Replace(files[jobsFile], "    always_run: true\n", "    always_runn: true\n", 1)
+	if _, err := fx.forge.As("alice").Push(fx.ctx, fx.repo, "main", map[string][]byte{jobsFile: []byte(broken)}, "Break the jobs"); err != nil {
+		t.Fatal(err)
+	}
+	fixed := files[jobsFile][:strings.Index(files[jobsFile], "periodics:")]
+	n, ev := fx.openPR("fix-and-drop-the-periodic", map[string]string{jobsFile: fixed})
+	if err := fx.handle(fx.h, ev); err != nil {
+		t.Fatal(err)
+	}
+	if st := fx.status(ev.GetPullRequest().GetHead().GetSHA()); st == nil || st.GetState() != "success" {
+		t.Fatalf("status: %+v", st)
+	}
+	body := fx.comments(n)[0].GetBody()
+	for _, want := range []string{"is not a valid revision: the plan compares with the applied revision", "| removed | `periodic-hello-test` | periodic |"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("comment lacks %q:\n%s", want, body)
+		}
+	}
+}
+
 // TestReviewIgnores: pull requests to other repositories, to branches the
 // ConfigRepository does not follow, and closed ones get nothing.
 func TestReviewIgnores(t *testing.T) {
