@@ -45,6 +45,10 @@ type Env struct {
 	Scheme *runtime.Scheme
 
 	env *ctrlenvtest.Environment
+	// users serializes adding users: the control plane's certificate
+	// authority is not safe for concurrent use, and parallel tests add
+	// users.
+	users sync.Mutex
 }
 
 // BinDir finds the directory holding etcd and kube-apiserver: $KUBEBUILDER_ASSETS
@@ -182,6 +186,8 @@ func (e *Env) Namespace(t testing.TB) string {
 // Kubeconfig writes a kubeconfig file for this environment into dir and
 // returns its path, for tests that run bowline as a separate process.
 func (e *Env) Kubeconfig(dir string) (string, error) {
+	e.users.Lock()
+	defer e.users.Unlock()
 	user, err := e.env.ControlPlane.AddUser(ctrlenvtest.User{Name: "bowline-test", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return "", err
@@ -198,6 +204,8 @@ func (e *Env) Kubeconfig(dir string) (string, error) {
 // the given groups (none: authenticated, but allowed nothing RBAC does not
 // grant), for tests of what bowline does with lesser credentials.
 func (e *Env) UserKubeconfig(name string, groups ...string) ([]byte, error) {
+	e.users.Lock()
+	defer e.users.Unlock()
 	user, err := e.env.ControlPlane.AddUser(ctrlenvtest.User{Name: name, Groups: groups}, nil)
 	if err != nil {
 		return nil, err
