@@ -66,7 +66,7 @@ repos: [{name: acme/widgets, files: {README.md: "widgets\n"}}]
 	if err := e.Deliver(http.DefaultClient, "organization", "alice-removed", payload); err != nil {
 		t.Fatal(err)
 	}
-	e.Wait("acme", "", "organization", "alice removed", func(ev *plugin.Event) bool { return ev.DeliveryID == "alice-removed" })
+	e.Wait("acme", "alice removed", plugintest.Delivery("organization", "alice-removed"))
 	e.Comment("alice", repo, n, "/retitle Anything")
 	wantTitle("Crash on start-up")
 }

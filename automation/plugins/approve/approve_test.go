@@ -108,7 +108,11 @@ var branches atomic.Int64
 
 func open(t *testing.T, e *plugintest.Env, author, repo string, files map[string]string, mods ...func(*forge.PullRequest)) int {
 	t.Helper()
-	return e.OpenPR(author, repo, fmt.Sprintf("change-%d", branches.Add(1)), files, mods...)
+	pr := forge.PullRequest{Head: fmt.Sprintf("change-%d", branches.Add(1)), Files: plugintest.Files(files)}
+	for _, m := range mods {
+		m(&pr)
+	}
+	return e.OpenPR(author, repo, pr).GetNumber()
 }
 
 func TestApprove(t *testing.T) {
@@ -191,7 +195,7 @@ func TestApprove(t *testing.T) {
 	t.Run("new commits keep the approval", func(t *testing.T) {
 		t.Parallel()
 		branch := fmt.Sprintf("change-%d", branches.Add(1))
-		n := e.OpenPR("dave", w, branch, a)
+		n := e.OpenPR("dave", w, forge.PullRequest{Head: branch, Files: plugintest.Files(a)}).GetNumber()
 		e.Comment("bob", w, n, "/approve")
 		wantApproved(t, e, w, n, true)
 		e.Push("dave", w, branch, n, map[string]string{"a/z.go": "package a\n"})
@@ -203,7 +207,7 @@ func TestApprove(t *testing.T) {
 		if err := e.Forge.As("alice").Label(e.Ctx, w, n, "approved"); err != nil {
 			t.Fatal(err)
 		}
-		e.Wait("acme", "widgets", "pull_request", "labeled", plugintest.PRLabeled(n, "approved"))
+		e.Wait(w, "labeled", plugintest.PRLabeled(n, "labeled", "approved"))
 		wantApproved(t, e, w, n, true, "added by hand")
 	})
 	t.Run("the bot's own commands do nothing", func(t *testing.T) {

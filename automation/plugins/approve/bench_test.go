@@ -183,7 +183,7 @@ repos:
 			if err := e.Deliver(client, "issue_comment", fmt.Sprintf("warm-%d-%d", i, j), payload); err != nil {
 				b.Fatal(err)
 			}
-			e.Wait("acme", "big", plugin.GenericComment, "warm-up", plugintest.CommentBody(p.n, p.approver, body))
+			e.Wait("acme/big", "warm-up", plugintest.CommentBody(p.n, p.approver, body))
 		}
 	}
 	if fs := e.Failures(); len(fs) > 0 {
@@ -223,13 +223,13 @@ repos:
 		})
 	}
 	posts.Wait()
-	isBench := func(ev *plugin.Event) bool { return strings.HasPrefix(ev.DeliveryID, "bench-") }
+	isBench := plugintest.Match{Type: plugin.GenericComment, Fn: func(ev *plugin.Event) bool { return strings.HasPrefix(ev.DeliveryID, "bench-") }}
 	e.Await(2*time.Minute, func() bool {
-		handled, failed := e.CountLocked(plugin.GenericComment, isBench)
+		handled, failed := e.CountLocked(isBench)
 		return handled+int(failures.Load()) >= b.N || failed > 0
 	})
 	b.StopTimer()
-	handled, failed := e.Count(plugin.GenericComment, isBench)
+	handled, failed := e.Count(isBench)
 	// Every pull request must show the state its last comment asked for:
 	// the label changes the plugin made have all landed once it handled
 	// every comment.

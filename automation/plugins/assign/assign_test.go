@@ -11,8 +11,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/assign"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 )
 
@@ -32,8 +31,13 @@ repos:
 `
 
 func TestAssign(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(nil, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{assign.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(nil, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{assign.New(d.Base)}
+		},
 	})
 	tests := []struct {
 		name         string
@@ -79,9 +83,9 @@ func TestAssign(t *testing.T) {
 			t.Parallel()
 			var n int
 			if tc.pr {
-				n = h.OpenPR("bob", forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
+				n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
 			} else {
-				n = h.OpenIssue("bob", tc.name, "")
+				n = h.OpenIssue("bob", h.Repo, tc.name, "")
 			}
 			owner, repo, _ := strings.Cut(h.Repo, "/")
 			if len(tc.assigned) > 0 {
@@ -94,7 +98,7 @@ func TestAssign(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			h.Comment(tc.by, n, tc.body)
+			h.Comment(tc.by, h.Repo, n, tc.body)
 			is, _, err := h.GitHub.Issues.Get(h.Ctx, owner, repo, n)
 			if err != nil {
 				t.Fatal(err)
@@ -124,7 +128,7 @@ func TestAssign(t *testing.T) {
 					t.Errorf("requested reviewers = %q, want %q", got, want)
 				}
 			}
-			replies := h.BotComments(n)
+			replies := h.BotComments(h.Repo, n)
 			switch {
 			case tc.wantReply == "" && len(replies) > 0:
 				t.Errorf("unexpected replies: %q", replies)

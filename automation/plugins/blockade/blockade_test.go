@@ -8,8 +8,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/blockade"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
@@ -33,10 +32,15 @@ func config() *plugins.Config {
 }
 
 func TestBlockade(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(config(), nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{blockade.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(config(), nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{blockade.New(d.Base)}
+		},
 	})
-	if _, err := h.Forge.As(plugintest.Bot).Push(h.Ctx, h.Repo, "release-1.0", map[string][]byte{"NOTES": []byte("x")}, "release branch"); err != nil {
+	if _, err := h.Forge.As(plugintest.BotLogin).Push(h.Ctx, h.Repo, "release-1.0", map[string][]byte{"NOTES": []byte("x")}, "release branch"); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -61,17 +65,17 @@ func TestBlockade(t *testing.T) {
 			for _, f := range tc.files {
 				files[f] = []byte(fmt.Sprintf("change %d\n", i))
 			}
-			n := h.OpenPR("bob", forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Base: tc.base, Files: files}).GetNumber()
-			labelled := slices.Contains(h.Labels(n), blockade.Label)
-			comments := h.BotComments(n)
+			n := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Base: tc.base, Files: files}).GetNumber()
+			labelled := slices.Contains(h.Labels(h.Repo, n), blockade.Label)
+			comments := h.BotComments(h.Repo, n)
 			if tc.want == nil {
 				if labelled || len(comments) > 0 {
-					t.Errorf("blocked: labels %q, comments %q", h.Labels(n), comments)
+					t.Errorf("blocked: labels %q, comments %q", h.Labels(h.Repo, n), comments)
 				}
 				return
 			}
 			if !labelled || len(comments) != 1 {
-				t.Fatalf("not blocked: labels %q, comments %q", h.Labels(n), comments)
+				t.Fatalf("not blocked: labels %q, comments %q", h.Labels(h.Repo, n), comments)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(comments[0], w) {
@@ -83,22 +87,27 @@ func TestBlockade(t *testing.T) {
 }
 
 func TestBlockadeLifts(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(config(), nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{blockade.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(config(), nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{blockade.New(d.Base)}
+		},
 	})
-	n := h.OpenPR("bob", forge.PullRequest{Title: "docs", Head: "docs", Files: map[string][]byte{"docs/generated/a.md": []byte("a"), "main.go": []byte("x")}}).GetNumber()
-	if !slices.Contains(h.Labels(n), blockade.Label) {
+	n := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "docs", Head: "docs", Files: map[string][]byte{"docs/generated/a.md": []byte("a"), "main.go": []byte("x")}}).GetNumber()
+	if !slices.Contains(h.Labels(h.Repo, n), blockade.Label) {
 		t.Fatal("not blocked")
 	}
 	// The author takes the generated file out again.
 	if _, err := h.Forge.As("bob").Push(h.Ctx, h.Repo, "docs", map[string][]byte{"docs/generated/a.md": nil}, "drop generated docs"); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("synchronize", plugintest.PRAction(n, "synchronize"))
-	if got := h.Labels(n); len(got) != 0 {
+	h.Wait(h.Repo, "synchronize", plugintest.PRAction(n, "synchronize"))
+	if got := h.Labels(h.Repo, n); len(got) != 0 {
 		t.Errorf("labels = %q", got)
 	}
-	if got := h.BotComments(n); len(got) != 0 {
+	if got := h.BotComments(h.Repo, n); len(got) != 0 {
 		t.Errorf("comments = %q", got)
 	}
 }

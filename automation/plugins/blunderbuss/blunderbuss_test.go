@@ -78,7 +78,11 @@ func requested(t *testing.T, e *plugintest.Env, repo string, n int) []string {
 
 func open(t *testing.T, e *plugintest.Env, author, repo string, mods ...func(*forge.PullRequest)) int {
 	t.Helper()
-	return e.OpenPR(author, repo, fmt.Sprintf("b%d", branches.Add(1)), map[string]string{"docs/x.md": "x\n"}, mods...)
+	pr := forge.PullRequest{Head: fmt.Sprintf("b%d", branches.Add(1)), Files: map[string][]byte{"docs/x.md": []byte("x\n")}}
+	for _, m := range mods {
+		m(&pr)
+	}
+	return e.OpenPR(author, repo, pr).GetNumber()
 }
 
 func TestBlunderbuss(t *testing.T) {
@@ -107,7 +111,7 @@ func TestBlunderbuss(t *testing.T) {
 		if err := e.Forge.As("carol").SetDraft(e.Ctx, w, n, false); err != nil {
 			t.Fatal(err)
 		}
-		e.Wait("acme", "widgets", "pull_request", "ready for review", plugintest.PRAction(n, "ready_for_review"))
+		e.Wait(w, "ready for review", plugintest.PRAction(n, "ready_for_review"))
 		if got := requested(t, e, w, n); !slices.Equal(got, []string{"alice", "bob"}) {
 			t.Errorf("requested %q once ready, want alice and bob", got)
 		}
@@ -132,7 +136,7 @@ func TestBlunderbuss(t *testing.T) {
 	})
 	t.Run("GitHub refuses a reviewer who cannot review; the others are asked", func(t *testing.T) {
 		t.Parallel()
-		n := e.OpenPR("carol", "acme/open", fmt.Sprintf("b%d", branches.Add(1)), map[string]string{"ext/x": "x\n"})
+		n := e.OpenPR("carol", "acme/open", forge.PullRequest{Head: fmt.Sprintf("b%d", branches.Add(1)), Files: map[string][]byte{"ext/x": []byte("x\n")}}).GetNumber()
 		if got := requested(t, e, "acme/open", n); !slices.Equal(got, []string{"alice"}) {
 			t.Errorf("requested %q, want alice (dave is no collaborator)", got)
 		}

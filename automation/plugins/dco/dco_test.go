@@ -11,8 +11,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/dco"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
@@ -26,14 +25,19 @@ repos:
   files: {README.md: "# widgets\n"}
 `
 
-func start(t *testing.T, cfg map[string]*plugins.Dco) *plugintest.Harness {
-	return plugintest.New(t, seed, plugintest.Config(&plugins.Config{Dco: cfg}, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{dco.New(b)}
+func start(t *testing.T, cfg map[string]*plugins.Dco) *plugintest.Env {
+	return plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(&plugins.Config{Dco: cfg}, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{dco.New(d.Base)}
+		},
 	})
 }
 
 // push commits one file per message as author to branch.
-func push(t *testing.T, h *plugintest.Harness, author, branch string, messages ...string) {
+func push(t *testing.T, h *plugintest.Env, author, branch string, messages ...string) {
 	t.Helper()
 	for i, m := range messages {
 		if _, err := h.Forge.As(author).Push(h.Ctx, h.Repo, branch, map[string][]byte{fmt.Sprintf("%s-%d", branch, i): []byte(m)}, m); err != nil {
@@ -43,7 +47,7 @@ func push(t *testing.T, h *plugintest.Harness, author, branch string, messages .
 }
 
 // status is the dco context's state and description on the head.
-func status(t *testing.T, h *plugintest.Harness, n int) (string, string) {
+func status(t *testing.T, h *plugintest.Env, n int) (string, string) {
 	t.Helper()
 	owner, repo, _ := strings.Cut(h.Repo, "/")
 	pr, _, err := h.GitHub.PullRequests.Get(h.Ctx, owner, repo, n)
@@ -84,7 +88,7 @@ func TestDCO(t *testing.T) {
 			t.Parallel()
 			branch := fmt.Sprintf("b%d", i)
 			push(t, h, tc.author, branch, tc.messages...)
-			n := h.OpenPR(tc.author, forge.PullRequest{Title: tc.name, Head: branch}).GetNumber()
+			n := h.OpenPR(tc.author, h.Repo, forge.PullRequest{Title: tc.name, Head: branch}).GetNumber()
 			state, url := status(t, h, n)
 			if state != tc.wantState {
 				t.Errorf("dco status = %q, want %q", state, tc.wantState)
@@ -96,10 +100,10 @@ func TestDCO(t *testing.T) {
 			if tc.wantState == "failure" {
 				wantLabel = dco.NoLabel
 			}
-			if got := h.Labels(n); !slices.Equal(got, []string{wantLabel}) {
+			if got := h.Labels(h.Repo, n); !slices.Equal(got, []string{wantLabel}) {
 				t.Errorf("labels = %q, want [%s]", got, wantLabel)
 			}
-			comments := h.BotComments(n)
+			comments := h.BotComments(h.Repo, n)
 			if len(tc.wantList) == 0 {
 				if len(comments) > 0 {
 					t.Errorf("unexpected comments: %q", comments)
@@ -124,36 +128,36 @@ func TestDCO(t *testing.T) {
 func TestDCOFollowsPushesAndConfig(t *testing.T) {
 	h := start(t, nil)
 	push(t, h, "alice", "feature", "Add a\n\nSigned-off-by: Alice <a@x>")
-	n := h.OpenPR("alice", forge.PullRequest{Title: "feature", Head: "feature"}).GetNumber()
+	n := h.OpenPR("alice", h.Repo, forge.PullRequest{Title: "feature", Head: "feature"}).GetNumber()
 	if state, _ := status(t, h, n); state != "success" {
 		t.Fatalf("status = %q", state)
 	}
 	push(t, h, "alice", "feature", "Add b")
-	h.Wait("synchronize", plugintest.PRAction(n, "synchronize"))
+	h.Wait(h.Repo, "synchronize", plugintest.PRAction(n, "synchronize"))
 	if state, _ := status(t, h, n); state != "failure" {
 		t.Fatalf("status after an unsigned commit = %q", state)
 	}
-	if got := h.Labels(n); !slices.Equal(got, []string{dco.NoLabel}) {
+	if got := h.Labels(h.Repo, n); !slices.Equal(got, []string{dco.NoLabel}) {
 		t.Fatalf("labels = %q", got)
 	}
-	if got := h.BotComments(n); len(got) != 1 {
+	if got := h.BotComments(h.Repo, n); len(got) != 1 {
 		t.Fatalf("comments = %q", got)
 	}
 	// /check-dco on a check that still fails replaces the comment.
-	h.Comment("bob", n, "/check-dco")
-	if got := h.BotComments(n); len(got) != 1 {
+	h.Comment("bob", h.Repo, n, "/check-dco")
+	if got := h.BotComments(h.Repo, n); len(got) != 1 {
 		t.Fatalf("comments after /check-dco = %q", got)
 	}
 	// Members may skip the check: the pull request passes at the next check.
-	h.SetConfig(plugintest.Config(&plugins.Config{Dco: map[string]*plugins.Dco{"*": {SkipDCOCheckForMembers: true}}}, nil))
-	h.Comment("bob", n, "/CHECK-DCO")
+	h.SetConfigSet(plugintest.Config(&plugins.Config{Dco: map[string]*plugins.Dco{"*": {SkipDCOCheckForMembers: true}}}, nil))
+	h.Comment("bob", h.Repo, n, "/CHECK-DCO")
 	if state, _ := status(t, h, n); state != "success" {
 		t.Errorf("status with members skipped = %q", state)
 	}
-	if got := h.Labels(n); !slices.Equal(got, []string{dco.YesLabel}) {
+	if got := h.Labels(h.Repo, n); !slices.Equal(got, []string{dco.YesLabel}) {
 		t.Errorf("labels = %q", got)
 	}
-	if got := h.BotComments(n); len(got) != 0 {
+	if got := h.BotComments(h.Repo, n); len(got) != 0 {
 		t.Errorf("comments = %q, want the old one gone", got)
 	}
 }
@@ -163,19 +167,19 @@ func TestDCOTrust(t *testing.T) {
 		"acme/widgets": {TrustedApps: []string{"helper"}},
 	})
 	push(t, h, "helper[bot]", "bump", "Bump deps")
-	n := h.OpenPR("helper[bot]", forge.PullRequest{Title: "bump", Head: "bump"}).GetNumber()
+	n := h.OpenPR("helper[bot]", h.Repo, forge.PullRequest{Title: "bump", Head: "bump"}).GetNumber()
 	if state, _ := status(t, h, n); state != "success" {
 		t.Errorf("trusted app: status = %q", state)
 	}
 	// As in Prow, any exemption trusts org members too (trigger's rules).
 	push(t, h, "alice", "member", "Add m")
-	n = h.OpenPR("alice", forge.PullRequest{Title: "member", Head: "member"}).GetNumber()
+	n = h.OpenPR("alice", h.Repo, forge.PullRequest{Title: "member", Head: "member"}).GetNumber()
 	if state, _ := status(t, h, n); state != "success" {
 		t.Errorf("member: status = %q", state)
 	}
 	// Outsiders are checked.
 	push(t, h, "bob", "outsider", "Add o")
-	n = h.OpenPR("bob", forge.PullRequest{Title: "outsider", Head: "outsider"}).GetNumber()
+	n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "outsider", Head: "outsider"}).GetNumber()
 	if state, _ := status(t, h, n); state != "failure" {
 		t.Errorf("outsider: status = %q", state)
 	}
@@ -187,14 +191,14 @@ func TestDCOTrust(t *testing.T) {
 	if err := h.Forge.As("bob").Do(h.Ctx, http.MethodPatch, "/user/memberships/orgs/acme", map[string]string{"state": "active"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	h.Comment("alice", n, "/check-dco")
+	h.Comment("alice", h.Repo, n, "/check-dco")
 	if state, _ := status(t, h, n); state != "success" {
 		t.Errorf("outsider who joined, after /check-dco: status = %q", state)
 	}
 	// /check-dco on an issue does nothing.
-	is := h.OpenIssue("bob", "question", "")
-	h.Comment("bob", is, "/check-dco")
-	if got := h.BotComments(is); len(got) != 0 {
+	is := h.OpenIssue("bob", h.Repo, "question", "")
+	h.Comment("bob", h.Repo, is, "/check-dco")
+	if got := h.BotComments(h.Repo, is); len(got) != 0 {
 		t.Errorf("comments on an issue = %q", got)
 	}
 }

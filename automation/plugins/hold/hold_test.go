@@ -7,8 +7,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/hold"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 )
 
@@ -23,8 +22,13 @@ repos:
 `
 
 func TestHold(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(nil, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{hold.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(nil, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{hold.New(d.Base)}
+		},
 	})
 	tests := []struct {
 		name     string
@@ -51,18 +55,18 @@ func TestHold(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pr := h.OpenPR("bob", forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}})
+			pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}})
 			n := pr.GetNumber()
 			if tc.held {
-				if err := h.Forge.As(plugintest.Bot).Label(h.Ctx, h.Repo, n, hold.Label); err != nil {
+				if err := h.Forge.As(plugintest.BotLogin).Label(h.Ctx, h.Repo, n, hold.Label); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h.Comment("bob", n, tc.body)
-			if got := slices.Contains(h.Labels(n), hold.Label); got != tc.wantHeld {
-				t.Errorf("held = %v, want %v (labels %q)", got, tc.wantHeld, h.Labels(n))
+			h.Comment("bob", h.Repo, n, tc.body)
+			if got := slices.Contains(h.Labels(h.Repo, n), hold.Label); got != tc.wantHeld {
+				t.Errorf("held = %v, want %v (labels %q)", got, tc.wantHeld, h.Labels(h.Repo, n))
 			}
-			if c := h.BotComments(n); len(c) > 0 {
+			if c := h.BotComments(h.Repo, n); len(c) > 0 {
 				t.Errorf("unexpected comments: %q", c)
 			}
 		})
@@ -70,23 +74,32 @@ func TestHold(t *testing.T) {
 }
 
 func TestHoldIgnoresIssues(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(nil, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{hold.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(nil, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{hold.New(d.Base)}
+		},
 	})
-	n := h.OpenIssue("alice", "an issue", "")
-	h.Comment("alice", n, "/hold")
-	if got := h.Labels(n); len(got) != 0 {
+	n := h.OpenIssue("alice", h.Repo, "an issue", "")
+	h.Comment("alice", h.Repo, n, "/hold")
+	if got := h.Labels(h.Repo, n); len(got) != 0 {
 		t.Errorf("labels of an issue: %q", got)
 	}
 }
 
 func TestHoldWithoutConfig(t *testing.T) {
-	h := plugintest.New(t, seed, nil, func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{hold.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{hold.New(d.Base)}
+		},
 	})
-	pr := h.OpenPR("bob", forge.PullRequest{Title: "x", Head: "x", Files: map[string][]byte{"x": []byte("x")}})
-	h.Comment("bob", pr.GetNumber(), "/hold")
-	if got := h.Labels(pr.GetNumber()); len(got) != 0 {
+	pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "x", Head: "x", Files: map[string][]byte{"x": []byte("x")}})
+	h.Comment("bob", h.Repo, pr.GetNumber(), "/hold")
+	if got := h.Labels(h.Repo, pr.GetNumber()); len(got) != 0 {
 		t.Errorf("labels before any revision is applied: %q", got)
 	}
 }

@@ -9,8 +9,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/invalidcommitmsg"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
@@ -47,12 +46,17 @@ repos:
   files: {README.md: "# strict\n"}
 `
 
-func start(t *testing.T) *plugintest.Harness {
+func start(t *testing.T) *plugintest.Env {
 	cfg := &plugins.Config{InvalidCommitMsg: []plugins.InvalidCommitMsg{
 		{Repos: []string{"acme/widgets"}, Checks: []plugins.InvalidCommitMsgCheck{{Name: plugins.CheckFixupPrefix}}},
 	}}
-	return plugintest.New(t, seed, plugintest.Config(cfg, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{invalidcommitmsg.New(b)}
+	return plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(cfg, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{invalidcommitmsg.New(d.Base)}
+		},
 	})
 }
 
@@ -83,12 +87,12 @@ func TestInvalidCommitMessages(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			pr := h.OpenPR("bob", forge.PullRequest{Title: tc.title, Head: branch})
+			pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.title, Head: branch})
 			n := pr.GetNumber()
-			if got := slices.Contains(h.Labels(n), invalidcommitmsg.Label); got != tc.wantLabel {
+			if got := slices.Contains(h.Labels(h.Repo, n), invalidcommitmsg.Label); got != tc.wantLabel {
 				t.Errorf("labelled = %v, want %v", got, tc.wantLabel)
 			}
-			comments := h.BotComments(n)
+			comments := h.BotComments(h.Repo, n)
 			if len(tc.want) == 0 {
 				if len(comments) > 0 {
 					t.Errorf("unexpected comments: %q", comments)
@@ -113,8 +117,8 @@ func TestFixupCheckIsOffByDefault(t *testing.T) {
 	if _, err := h.Forge.As("bob").Push(h.Ctx, h.Repo, "fix", map[string][]byte{"f": []byte("x")}, "squash! something"); err != nil {
 		t.Fatal(err)
 	}
-	n := h.OpenPR("bob", forge.PullRequest{Title: "Something", Head: "fix"}).GetNumber()
-	if got := h.Labels(n); len(got) != 0 {
+	n := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "Something", Head: "fix"}).GetNumber()
+	if got := h.Labels(h.Repo, n); len(got) != 0 {
 		t.Errorf("labels = %q, want none", got)
 	}
 }
@@ -124,18 +128,18 @@ func TestRetitleClearsTheLabel(t *testing.T) {
 	if _, err := h.Forge.As("bob").Push(h.Ctx, h.Repo, "crash", map[string][]byte{"f": []byte("x")}, "Stop the crash"); err != nil {
 		t.Fatal(err)
 	}
-	n := h.OpenPR("bob", forge.PullRequest{Title: "Fixes #3", Head: "crash"}).GetNumber()
-	if got := h.Labels(n); !slices.Equal(got, []string{invalidcommitmsg.Label}) || len(h.BotComments(n)) != 1 {
-		t.Fatalf("labels %q, comments %q", got, h.BotComments(n))
+	n := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "Fixes #3", Head: "crash"}).GetNumber()
+	if got := h.Labels(h.Repo, n); !slices.Equal(got, []string{invalidcommitmsg.Label}) || len(h.BotComments(h.Repo, n)) != 1 {
+		t.Fatalf("labels %q, comments %q", got, h.BotComments(h.Repo, n))
 	}
 	if err := h.Forge.As("bob").Do(h.Ctx, http.MethodPatch, fmt.Sprintf("/repos/%s/pulls/%d", h.Repo, n), map[string]string{"title": "Stop the crash"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("edited", plugintest.PRAction(n, "edited"))
-	if got := h.Labels(n); len(got) != 0 {
+	h.Wait(h.Repo, "edited", plugintest.PRAction(n, "edited"))
+	if got := h.Labels(h.Repo, n); len(got) != 0 {
 		t.Errorf("labels after the fix = %q", got)
 	}
-	if got := h.BotComments(n); len(got) != 0 {
+	if got := h.BotComments(h.Repo, n); len(got) != 0 {
 		t.Errorf("comments after the fix = %q", got)
 	}
 }

@@ -8,8 +8,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/label"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
@@ -57,9 +56,14 @@ func config() *plugins.Config {
 	}}
 }
 
-func start(t *testing.T) *plugintest.Harness {
-	return plugintest.New(t, seed, plugintest.Config(config(), nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{label.New(b)}
+func start(t *testing.T) *plugintest.Env {
+	return plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(config(), nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{label.New(d.Base)}
+		},
 	})
 }
 
@@ -131,21 +135,21 @@ func TestLabelCommands(t *testing.T) {
 			t.Parallel()
 			var n int
 			if tc.pr {
-				n = h.OpenPR("bob", forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
+				n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
 			} else {
-				n = h.OpenIssue("bob", tc.name, "")
+				n = h.OpenIssue("bob", h.Repo, tc.name, "")
 			}
 			if len(tc.has) > 0 {
-				if err := h.Forge.As(plugintest.Bot).Label(h.Ctx, h.Repo, n, tc.has...); err != nil {
+				if err := h.Forge.As(plugintest.BotLogin).Label(h.Ctx, h.Repo, n, tc.has...); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h.Comment(tc.by, n, tc.body)
+			h.Comment(tc.by, h.Repo, n, tc.body)
 			want := slices.Sorted(slices.Values(tc.want))
-			if got := h.Labels(n); !slices.Equal(got, want) {
+			if got := h.Labels(h.Repo, n); !slices.Equal(got, want) {
 				t.Errorf("labels = %q, want %q", got, want)
 			}
-			replies := h.BotComments(n)
+			replies := h.BotComments(h.Repo, n)
 			switch {
 			case tc.wantReply == "" && len(replies) > 0:
 				t.Errorf("unexpected replies: %q", replies)
@@ -162,12 +166,12 @@ func TestLabelCommands(t *testing.T) {
 
 func TestAssignOn(t *testing.T) {
 	h := start(t)
-	pr := h.OpenPR("bob", forge.PullRequest{Title: "change", Head: "change", Files: map[string][]byte{"f": []byte("x")}})
+	pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "change", Head: "change", Files: map[string][]byte{"f": []byte("x")}})
 	n := pr.GetNumber()
 	if err := h.Forge.As("dave").Label(h.Ctx, h.Repo, n, "other-label"); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("labeled", plugintest.PRLabeled(n, "labeled", "other-label"))
+	h.Wait(h.Repo, "labeled", plugintest.PRLabeled(n, "labeled", "other-label"))
 	got, err := h.Forge.As("alice").PR(h.Ctx, h.Repo, n)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +187,7 @@ func TestAssignOn(t *testing.T) {
 	if err := h.Forge.As("dave").Label(h.Ctx, h.Repo, n, "kind/bug"); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("labeled", plugintest.PRLabeled(n, "labeled", "kind/bug"))
+	h.Wait(h.Repo, "labeled", plugintest.PRLabeled(n, "labeled", "kind/bug"))
 	if got, _ := h.Forge.As("alice").PR(h.Ctx, h.Repo, n); len(got.Assignees) != 1 {
 		t.Errorf("assignees after kind/bug: %d, want 1", len(got.Assignees))
 	}

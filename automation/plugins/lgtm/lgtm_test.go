@@ -12,6 +12,7 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/lgtm"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
+	"github.com/bowline-ci/bowline/sandbox/forge"
 )
 
 // alice and bob are members (and so collaborators), alice in the
@@ -77,7 +78,7 @@ type pr struct {
 func open(t *testing.T, e *plugintest.Env, author, repo string) *pr {
 	t.Helper()
 	branch := fmt.Sprintf("change-%d", branches.Add(1))
-	n := e.OpenPR(author, repo, branch, map[string]string{branch + ".txt": "one\n"})
+	n := e.OpenPR(author, repo, forge.PullRequest{Head: branch, Files: map[string][]byte{branch + ".txt": []byte("one\n")}}).GetNumber()
 	return &pr{e: e, repo: repo, branch: branch, n: n}
 }
 
@@ -197,7 +198,7 @@ func TestLGTM(t *testing.T) {
 		p.wantLGTM(t, false)
 		// A command in a review's body wins over its state.
 		e.Review("alice", r, p.n, "REQUEST_CHANGES", "/lgtm")
-		e.Wait("acme", "reviews", plugin.GenericComment, "review body", plugintest.CommentBody(p.n, "alice", "/lgtm"))
+		e.Wait(r, "review body", plugintest.CommentBody(p.n, "alice", "/lgtm"))
 		p.wantLGTM(t, true)
 	})
 

@@ -8,8 +8,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/lifecycle"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 )
 
@@ -25,8 +24,13 @@ repos:
 `
 
 func TestLifecycle(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(nil, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{lifecycle.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(nil, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{lifecycle.New(d.Base)}
+		},
 	})
 	tests := []struct {
 		name       string
@@ -84,11 +88,11 @@ func TestLifecycle(t *testing.T) {
 			t.Parallel()
 			var n int
 			if tc.pr {
-				n = h.OpenPR("bob", forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
+				n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
 			} else {
-				n = h.OpenIssue("bob", tc.name, "")
+				n = h.OpenIssue("bob", h.Repo, tc.name, "")
 			}
-			bot := h.Forge.As(plugintest.Bot)
+			bot := h.Forge.As(plugintest.BotLogin)
 			if len(tc.labels) > 0 {
 				if err := bot.Label(h.Ctx, h.Repo, n, tc.labels...); err != nil {
 					t.Fatal(err)
@@ -104,7 +108,7 @@ func TestLifecycle(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			h.Comment(tc.by, n, tc.body)
+			h.Comment(tc.by, h.Repo, n, tc.body)
 			owner, repo, _ := strings.Cut(h.Repo, "/")
 			is, _, err := h.GitHub.Issues.Get(h.Ctx, owner, repo, n)
 			if err != nil {
@@ -117,11 +121,11 @@ func TestLifecycle(t *testing.T) {
 				t.Errorf("state reason = %q, want %q", is.GetStateReason(), tc.wantReason)
 			}
 			if tc.wantLabels != nil {
-				if got, want := h.Labels(n), slices.Sorted(slices.Values(tc.wantLabels)); !slices.Equal(got, want) {
+				if got, want := h.Labels(h.Repo, n), slices.Sorted(slices.Values(tc.wantLabels)); !slices.Equal(got, want) {
 					t.Errorf("labels = %q, want %q", got, want)
 				}
 			}
-			replies := h.BotComments(n)
+			replies := h.BotComments(h.Repo, n)
 			switch {
 			case tc.wantReply == "" && len(replies) > 0:
 				t.Errorf("unexpected replies: %q", replies)

@@ -9,8 +9,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/milestone"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
 
@@ -34,7 +33,7 @@ func defaultTeam() *plugins.Config {
 		"": {MaintainersTeam: "release-team", MaintainersFriendlyName: "release managers"}}}
 }
 
-func milestoneOf(t *testing.T, h *plugintest.Harness, n int) string {
+func milestoneOf(t *testing.T, h *plugintest.Env, n int) string {
 	t.Helper()
 	owner, repo, _ := strings.Cut(h.Repo, "/")
 	is, _, err := h.GitHub.Issues.Get(h.Ctx, owner, repo, n)
@@ -45,8 +44,13 @@ func milestoneOf(t *testing.T, h *plugintest.Harness, n int) string {
 }
 
 func TestMilestone(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(defaultTeam(), nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{milestone.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(defaultTeam(), nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{milestone.New(d.Base)}
+		},
 	})
 	tests := []struct {
 		name      string
@@ -69,18 +73,18 @@ func TestMilestone(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			n := h.OpenIssue("bob", tc.name, "")
+			n := h.OpenIssue("bob", h.Repo, tc.name, "")
 			if tc.before != 0 {
 				owner, repo, _ := strings.Cut(h.Repo, "/")
 				if _, _, err := h.GitHub.Issues.Edit(h.Ctx, owner, repo, n, &github.IssueRequest{Milestone: github.Ptr(tc.before)}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h.Comment(tc.by, n, tc.body)
+			h.Comment(tc.by, h.Repo, n, tc.body)
 			if got := milestoneOf(t, h, n); got != tc.want {
 				t.Errorf("milestone = %q, want %q", got, tc.want)
 			}
-			replies := h.BotComments(n)
+			replies := h.BotComments(h.Repo, n)
 			switch {
 			case tc.wantReply == "" && len(replies) > 0:
 				t.Errorf("unexpected replies: %q", replies)
@@ -92,18 +96,23 @@ func TestMilestone(t *testing.T) {
 }
 
 func TestMilestoneTeams(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(defaultTeam(), nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{milestone.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(defaultTeam(), nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{milestone.New(d.Base)}
+		},
 	})
 	try := func(config *plugins.Config, by, want string, wantReply string) {
 		t.Helper()
-		h.SetConfig(plugintest.Config(config, nil))
-		n := h.OpenIssue("bob", "issue", "")
-		h.Comment(by, n, "/milestone v1.0")
+		h.SetConfigSet(plugintest.Config(config, nil))
+		n := h.OpenIssue("bob", h.Repo, "issue", "")
+		h.Comment(by, h.Repo, n, "/milestone v1.0")
 		if got := milestoneOf(t, h, n); got != want {
 			t.Errorf("%s: milestone = %q, want %q", by, got, want)
 		}
-		if replies := h.BotComments(n); (wantReply == "") != (len(replies) == 0) || (wantReply != "" && !strings.Contains(replies[0], wantReply)) {
+		if replies := h.BotComments(h.Repo, n); (wantReply == "") != (len(replies) == 0) || (wantReply != "" && !strings.Contains(replies[0], wantReply)) {
 			t.Errorf("%s: replies = %q, want %q", by, replies, wantReply)
 		}
 	}

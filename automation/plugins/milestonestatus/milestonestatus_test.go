@@ -7,8 +7,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/milestonestatus"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
 
@@ -26,8 +25,13 @@ repos:
 
 func TestStatus(t *testing.T) {
 	cfg := &plugins.Config{RepoMilestone: map[string]plugins.Milestone{"": {MaintainersTeam: "release-team"}}}
-	h := plugintest.New(t, seed, plugintest.Config(cfg, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{milestonestatus.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(cfg, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{milestonestatus.New(d.Base)}
+		},
 	})
 	tests := []struct {
 		name, by, body string
@@ -43,12 +47,12 @@ func TestStatus(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			n := h.OpenIssue("bob", tc.name, "")
-			h.Comment(tc.by, n, tc.body)
-			if got := h.Labels(n); !slices.Equal(got, tc.want) {
+			n := h.OpenIssue("bob", h.Repo, tc.name, "")
+			h.Comment(tc.by, h.Repo, n, tc.body)
+			if got := h.Labels(h.Repo, n); !slices.Equal(got, tc.want) {
 				t.Errorf("labels = %q, want %q", got, tc.want)
 			}
-			replies := h.BotComments(n)
+			replies := h.BotComments(h.Repo, n)
 			switch {
 			case tc.wantReply == "" && len(replies) > 0:
 				t.Errorf("unexpected replies: %q", replies)

@@ -7,8 +7,7 @@ import (
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/override"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -42,19 +41,24 @@ func jobConfig() *jobs.Config {
 	}}}
 }
 
-func start(t *testing.T, o plugins.Override) *plugintest.Harness {
-	return plugintest.New(t, seed, plugintest.Config(config(o), jobConfig()), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{override.New(b, repoowners.NewClient())}
+func start(t *testing.T, o plugins.Override) *plugintest.Env {
+	return plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(config(o), jobConfig()),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{override.New(d.Base, repoowners.NewClient())}
+		},
 	})
 }
 
 // statuses sets the head's statuses and returns a function reading one.
-func prWithStatuses(t *testing.T, h *plugintest.Harness, branch string, states map[string]string) (int, func(string) (string, string)) {
+func prWithStatuses(t *testing.T, h *plugintest.Env, branch string, states map[string]string) (int, func(string) (string, string)) {
 	t.Helper()
-	pr := h.OpenPR("bob", forge.PullRequest{Title: branch, Head: branch, Files: map[string][]byte{branch: []byte("x")}})
+	pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: branch, Head: branch, Files: map[string][]byte{branch: []byte("x")}})
 	sha := pr.GetHead().GetSHA()
 	for ctx, st := range states {
-		if err := h.Forge.As(plugintest.Bot).SetStatus(h.Ctx, h.Repo, sha, ctx, st, "ran"); err != nil {
+		if err := h.Forge.As(plugintest.BotLogin).SetStatus(h.Ctx, h.Repo, sha, ctx, st, "ran"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +110,7 @@ func TestOverride(t *testing.T) {
 			t.Parallel()
 			n, state := prWithStatuses(t, h, fmt.Sprintf("b%d", i),
 				map[string]string{"lint": "failure", "ci/unit": "failure", "fine": "success", "test / Unit Tests": "pending"})
-			h.Comment(tc.by, n, tc.body)
+			h.Comment(tc.by, h.Repo, n, tc.body)
 			for ctx, want := range tc.want {
 				got, desc := state(ctx)
 				if got != want {
@@ -116,7 +120,7 @@ func TestOverride(t *testing.T) {
 					t.Errorf("%s description = %q", ctx, desc)
 				}
 			}
-			replies := h.BotComments(n)
+			replies := h.BotComments(h.Repo, n)
 			switch {
 			case tc.wantReply == "" && len(replies) != 1 && tc.want["lint"] == "success":
 				t.Errorf("replies = %q, want the audit comment", replies)
@@ -131,11 +135,11 @@ func TestOverrideNeedsConfigForOwnersAndTeams(t *testing.T) {
 	h := start(t, plugins.Override{})
 	for _, who := range []string{"olivia", "alice"} {
 		n, state := prWithStatuses(t, h, "b-"+who, map[string]string{"lint": "failure"})
-		h.Comment(who, n, "/override lint")
+		h.Comment(who, h.Repo, n, "/override lint")
 		if got, _ := state("lint"); got != "failure" {
 			t.Errorf("%s overrode without being allowed: %s", who, got)
 		}
-		if r := h.BotComments(n); len(r) != 1 || !strings.Contains(r[0], "/override is restricted to repository admins.") {
+		if r := h.BotComments(h.Repo, n); len(r) != 1 || !strings.Contains(r[0], "/override is restricted to repository admins.") {
 			t.Errorf("replies = %q", r)
 		}
 	}
@@ -144,27 +148,27 @@ func TestOverrideNeedsConfigForOwnersAndTeams(t *testing.T) {
 func TestOverrideCancel(t *testing.T) {
 	h := start(t, plugins.Override{})
 	n, state := prWithStatuses(t, h, "cancel", map[string]string{"lint": "failure", "e2e": "failure"})
-	h.Comment("ada", n, "/override lint e2e")
+	h.Comment("ada", h.Repo, n, "/override lint e2e")
 	if a, b := stateOf(state, "lint"), stateOf(state, "e2e"); a != "success" || b != "success" {
 		t.Fatalf("after override: lint %s, e2e %s", a, b)
 	}
-	h.Comment("ada", n, "/override-cancel lint")
+	h.Comment("ada", h.Repo, n, "/override-cancel lint")
 	if got, desc := state("lint"); got != "failure" || desc != "Override cancelled by ada" {
 		t.Errorf("lint after cancel = %s %q", got, desc)
 	}
 	if got := stateOf(state, "e2e"); got != "success" {
 		t.Errorf("e2e after cancelling lint = %s", got)
 	}
-	h.Comment("carol", n, "/override-cancel")
+	h.Comment("carol", h.Repo, n, "/override-cancel")
 	if got := stateOf(state, "e2e"); got != "success" {
 		t.Errorf("e2e after an unauthorized cancel = %s", got)
 	}
-	h.Comment("ada", n, "/override-cancel")
+	h.Comment("ada", h.Repo, n, "/override-cancel")
 	if got := stateOf(state, "e2e"); got != "failure" {
 		t.Errorf("e2e after cancelling all = %s", got)
 	}
-	h.Comment("ada", n, "/override-cancel")
-	replies := h.BotComments(n)
+	h.Comment("ada", h.Repo, n, "/override-cancel")
+	replies := h.BotComments(h.Repo, n)
 	if last := replies[len(replies)-1]; !strings.Contains(last, "There is no override to cancel.") {
 		t.Errorf("last reply = %q", last)
 	}
@@ -180,9 +184,9 @@ func stateOf(state func(string) (string, string), ctx string) string {
 
 func TestOverrideIgnoresIssues(t *testing.T) {
 	h := start(t, plugins.Override{})
-	n := h.OpenIssue("bob", "issue", "")
-	h.Comment("ada", n, "/override lint")
-	if r := h.BotComments(n); len(r) != 0 {
+	n := h.OpenIssue("bob", h.Repo, "issue", "")
+	h.Comment("ada", h.Repo, n, "/override lint")
+	if r := h.BotComments(h.Repo, n); len(r) != 0 {
 		t.Errorf("replies on an issue = %q", r)
 	}
 }

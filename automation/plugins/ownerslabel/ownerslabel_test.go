@@ -9,6 +9,7 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/ownerslabel"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
+	"github.com/bowline-ci/bowline/sandbox/forge"
 )
 
 const seed = `
@@ -55,7 +56,7 @@ func TestOwnersLabel(t *testing.T) {
 				files[f] = "x\n"
 			}
 			b := fmt.Sprintf("b%d", branches.Add(1))
-			n := e.OpenPR("alice", "acme/widgets", b, files)
+			n := e.OpenPR("alice", "acme/widgets", forge.PullRequest{Head: b, Files: plugintest.Files(files)}).GetNumber()
 			if got := e.Labels("acme/widgets", n); !slices.Equal(got, tc.want) {
 				t.Errorf("labels %q, want %q", got, tc.want)
 			}

@@ -1,8 +1,9 @@
 // Package plugintest runs plugins the way bowline does, for their tests: a
-// sandbox forge whose orgs deliver webhooks to the real webhook server,
-// which runs the plugins under test with a configuration loaded from YAML,
-// and helpers to act on the forge as users and wait until the plugins have
-// handled what that caused.
+// sandbox forge whose orgs deliver signed webhooks to bowline's webhook
+// server, which runs the plugins under test; the plugins talk to the forge
+// through bowline's own GitHub client. A test acts on the forge as users,
+// waits until the plugins have handled what that caused, then looks at the
+// forge's state.
 package plugintest
 
 import (
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -31,25 +33,31 @@ import (
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/sandbox/forge/forgetest"
 	"github.com/bowline-ci/bowline/schema/configset"
+	"github.com/bowline-ci/bowline/schema/jobs"
+	"github.com/bowline-ci/bowline/schema/plugins"
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	ghclient "github.com/bowline-ci/bowline/scm/github"
 	"github.com/bowline-ci/bowline/scm/webhook"
 )
 
-// The bot the plugins act as; Start adds it to the seed as an admin of
-// every org.
+// The bot the plugins act as; Start adds it to the seed (unless the seed
+// has it) as an admin of every org.
 const (
 	BotLogin = "bowline-bot"
 	BotToken = "bowline-bot-token"
 	secret   = "plugintest-secret"
 )
 
+// Timeout bounds every wait.
+const Timeout = 30 * time.Second
+
 // Deps are what Options.Plugins constructs the plugins from.
 type Deps struct {
-	// Config is the configuration loaded from Options.Config.
+	// Config is the applied configuration (Options.Config or
+	// Options.ConfigSet).
 	Config *snapshot.Store
 	// GitHub is the bot's client, through bowline's GitHub client (ETag
-	// cache and all) and Options.Transport.
+	// cache and all) and Options.Transport. It serves once Start returns.
 	GitHub func(ctx context.Context, org string) (*github.Client, error)
 	Bot    *plugin.Bot
 	Owners *repoowners.Client
@@ -59,10 +67,18 @@ type Deps struct {
 
 // Options describe an environment.
 type Options struct {
-	// Seed is the forge's seed YAML.
+	// Seed is the forge's seed YAML; it needs a repository.
 	Seed string
-	// Config maps file names (config.yaml, plugins.yaml) to their content.
+	// Config maps file names (config.yaml, plugins.yaml) to their content,
+	// loaded as bowline loads them.
 	Config map[string]string
+	// ConfigSet is a configuration built in Go, applied as is; with
+	// neither it nor Config, no configuration is applied.
+	ConfigSet *configset.Set
+	// EnableAll enables the plugins under test in every org of the seed,
+	// whatever plugins.yaml says; without it plugins.yaml's plugins section
+	// enables them, as in bowline.
+	EnableAll bool
 	// Plugins constructs the plugins under test.
 	Plugins func(Deps) []plugin.Plugin
 	// Transport, when set, wraps the bot's HTTP transport: tests inject
@@ -83,13 +99,16 @@ type Env struct {
 	Ctx   context.Context
 	Forge *forgetest.Env
 	Store *snapshot.Store
+	// Repo is the seed's first repository, "org/repo".
+	Repo string
 	// GitHub is a plain client acting as the bot, for checks.
 	GitHub *github.Client
 	// HookURL is the webhook server's endpoint.
 	HookURL string
 
-	plugins []plugin.Plugin
-	set     *plugin.Set
+	set        *plugin.Set
+	enablement plugin.EnablementSource
+	observe    atomic.Pointer[func(name string, ev *plugin.Event, err error)]
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -112,6 +131,10 @@ type recorder struct {
 
 func (r recorder) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
 	err := r.Plugin.Handle(ctx, log, ev)
+	if f := r.env.observe.Load(); f != nil {
+		(*f)(r.Name(), ev, err)
+		return err
+	}
 	r.env.mu.Lock()
 	r.env.reports = append(r.env.reports, &report{plugin: r.Name(), ev: ev, err: err})
 	r.env.cond.Broadcast()
@@ -119,18 +142,45 @@ func (r recorder) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event)
 	return err
 }
 
+// everyOrg enables the same plugins in every org it lists.
+type everyOrg map[string][]string
+
+func (e everyOrg) EnabledPlugins(org, _ string) []string { return e[org] }
+func (e everyOrg) Enablement() plugin.Enablement         { return e }
+
 // Start runs the environment until the test ends.
 func Start(t testing.TB, o Options) *Env {
 	t.Helper()
 	e := &Env{T: t, Ctx: t.Context(), Store: &snapshot.Store{}}
 	e.cond = sync.NewCond(&e.mu)
-	e.SetConfig(o.Config)
+	switch {
+	case o.Config != nil && o.ConfigSet != nil:
+		t.Fatal("plugintest: both Config and ConfigSet are set")
+	case o.Config != nil:
+		e.SetConfig(o.Config)
+	case o.ConfigSet != nil:
+		e.SetConfigSet(o.ConfigSet)
+	}
 
 	seed, err := forge.ParseSeed([]byte(o.Seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed.Users = append(seed.Users, forge.SeedUser{Login: BotLogin, Name: "bowline", Token: BotToken, Bot: true})
+	if len(seed.Repos) == 0 {
+		t.Fatal("plugintest: the seed has no repository")
+	}
+	e.Repo = seed.Repos[0].Name
+	if seed.Repos[0].Owner != "" {
+		e.Repo = seed.Repos[0].Owner + "/" + e.Repo
+	}
+	botToken := BotToken
+	if i := slices.IndexFunc(seed.Users, func(u forge.SeedUser) bool { return u.Login == BotLogin }); i < 0 {
+		seed.Users = append(seed.Users, forge.SeedUser{Login: BotLogin, Name: "bowline", Token: BotToken, Bot: true})
+	} else if seed.Users[i].Token == "" {
+		seed.Users[i].Token = BotToken
+	} else {
+		botToken = seed.Users[i].Token
+	}
 
 	log := logr.Discard()
 	if tt, ok := t.(*testing.T); ok && !o.Quiet {
@@ -143,25 +193,38 @@ func Start(t testing.TB, o Options) *Env {
 		GitHub: func(_ context.Context, org string) (*github.Client, error) {
 			botMu.Lock()
 			defer botMu.Unlock()
+			if bot == nil {
+				return nil, fmt.Errorf("the forge is not started yet")
+			}
 			return bot.ForOrg(org)
 		},
 		Bot:    plugin.NewBot(BotLogin),
 		Owners: repoowners.NewClient(),
 	}
 	deps.Base = pluginbase.NewBase(pluginbase.Deps{Config: pluginbase.FromSnapshot(deps.Config), GitHub: deps.GitHub, Bot: deps.Bot})
-	e.plugins = o.Plugins(deps)
-	wrapped := make([]plugin.Plugin, len(e.plugins))
-	for i, p := range e.plugins {
+	under := o.Plugins(deps)
+	wrapped := make([]plugin.Plugin, len(under))
+	names := make([]string, len(under))
+	for i, p := range under {
 		wrapped[i] = recorder{Plugin: p, env: e}
+		names[i] = p.Name()
 	}
-	if e.set, err = plugin.NewSet(e.plugins...); err != nil {
+	if e.set, err = plugin.NewSet(under...); err != nil {
 		t.Fatal(err)
+	}
+	e.enablement = automation.PluginsFromSnapshot(e.Store)
+	if o.EnableAll {
+		all := everyOrg{}
+		for _, org := range seed.Orgs {
+			all[org.Login] = names
+		}
+		e.enablement = all
 	}
 	opts := automation.DefaultOptions()
 	opts.RetryBackoff, opts.MaxRetryBackoff = 10*time.Millisecond, 50*time.Millisecond
 	srv, err := automation.NewServer(opts, automation.Deps{
 		Plugins:    wrapped,
-		Enablement: automation.PluginsFromSnapshot(e.Store),
+		Enablement: e.enablement,
 		Secrets:    automation.Secrets{"*": {[]byte(secret)}},
 		Log:        log,
 	})
@@ -184,7 +247,7 @@ func Start(t testing.TB, o Options) *Env {
 		}
 	}
 	e.Forge = forgetest.StartSeed(t, seed, o.Forge)
-	gopts := ghclient.Options{BaseURL: e.Forge.URL + "/", Token: BotToken}
+	gopts := ghclient.Options{BaseURL: e.Forge.URL + "/", Token: ghclient.Secret(botToken)}
 	if o.Transport != nil {
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		// As bowline's own client does: no new connection per request.
@@ -198,31 +261,20 @@ func Start(t testing.TB, o Options) *Env {
 	botMu.Lock()
 	bot = c
 	botMu.Unlock()
-	e.GitHub = e.Forge.Client(t, BotToken)
+	e.GitHub = e.Forge.Client(t, botToken)
 	return e
 }
 
-// Deliver posts a webhook to the server as GitHub would, signed; it
-// returns once the server accepted it (202).
-func (e *Env) Deliver(client *http.Client, event, delivery string, payload []byte) error {
-	req, err := http.NewRequest(http.MethodPost, e.HookURL, bytes.NewReader(payload))
-	if err != nil {
-		return err
+// Config builds a configuration from plugins.yaml's settings and jobs
+// (either may be nil), for Options.ConfigSet and SetConfigSet.
+func Config(p *plugins.Config, j *jobs.Config) *configset.Set {
+	if p == nil {
+		p = &plugins.Config{}
 	}
-	req.Header.Set(webhook.HeaderEvent, event)
-	req.Header.Set(webhook.HeaderDelivery, delivery)
-	req.Header.Set(webhook.HeaderSignature, webhook.Sign([]byte(secret), payload))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
+	if j == nil {
+		j = &jobs.Config{}
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("delivery %s answered %s", delivery, resp.Status)
-	}
-	return nil
+	return &configset.Set{Plugins: p, Jobs: j}
 }
 
 // SetConfig loads files (config.yaml, plugins.yaml) as the applied
@@ -246,25 +298,88 @@ func (e *Env) SetConfig(files map[string]string) {
 	if err != nil {
 		e.T.Fatalf("load config: %v", err)
 	}
+	e.SetConfigSet(set)
+}
+
+// SetConfigSet applies a configuration built in Go.
+func (e *Env) SetConfigSet(set *configset.Set) {
 	e.Store.Set(&snapshot.Snapshot{Revision: fmt.Sprintf("test@%d", time.Now().UnixNano()), Config: set, LoadedAt: time.Now()})
 }
 
-// Wait returns once every plugin enabled for org/repo that handles
-// eventType has handled an event of that type matching match (and not
-// claimed by an earlier Wait). Attempts that failed in a way the server
-// retries do not count. It fails the test when a plugin failed for good,
-// or after 30 seconds.
-func (e *Env) Wait(org, repo, eventType, what string, match func(*plugin.Event) bool) {
+// Observe hands every event a plugin handles from now on to f instead of
+// keeping it for waits (benchmarks that count on their own).
+func (e *Env) Observe(f func(plugin string, ev *plugin.Event, err error)) {
+	e.observe.Store(&f)
+}
+
+// Deliver posts a webhook to the server as GitHub would, signed; it
+// returns once the server accepted it (202).
+func (e *Env) Deliver(client *http.Client, event, delivery string, payload []byte) error {
+	code, err := e.Post(client, event, delivery, payload)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusAccepted {
+		return fmt.Errorf("delivery %s answered %d %s", delivery, code, http.StatusText(code))
+	}
+	return nil
+}
+
+// Post posts a webhook to the server as GitHub would, signed, and returns
+// the server's status code.
+func (e *Env) Post(client *http.Client, event, delivery string, payload []byte) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, e.HookURL, bytes.NewReader(payload))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set(webhook.HeaderEvent, event)
+	req.Header.Set(webhook.HeaderDelivery, delivery)
+	req.Header.Set(webhook.HeaderSignature, webhook.Sign([]byte(secret), payload))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	// Read to the end so that the connection is reused, as from an
+	// ingress in front of the webhook server.
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// A Match picks out events: those of Type for which Fn (when set) holds.
+type Match struct {
+	Type string
+	Fn   func(*plugin.Event) bool
+}
+
+func (m Match) matches(ev *plugin.Event) bool {
+	return ev.Type == m.Type && (m.Fn == nil || m.Fn(ev))
+}
+
+// handlers names the plugins enabled for org/repo that handle eventType.
+func (e *Env) handlers(org, repo, eventType string) []string {
+	var out []string
+	for _, p := range e.set.For(e.enablement.Enablement(), org, repo, eventType) {
+		out = append(out, p.Name())
+	}
+	return out
+}
+
+// Wait returns once every plugin enabled for repo ("org/repo", or "org"
+// for an org's events) that handles m's event type has handled an event of
+// repo matching m that no earlier wait returned on. Attempts that failed in
+// a way the server retries do not count. It fails the test when a plugin
+// failed for good, or after Timeout.
+func (e *Env) Wait(repo, what string, m Match) {
 	e.T.Helper()
-	var want []string
-	for _, p := range e.set.For(automation.PluginsFromSnapshot(e.Store).Enablement(), org, repo, eventType) {
-		want = append(want, p.Name())
-	}
+	org, name := split(repo)
+	want := e.handlers(org, name, m.Type)
 	if len(want) == 0 {
-		e.T.Fatalf("%s: no plugin handles %s events in %s/%s", what, eventType, org, repo)
+		e.T.Fatalf("%s: no plugin handles %s events in %s", what, m.Type, repo)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	timer := time.AfterFunc(30*time.Second, func() {
+	deadline := time.Now().Add(Timeout)
+	timer := time.AfterFunc(Timeout, func() {
 		e.mu.Lock()
 		e.cond.Broadcast()
 		e.mu.Unlock()
@@ -276,8 +391,8 @@ func (e *Env) Wait(org, repo, eventType, what string, match func(*plugin.Event) 
 		var done []string
 		var claim []*report
 		for _, r := range e.reports {
-			if r.claimed || r.ev.Type != eventType || r.ev.Org != org || r.ev.Repo != repo ||
-				!slices.Contains(want, r.plugin) || slices.Contains(done, r.plugin) || !match(r.ev) {
+			if r.claimed || r.ev.Org != org || r.ev.Repo != name || !slices.Contains(want, r.plugin) ||
+				slices.Contains(done, r.plugin) || !m.matches(r.ev) {
 				continue
 			}
 			if r.err != nil && plugin.Retryable(r.err) {
@@ -298,24 +413,46 @@ func (e *Env) Wait(org, repo, eventType, what string, match func(*plugin.Event) 
 			return
 		}
 		if time.Now().After(deadline) {
-			e.T.Fatalf("%s: within 30s only %q of %q handled it", what, done, want)
+			e.T.Fatalf("%s: within %s only %q of %q handled it", what, Timeout, done, want)
 		}
 		e.cond.Wait()
 	}
 }
 
-// Count counts the events of eventType matching match that plugins have
-// handled so far, and those that failed (each attempt that failed counts).
-func (e *Env) Count(eventType string, match func(*plugin.Event) bool) (ok, failed int) {
+// WaitErr is Wait for an event a plugin is expected to fail on: it returns
+// the error of the first attempt of a plugin on an event of repo matching
+// m that no earlier wait returned on, failing the test after Timeout.
+func (e *Env) WaitErr(repo, what string, m Match) error {
+	e.T.Helper()
+	org, name := split(repo)
+	var err error
+	found := e.Await(Timeout, func() bool {
+		for _, r := range e.reports {
+			if !r.claimed && r.err != nil && r.ev.Org == org && r.ev.Repo == name && m.matches(r.ev) {
+				r.claimed, err = true, r.err
+				return true
+			}
+		}
+		return false
+	})
+	if !found {
+		e.T.Fatalf("%s: no plugin failed within %s", what, Timeout)
+	}
+	return err
+}
+
+// Count counts the events matching m that plugins have handled so far, and
+// those that failed (each attempt that failed counts).
+func (e *Env) Count(m Match) (ok, failed int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.count(eventType, match)
+	return e.count(m)
 }
 
 // CountLocked is Count for use inside Await's condition, which runs with
 // the lock held.
-func (e *Env) CountLocked(eventType string, match func(*plugin.Event) bool) (ok, failed int) {
-	return e.count(eventType, match)
+func (e *Env) CountLocked(m Match) (ok, failed int) {
+	return e.count(m)
 }
 
 // Await waits until done (called under the environment's lock, after each
@@ -341,9 +478,9 @@ func (e *Env) Await(timeout time.Duration, done func() bool) bool {
 }
 
 // count is Count with the lock held.
-func (e *Env) count(eventType string, match func(*plugin.Event) bool) (ok, failed int) {
+func (e *Env) count(m Match) (ok, failed int) {
 	for _, r := range e.reports {
-		if r.ev.Type != eventType || !match(r.ev) {
+		if !m.matches(r.ev) {
 			continue
 		}
 		if r.err != nil {
@@ -374,25 +511,54 @@ func split(repo string) (string, string) {
 	return org, name
 }
 
-// OpenPR opens a pull request in repo from a new branch with files, as
-// author, and waits until the plugins handled its opening.
-func (e *Env) OpenPR(author, repo, branch string, files map[string]string, mods ...func(*forge.PullRequest)) int {
+// OpenPR opens a pull request in repo as author from a new branch
+// (pr.Head, with pr.Files; the title defaults to "Change <head>") and
+// waits until the plugins that handle it have handled its opening and its
+// body.
+func (e *Env) OpenPR(author, repo string, pr forge.PullRequest) *github.PullRequest {
 	e.T.Helper()
-	pr := forge.PullRequest{Title: "Change " + branch, Head: branch, Files: bytesOf(files)}
-	for _, m := range mods {
-		m(&pr)
+	if pr.Title == "" {
+		pr.Title = "Change " + pr.Head
 	}
 	got, err := e.Forge.As(author).OpenPR(e.Ctx, repo, pr)
 	if err != nil {
 		e.T.Fatalf("open a pull request: %v", err)
 	}
 	n := got.GetNumber()
-	org, name := split(repo)
-	e.Wait(org, name, "pull_request", "opening #"+fmt.Sprint(n), PRAction(n, "opened"))
+	e.waitIfHandled(repo, "opening #"+fmt.Sprint(n), PRAction(n, "opened"))
+	if pr.Body != "" {
+		e.waitIfHandled(repo, "body of #"+fmt.Sprint(n), CommentBody(n, author, pr.Body))
+	}
+	return got
+}
+
+// OpenIssue opens an issue in repo as author and waits until the plugins
+// that handle it have handled its opening and its body.
+func (e *Env) OpenIssue(author, repo, title, body string) int {
+	e.T.Helper()
+	is, err := e.Forge.As(author).CreateIssue(e.Ctx, repo, title, body)
+	if err != nil {
+		e.T.Fatalf("open an issue: %v", err)
+	}
+	n := is.GetNumber()
+	e.waitIfHandled(repo, "opening #"+fmt.Sprint(n), IssueAction(n, "opened"))
+	if body != "" {
+		e.waitIfHandled(repo, "body of #"+fmt.Sprint(n), CommentBody(n, author, body))
+	}
 	return n
 }
 
-func bytesOf(files map[string]string) map[string][]byte {
+// waitIfHandled is Wait when a plugin under test handles m's events in
+// repo.
+func (e *Env) waitIfHandled(repo, what string, m Match) {
+	e.T.Helper()
+	if org, name := split(repo); len(e.handlers(org, name, m.Type)) > 0 {
+		e.Wait(repo, what, m)
+	}
+}
+
+// Files turns a map of file contents into what the forge takes.
+func Files(files map[string]string) map[string][]byte {
 	out := map[string][]byte{}
 	for k, v := range files {
 		out[k] = []byte(v)
@@ -406,8 +572,7 @@ func (e *Env) Comment(author, repo string, n int, body string) {
 	if _, err := e.Forge.As(author).Comment(e.Ctx, repo, n, body); err != nil {
 		e.T.Fatalf("comment: %v", err)
 	}
-	org, name := split(repo)
-	e.Wait(org, name, plugin.GenericComment, "comment "+body, CommentBody(n, author, body))
+	e.Wait(repo, "comment "+body, CommentBody(n, author, body))
 }
 
 // Review submits a review (APPROVE, REQUEST_CHANGES or COMMENT) as author
@@ -417,49 +582,76 @@ func (e *Env) Review(author, repo string, n int, event, body string) {
 	if _, err := e.Forge.As(author).Review(e.Ctx, repo, n, event, body); err != nil {
 		e.T.Fatalf("review: %v", err)
 	}
-	org, name := split(repo)
-	e.Wait(org, name, "pull_request_review", "review by "+author, func(ev *plugin.Event) bool {
+	e.Wait(repo, "review by "+author, Match{Type: "pull_request_review", Fn: func(ev *plugin.Event) bool {
 		re, ok := ev.Payload.(*github.PullRequestReviewEvent)
 		return ok && re.GetReview().GetUser().GetLogin() == author && re.GetPullRequest().GetNumber() == n
-	})
+	}})
 }
 
-// Push pushes files to branch as author and, when the branch is a pull
-// request's (n > 0), waits until the plugins handled the synchronize.
-func (e *Env) Push(author, repo, branch string, n int, files map[string]string) string {
+// Push pushes files to branch as author with message (a default when
+// empty) and, when the branch is a pull request's (n > 0), waits until the
+// plugins that handle it handled the synchronize.
+func (e *Env) Push(author, repo, branch string, n int, files map[string]string, message ...string) string {
 	e.T.Helper()
-	sha, err := e.Forge.As(author).Push(e.Ctx, repo, branch, bytesOf(files), "Update "+branch)
+	msg := "Update " + branch
+	if len(message) > 0 {
+		msg = message[0]
+	}
+	sha, err := e.Forge.As(author).Push(e.Ctx, repo, branch, Files(files), msg)
 	if err != nil {
 		e.T.Fatalf("push: %v", err)
 	}
 	if n > 0 {
-		org, name := split(repo)
-		e.Wait(org, name, "pull_request", "push to #"+fmt.Sprint(n), PRAction(n, "synchronize"))
+		e.waitIfHandled(repo, "push to #"+fmt.Sprint(n), PRAction(n, "synchronize"))
 	}
 	return sha
 }
 
-// PRAction matches a pull_request event.
-func PRAction(n int, action string) func(*plugin.Event) bool {
-	return func(ev *plugin.Event) bool {
+// PRAction matches a pull_request event of pull request n.
+func PRAction(n int, action string) Match {
+	return Match{Type: "pull_request", Fn: func(ev *plugin.Event) bool {
 		pe, ok := ev.Payload.(*github.PullRequestEvent)
 		return ok && pe.GetNumber() == n && pe.GetAction() == action
-	}
+	}}
 }
 
-// PRLabeled matches the labeling of a pull request with label.
-func PRLabeled(n int, label string) func(*plugin.Event) bool {
-	return func(ev *plugin.Event) bool {
+// PRLabeled matches the labeled (or unlabeled) event of one label on pull
+// request n; the bot's own labels send such events too.
+func PRLabeled(n int, action, label string) Match {
+	return Match{Type: "pull_request", Fn: func(ev *plugin.Event) bool {
 		pe, ok := ev.Payload.(*github.PullRequestEvent)
-		return ok && pe.GetNumber() == n && pe.GetAction() == "labeled" && pe.GetLabel().GetName() == label
-	}
+		return ok && pe.GetNumber() == n && pe.GetAction() == action && strings.EqualFold(pe.GetLabel().GetName(), label)
+	}}
 }
 
-// CommentBody matches a generic comment on issue or pull request n.
-func CommentBody(n int, author, body string) func(*plugin.Event) bool {
-	return func(ev *plugin.Event) bool {
-		return ev.Comment != nil && ev.Comment.Number == n && ev.Comment.Author == author && ev.Comment.Body == body
-	}
+// IssueAction matches an issues event of issue n.
+func IssueAction(n int, action string) Match {
+	return Match{Type: "issues", Fn: func(ev *plugin.Event) bool {
+		ie, ok := ev.Payload.(*github.IssuesEvent)
+		return ok && ie.GetAction() == action && ie.GetIssue().GetNumber() == n
+	}}
+}
+
+// IssueLabeled matches the labeled (or unlabeled) event of one label on
+// issue n.
+func IssueLabeled(n int, action, label string) Match {
+	return Match{Type: "issues", Fn: func(ev *plugin.Event) bool {
+		ie, ok := ev.Payload.(*github.IssuesEvent)
+		return ok && ie.GetAction() == action && ie.GetIssue().GetNumber() == n && strings.EqualFold(ie.GetLabel().GetName(), label)
+	}}
+}
+
+// CommentBody matches the generic comment event of a text author wrote, as
+// written, on issue or pull request n.
+func CommentBody(n int, author, body string) Match {
+	return Match{Type: plugin.GenericComment, Fn: func(ev *plugin.Event) bool {
+		return ev.Comment != nil && ev.Comment.Number == n && ev.Comment.Author == author && ev.Comment.RawBody == body
+	}}
+}
+
+// Delivery matches the event of one delivery.
+func Delivery(eventType, id string) Match {
+	return Match{Type: eventType, Fn: func(ev *plugin.Event) bool { return ev.DeliveryID == id }}
 }
 
 // Labels returns the labels of an issue or pull request, sorted.
@@ -470,7 +662,7 @@ func (e *Env) Labels(repo string, n int) []string {
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	var out []string
+	out := []string{}
 	for _, l := range ls {
 		out = append(out, l.GetName())
 	}
@@ -486,7 +678,7 @@ func (e *Env) BotComments(repo string, n int) []string {
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	var out []string
+	out := []string{}
 	for _, c := range cs {
 		if c.GetUser().GetLogin() == BotLogin {
 			out = append(out, c.GetBody())

@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	rml "github.com/bowline-ci/bowline/automation/plugins/requirematchinglabel"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
@@ -56,20 +55,25 @@ func (w *waits) wait(_ context.Context, d time.Duration) error {
 	return nil
 }
 
-func start(t *testing.T) (*plugintest.Harness, *waits) {
+func start(t *testing.T) (*plugintest.Env, *waits) {
 	w := &waits{}
-	h := plugintest.New(t, seed, plugintest.Config(config(), nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{rml.New(b, w.wait)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(config(), nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{rml.New(d.Base, w.wait)}
+		},
 	})
 	return h, w
 }
 
-func want(t *testing.T, h *plugintest.Harness, n int, labels []string, comments int) {
+func want(t *testing.T, h *plugintest.Env, n int, labels []string, comments int) {
 	t.Helper()
-	if got := h.Labels(n); !slices.Equal(got, labels) {
+	if got := h.Labels(h.Repo, n); !slices.Equal(got, labels) {
 		t.Errorf("labels = %q, want %q", got, labels)
 	}
-	got := h.BotComments(n)
+	got := h.BotComments(h.Repo, n)
 	if len(got) != comments {
 		t.Errorf("comments = %q, want %d", got, comments)
 	}
@@ -82,57 +86,57 @@ func want(t *testing.T, h *plugintest.Harness, n int, labels []string, comments 
 
 func TestIssue(t *testing.T) {
 	h, w := start(t)
-	n := h.OpenIssue("bob", "broken", "")
+	n := h.OpenIssue("bob", h.Repo, "broken", "")
 	want(t, h, n, []string{"needs-kind"}, 1)
 	if !slices.Equal(w.asked, []time.Duration{time.Second}) {
 		t.Errorf("grace periods = %v, want [1s]", w.asked)
 	}
-	bot := h.Forge.As(plugintest.Bot)
+	bot := h.Forge.As(plugintest.BotLogin)
 
 	// A label that does not match changes nothing.
 	if err := bot.Label(h.Ctx, h.Repo, n, "lgtm"); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("lgtm", plugintest.IssueLabeled(n, "labeled", "lgtm"))
+	h.Wait(h.Repo, "lgtm", plugintest.IssueLabeled(n, "labeled", "lgtm"))
 	want(t, h, n, []string{"lgtm", "needs-kind"}, 1)
 
 	if err := bot.Label(h.Ctx, h.Repo, n, "kind/bug"); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("kind/bug", plugintest.IssueLabeled(n, "labeled", "kind/bug"))
+	h.Wait(h.Repo, "kind/bug", plugintest.IssueLabeled(n, "labeled", "kind/bug"))
 	want(t, h, n, []string{"kind/bug", "lgtm"}, 0)
 
 	if err := bot.Unlabel(h.Ctx, h.Repo, n, "kind/bug"); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("kind/bug removed", plugintest.IssueLabeled(n, "unlabeled", "kind/bug"))
+	h.Wait(h.Repo, "kind/bug removed", plugintest.IssueLabeled(n, "unlabeled", "kind/bug"))
 	want(t, h, n, []string{"lgtm", "needs-kind"}, 1)
 
 	// Someone removes needs-kind by hand; the command puts it back.
 	if err := bot.Unlabel(h.Ctx, h.Repo, n, "needs-kind"); err != nil {
 		t.Fatal(err)
 	}
-	h.Comment("bob", n, "/check-required-labels")
+	h.Comment("bob", h.Repo, n, "/check-required-labels")
 	want(t, h, n, []string{"lgtm", "needs-kind"}, 2)
 }
 
 func TestPullRequests(t *testing.T) {
 	h, w := start(t)
-	if _, err := h.Forge.As(plugintest.Bot).Push(h.Ctx, h.Repo, "release", map[string][]byte{"VERSION": []byte("1\n")}, "release branch"); err != nil {
+	if _, err := h.Forge.As(plugintest.BotLogin).Push(h.Ctx, h.Repo, "release", map[string][]byte{"VERSION": []byte("1\n")}, "release branch"); err != nil {
 		t.Fatal(err)
 	}
-	main := h.OpenPR("bob", forge.PullRequest{Title: "to main", Head: "a", Files: map[string][]byte{"a": []byte("a")}})
+	main := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "to main", Head: "a", Files: map[string][]byte{"a": []byte("a")}})
 	want(t, h, main.GetNumber(), []string{"needs-kind"}, 1)
 
-	release := h.OpenPR("bob", forge.PullRequest{Title: "to release", Head: "b", Base: "release", Files: map[string][]byte{"b": []byte("b")}})
+	release := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "to release", Head: "b", Base: "release", Files: map[string][]byte{"b": []byte("b")}})
 	want(t, h, release.GetNumber(), []string{"do-not-merge/cherry-pick-not-approved", "needs-kind"}, 1)
 	if got := w.asked[len(w.asked)-1]; got != 3*time.Second {
 		t.Errorf("grace period = %v, want the longest of the entries, 3s", got)
 	}
-	if err := h.Forge.As(plugintest.Bot).Label(h.Ctx, h.Repo, release.GetNumber(), "cherry-pick-approved"); err != nil {
+	if err := h.Forge.As(plugintest.BotLogin).Label(h.Ctx, h.Repo, release.GetNumber(), "cherry-pick-approved"); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("approved", plugintest.PRLabeled(release.GetNumber(), "labeled", "cherry-pick-approved"))
+	h.Wait(h.Repo, "approved", plugintest.PRLabeled(release.GetNumber(), "labeled", "cherry-pick-approved"))
 	want(t, h, release.GetNumber(), []string{"cherry-pick-approved", "needs-kind"}, 1)
 }
 
@@ -140,11 +144,11 @@ func TestGracePeriodLetsOthersLabelFirst(t *testing.T) {
 	h, w := start(t)
 	w.during = func() {
 		// Issue #1 is the one being opened.
-		if err := h.Forge.As(plugintest.Bot).Label(h.Ctx, h.Repo, 1, "kind/bug"); err != nil {
+		if err := h.Forge.As(plugintest.BotLogin).Label(h.Ctx, h.Repo, 1, "kind/bug"); err != nil {
 			t.Error(err)
 		}
 	}
-	n := h.OpenIssue("bob", "broken", "")
-	h.Wait("kind/bug", plugintest.IssueLabeled(n, "labeled", "kind/bug"))
+	n := h.OpenIssue("bob", h.Repo, "broken", "")
+	h.Wait(h.Repo, "kind/bug", plugintest.IssueLabeled(n, "labeled", "kind/bug"))
 	want(t, h, n, []string{"kind/bug"}, 0)
 }

@@ -6,8 +6,7 @@ import (
 	"testing"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/retitle"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
@@ -24,7 +23,7 @@ repos:
   collaborators: {carol: write}
 `
 
-func titleOf(t *testing.T, h *plugintest.Harness, n int) string {
+func titleOf(t *testing.T, h *plugintest.Env, n int) string {
 	t.Helper()
 	owner, repo, _ := strings.Cut(h.Repo, "/")
 	is, _, err := h.GitHub.Issues.Get(h.Ctx, owner, repo, n)
@@ -36,8 +35,13 @@ func titleOf(t *testing.T, h *plugintest.Harness, n int) string {
 
 func TestRetitle(t *testing.T) {
 	cfg := &plugins.Config{Triggers: []plugins.Trigger{{Repos: []string{"acme"}, TrustedApps: []string{"helper"}}}}
-	h := plugintest.New(t, seed, plugintest.Config(cfg, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{retitle.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(cfg, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{retitle.New(d.Base)}
+		},
 	})
 	tests := []struct {
 		name      string
@@ -66,20 +70,20 @@ func TestRetitle(t *testing.T) {
 			t.Parallel()
 			var n int
 			if tc.pr {
-				n = h.OpenPR("bob", forge.PullRequest{Title: "old", Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
+				n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "old", Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
 			} else {
-				n = h.OpenIssue("bob", "old", "")
+				n = h.OpenIssue("bob", h.Repo, "old", "")
 			}
 			if tc.closed {
-				if err := h.Forge.As(plugintest.Bot).Close(h.Ctx, h.Repo, n); err != nil {
+				if err := h.Forge.As(plugintest.BotLogin).Close(h.Ctx, h.Repo, n); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h.Comment(tc.by, n, tc.body)
+			h.Comment(tc.by, h.Repo, n, tc.body)
 			if got := titleOf(t, h, n); got != tc.want {
 				t.Errorf("title = %q, want %q", got, tc.want)
 			}
-			replies := h.BotComments(n)
+			replies := h.BotComments(h.Repo, n)
 			switch {
 			case tc.wantReply == "" && len(replies) > 0:
 				t.Errorf("unexpected replies: %q", replies)
@@ -91,27 +95,32 @@ func TestRetitle(t *testing.T) {
 }
 
 func TestRetitleRules(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(nil, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{retitle.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(nil, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{retitle.New(d.Base)}
+		},
 	})
 	// allow_closed_issues lets closed ones be retitled.
-	h.SetConfig(plugintest.Config(&plugins.Config{Retitle: plugins.Retitle{AllowClosedIssues: true}}, nil))
-	n := h.OpenIssue("bob", "old", "")
-	if err := h.Forge.As(plugintest.Bot).Close(h.Ctx, h.Repo, n); err != nil {
+	h.SetConfigSet(plugintest.Config(&plugins.Config{Retitle: plugins.Retitle{AllowClosedIssues: true}}, nil))
+	n := h.OpenIssue("bob", h.Repo, "old", "")
+	if err := h.Forge.As(plugintest.BotLogin).Close(h.Ctx, h.Repo, n); err != nil {
 		t.Fatal(err)
 	}
-	h.Comment("alice", n, "/retitle Closed but clear")
+	h.Comment("alice", h.Repo, n, "/retitle Closed but clear")
 	if got := titleOf(t, h, n); got != "Closed but clear" {
 		t.Errorf("closed issue's title = %q", got)
 	}
 	// only_org_members: collaborators are not trusted.
-	h.SetConfig(plugintest.Config(&plugins.Config{Triggers: []plugins.Trigger{{Repos: []string{"acme/widgets"}, OnlyOrgMembers: true}}}, nil))
-	n = h.OpenIssue("bob", "old", "")
-	h.Comment("carol", n, "/retitle Collaborator")
+	h.SetConfigSet(plugintest.Config(&plugins.Config{Triggers: []plugins.Trigger{{Repos: []string{"acme/widgets"}, OnlyOrgMembers: true}}}, nil))
+	n = h.OpenIssue("bob", h.Repo, "old", "")
+	h.Comment("carol", h.Repo, n, "/retitle Collaborator")
 	if got := titleOf(t, h, n); got != "old" {
 		t.Errorf("title = %q, want it unchanged", got)
 	}
-	if got := h.BotComments(n); len(got) != 1 {
+	if got := h.BotComments(h.Repo, n); len(got) != 1 {
 		t.Errorf("replies = %q, want one", got)
 	}
 }

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/size"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
@@ -52,8 +51,12 @@ repos:
 func lines(n int) []byte { return []byte(strings.Repeat("line\n", n)) }
 
 func TestSize(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(&plugins.Config{Size: plugins.Size{S: 10, M: 30, L: 100, Xl: 500, Xxl: 1000}}, nil),
-		func(b pluginbase.Base) []plugin.Plugin { return []plugin.Plugin{size.New(b)} })
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(&plugins.Config{Size: plugins.Size{S: 10, M: 30, L: 100, Xl: 500, Xxl: 1000}}, nil),
+		EnableAll: true,
+		Plugins:   func(d plugintest.Deps) []plugin.Plugin { return []plugin.Plugin{size.New(d.Base)} },
+	})
 	tests := []struct {
 		name  string
 		files map[string][]byte
@@ -72,8 +75,8 @@ func TestSize(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pr := h.OpenPR("bob", forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: tc.files})
-			if got := h.Labels(pr.GetNumber()); !slices.Equal(got, []string{tc.want}) {
+			pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: tc.files})
+			if got := h.Labels(h.Repo, pr.GetNumber()); !slices.Equal(got, []string{tc.want}) {
 				t.Errorf("labels = %q, want [%s]", got, tc.want)
 			}
 		})
@@ -81,22 +84,26 @@ func TestSize(t *testing.T) {
 }
 
 func TestSizeFollowsPushes(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(&plugins.Config{Size: plugins.Size{S: 2, M: 4, L: 6, Xl: 8, Xxl: 10}}, nil),
-		func(b pluginbase.Base) []plugin.Plugin { return []plugin.Plugin{size.New(b)} })
-	pr := h.OpenPR("bob", forge.PullRequest{Title: "grow", Head: "grow", Files: map[string][]byte{"a.go": lines(3)}})
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(&plugins.Config{Size: plugins.Size{S: 2, M: 4, L: 6, Xl: 8, Xxl: 10}}, nil),
+		EnableAll: true,
+		Plugins:   func(d plugintest.Deps) []plugin.Plugin { return []plugin.Plugin{size.New(d.Base)} },
+	})
+	pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "grow", Head: "grow", Files: map[string][]byte{"a.go": lines(3)}})
 	n := pr.GetNumber()
-	if got := h.Labels(n); !slices.Equal(got, []string{size.S}) {
+	if got := h.Labels(h.Repo, n); !slices.Equal(got, []string{size.S}) {
 		t.Fatalf("labels = %q, want [size/S]", got)
 	}
 	// A stray size label of someone's goes too.
-	if err := h.Forge.As(plugintest.Bot).Label(h.Ctx, h.Repo, n, "size/XXL"); err != nil {
+	if err := h.Forge.As(plugintest.BotLogin).Label(h.Ctx, h.Repo, n, "size/XXL"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Forge.As("bob").Push(h.Ctx, h.Repo, "grow", map[string][]byte{"b.go": lines(4)}, "more"); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("synchronize", plugintest.PRAction(n, "synchronize"))
-	if got := h.Labels(n); !slices.Equal(got, []string{size.L}) {
+	h.Wait(h.Repo, "synchronize", plugintest.PRAction(n, "synchronize"))
+	if got := h.Labels(h.Repo, n); !slices.Equal(got, []string{size.L}) {
 		t.Fatalf("labels after a push = %q, want [size/L]", got)
 	}
 }

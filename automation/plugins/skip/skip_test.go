@@ -8,8 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/skip"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -41,8 +40,13 @@ func jobConfig() *jobs.Config {
 }
 
 func TestSkip(t *testing.T) {
-	h := plugintest.New(t, seed, plugintest.Config(nil, jobConfig()), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{skip.New(b)}
+	h := plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(nil, jobConfig()),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{skip.New(d.Base)}
+		},
 	})
 	stale := map[string]string{"unit": "failure", "lint": "failure", "ci/e2e": "pending", "release-only": "failure", "docs": "failure"}
 	tests := []struct {
@@ -67,14 +71,14 @@ func TestSkip(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pr := h.OpenPR("bob", forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}})
+			pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}})
 			sha := pr.GetHead().GetSHA()
 			for ctx, st := range tc.statuses {
-				if err := h.Forge.As(plugintest.Bot).SetStatus(h.Ctx, h.Repo, sha, ctx, st, "ran"); err != nil {
+				if err := h.Forge.As(plugintest.BotLogin).SetStatus(h.Ctx, h.Repo, sha, ctx, st, "ran"); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h.Comment("bob", pr.GetNumber(), tc.body)
+			h.Comment("bob", h.Repo, pr.GetNumber(), tc.body)
 			owner, repo, _ := strings.Cut(h.Repo, "/")
 			cs, _, err := h.GitHub.Repositories.GetCombinedStatus(h.Ctx, owner, repo, sha, nil)
 			if err != nil {

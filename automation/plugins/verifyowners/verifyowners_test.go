@@ -13,6 +13,7 @@ import (
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/verifyowners"
+	"github.com/bowline-ci/bowline/sandbox/forge"
 )
 
 // alice and bob are members; carol a collaborator only; dave an outsider.
@@ -71,7 +72,7 @@ type pr struct {
 func open(t *testing.T, e *plugintest.Env, repo string, files map[string]string) *pr {
 	t.Helper()
 	b := fmt.Sprintf("b%d", branches.Add(1))
-	return &pr{e: e, repo: repo, branch: b, n: e.OpenPR("bob", repo, b, files)}
+	return &pr{e: e, repo: repo, branch: b, n: e.OpenPR("bob", repo, forge.PullRequest{Head: b, Files: plugintest.Files(files)}).GetNumber()}
 }
 
 func (p *pr) invalid(t *testing.T) bool {
@@ -217,7 +218,7 @@ func TestVerifyOwners(t *testing.T) {
 	t.Run("a removed OWNERS file is not checked", func(t *testing.T) {
 		t.Parallel()
 		b := fmt.Sprintf("b%d", branches.Add(1))
-		n := e.OpenPR("bob", w, b, map[string]string{"sub/OWNERS": ""})
+		n := e.OpenPR("bob", w, forge.PullRequest{Head: b, Files: map[string][]byte{"sub/OWNERS": {}}}).GetNumber()
 		p := &pr{e: e, repo: w, branch: b, n: n}
 		p.wantInvalid(t, false)
 	})

@@ -5,8 +5,7 @@ import (
 	"testing"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/welcome"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
@@ -24,15 +23,20 @@ repos:
   files: {README.md: "# plain\n"}
 `
 
-func start(t *testing.T, cfg *plugins.Config) *plugintest.Harness {
-	return plugintest.New(t, seed, plugintest.Config(cfg, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{welcome.New(b)}
+func start(t *testing.T, cfg *plugins.Config) *plugintest.Env {
+	return plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(cfg, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{welcome.New(d.Base)}
+		},
 	})
 }
 
-func open(h *plugintest.Harness, repo, author, branch string) int {
+func open(h *plugintest.Env, repo, author, branch string) int {
 	h.Repo = repo
-	return h.OpenPR(author, forge.PullRequest{Title: branch, Head: branch, Files: map[string][]byte{branch: []byte("x")}}).GetNumber()
+	return h.OpenPR(author, h.Repo, forge.PullRequest{Title: branch, Head: branch, Files: map[string][]byte{branch: []byte("x")}}).GetNumber()
 }
 
 func TestWelcome(t *testing.T) {
@@ -42,7 +46,7 @@ func TestWelcome(t *testing.T) {
 	}})
 	comments := func(repo string, n int) []string {
 		h.Repo = repo
-		return h.BotComments(n)
+		return h.BotComments(h.Repo, n)
 	}
 	// An outsider's first pull request, with the org's template.
 	n := open(h, "acme/widgets", "bob", "first")
@@ -82,7 +86,7 @@ func TestWelcome(t *testing.T) {
 func TestWelcomeTemplateEscapes(t *testing.T) {
 	h := start(t, &plugins.Config{Welcome: []plugins.Welcome{{Repos: []string{"acme"}, MessageTemplate: "<b>{{.AuthorLogin}}</b> & {{.Repo}}"}}})
 	n := open(h, "acme/widgets", "bob", "x")
-	if got := h.BotComments(n); len(got) != 1 || got[0] != "<b>bob</b> & widgets" {
+	if got := h.BotComments(h.Repo, n); len(got) != 1 || got[0] != "<b>bob</b> & widgets" {
 		t.Errorf("comment = %q", got)
 	}
 }
@@ -94,11 +98,11 @@ func TestWelcomeBadTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = h.WaitErr("opened", plugintest.PRAction(pr.GetNumber(), "opened"))
+	err = h.WaitErr(h.Repo, "opened", plugintest.PRAction(pr.GetNumber(), "opened"))
 	if !strings.Contains(err.Error(), "message_template") || plugin.Retryable(err) {
 		t.Errorf("error = %v (retryable %v), want a permanent message_template error", err, plugin.Retryable(err))
 	}
-	if got := h.BotComments(pr.GetNumber()); len(got) != 0 {
+	if got := h.BotComments(h.Repo, pr.GetNumber()); len(got) != 0 {
 		t.Errorf("comments = %q", got)
 	}
 }

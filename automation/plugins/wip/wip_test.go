@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
-	"github.com/bowline-ci/bowline/automation/plugins/pluginbase/plugintest"
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/wip"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 )
@@ -46,9 +45,14 @@ func TestIsWIP(t *testing.T) {
 	}
 }
 
-func start(t *testing.T) *plugintest.Harness {
-	return plugintest.New(t, seed, plugintest.Config(nil, nil), func(b pluginbase.Base) []plugin.Plugin {
-		return []plugin.Plugin{wip.New(b)}
+func start(t *testing.T) *plugintest.Env {
+	return plugintest.Start(t, plugintest.Options{
+		Seed:      seed,
+		ConfigSet: plugintest.Config(nil, nil),
+		EnableAll: true,
+		Plugins: func(d plugintest.Deps) []plugin.Plugin {
+			return []plugin.Plugin{wip.New(d.Base)}
+		},
 	})
 }
 
@@ -67,9 +71,9 @@ func TestWIPOnOpen(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(fmt.Sprintf("%s draft=%v", tc.title, tc.draft), func(t *testing.T) {
 			t.Parallel()
-			pr := h.OpenPR("alice", forge.PullRequest{Title: tc.title, Head: fmt.Sprintf("b%d", i), Draft: tc.draft,
+			pr := h.OpenPR("alice", h.Repo, forge.PullRequest{Title: tc.title, Head: fmt.Sprintf("b%d", i), Draft: tc.draft,
 				Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}})
-			if got := slices.Contains(h.Labels(pr.GetNumber()), wip.Label); got != tc.want {
+			if got := slices.Contains(h.Labels(h.Repo, pr.GetNumber()), wip.Label); got != tc.want {
 				t.Errorf("labelled = %v, want %v", got, tc.want)
 			}
 		})
@@ -78,11 +82,11 @@ func TestWIPOnOpen(t *testing.T) {
 
 func TestWIPFollowsTitleAndDraft(t *testing.T) {
 	h := start(t)
-	pr := h.OpenPR("alice", forge.PullRequest{Title: "WIP: add a feature", Head: "feature", Files: map[string][]byte{"f": []byte("x")}})
+	pr := h.OpenPR("alice", h.Repo, forge.PullRequest{Title: "WIP: add a feature", Head: "feature", Files: map[string][]byte{"f": []byte("x")}})
 	n := pr.GetNumber()
 	want := func(labelled bool) {
 		t.Helper()
-		if got := slices.Contains(h.Labels(n), wip.Label); got != labelled {
+		if got := slices.Contains(h.Labels(h.Repo, n), wip.Label); got != labelled {
 			t.Fatalf("labelled = %v, want %v", got, labelled)
 		}
 	}
@@ -95,26 +99,26 @@ func TestWIPFollowsTitleAndDraft(t *testing.T) {
 		}
 	}
 	retitle("Add a feature")
-	h.Wait("title edited", plugintest.PRLabeled(n, "unlabeled", wip.Label))
-	h.Wait("title edited", plugintest.PRAction(n, "edited"))
+	h.Wait(h.Repo, "title edited", plugintest.PRLabeled(n, "unlabeled", wip.Label))
+	h.Wait(h.Repo, "title edited", plugintest.PRAction(n, "edited"))
 	want(false)
 
 	if err := h.Forge.As("alice").SetDraft(h.Ctx, h.Repo, n, true); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("converted to draft", plugintest.PRAction(n, "converted_to_draft"))
+	h.Wait(h.Repo, "converted to draft", plugintest.PRAction(n, "converted_to_draft"))
 	want(true)
 
 	// Ready for review but still titled WIP: the label stays.
 	retitle("[WIP] add a feature")
-	h.Wait("title edited", plugintest.PRAction(n, "edited"))
+	h.Wait(h.Repo, "title edited", plugintest.PRAction(n, "edited"))
 	if err := h.Forge.As("alice").SetDraft(h.Ctx, h.Repo, n, false); err != nil {
 		t.Fatal(err)
 	}
-	h.Wait("ready for review", plugintest.PRAction(n, "ready_for_review"))
+	h.Wait(h.Repo, "ready for review", plugintest.PRAction(n, "ready_for_review"))
 	want(true)
 
 	retitle("add a feature")
-	h.Wait("title edited", plugintest.PRAction(n, "edited"))
+	h.Wait(h.Repo, "title edited", plugintest.PRAction(n, "edited"))
 	want(false)
 }
