@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
@@ -17,7 +18,7 @@ import (
 func TestRunsTestTheCurrentBaseTip(t *testing.T) {
 	h := start(t, []jobs.Presubmit{presubmit("unit", always)}, nil, trigger.Config{}.Trigger)
 	n, sha := h.openPR("alice", "topic", map[string]string{"src/a.go": "x\n"}, false)
-	stale, err := h.forge.As("alice").PR(h.ctx, repo, n)
+	stale, err := h.Forge.As("alice").PR(h.Ctx, repo, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,21 +28,21 @@ func TestRunsTestTheCurrentBaseTip(t *testing.T) {
 	}
 
 	// A fix lands on main.
-	tip, err := h.forge.As("alice").Push(h.ctx, repo, "main", map[string][]byte{"fix.go": []byte("package main\n")}, "fix")
+	tip, err := h.Forge.As("alice").Push(h.Ctx, repo, "main", map[string][]byte{"fix.go": []byte("package main\n")}, "fix")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.wait("push to main", pushTo("refs/heads/main"))
+	h.Wait(repo, "push to main", pushTo("refs/heads/main"))
 
 	// An event from before the push, delivered late, still tests the tip.
 	ev := &github.PullRequestEvent{Action: github.Ptr("reopened"), Number: github.Ptr(n), PullRequest: stale, Repo: stale.GetBase().GetRepo()}
 	h.redeliver("late-delivery", "pull_request", ev)
-	h.wait("late reopened", prAction(n, "reopened"))
+	h.Wait(repo, "late reopened", plugintest.PRAction(n, "reopened"))
 	// And so does /retest.
-	if err := h.forge.As(botLogin).SetStatus(h.ctx, repo, sha, "unit", "failure", ""); err != nil {
+	if err := h.Forge.As(plugintest.BotLogin).SetStatus(h.Ctx, repo, sha, "unit", "failure", ""); err != nil {
 		t.Fatal(err)
 	}
-	h.comment("alice", n, "/retest")
+	h.Comment("alice", repo, n, "/retest")
 
 	got := baseSHAs(h, "unit")
 	if len(got) != 3 || got[0] != before || got[1] != tip || got[2] != tip {
@@ -51,7 +52,7 @@ func TestRunsTestTheCurrentBaseTip(t *testing.T) {
 
 // baseSHAs lists the base commits a job's runs test, oldest first.
 func baseSHAs(h *harness, job string) []string {
-	h.t.Helper()
+	h.T.Helper()
 	var runs []*v1alpha1.ProwJob
 	for _, pj := range h.prowJobs() {
 		if pj.Spec.Job == job {
@@ -78,7 +79,7 @@ func TestTrustedPullRequest(t *testing.T) {
 	n, _ := h.openPR("bob", "topic", map[string]string{"src/a.go": "x\n"}, false)
 	check := func(user string, want bool) {
 		t.Helper()
-		got, err := h.plugin.TrustedPullRequest(h.ctx, user, "acme", "widgets", n)
+		got, err := h.plugin.TrustedPullRequest(h.Ctx, user, "acme", "widgets", n)
 		if err != nil || got != want {
 			t.Errorf("TrustedPullRequest(%s) = %v, %v; want %v", user, got, err, want)
 		}
@@ -86,9 +87,9 @@ func TestTrustedPullRequest(t *testing.T) {
 	check("alice", true)
 	check("carl", false)
 	check("bob", false)
-	if err := h.forge.As("alice").Label(h.ctx, repo, n, "ok-to-test"); err != nil {
+	if err := h.Forge.As("alice").Label(h.Ctx, repo, n, "ok-to-test"); err != nil {
 		t.Fatal(err)
 	}
-	h.wait("labeled ok-to-test", prLabeled(n, "ok-to-test"))
+	h.Wait(repo, "labeled ok-to-test", plugintest.PRLabeled(n, "labeled", "ok-to-test"))
 	check("carl", true)
 }

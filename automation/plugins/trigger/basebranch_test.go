@@ -3,6 +3,7 @@ package trigger_test
 import (
 	"testing"
 
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/jobs"
@@ -16,16 +17,16 @@ import (
 func TestRunsForBranchesWithSlashes(t *testing.T) {
 	const branch = "release/1.0"
 	h := start(t, []jobs.Presubmit{presubmit("unit", always)}, []jobs.Postsubmit{postsubmit("post", func(p *jobs.Postsubmit) { p.Branches = []string{`release/.*`} })}, trigger.Config{}.Trigger)
-	if _, err := h.forge.As("alice").Push(h.ctx, repo, branch, map[string][]byte{"VERSION": []byte("1.0\n")}, "branch"); err != nil {
+	if _, err := h.Forge.As("alice").Push(h.Ctx, repo, branch, map[string][]byte{"VERSION": []byte("1.0\n")}, "branch"); err != nil {
 		t.Fatal(err)
 	}
-	h.wait("push", pushTo("refs/heads/"+branch))
-	pr, err := h.forge.As("alice").OpenPR(h.ctx, repo, forge.PullRequest{Title: "Backport", Head: "backport", Base: branch,
+	h.Wait(repo, "push", pushTo("refs/heads/"+branch))
+	pr, err := h.Forge.As("alice").OpenPR(h.Ctx, repo, forge.PullRequest{Title: "Backport", Head: "backport", Base: branch,
 		Files: map[string][]byte{"fix.go": []byte("package fix\n")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.wait("PR opened", prAction(pr.GetNumber(), "opened"))
+	h.Wait(repo, "PR opened", plugintest.PRAction(pr.GetNumber(), "opened"))
 	pjs := h.prowJobs()
 	if len(pjs) != 2 {
 		t.Fatalf("got %d runs, want the postsubmit and the presubmit", len(pjs))

@@ -1,11 +1,9 @@
 package trigger_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -26,10 +24,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/trigger"
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
-	"github.com/bowline-ci/bowline/scm/webhook"
 )
 
 // benchRate is the steady delivery rate of BenchmarkWebhookToProwJob;
@@ -103,7 +101,7 @@ func benchWebhooks(b *testing.B, mix []benchKind) {
 	alice := &github.User{Login: github.Ptr("alice")}
 	for i := range prs {
 		n, _ := h.openPR("alice", fmt.Sprintf("topic-%d", i), map[string]string{fmt.Sprintf("src/f%d.go", i): "x\n"}, false)
-		pr, err := h.forge.As("alice").PR(h.ctx, repo, n)
+		pr, err := h.Forge.As("alice").PR(h.Ctx, repo, n)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -164,26 +162,25 @@ func benchWebhooks(b *testing.B, mix []benchKind) {
 	}
 	// Deliveries that start nothing are done when the plugin has handled
 	// them; a failed one is done and counted.
-	observe := func(d handled) {
+	h.Observe(func(_ string, ev *plugin.Event, err error) {
 		mu.Lock()
-		k, ok := kindOf[d.ev.DeliveryID]
-		if ok && (d.err != nil || !k.starts) {
-			delete(sent, d.ev.DeliveryID)
+		k, ok := kindOf[ev.DeliveryID]
+		if ok && (err != nil || !k.starts) {
+			delete(sent, ev.DeliveryID)
 		}
 		mu.Unlock()
 		if !ok {
 			return
 		}
-		if d.err != nil {
+		if err != nil {
 			if failures.Add(1) <= 3 {
-				b.Logf("delivery %s: %v", d.ev.DeliveryID, d.err)
+				b.Logf("delivery %s: %v", ev.DeliveryID, err)
 			}
 			done()
 		} else if !k.starts {
 			done()
 		}
-	}
-	h.observe.Store(&observe)
+	})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 
 	b.ResetTimer()
@@ -206,28 +203,16 @@ func benchWebhooks(b *testing.B, mix []benchKind) {
 		posts.Add(1)
 		go func() {
 			defer posts.Done()
-			req, _ := http.NewRequest(http.MethodPost, h.hookURL, bytes.NewReader(body))
-			req.Header.Set(webhook.HeaderEvent, k.event)
-			req.Header.Set(webhook.HeaderDelivery, id)
-			req.Header.Set(webhook.HeaderSignature, webhook.Sign([]byte(hookSecret), body))
-			req.Header.Set("Content-Type", "application/json")
 			mu.Lock()
 			sent[id] = time.Now()
 			kindOf[id] = k
 			mu.Unlock()
-			resp, err := client.Do(req)
-			if err != nil || resp.StatusCode != http.StatusAccepted {
+			if err := h.Deliver(client, k.event, id, body); err != nil {
 				failures.Add(1)
 				mu.Lock()
 				delete(sent, id)
 				mu.Unlock()
 				done()
-			}
-			if resp != nil {
-				// Read to the end so that the connection is reused, as
-				// from an ingress in front of the webhook server.
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
 			}
 		}()
 	}

@@ -51,18 +51,18 @@ func TestInRepoConfig(t *testing.T) {
 	u, _ := h.openPR("bob", "outsider", map[string]string{".prow.yaml": inRepoJob}, false)
 	h.wantLabels(u, "needs-ok-to-test")
 	h.wantRuns("presubmit in-repo-unit -", "presubmit unit -")
-	h.comment("alice", u, "/ok-to-test")
+	h.Comment("alice", repo, u, "/ok-to-test")
 	h.wantRuns("presubmit in-repo-unit -", "presubmit in-repo-unit -", "presubmit unit -", "presubmit unit -")
 }
 
 // status reads the in-repo config status of a pull request's head.
 func status(t *testing.T, h *harness, number int) string {
 	t.Helper()
-	pr, _, err := h.gh.PullRequests.Get(h.ctx, "acme", "widgets", number)
+	pr, _, err := h.gh.PullRequests.Get(h.Ctx, "acme", "widgets", number)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, _, err := h.gh.Repositories.ListStatuses(h.ctx, "acme", "widgets", pr.GetHead().GetSHA(), nil)
+	list, _, err := h.gh.Repositories.ListStatuses(h.Ctx, "acme", "widgets", pr.GetHead().GetSHA(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 func TestManualRun(t *testing.T) {
 	h := start(t, []jobs.Presubmit{presubmit("unit", always)}, nil, trigger.Config{}.Trigger)
 	n, head := h.openPR("alice", "topic", map[string]string{"src/a.go": "x\n"}, false)
-	pr, err := h.forge.As("alice").PR(h.ctx, repo, n)
+	pr, err := h.Forge.As("alice").PR(h.Ctx, repo, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestManualRun(t *testing.T) {
 			if tt.noGH {
 				g = nil
 			}
-			pj, err := trigger.ManualRun(h.ctx, jc, req, g)
+			pj, err := trigger.ManualRun(h.Ctx, jc, req, g)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -98,7 +98,7 @@ func TestManualRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.check(t, pj)
-			if err := kubeClient(t).Create(h.ctx, pj); err != nil {
+			if err := kubeClient(t).Create(h.Ctx, pj); err != nil {
 				t.Fatalf("the API server refuses the run: %v", err)
 			}
 		})

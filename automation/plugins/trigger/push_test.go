@@ -43,10 +43,10 @@ func TestPostsubmits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := start(t, nil, post, trigger.Config{}.Trigger)
-			if _, err := h.forge.As("alice").Push(h.ctx, repo, tc.branch, map[string][]byte{tc.file: []byte("x\n")}, "change"); err != nil {
+			if _, err := h.Forge.As("alice").Push(h.Ctx, repo, tc.branch, map[string][]byte{tc.file: []byte("x\n")}, "change"); err != nil {
 				t.Fatal(err)
 			}
-			h.wait("push", pushTo("refs/heads/"+tc.branch))
+			h.Wait(repo, "push", pushTo("refs/heads/"+tc.branch))
 			h.wantRuns(tc.wantRuns...)
 		})
 	}
@@ -122,7 +122,7 @@ func TestProwJobContents(t *testing.T) {
 func TestRedeliveryStartsNothingTwice(t *testing.T) {
 	h := start(t, []jobs.Presubmit{presubmit("unit", always)}, nil, trigger.Config{}.Trigger)
 	n, _ := h.openPR("alice", "topic", map[string]string{"src/a.go": "x\n"}, false)
-	pr, err := h.forge.As("alice").PR(h.ctx, repo, n)
+	pr, err := h.Forge.As("alice").PR(h.Ctx, repo, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestRedeliveryStartsNothingTwice(t *testing.T) {
 	delivery := pjs[0].Annotations[v1alpha1.DeliveryAnnotation]
 	ev := &github.PullRequestEvent{Action: github.Ptr("opened"), Number: github.Ptr(n), PullRequest: pr, Repo: pr.GetBase().GetRepo()}
 	h.redeliver(delivery, "pull_request", ev, http.StatusOK)
-	if err := h.plugin.Handle(h.ctx, logr.Discard(), &plugin.Event{
+	if err := h.plugin.Handle(h.Ctx, logr.Discard(), &plugin.Event{
 		Type: "pull_request", DeliveryID: delivery, Org: "acme", Repo: "widgets", Payload: ev,
 	}); err != nil {
 		t.Fatal(err)

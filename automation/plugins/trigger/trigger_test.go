@@ -3,6 +3,7 @@ package trigger_test
 import (
 	"testing"
 
+	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/schema/jobs"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
@@ -77,37 +78,37 @@ func TestPullRequestEvents(t *testing.T) {
 		{
 			name: "ready_for_review runs the automatic jobs", author: "alice", file: codeChange, draft: true,
 			then: func(h *harness, n int) {
-				if err := h.forge.As("alice").SetDraft(h.ctx, repo, n, false); err != nil {
-					h.t.Fatal(err)
+				if err := h.Forge.As("alice").SetDraft(h.Ctx, repo, n, false); err != nil {
+					h.T.Fatal(err)
 				}
-				h.wait("ready_for_review", prAction(n, "ready_for_review"))
+				h.Wait(repo, "ready_for_review", plugintest.PRAction(n, "ready_for_review"))
 			},
 			wantRuns: []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
 		},
 		{
 			name: "converting to draft aborts running presubmits", author: "alice", file: codeChange,
 			then: func(h *harness, n int) {
-				if err := h.forge.As("alice").SetDraft(h.ctx, repo, n, true); err != nil {
-					h.t.Fatal(err)
+				if err := h.Forge.As("alice").SetDraft(h.Ctx, repo, n, true); err != nil {
+					h.T.Fatal(err)
 				}
-				h.wait("converted_to_draft", prAction(n, "converted_to_draft"))
+				h.Wait(repo, "converted_to_draft", plugintest.PRAction(n, "converted_to_draft"))
 			},
 			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted"},
 		},
 		{
 			name: "closing aborts running presubmits", author: "alice", file: codeChange,
 			then: func(h *harness, n int) {
-				if err := h.forge.As("alice").Close(h.ctx, repo, n); err != nil {
-					h.t.Fatal(err)
+				if err := h.Forge.As("alice").Close(h.Ctx, repo, n); err != nil {
+					h.T.Fatal(err)
 				}
-				h.wait("closed", prAction(n, "closed"))
+				h.Wait(repo, "closed", plugintest.PRAction(n, "closed"))
 			},
 			wantRuns: []string{"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted"},
 		},
 		{
 			name: "a new push runs again, superseding the older runs", author: "alice", file: codeChange,
 			then: func(h *harness, n int) {
-				h.pushPR("alice", n, "topic", map[string]string{"src/more.go": "package main\n"})
+				h.Push("alice", repo, "topic", n, map[string]string{"src/more.go": "package main\n"})
 			},
 			wantRuns: []string{
 				"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
@@ -117,17 +118,17 @@ func TestPullRequestEvents(t *testing.T) {
 		{
 			name: "a push to an untrusted pull request runs nothing", author: "bob", file: codeChange,
 			then: func(h *harness, n int) {
-				h.pushPR("bob", n, "topic", map[string]string{"src/more.go": "package main\n"})
+				h.Push("bob", repo, "topic", n, map[string]string{"src/more.go": "package main\n"})
 			},
 			wantLabels: []string{"needs-ok-to-test"}, wantReply: "/ok-to-test",
 		},
 		{
 			name: "lgtm by a trusted user runs one round on an untrusted pull request", author: "bob", file: codeChange,
 			then: func(h *harness, n int) {
-				if err := h.forge.As("alice").Label(h.ctx, repo, n, "lgtm"); err != nil {
-					h.t.Fatal(err)
+				if err := h.Forge.As("alice").Label(h.Ctx, repo, n, "lgtm"); err != nil {
+					h.T.Fatal(err)
 				}
-				h.wait("labeled lgtm", prLabeled(n, "lgtm"))
+				h.Wait(repo, "labeled lgtm", plugintest.PRLabeled(n, "labeled", "lgtm"))
 			},
 			wantRuns:   []string{"presubmit unit -", "presubmit lint -", "presubmit build -"},
 			wantLabels: []string{"lgtm", "needs-ok-to-test"}, wantReply: "/ok-to-test",
@@ -135,15 +136,15 @@ func TestPullRequestEvents(t *testing.T) {
 		{
 			name: "reopening runs again", author: "alice", file: codeChange,
 			then: func(h *harness, n int) {
-				a := h.forge.As("alice")
-				if err := a.Close(h.ctx, repo, n); err != nil {
-					h.t.Fatal(err)
+				a := h.Forge.As("alice")
+				if err := a.Close(h.Ctx, repo, n); err != nil {
+					h.T.Fatal(err)
 				}
-				h.wait("closed", prAction(n, "closed"))
-				if err := a.Reopen(h.ctx, repo, n); err != nil {
-					h.t.Fatal(err)
+				h.Wait(repo, "closed", plugintest.PRAction(n, "closed"))
+				if err := a.Reopen(h.Ctx, repo, n); err != nil {
+					h.T.Fatal(err)
 				}
-				h.wait("reopened", prAction(n, "reopened"))
+				h.Wait(repo, "reopened", plugintest.PRAction(n, "reopened"))
 			},
 			wantRuns: []string{
 				"presubmit unit aborted", "presubmit lint aborted", "presubmit build aborted",
@@ -163,7 +164,7 @@ func TestPullRequestEvents(t *testing.T) {
 			h.wantLabels(n, tc.wantLabels...)
 			if tc.wantReply != "" {
 				h.wantBotComment(n, tc.wantReply)
-			} else if c := h.botComments(n); len(c) > 0 {
+			} else if c := h.BotComments(repo, n); len(c) > 0 {
 				t.Fatalf("unexpected comments: %q", c)
 			}
 		})
