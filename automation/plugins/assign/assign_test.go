@@ -1,7 +1,6 @@
 package assign_test
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -9,10 +8,8 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/assign"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
-	"github.com/bowline-ci/bowline/sandbox/forge"
 )
 
 // alice is an acme member, carol a collaborator, bob (the author of every
@@ -31,14 +28,7 @@ repos:
 `
 
 func TestAssign(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(nil, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{assign.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(nil, nil), assign.New)
 	tests := []struct {
 		name         string
 		pr           bool
@@ -78,15 +68,10 @@ func TestAssign(t *testing.T) {
 		{name: "assign and cc at once", pr: true, by: "bob", body: "/assign @carol\n/cc @alice", wantAssigned: []string{"carol"},
 			wantReviews: []string{"alice"}},
 	}
-	for i, tc := range tests {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var n int
-			if tc.pr {
-				n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
-			} else {
-				n = h.OpenIssue("bob", h.Repo, tc.name, "")
-			}
+			n := h.Open("bob", h.Repo, tc.pr, tc.name)
 			owner, repo, _ := strings.Cut(h.Repo, "/")
 			if len(tc.assigned) > 0 {
 				if _, _, err := h.GitHub.Issues.AddAssignees(h.Ctx, owner, repo, n, tc.assigned); err != nil {
@@ -128,13 +113,7 @@ func TestAssign(t *testing.T) {
 					t.Errorf("requested reviewers = %q, want %q", got, want)
 				}
 			}
-			replies := h.BotComments(h.Repo, n)
-			switch {
-			case tc.wantReply == "" && len(replies) > 0:
-				t.Errorf("unexpected replies: %q", replies)
-			case tc.wantReply != "" && (len(replies) != 1 || !strings.Contains(replies[0], tc.wantReply)):
-				t.Errorf("replies = %q, want one containing %q", replies, tc.wantReply)
-			}
+			h.WantReply(t, h.Repo, n, tc.wantReply)
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/blockade"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -32,14 +31,7 @@ func config() *plugins.Config {
 }
 
 func TestBlockade(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(config(), nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{blockade.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(config(), nil), blockade.New)
 	if _, err := h.Forge.As(plugintest.BotLogin).Push(h.Ctx, h.Repo, "release-1.0", map[string][]byte{"NOTES": []byte("x")}, "release branch"); err != nil {
 		t.Fatal(err)
 	}
@@ -87,14 +79,7 @@ func TestBlockade(t *testing.T) {
 }
 
 func TestBlockadeLifts(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(config(), nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{blockade.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(config(), nil), blockade.New)
 	n := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "docs", Head: "docs", Files: map[string][]byte{"docs/generated/a.md": []byte("a"), "main.go": []byte("x")}}).GetNumber()
 	if !slices.Contains(h.Labels(h.Repo, n), blockade.Label) {
 		t.Fatal("not blocked")

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/help"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -22,14 +21,7 @@ repos:
 `
 
 func start(t *testing.T, cfg *plugins.Config) *plugintest.Env {
-	return plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(cfg, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{help.New(d.Base)}
-		},
-	})
+	return plugintest.StartPlugin(t, seed, plugintest.Config(cfg, nil), help.New)
 }
 
 // state checks the labels and bowline's comments: each comment contains

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/hold"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -22,14 +21,7 @@ repos:
 `
 
 func TestHold(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(nil, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{hold.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(nil, nil), hold.New)
 	tests := []struct {
 		name     string
 		body     string
@@ -74,14 +66,7 @@ func TestHold(t *testing.T) {
 }
 
 func TestHoldIgnoresIssues(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(nil, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{hold.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(nil, nil), hold.New)
 	n := h.OpenIssue("alice", h.Repo, "an issue", "")
 	h.Comment("alice", h.Repo, n, "/hold")
 	if got := h.Labels(h.Repo, n); len(got) != 0 {
@@ -90,13 +75,7 @@ func TestHoldIgnoresIssues(t *testing.T) {
 }
 
 func TestHoldWithoutConfig(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{hold.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, nil, hold.New)
 	pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "x", Head: "x", Files: map[string][]byte{"x": []byte("x")}})
 	h.Comment("bob", h.Repo, pr.GetNumber(), "/hold")
 	if got := h.Labels(h.Repo, pr.GetNumber()); len(got) != 0 {

@@ -1,12 +1,10 @@
 package label_test
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/label"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -57,14 +55,7 @@ func config() *plugins.Config {
 }
 
 func start(t *testing.T) *plugintest.Env {
-	return plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(config(), nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{label.New(d.Base)}
-		},
-	})
+	return plugintest.StartPlugin(t, seed, plugintest.Config(config(), nil), label.New)
 }
 
 func TestLabelCommands(t *testing.T) {
@@ -130,15 +121,10 @@ func TestLabelCommands(t *testing.T) {
 		{name: "a denied label does not stop the others", by: "alice", body: "/label users-only\n/kind bug",
 			want: []string{"kind/bug"}, wantReply: "can only be applied or removed"},
 	}
-	for i, tc := range tests {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var n int
-			if tc.pr {
-				n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
-			} else {
-				n = h.OpenIssue("bob", h.Repo, tc.name, "")
-			}
+			n := h.Open("bob", h.Repo, tc.pr, tc.name)
 			if len(tc.has) > 0 {
 				if err := h.Forge.As(plugintest.BotLogin).Label(h.Ctx, h.Repo, n, tc.has...); err != nil {
 					t.Fatal(err)
@@ -149,16 +135,13 @@ func TestLabelCommands(t *testing.T) {
 			if got := h.Labels(h.Repo, n); !slices.Equal(got, want) {
 				t.Errorf("labels = %q, want %q", got, want)
 			}
-			replies := h.BotComments(h.Repo, n)
-			switch {
-			case tc.wantReply == "" && len(replies) > 0:
-				t.Errorf("unexpected replies: %q", replies)
-			case tc.wantReply != "" && (len(replies) != 1 || !strings.Contains(replies[0], tc.wantReply)):
-				t.Errorf("replies = %q, want one containing %q", replies, tc.wantReply)
-			case tc.wantReply != "" && !strings.HasPrefix(replies[0], "@"+tc.by+": "):
-				t.Errorf("reply %q does not address %s", replies[0], tc.by)
-			case tc.wantReply != "" && !strings.Contains(replies[0], "\n>"+strings.Split(tc.body, "\n")[0]):
-				t.Errorf("reply %q does not quote the command", replies[0])
+			if replies := h.WantReply(t, h.Repo, n, tc.wantReply); tc.wantReply != "" && len(replies) == 1 {
+				if !strings.HasPrefix(replies[0], "@"+tc.by+": ") {
+					t.Errorf("reply %q does not address %s", replies[0], tc.by)
+				}
+				if !strings.Contains(replies[0], "\n>"+strings.Split(tc.body, "\n")[0]) {
+					t.Errorf("reply %q does not quote the command", replies[0])
+				}
 			}
 		})
 	}

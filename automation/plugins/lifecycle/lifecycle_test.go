@@ -1,15 +1,12 @@
 package lifecycle_test
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/lifecycle"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
-	"github.com/bowline-ci/bowline/sandbox/forge"
 )
 
 // bob writes every issue and pull request; carol collaborates; zed is an
@@ -24,14 +21,7 @@ repos:
 `
 
 func TestLifecycle(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(nil, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{lifecycle.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(nil, nil), lifecycle.New)
 	tests := []struct {
 		name       string
 		pr         bool
@@ -83,15 +73,10 @@ func TestLifecycle(t *testing.T) {
 			wantState: "open", wantLabels: []string{}},
 		{name: "pull requests may go stale", pr: true, by: "zed", body: "/lifecycle stale", wantState: "open", wantLabels: []string{lifecycle.Stale}},
 	}
-	for i, tc := range tests {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var n int
-			if tc.pr {
-				n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: tc.name, Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
-			} else {
-				n = h.OpenIssue("bob", h.Repo, tc.name, "")
-			}
+			n := h.Open("bob", h.Repo, tc.pr, tc.name)
 			bot := h.Forge.As(plugintest.BotLogin)
 			if len(tc.labels) > 0 {
 				if err := bot.Label(h.Ctx, h.Repo, n, tc.labels...); err != nil {
@@ -125,13 +110,7 @@ func TestLifecycle(t *testing.T) {
 					t.Errorf("labels = %q, want %q", got, want)
 				}
 			}
-			replies := h.BotComments(h.Repo, n)
-			switch {
-			case tc.wantReply == "" && len(replies) > 0:
-				t.Errorf("unexpected replies: %q", replies)
-			case tc.wantReply != "" && (len(replies) != 1 || !strings.Contains(replies[0], tc.wantReply)):
-				t.Errorf("replies = %q, want one containing %q", replies, tc.wantReply)
-			}
+			h.WantReply(t, h.Repo, n, tc.wantReply)
 		})
 	}
 }

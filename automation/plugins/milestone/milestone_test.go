@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-github/v89/github"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/milestone"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/schema/plugins"
@@ -44,14 +43,7 @@ func milestoneOf(t *testing.T, h *plugintest.Env, n int) string {
 }
 
 func TestMilestone(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(defaultTeam(), nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{milestone.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(defaultTeam(), nil), milestone.New)
 	tests := []struct {
 		name      string
 		before    int // milestone number set first, 0 for none
@@ -84,26 +76,13 @@ func TestMilestone(t *testing.T) {
 			if got := milestoneOf(t, h, n); got != tc.want {
 				t.Errorf("milestone = %q, want %q", got, tc.want)
 			}
-			replies := h.BotComments(h.Repo, n)
-			switch {
-			case tc.wantReply == "" && len(replies) > 0:
-				t.Errorf("unexpected replies: %q", replies)
-			case tc.wantReply != "" && (len(replies) != 1 || !strings.Contains(replies[0], tc.wantReply)):
-				t.Errorf("replies = %q, want one containing %q", replies, tc.wantReply)
-			}
+			h.WantReply(t, h.Repo, n, tc.wantReply)
 		})
 	}
 }
 
 func TestMilestoneTeams(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(defaultTeam(), nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{milestone.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(defaultTeam(), nil), milestone.New)
 	try := func(config *plugins.Config, by, want string, wantReply string) {
 		t.Helper()
 		h.SetConfigSet(plugintest.Config(config, nil))

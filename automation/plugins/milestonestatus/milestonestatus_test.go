@@ -2,10 +2,8 @@ package milestonestatus_test
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/milestonestatus"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/schema/plugins"
@@ -25,14 +23,7 @@ repos:
 
 func TestStatus(t *testing.T) {
 	cfg := &plugins.Config{RepoMilestone: map[string]plugins.Milestone{"": {MaintainersTeam: "release-team"}}}
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(cfg, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{milestonestatus.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(cfg, nil), milestonestatus.New)
 	tests := []struct {
 		name, by, body string
 		want           []string
@@ -52,13 +43,7 @@ func TestStatus(t *testing.T) {
 			if got := h.Labels(h.Repo, n); !slices.Equal(got, tc.want) {
 				t.Errorf("labels = %q, want %q", got, tc.want)
 			}
-			replies := h.BotComments(h.Repo, n)
-			switch {
-			case tc.wantReply == "" && len(replies) > 0:
-				t.Errorf("unexpected replies: %q", replies)
-			case tc.wantReply != "" && (len(replies) != 1 || !strings.Contains(replies[0], tc.wantReply)):
-				t.Errorf("replies = %q, want one containing %q", replies, tc.wantReply)
-			}
+			h.WantReply(t, h.Repo, n, tc.wantReply)
 		})
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/override"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/repoowners"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -42,13 +42,8 @@ func jobConfig() *jobs.Config {
 }
 
 func start(t *testing.T, o plugins.Override) *plugintest.Env {
-	return plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(config(o), jobConfig()),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{override.New(d.Base, repoowners.NewClient())}
-		},
+	return plugintest.StartPlugin(t, seed, plugintest.Config(config(o), jobConfig()), func(b pluginbase.Base) *override.Plugin {
+		return override.New(b, repoowners.NewClient())
 	})
 }
 

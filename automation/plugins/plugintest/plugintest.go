@@ -109,6 +109,7 @@ type Env struct {
 	set        *plugin.Set
 	enablement plugin.EnablementSource
 	observe    atomic.Pointer[func(name string, ev *plugin.Event, err error)]
+	branches   atomic.Int64
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -263,6 +264,19 @@ func Start(t testing.TB, o Options) *Env {
 	botMu.Unlock()
 	e.GitHub = e.Forge.Client(t, botToken)
 	return e
+}
+
+// StartPlugin is Start for the common case: one plugin built on
+// pluginbase, enabled in every org of seed, under cfg (built with Config;
+// nil applies no configuration).
+func StartPlugin[P plugin.Plugin](t testing.TB, seed string, cfg *configset.Set, newPlugin func(pluginbase.Base) P) *Env {
+	t.Helper()
+	return Start(t, Options{
+		Seed:      seed,
+		ConfigSet: cfg,
+		EnableAll: true,
+		Plugins:   func(d Deps) []plugin.Plugin { return []plugin.Plugin{newPlugin(d.Base)} },
+	})
 }
 
 // Config builds a configuration from plugins.yaml's settings and jobs
@@ -548,6 +562,18 @@ func (e *Env) OpenIssue(author, repo, title, body string) int {
 	return n
 }
 
+// Open opens, as author, a pull request titled title from a new branch
+// with one new file when pr is set, an issue otherwise, waiting as OpenPR
+// and OpenIssue do; it returns its number.
+func (e *Env) Open(author, repo string, pr bool, title string) int {
+	e.T.Helper()
+	if !pr {
+		return e.OpenIssue(author, repo, title, "")
+	}
+	branch := fmt.Sprintf("plugintest-%d", e.branches.Add(1))
+	return e.OpenPR(author, repo, forge.PullRequest{Title: title, Head: branch, Files: map[string][]byte{branch: []byte("x")}}).GetNumber()
+}
+
 // waitIfHandled is Wait when a plugin under test handles m's events in
 // repo.
 func (e *Env) waitIfHandled(repo, what string, m Match) {
@@ -652,6 +678,29 @@ func CommentBody(n int, author, body string) Match {
 // Delivery matches the event of one delivery.
 func Delivery(eventType, id string) Match {
 	return Match{Type: eventType, Fn: func(ev *plugin.Event) bool { return ev.DeliveryID == id }}
+}
+
+// WantReply checks what the bot commented on issue or pull request n:
+// nothing when want has no (non-empty) string, else one comment containing
+// each. It reports to t, the test or subtest checking, and returns the
+// comments.
+func (e *Env) WantReply(t testing.TB, repo string, n int, want ...string) []string {
+	t.Helper()
+	want = slices.DeleteFunc(slices.Clone(want), func(s string) bool { return s == "" })
+	replies := e.BotComments(repo, n)
+	switch {
+	case len(want) == 0 && len(replies) > 0:
+		t.Errorf("unexpected replies: %q", replies)
+	case len(want) > 0 && len(replies) != 1:
+		t.Errorf("replies = %q, want one containing %q", replies, want)
+	case len(want) > 0:
+		for _, w := range want {
+			if !strings.Contains(replies[0], w) {
+				t.Errorf("reply %q does not contain %q", replies[0], w)
+			}
+		}
+	}
+	return replies
 }
 
 // Labels returns the labels of an issue or pull request, sorted.

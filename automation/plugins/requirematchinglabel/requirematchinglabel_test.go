@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
+	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	rml "github.com/bowline-ci/bowline/automation/plugins/requirematchinglabel"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -57,13 +57,8 @@ func (w *waits) wait(_ context.Context, d time.Duration) error {
 
 func start(t *testing.T) (*plugintest.Env, *waits) {
 	w := &waits{}
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(config(), nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{rml.New(d.Base, w.wait)}
-		},
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(config(), nil), func(b pluginbase.Base) *rml.Plugin {
+		return rml.New(b, w.wait)
 	})
 	return h, w
 }

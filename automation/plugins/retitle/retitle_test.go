@@ -1,14 +1,11 @@
 package retitle_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/retitle"
-	"github.com/bowline-ci/bowline/sandbox/forge"
 	"github.com/bowline-ci/bowline/schema/plugins"
 )
 
@@ -35,14 +32,7 @@ func titleOf(t *testing.T, h *plugintest.Env, n int) string {
 
 func TestRetitle(t *testing.T) {
 	cfg := &plugins.Config{Triggers: []plugins.Trigger{{Repos: []string{"acme"}, TrustedApps: []string{"helper"}}}}
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(cfg, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{retitle.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(cfg, nil), retitle.New)
 	tests := []struct {
 		name      string
 		pr        bool
@@ -65,15 +55,10 @@ func TestRetitle(t *testing.T) {
 		{name: "a longer word is no command", by: "alice", body: "/retitled Other", want: "old"},
 		{name: "a title on its own line only", by: "alice", body: "/retitle\nNew title", want: "old", wantReply: "Titles may not be empty."},
 	}
-	for i, tc := range tests {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var n int
-			if tc.pr {
-				n = h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "old", Head: fmt.Sprintf("b%d", i), Files: map[string][]byte{fmt.Sprintf("f%d", i): []byte("x")}}).GetNumber()
-			} else {
-				n = h.OpenIssue("bob", h.Repo, "old", "")
-			}
+			n := h.Open("bob", h.Repo, tc.pr, "old")
 			if tc.closed {
 				if err := h.Forge.As(plugintest.BotLogin).Close(h.Ctx, h.Repo, n); err != nil {
 					t.Fatal(err)
@@ -83,26 +68,13 @@ func TestRetitle(t *testing.T) {
 			if got := titleOf(t, h, n); got != tc.want {
 				t.Errorf("title = %q, want %q", got, tc.want)
 			}
-			replies := h.BotComments(h.Repo, n)
-			switch {
-			case tc.wantReply == "" && len(replies) > 0:
-				t.Errorf("unexpected replies: %q", replies)
-			case tc.wantReply != "" && (len(replies) != 1 || !strings.Contains(replies[0], tc.wantReply)):
-				t.Errorf("replies = %q, want one containing %q", replies, tc.wantReply)
-			}
+			h.WantReply(t, h.Repo, n, tc.wantReply)
 		})
 	}
 }
 
 func TestRetitleRules(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(nil, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{retitle.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(nil, nil), retitle.New)
 	// allow_closed_issues lets closed ones be retitled.
 	h.SetConfigSet(plugintest.Config(&plugins.Config{Retitle: plugins.Retitle{AllowClosedIssues: true}}, nil))
 	n := h.OpenIssue("bob", h.Repo, "old", "")

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/size"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -51,12 +50,7 @@ repos:
 func lines(n int) []byte { return []byte(strings.Repeat("line\n", n)) }
 
 func TestSize(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(&plugins.Config{Size: plugins.Size{S: 10, M: 30, L: 100, Xl: 500, Xxl: 1000}}, nil),
-		EnableAll: true,
-		Plugins:   func(d plugintest.Deps) []plugin.Plugin { return []plugin.Plugin{size.New(d.Base)} },
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(&plugins.Config{Size: plugins.Size{S: 10, M: 30, L: 100, Xl: 500, Xxl: 1000}}, nil), size.New)
 	tests := []struct {
 		name  string
 		files map[string][]byte
@@ -84,12 +78,7 @@ func TestSize(t *testing.T) {
 }
 
 func TestSizeFollowsPushes(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(&plugins.Config{Size: plugins.Size{S: 2, M: 4, L: 6, Xl: 8, Xxl: 10}}, nil),
-		EnableAll: true,
-		Plugins:   func(d plugintest.Deps) []plugin.Plugin { return []plugin.Plugin{size.New(d.Base)} },
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(&plugins.Config{Size: plugins.Size{S: 2, M: 4, L: 6, Xl: 8, Xxl: 10}}, nil), size.New)
 	pr := h.OpenPR("bob", h.Repo, forge.PullRequest{Title: "grow", Head: "grow", Files: map[string][]byte{"a.go": lines(3)}})
 	n := pr.GetNumber()
 	if got := h.Labels(h.Repo, n); !slices.Equal(got, []string{size.S}) {

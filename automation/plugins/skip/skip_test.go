@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/skip"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -40,14 +39,7 @@ func jobConfig() *jobs.Config {
 }
 
 func TestSkip(t *testing.T) {
-	h := plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(nil, jobConfig()),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{skip.New(d.Base)}
-		},
-	})
+	h := plugintest.StartPlugin(t, seed, plugintest.Config(nil, jobConfig()), skip.New)
 	stale := map[string]string{"unit": "failure", "lint": "failure", "ci/e2e": "pending", "release-only": "failure", "docs": "failure"}
 	tests := []struct {
 		name     string

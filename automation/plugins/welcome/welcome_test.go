@@ -24,14 +24,7 @@ repos:
 `
 
 func start(t *testing.T, cfg *plugins.Config) *plugintest.Env {
-	return plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(cfg, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{welcome.New(d.Base)}
-		},
-	})
+	return plugintest.StartPlugin(t, seed, plugintest.Config(cfg, nil), welcome.New)
 }
 
 func open(h *plugintest.Env, repo, author, branch string) int {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/plugintest"
 	"github.com/bowline-ci/bowline/automation/plugins/wip"
 	"github.com/bowline-ci/bowline/sandbox/forge"
@@ -46,14 +45,7 @@ func TestIsWIP(t *testing.T) {
 }
 
 func start(t *testing.T) *plugintest.Env {
-	return plugintest.Start(t, plugintest.Options{
-		Seed:      seed,
-		ConfigSet: plugintest.Config(nil, nil),
-		EnableAll: true,
-		Plugins: func(d plugintest.Deps) []plugin.Plugin {
-			return []plugin.Plugin{wip.New(d.Base)}
-		},
-	})
+	return plugintest.StartPlugin(t, seed, plugintest.Config(nil, nil), wip.New)
 }
 
 func TestWIPOnOpen(t *testing.T) {
