@@ -86,17 +86,8 @@ func checks(cfg *plugins.Config, org, repo string) (keywords, fixup bool) {
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	pe, ok := ev.Payload.(*github.PullRequestEvent)
-	if !ok {
-		return nil
-	}
 	// The actions after which commits or the title may have changed.
-	switch pe.GetAction() {
-	case "opened", "reopened", "synchronize", "edited":
-	default:
-		return nil
-	}
-	env, err := p.Env(ctx, log, ev)
+	pe, env, err := p.PullRequestEnv(ctx, log, ev, "opened", "reopened", "synchronize", "edited")
 	if env == nil || err != nil {
 		return err
 	}

@@ -53,16 +53,7 @@ func (p *Plugin) Help() plugin.Help {
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	pe, ok := ev.Payload.(*github.PullRequestEvent)
-	if !ok {
-		return nil
-	}
-	switch pe.GetAction() {
-	case "opened", "reopened", "synchronize":
-	default:
-		return nil
-	}
-	env, err := p.Env(ctx, log, ev)
+	pe, env, err := p.PullRequestEnv(ctx, log, ev, "opened", "reopened", "synchronize")
 	if env == nil || err != nil {
 		return err
 	}

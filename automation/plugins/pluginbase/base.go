@@ -16,6 +16,7 @@ package pluginbase
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -151,6 +152,22 @@ func (b Base) Env(ctx context.Context, log logr.Logger, ev *plugin.Event) (*Env,
 		env.Jobs = &jobs.Config{}
 	}
 	return env, nil
+}
+
+// PullRequestEnv is Env for plugins that act on some actions of
+// pull_request events: it returns the event's payload and its Env when ev
+// is a pull_request event whose action is one of actions, and nils when
+// it is not or when Env has nothing to do.
+func (b Base) PullRequestEnv(ctx context.Context, log logr.Logger, ev *plugin.Event, actions ...string) (*github.PullRequestEvent, *Env, error) {
+	pe, ok := ev.Payload.(*github.PullRequestEvent)
+	if !ok || !slices.Contains(actions, pe.GetAction()) {
+		return nil, nil, nil
+	}
+	env, err := b.Env(ctx, log, ev)
+	if env == nil || err != nil {
+		return nil, nil, err
+	}
+	return pe, env, nil
 }
 
 // IsBot returns a function that tells whether a login is bowline's own

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
-	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
@@ -94,17 +93,8 @@ func LabelFor(lines int, s plugins.Size) string {
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	pe, ok := ev.Payload.(*github.PullRequestEvent)
-	if !ok {
-		return nil
-	}
 	// The actions after which the diff may have changed.
-	switch pe.GetAction() {
-	case "opened", "reopened", "synchronize", "edited":
-	default:
-		return nil
-	}
-	env, err := p.Env(ctx, log, ev)
+	pe, env, err := p.PullRequestEnv(ctx, log, ev, "opened", "reopened", "synchronize", "edited")
 	if env == nil || err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"regexp"
 
 	"github.com/go-logr/logr"
-	"github.com/google/go-github/v89/github"
 
 	"github.com/bowline-ci/bowline/automation/plugin"
 	"github.com/bowline-ci/bowline/automation/plugins/pluginbase"
@@ -53,18 +52,9 @@ func IsWIP(title string, draft bool) bool { return draft || titleRe.MatchString(
 
 // Handle implements plugin.Plugin.
 func (p *Plugin) Handle(ctx context.Context, log logr.Logger, ev *plugin.Event) error {
-	pe, ok := ev.Payload.(*github.PullRequestEvent)
-	if !ok {
-		return nil
-	}
 	// The only actions after which the title or the draft state may have
 	// changed.
-	switch pe.GetAction() {
-	case "opened", "reopened", "edited", "ready_for_review", "converted_to_draft":
-	default:
-		return nil
-	}
-	env, err := p.Env(ctx, log, ev)
+	pe, env, err := p.PullRequestEnv(ctx, log, ev, "opened", "reopened", "edited", "ready_for_review", "converted_to_draft")
 	if env == nil || err != nil {
 		return err
 	}
