@@ -257,8 +257,14 @@ func image(d *appsv1.Deployment) string { return d.Spec.Template.Spec.Containers
 // secret.
 func hookServer(t *testing.T, secret string) *httptest.Server {
 	t.Helper()
+	return hookServerWith(t, automation.Secrets{"*": {[]byte(secret)}})
+}
+
+// hookServerWith is the real webhook handler with secrets per scope.
+func hookServerWith(t *testing.T, secrets automation.Secrets) *httptest.Server {
+	t.Helper()
 	srv, err := automation.NewServer(automation.DefaultOptions(), automation.Deps{
-		Secrets: automation.Secrets{"*": {[]byte(secret)}}, Enablement: automation.PluginsFromSnapshot(&snapshot.Store{}), Log: logr.Discard(),
+		Secrets: secrets, Enablement: automation.PluginsFromSnapshot(&snapshot.Store{}), Log: logr.Discard(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -539,4 +545,42 @@ func TestNeverReadyRollsBack(t *testing.T) {
 		g.Expect(env.Client.Get(context.Background(), types.NamespacedName{Namespace: h.ns, Name: bootstrap.HookService}, &svc)).To(Succeed())
 		g.Expect(svc.Spec.Selector).To(Equal(deploy.Selector("hook")), "the hook's last healthy pods keep serving")
 	})
+}
+
+// TestHookPinger signs the synthetic ping as GitHub signs a delivery of
+// the scope whose secret it uses, which the real webhook handler accepts:
+// the global secret, or else an org's or a repository's, named in the
+// payload so that the handler picks that secret.
+func TestHookPinger(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		secrets automation.Secrets
+		wantErr string
+	}{
+		{name: "global secret", secrets: automation.Secrets{"*": {[]byte("g")}, "acme": {[]byte("o")}}},
+		{name: "an org's secret only", secrets: automation.Secrets{"acme": {[]byte("o")}}},
+		{name: "a repository's secret only", secrets: automation.Secrets{"acme/widgets": {[]byte("r")}}},
+		{name: "no secret", secrets: automation.Secrets{}, wantErr: "no webhook secret to sign a ping with"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			hs := hookServerWith(t, tt.secrets)
+			p := &deploy.HookPinger{Secrets: tt.secrets, URL: func(types.NamespacedName) string { return hs.URL + automation.HookPath }}
+			err := p.Ping(t.Context(), types.NamespacedName{Namespace: "bowline-system", Name: "bowline-hook-pods"})
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Ping: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("Ping = %v, want an error saying %q", err, tt.wantErr)
+			}
+		})
+	}
+	// A handler with another secret refuses it, and the error says how.
+	hs := hookServer(t, "another")
+	p := &deploy.HookPinger{Secrets: automation.Secrets{"*": {[]byte("mine")}}, URL: func(types.NamespacedName) string { return hs.URL + automation.HookPath }}
+	if err := p.Ping(t.Context(), types.NamespacedName{}); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("Ping = %v, want it answered 401", err)
+	}
 }
