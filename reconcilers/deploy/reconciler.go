@@ -219,7 +219,7 @@ func (r *Reconciler) role(ctx context.Context, sc *scope, role string) (done boo
 	if !inFile {
 		return r.remove(ctx, sc, role, d)
 	}
-	rendered, err := Render(sc.template, r.Key.Namespace, role, want)
+	rendered, err := Render(sc.template, r.Key.Namespace, role, want, r.PublicServices[deployfile.RoleHook])
 	if err != nil {
 		return false, err
 	}
@@ -342,7 +342,7 @@ func (r *Reconciler) rollback(ctx context.Context, sc *scope, role string, d *ap
 		back = want
 		back.Replicas = 0
 	}
-	rendered, err := Render(sc.template, r.Key.Namespace, role, back)
+	rendered, err := Render(sc.template, r.Key.Namespace, role, back, r.PublicServices[deployfile.RoleHook])
 	if err != nil {
 		return err
 	}

@@ -108,8 +108,11 @@ var droppedFlags = []string{"components"}
 // same pod, its ServiceAccount, volumes, Secrets, environment and security
 // settings, with the role's image, replicas, resources and flags, and
 // --components naming the role. What the file cannot set comes only from
-// tmpl. Annotations are left to the caller.
-func Render(tmpl *appsv1.Deployment, ns, role string, s Settings) (*appsv1.Deployment, error) {
+// tmpl. The web role, apart from the webhook server, asks it for the plugin
+// help through hookService (the Service bowline-hook, wherever the hook
+// runs) unless tmpl names another --hook-url. Annotations are left to the
+// caller.
+func Render(tmpl *appsv1.Deployment, ns, role string, s Settings, hookService string) (*appsv1.Deployment, error) {
 	spec := tmpl.Spec.Template.Spec.DeepCopy()
 	if len(spec.Containers) == 0 {
 		return nil, errors.New("the operator's Deployment has no container")
@@ -122,6 +125,9 @@ func Render(tmpl *appsv1.Deployment, ns, role string, s Settings) (*appsv1.Deplo
 	}
 	c.Image = s.Image
 	c.Args = roleArgs(c.Args, role, s.Args)
+	if role == deployfile.RoleWeb && hookService != "" && !hasFlag(c.Args, "hook-url") {
+		c.Args = append(c.Args, fmt.Sprintf("--hook-url=http://%s.%s.svc", hookService, ns))
+	}
 	if s.Resources != nil {
 		c.Resources = *s.Resources.DeepCopy()
 	}
@@ -174,6 +180,16 @@ func roleArgs(tmpl []string, role string, flags []string) []string {
 	}
 	out = append(out, "--components="+role)
 	return append(out, flags...)
+}
+
+// hasFlag reports whether args set --name.
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--"+name || strings.HasPrefix(a, "--"+name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // Hash names a rendered Deployment's spec: a change of settings or of the

@@ -63,7 +63,7 @@ roles:
 	if !ok {
 		t.Fatal("no hook settings")
 	}
-	d, err := deploy.Render(tmpl, "bowline-system", "hook", s)
+	d, err := deploy.Render(tmpl, "bowline-system", "hook", s, bootstrap.HookService)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,12 +116,47 @@ roles:
 	h := deploy.Hash(d)
 	s2 := s
 	s2.Replicas = 4
-	d2, _ := deploy.Render(tmpl, "bowline-system", "hook", s2)
+	d2, _ := deploy.Render(tmpl, "bowline-system", "hook", s2, bootstrap.HookService)
 	tmpl3 := tmpl.DeepCopy()
 	tmpl3.Spec.Template.Spec.Containers[0].Args = append(tmpl3.Spec.Template.Spec.Containers[0].Args, "--github-endpoint=https://ghe.example.com/api/v3/")
-	d3, _ := deploy.Render(tmpl3, "bowline-system", "hook", s)
-	d4, _ := deploy.Render(tmpl, "bowline-system", "hook", s)
+	d3, _ := deploy.Render(tmpl3, "bowline-system", "hook", s, bootstrap.HookService)
+	d4, _ := deploy.Render(tmpl, "bowline-system", "hook", s, bootstrap.HookService)
 	if deploy.Hash(d2) == h || deploy.Hash(d3) == h || deploy.Hash(d4) != h {
 		t.Error("the hash does not follow the settings and the template alone")
+	}
+}
+
+// TestRenderWeb: the web role, apart from the webhook server, asks it for
+// the plugin help through the Service bowline-hook, unless the operator
+// names another address.
+func TestRenderWeb(t *testing.T) {
+	tmpl := operatorTemplate(t, "bowline-system")
+	file := loadFile(t, "image: ghcr.io/bowline-ci/bowline:v2\nroles:\n  web: {}\n  hook: {}\n")
+	s, _ := deploy.SettingsFrom(file, "web")
+	d, err := deploy.Render(tmpl, "bowline-system", "web", s, bootstrap.HookService)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := d.Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--hook-url=http://bowline-hook.bowline-system.svc") {
+		t.Errorf("the web role is not told where the hook is: %v", args)
+	}
+	hs, _ := deploy.SettingsFrom(file, "hook")
+	h, _ := deploy.Render(tmpl, "bowline-system", "hook", hs, bootstrap.HookService)
+	for _, a := range h.Spec.Template.Spec.Containers[0].Args {
+		if strings.HasPrefix(a, "--hook-url") {
+			t.Errorf("the hook role is given %s", a)
+		}
+	}
+	own := tmpl.DeepCopy()
+	own.Spec.Template.Spec.Containers[0].Args = append(own.Spec.Template.Spec.Containers[0].Args, "--hook-url=https://hook.example.com")
+	d, _ = deploy.Render(own, "bowline-system", "web", s, bootstrap.HookService)
+	var urls []string
+	for _, a := range d.Spec.Template.Spec.Containers[0].Args {
+		if strings.HasPrefix(a, "--hook-url") {
+			urls = append(urls, a)
+		}
+	}
+	if !slices.Equal(urls, []string{"--hook-url=https://hook.example.com"}) {
+		t.Errorf("hook URLs %v, want the operator's own", urls)
 	}
 }
