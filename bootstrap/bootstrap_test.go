@@ -228,7 +228,7 @@ func TestDryRunYAML(t *testing.T) {
 		}
 	}
 	got := strings.Join(kinds, ",")
-	want := "CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,Namespace,Namespace,ServiceAccount,Role,RoleBinding,Role,RoleBinding,NetworkPolicy,NetworkPolicy,Deployment,Service,Service,ConfigRepository"
+	want := "CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,CustomResourceDefinition,Namespace,Namespace,ServiceAccount,Role,RoleBinding,Role,RoleBinding,NetworkPolicy,NetworkPolicy,Deployment,PodDisruptionBudget,Service,Service,ConfigRepository"
 	if got != want {
 		t.Errorf("kinds:\n got %s\nwant %s", got, want)
 	}

@@ -19,6 +19,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -220,7 +221,7 @@ func Objects(s Settings) ([]client.Object, error) {
 	}
 	d := deployment(s)
 	buildcluster.Mount(&d.Spec.Template.Spec, 0, slices.Collect(maps.Keys(s.BuildClusters)))
-	objs = append(objs, d)
+	objs = append(objs, d, disruptionBudget(s))
 	objs = append(objs, services(s)...)
 	objs = append(objs, configRepository(s))
 	return objs, nil
@@ -432,6 +433,21 @@ func deployment(s Settings) *appsv1.Deployment {
 
 // services put the hook and web roles behind stable names; an Ingress (or
 // a LoadBalancer of your own) exposes bowline-hook to GitHub.
+// disruptionBudget lets a node drain or a cluster upgrade take one operator
+// pod at a time: with two replicas or more, the other keeps serving webhooks
+// and takes the leases of the one that goes.
+func disruptionBudget(s Settings) *policyv1.PodDisruptionBudget {
+	one := intstr.FromInt32(1)
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: meta(Name, s.Namespace),
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: &one,
+			Selector:       &metav1.LabelSelector{MatchLabels: selector()},
+		},
+	}
+}
+
 func services(s Settings) []client.Object {
 	svc := func(name, port string) *corev1.Service {
 		return &corev1.Service{

@@ -38,7 +38,7 @@ func (o *BootstrapOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Settings.HMACSecret, "hmac-secret", "", "existing Secret in --namespace with the webhook secret (key hmac: one secret, or Prow's YAML map of org and repo secrets); the webhook server needs it and --github-secret")
 	fs.StringVar(&o.Settings.ArtifactsBucket, "artifacts-bucket", "", "bucket for the logs and artifacts of runs that name none (s3://… or gs://…)")
 	fs.StringVar(&o.Settings.ArtifactsSecret, "artifacts-secret", "", "existing Secret in --namespace whose keys become the operator's environment, for the bucket's client (e.g. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
-	fs.Int32Var(&o.Settings.Replicas, "replicas", 1, "operator replicas: they elect one leader for the controllers, and all serve webhooks and the API")
+	fs.Int32Var(&o.Settings.Replicas, "replicas", 2, "operator replicas: they elect one leader per role that acts alone, and all serve webhooks and the API; one leaves the controllers stopped while its pod is replaced")
 	fs.StringArrayVar(&o.Settings.APIServerCIDRs, "api-server-cidr", nil, "an address range of the API server that job pods must not reach, besides every private range (repeatable); default: found in the cluster when applying")
 	fs.StringArrayVar(&o.Settings.DeployImageRepositories, "deploy-image-repository", nil, "an image repository the config repository's deployment file may name besides --image's own (repeatable): the roles it deploys run with the operator's credentials")
 	fs.StringArrayVar(&o.BuildClusters, "build-cluster", nil, "a build cluster, ALIAS=KUBECONFIG[#CONTEXT] (the current context by default): stored as the Secret bowline-build-cluster-ALIAS that the operator reads; repeat for each cluster")
