@@ -80,7 +80,9 @@ func hasBinaries(dir string) bool {
 	return true
 }
 
-// Start runs the control plane and installs bowline's CRDs.
+// Start runs the control plane and installs bowline's CRDs. The caller
+// holds the data directory's lock: an etcd or kube-apiserver still running
+// on it was left by a bowline up that was killed, and is ended first.
 func Start(o Options) (*ControlPlane, error) {
 	if !hasBinaries(o.BinDir) {
 		return nil, fmt.Errorf("%w (looked in %s)", ErrMissingBinaries, o.BinDir)
@@ -90,6 +92,12 @@ func Start(o Options) (*ControlPlane, error) {
 	}
 	etcdDir := filepath.Join(o.DataDir, "etcd")
 	certDir := filepath.Join(o.DataDir, "apiserver")
+	// A bowline up killed without a chance to stop its control plane left
+	// it running, holding etcd's data; the caller holds the data
+	// directory's lock, so it is nobody's now.
+	if err := endLeftovers(etcdDir, certDir); err != nil {
+		return nil, err
+	}
 	// The API server's certificates are minted afresh on every start: the
 	// client configuration trusts the CA of this start only. The objects
 	// live in etcd's directory, which stays.
