@@ -57,6 +57,12 @@ type Reconciler struct {
 	// 0 until then.
 	elected atomic.Int64
 
+	// unrecorded holds the runs (by UID) whose status this reporter
+	// posted but could not record in status.reports (the API server was
+	// away): the next attempt asks GitHub first, as after a takeover,
+	// rather than post the same status again.
+	unrecorded sync.Map
+
 	mu  sync.Mutex
 	bot string
 	// pulls serialise comment updates per pull request, striped by a hash
@@ -89,8 +95,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("job", pj.Spec.Job, "state", pj.Status.State))
 	orig := pj.DeepCopy()
+	posted := false
 	defer func() {
-		retErr = errors.Join(retErr, r.patchReports(ctx, orig, pj))
+		err := r.patchReports(ctx, orig, pj)
+		switch {
+		case posted && (err != nil || lastReported(pj) != pj.Status.State):
+			// Posted, but not recorded (or the summary comment failed
+			// after it).
+			r.unrecorded.Store(pj.UID, struct{}{})
+		case err == nil && lastReported(pj) == pj.Status.State:
+			r.unrecorded.Delete(pj.UID)
+		}
+		retErr = errors.Join(retErr, err)
 	}()
 
 	newer, err := r.newerOnCommit(ctx, pj)
@@ -109,9 +125,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return ctrl.Result{}, fmt.Errorf("github client for %s: %w", pj.Spec.Refs.Org, err)
 	}
 	reported := false
-	if r.inherited(pj) {
+	if _, unrecorded := r.unrecorded.Load(pj.UID); unrecorded || r.inherited(pj) {
 		// Reported by the previous leader, which died before recording
-		// it? Then record it without posting it again.
+		// it, or by this reporter, which could not record it? Then record
+		// it without posting it again.
 		if reported, err = onGitHub(ctx, gh, pj); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -120,6 +137,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		if err := r.createStatus(ctx, gh, pj); err != nil {
 			return ctrl.Result{}, err
 		}
+		posted = true
 	}
 	if pj.Spec.Type == v1alpha1.PresubmitJob && pj.Complete() && cfg.comments(pj.Spec.Refs.Org, pj.Spec.Refs.Repo) {
 		if err := r.syncComment(ctx, gh, pj); err != nil {

@@ -2,6 +2,8 @@ package reporter
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,5 +134,81 @@ func TestInherited(t *testing.T) {
 				t.Errorf("inherited = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// apiServerAway fails the recording of reports while down is set, as the
+// API server does while it restarts.
+type apiServerAway struct {
+	client.Client
+	down *atomic.Bool
+}
+
+func (a apiServerAway) Status() client.SubResourceWriter {
+	return awayStatus{SubResourceWriter: a.Client.Status(), down: a.down}
+}
+
+type awayStatus struct {
+	client.SubResourceWriter
+	down *atomic.Bool
+}
+
+func (a awayStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	if a.down.Load() {
+		return errors.New("connect: connection refused")
+	}
+	return a.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+}
+
+// TestUnrecordedReportIsNotPostedAgain: the reporter posted a status but
+// could not record it in status.reports (the API server went away in
+// between). The next attempt finds the status on GitHub, records it, and
+// posts nothing: GitHub would list the same status twice.
+func TestUnrecordedReportIsNotPostedAgain(t *testing.T) {
+	fx := setup(t)
+	pj := fx.run("unrecorded", "unit")
+	fx.setState(pj, v1alpha1.PendingState)
+	now := metav1.Now()
+	pj.Status.PendingTime = &now
+	if err := env.Client.Status().Update(fx.ctx, pj); err != nil {
+		t.Fatal(err)
+	}
+	mgr := env.Manager(t, fx.ns)
+	if err := v1alpha1.AddPullIndex(fx.ctx, mgr.GetFieldIndexer()); err != nil {
+		t.Fatal(err)
+	}
+	envtest.Run(t, mgr)
+	if !mgr.GetCache().WaitForCacheSync(fx.ctx) {
+		t.Fatal("cache not synced")
+	}
+	down := &atomic.Bool{}
+	r := &Reconciler{Client: apiServerAway{Client: mgr.GetClient(), down: down}, APIReader: env.Client, Clock: clock.RealClock{},
+		GitHub: func(string) (*github.Client, error) { return fx.gh, nil }}
+	// Elected well before the run went pending: nothing is inherited
+	// from a previous leader.
+	r.elected.Store(time.Now().Add(-time.Hour).UnixNano())
+	if r.inherited(pj) {
+		t.Fatal("the run counts as inherited from a previous leader")
+	}
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(pj)}
+	down.Store(true)
+	if _, err := r.Reconcile(fx.ctx, req); err == nil {
+		t.Fatal("Reconcile recorded the report with the API server away")
+	}
+	if n := len(fx.statuses(fx.head, "unit")); n != 1 {
+		t.Fatalf("%d statuses after the first attempt, want 1", n)
+	}
+	down.Store(false)
+	if _, err := r.Reconcile(fx.ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fx.statuses(fx.head, "unit")); n != 1 {
+		t.Errorf("%d statuses after the API server came back, want the 1 posted", n)
+	}
+	if err := env.Client.Get(fx.ctx, req.NamespacedName, pj); err != nil {
+		t.Fatal(err)
+	}
+	if lastReported(pj) != v1alpha1.PendingState {
+		t.Errorf("report not recorded: %+v", pj.Status.Reports)
 	}
 }
