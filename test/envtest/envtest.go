@@ -49,6 +49,8 @@ type Env struct {
 	// authority is not safe for concurrent use, and parallel tests add
 	// users.
 	users sync.Mutex
+	// certDir is the API server's own directory, when it is restartable.
+	certDir string
 }
 
 // BinDir finds the directory holding etcd and kube-apiserver: $KUBEBUILDER_ASSETS
@@ -74,7 +76,25 @@ func BinDir() (string, error) {
 }
 
 // Start runs etcd and kube-apiserver and installs bowline's CRDs.
-func Start() (*Env, error) {
+func Start() (*Env, error) { return start("") }
+
+// StartRestartable starts a control plane whose API server RestartAPIServer
+// can stop and start again: its certificates are kept in a directory of its
+// own, so that clients made before a restart still trust it and are still
+// trusted after it.
+func StartRestartable() (*Env, error) {
+	dir, err := os.MkdirTemp("", "bowline-apiserver-")
+	if err != nil {
+		return nil, err
+	}
+	e, err := start(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+	}
+	return e, err
+}
+
+func start(certDir string) (*Env, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -105,6 +125,9 @@ func Start() (*Env, error) {
 		ControlPlaneStartTimeout: 60 * time.Second,
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
+	if certDir != "" {
+		env.ControlPlane.APIServer = &ctrlenvtest.APIServer{CertDir: certDir}
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("start control plane: %w", err)
@@ -114,11 +137,26 @@ func Start() (*Env, error) {
 		_ = env.Stop()
 		return nil, err
 	}
-	return &Env{Config: cfg, Client: c, Scheme: scheme, env: env}, nil
+	return &Env{Config: cfg, Client: c, Scheme: scheme, env: env, certDir: certDir}, nil
 }
 
 // Stop shuts the control plane down and removes its data.
-func (e *Env) Stop() error { return e.env.Stop() }
+func (e *Env) Stop() error {
+	err := e.env.Stop()
+	if e.certDir != "" {
+		err = errors.Join(err, os.RemoveAll(e.certDir))
+	}
+	return err
+}
+
+// StartAPIServer starts the API server KillAPIServer killed, at the same
+// address with the same certificates, and returns once it is healthy.
+func (e *Env) StartAPIServer() error {
+	if e.certDir == "" {
+		return errors.New("the API server of this control plane cannot be restarted: use StartRestartable")
+	}
+	return e.env.ControlPlane.APIServer.Start()
+}
 
 // Main runs a package's tests with one control plane for all of them: call
 // it from TestMain. It stores the environment in *env before the tests run.
