@@ -57,10 +57,10 @@ type Reconciler struct {
 	// 0 until then.
 	elected atomic.Int64
 
-	// unrecorded holds the runs (by UID) whose status this reporter
-	// posted but could not record in status.reports (the API server was
-	// away): the next attempt asks GitHub first, as after a takeover,
-	// rather than post the same status again.
+	// unrecorded holds the runs (by UID) whose status this reporter sent
+	// but could not record in status.reports (the API server was away, or
+	// GitHub's answer did not come back): the next attempt asks GitHub
+	// first, as after a takeover, rather than post the same status again.
 	unrecorded sync.Map
 
 	mu  sync.Mutex
@@ -95,13 +95,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("job", pj.Spec.Job, "state", pj.Status.State))
 	orig := pj.DeepCopy()
-	posted := false
+	// sent is set once a status is sent to GitHub, whether or not its
+	// answer came back: a write that timed out may have been done.
+	sent := false
 	defer func() {
 		err := r.patchReports(ctx, orig, pj)
 		switch {
-		case posted && (err != nil || lastReported(pj) != pj.Status.State):
-			// Posted, but not recorded (or the summary comment failed
-			// after it).
+		case sent && (err != nil || lastReported(pj) != pj.Status.State):
+			// Sent, perhaps posted, but not recorded (or the summary
+			// comment failed after it).
 			r.unrecorded.Store(pj.UID, struct{}{})
 		case err == nil && lastReported(pj) == pj.Status.State:
 			r.unrecorded.Delete(pj.UID)
@@ -134,10 +136,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		}
 	}
 	if !reported {
+		sent = true
 		if err := r.createStatus(ctx, gh, pj); err != nil {
 			return ctrl.Result{}, err
 		}
-		posted = true
 	}
 	if pj.Spec.Type == v1alpha1.PresubmitJob && pj.Complete() && cfg.comments(pj.Spec.Refs.Org, pj.Spec.Refs.Repo) {
 		if err := r.syncComment(ctx, gh, pj); err != nil {

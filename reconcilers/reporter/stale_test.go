@@ -3,6 +3,8 @@ package reporter
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -160,55 +162,83 @@ func (a awayStatus) Patch(ctx context.Context, obj client.Object, patch client.P
 	return a.SubResourceWriter.Patch(ctx, obj, patch, opts...)
 }
 
-// TestUnrecordedReportIsNotPostedAgain: the reporter posted a status but
-// could not record it in status.reports (the API server went away in
-// between). The next attempt finds the status on GitHub, records it, and
-// posts nothing: GitHub would list the same status twice.
+// loseAnswer sends requests on, but loses the answer to the first commit
+// status posted while lose is set, as when GitHub's answer comes too late:
+// the status was posted, and the client does not know it.
+type loseAnswer struct {
+	rt   http.RoundTripper
+	lose *atomic.Bool
+}
+
+func (l loseAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.rt.RoundTrip(req)
+	if err == nil && req.Method == http.MethodPost && strings.Contains(req.URL.Path, "/statuses/") && l.lose.CompareAndSwap(true, false) {
+		resp.Body.Close()
+		return nil, errors.New("timeout awaiting response headers")
+	}
+	return resp, err
+}
+
+// TestUnrecordedReportIsNotPostedAgain: the reporter sent a status but
+// could not record it in status.reports, because the API server went away
+// in between or because GitHub's answer was lost. The next attempt finds
+// the status on GitHub, records it, and posts nothing: GitHub would list
+// the same status twice.
 func TestUnrecordedReportIsNotPostedAgain(t *testing.T) {
-	fx := setup(t)
-	pj := fx.run("unrecorded", "unit")
-	fx.setState(pj, v1alpha1.PendingState)
-	now := metav1.Now()
-	pj.Status.PendingTime = &now
-	if err := env.Client.Status().Update(fx.ctx, pj); err != nil {
-		t.Fatal(err)
-	}
-	mgr := env.Manager(t, fx.ns)
-	if err := v1alpha1.AddPullIndex(fx.ctx, mgr.GetFieldIndexer()); err != nil {
-		t.Fatal(err)
-	}
-	envtest.Run(t, mgr)
-	if !mgr.GetCache().WaitForCacheSync(fx.ctx) {
-		t.Fatal("cache not synced")
-	}
-	down := &atomic.Bool{}
-	r := &Reconciler{Client: apiServerAway{Client: mgr.GetClient(), down: down}, APIReader: env.Client, Clock: clock.RealClock{},
-		GitHub: func(string) (*github.Client, error) { return fx.gh, nil }}
-	// Elected well before the run went pending: nothing is inherited
-	// from a previous leader.
-	r.elected.Store(time.Now().Add(-time.Hour).UnixNano())
-	if r.inherited(pj) {
-		t.Fatal("the run counts as inherited from a previous leader")
-	}
-	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(pj)}
-	down.Store(true)
-	if _, err := r.Reconcile(fx.ctx, req); err == nil {
-		t.Fatal("Reconcile recorded the report with the API server away")
-	}
-	if n := len(fx.statuses(fx.head, "unit")); n != 1 {
-		t.Fatalf("%d statuses after the first attempt, want 1", n)
-	}
-	down.Store(false)
-	if _, err := r.Reconcile(fx.ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(fx.statuses(fx.head, "unit")); n != 1 {
-		t.Errorf("%d statuses after the API server came back, want the 1 posted", n)
-	}
-	if err := env.Client.Get(fx.ctx, req.NamespacedName, pj); err != nil {
-		t.Fatal(err)
-	}
-	if lastReported(pj) != v1alpha1.PendingState {
-		t.Errorf("report not recorded: %+v", pj.Status.Reports)
+	for _, fault := range []string{"the API server away", "GitHub's answer lost"} {
+		t.Run(fault, func(t *testing.T) {
+			fx := setup(t)
+			pj := fx.run("unrecorded", "unit")
+			fx.setState(pj, v1alpha1.PendingState)
+			now := metav1.Now()
+			pj.Status.PendingTime = &now
+			if err := env.Client.Status().Update(fx.ctx, pj); err != nil {
+				t.Fatal(err)
+			}
+			mgr := env.Manager(t, fx.ns)
+			if err := v1alpha1.AddPullIndex(fx.ctx, mgr.GetFieldIndexer()); err != nil {
+				t.Fatal(err)
+			}
+			envtest.Run(t, mgr)
+			if !mgr.GetCache().WaitForCacheSync(fx.ctx) {
+				t.Fatal("cache not synced")
+			}
+			down, lose := &atomic.Bool{}, &atomic.Bool{}
+			base := fx.gh.BaseURL()
+			gh, err := github.NewClient(github.WithTransport(loseAnswer{rt: fx.gh.Client().Transport, lose: lose}), github.WithURLs(&base, &base))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &Reconciler{Client: apiServerAway{Client: mgr.GetClient(), down: down}, APIReader: env.Client, Clock: clock.RealClock{},
+				GitHub: func(string) (*github.Client, error) { return gh, nil }}
+			// Elected well before the run went pending: nothing is
+			// inherited from a previous leader.
+			r.elected.Store(time.Now().Add(-time.Hour).UnixNano())
+			if r.inherited(pj) {
+				t.Fatal("the run counts as inherited from a previous leader")
+			}
+			req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(pj)}
+			down.Store(fault == "the API server away")
+			lose.Store(fault == "GitHub's answer lost")
+			if _, err := r.Reconcile(fx.ctx, req); err == nil {
+				t.Fatal("the first attempt succeeded")
+			}
+			if n := len(fx.statuses(fx.head, "unit")); n != 1 {
+				t.Fatalf("%d statuses after the first attempt, want 1", n)
+			}
+			down.Store(false)
+			if _, err := r.Reconcile(fx.ctx, req); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(fx.statuses(fx.head, "unit")); n != 1 {
+				t.Errorf("%d statuses after the second attempt, want the 1 posted", n)
+			}
+			if err := env.Client.Get(fx.ctx, req.NamespacedName, pj); err != nil {
+				t.Fatal(err)
+			}
+			if lastReported(pj) != v1alpha1.PendingState {
+				t.Errorf("report not recorded: %+v", pj.Status.Reports)
+			}
+		})
 	}
 }
