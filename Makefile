@@ -76,6 +76,10 @@ test: tools verify-generated lint browser ## Unit, integration (real API server)
 	$(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz
 
+.PHONY: test-faults
+test-faults: tools ## Only the fault tests (docs/reliability.md); make test runs them too.
+	$(GO) test -timeout 10m -count=1 ./test/faults/
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZ_TIME.
 	@for t in $(FUZZ_TARGETS); do \

@@ -240,9 +240,15 @@ func leaseName(role string) string {
 // metric sums the samples of a metric whose labels include those given
 // (name="value" pairs, as Prometheus writes them).
 func (r *replica) metric(name string, labels ...string) float64 {
+	v, _ := r.scrape(name, labels...)
+	return v
+}
+
+// scrape is metric, and whether the replica answered.
+func (r *replica) scrape(name string, labels ...string) (float64, bool) {
 	resp, err := http.Get("http://" + r.metrics + "/metrics")
 	if err != nil {
-		return 0
+		return 0, false
 	}
 	defer resp.Body.Close()
 	sum := 0.0
@@ -266,7 +272,7 @@ func (r *replica) metric(name string, labels ...string) float64 {
 			sum += v
 		}
 	}
-	return sum
+	return sum, true
 }
 
 // kill ends the replica with SIGKILL: no shutdown, no lease released.
