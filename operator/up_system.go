@@ -78,7 +78,7 @@ func startSystem(ctx context.Context, log logr.Logger, cfg *rest.Config, scheme 
 	op.Roles.Reporter.Workers = 4
 	// The sandbox recomputes mergeability at once: no need for Tide's
 	// pauses between merges.
-	op.Roles.Merge = merge.Options{StatusURL: "http://" + o.Addr + "/pr",
+	op.Roles.Merge = merge.Options{StatusURL: "http://" + web.Addr().String() + "/pr",
 		Workers: merge.DefaultMaxGoroutines, MergeDelay: time.Second, RetryDelay: time.Second}
 
 	gh, err := githubClient(ghOpts, sb)

@@ -17,7 +17,8 @@ import (
 )
 
 // restartConfig is a config repository for demo/hello with one presubmit
-// whose first attempt hangs and whose next one passes: the attempts are
+// whose first attempt hangs and whose next one passes once the test has
+// seen it running (it waits for the file attempts.release): the attempts are
 // counted in a file outside bowline, as a flaky job might leave state.
 func restartConfig(t *testing.T, attempts string) string {
 	t.Helper()
@@ -39,7 +40,7 @@ plank:
     spec:
       containers:
       - image: alpine
-        command: [sh, -c, 'echo x >> ` + attempts + `; if [ "$(wc -l < ` + attempts + `)" -eq 1 ]; then setsid sleep 600 & sleep 600; fi; echo passed']
+        command: [sh, -c, 'echo x >> ` + attempts + `; if [ "$(wc -l < ` + attempts + `)" -eq 1 ]; then setsid sleep 600 & sleep 600; fi; while [ ! -e ` + attempts + `.release ]; do sleep 0.1; done; echo passed']
 `,
 	}
 	dir := t.TempDir()
@@ -123,6 +124,24 @@ func TestUpRestartRunsALostJobAgain(t *testing.T) {
 	}
 
 	second := upAt(t, bin, dataDir, addr, sandboxAddr, "--config-repo", repo)
+	// The second attempt waits until its pending status, which says it was
+	// restarted, has been posted: a run that ended first would be reported
+	// only as it ended.
+	eventually(t, "the restarted run reported pending", 3*time.Minute, func() (bool, string) {
+		statuses, _, err := alice.Repositories.ListStatuses(ctx, "demo", "hello", sha, &github.ListOptions{PerPage: 100})
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, s := range statuses {
+			if s.GetContext() == "restarted" && s.GetState() == "pending" && strings.HasPrefix(s.GetDescription(), "Job restarted: bowline restarted while it ran.") {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(statusOf(ctx, alice, sha))
+	})
+	if err := os.WriteFile(attempts+".release", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "the job run again and passed", 3*time.Minute, func() (bool, string) {
 		st := statusOf(ctx, alice, sha)
 		return st["restarted"] == "success", fmt.Sprint(st)
