@@ -17,7 +17,6 @@ import (
 
 	"github.com/bowline-ci/bowline/reconcilers/prowjob/buildcluster"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
-	"github.com/bowline-ci/bowline/test/envtest"
 )
 
 // TestOperatorBuildClusters runs the operator binary with a kubeconfig set
@@ -25,15 +24,7 @@ import (
 // shows as conditions of the ConfigRepository, and a job naming a cluster
 // outside the set fails its revision at load.
 func TestOperatorBuildClusters(t *testing.T) {
-	env, err := envtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	kubeconfig, err := env.Kubeconfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, kubeconfig := controlPlane(t)
 	// The set: "gke-build" reaches the API server, "down" nothing.
 	dir := t.TempDir()
 	gke, err := buildcluster.ClusterKubeconfig("gke-build", kubeconfig, "")

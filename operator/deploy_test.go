@@ -24,7 +24,6 @@ import (
 	"github.com/bowline-ci/bowline/bootstrap"
 	deployreconciler "github.com/bowline-ci/bowline/reconcilers/deploy"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
-	"github.com/bowline-ci/bowline/test/envtest"
 )
 
 // TestDeployHandsRolesOver runs the operator as bowline bootstrap installs
@@ -36,15 +35,7 @@ import (
 // repository the install does not allow is refused whole.
 func TestDeployHandsRolesOver(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard())
-	env, err := envtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	kubeconfig, err := env.Kubeconfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, kubeconfig := controlPlane(t)
 	ns := env.Namespace(t)
 	ctx := t.Context()
 	g := NewWithT(t)

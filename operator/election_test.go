@@ -16,8 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-
-	"github.com/bowline-ci/bowline/test/envtest"
 )
 
 // Fast lease timings for the tests: a dead leader is replaced within
@@ -62,15 +60,7 @@ func (p *operatorProc) ran(role string) int {
 // within a few retry periods.
 func TestLeaderFailover(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard())
-	env, err := envtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	kubeconfig, err := env.Kubeconfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, kubeconfig := controlPlane(t)
 	ns := env.Namespace(t)
 	bin := buildBowline(t)
 	start := func() *operatorProc {

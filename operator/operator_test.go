@@ -140,15 +140,7 @@ func waitHTTP(ctx context.Context, url string) (string, error) {
 
 func TestOperatorProcess(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard()) // the test's own clients log nowhere
-	env, err := envtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	kubeconfig, err := env.Kubeconfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, kubeconfig := controlPlane(t)
 	bin := buildBowline(t)
 	metrics, probes := freePort(t), freePort(t)
 	cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--data-dir", t.TempDir(), "--prowjob-namespace", "default",
@@ -317,4 +309,20 @@ func localConfigRepo(t *testing.T) (dir, sha string) {
 	git("add", ".")
 	git("commit", "--quiet", "-m", "Config")
 	return dir, git("rev-parse", "HEAD")
+}
+
+// controlPlane starts a control plane of the test's own, for an operator
+// process that acts on the whole cluster, and writes a kubeconfig for it.
+func controlPlane(t *testing.T) (*envtest.Env, string) {
+	t.Helper()
+	env, err := envtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	kubeconfig, err := env.Kubeconfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, kubeconfig
 }

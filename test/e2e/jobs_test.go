@@ -137,10 +137,12 @@ func statusOf(ctx context.Context, gh *github.Client, sha string) map[string]str
 	return out
 }
 
-func initConfigRepo(t *testing.T) string {
+// gitRepo writes files (path to content) into a new git repository with
+// one commit on main, and returns its directory.
+func gitRepo(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for p, content := range jobsConfig {
+	for p, content := range files {
 		full := filepath.Join(dir, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
@@ -165,7 +167,7 @@ func initConfigRepo(t *testing.T) string {
 // passing presubmit, a failing conditional one, a slow one, a postsubmit and
 // a one-minute periodic.
 func TestJobsLoop(t *testing.T) {
-	p := startUp(t, "--config-repo", initConfigRepo(t))
+	p := startUp(t, "--config-repo", gitRepo(t, jobsConfig))
 	api := p.ready.URL
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()

@@ -43,25 +43,7 @@ plank:
         command: [sh, -c, 'echo x >> ` + attempts + `; if [ "$(wc -l < ` + attempts + `)" -eq 1 ]; then setsid sleep 600 & sleep 600; fi; while [ ! -e ` + attempts + `.release ]; do sleep 0.1; done; echo passed']
 `,
 	}
-	dir := t.TempDir()
-	for p, content := range files {
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"commit", "-q", "-m", "jobs"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v: %s", args, err, out)
-		}
-	}
-	return dir
+	return gitRepo(t, files)
 }
 
 // upAt runs `bowline up` with a given data directory and addresses, so
