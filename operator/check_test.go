@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 )
 
 func TestCheckOptionsValidate(t *testing.T) {
@@ -47,26 +48,31 @@ func TestCheckFlags(t *testing.T) {
 	}
 }
 
-// runCheckArgs runs `bowline check` and returns its exit code, standard
-// output and standard error.
-func runCheckArgs(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	cmd := newCheckCommand()
+// runCommandArgs runs a command as bowline's main would and returns its
+// exit code (that of an exitError, 0 without an error), standard output and
+// standard error, and any other error it ended with.
+func runCommandArgs(cmd *cobra.Command, args ...string) (int, string, string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.SetOut(&stdout)
 	cmd.SetErr(&stderr)
 	cmd.SetArgs(args)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	err := cmd.ExecuteContext(context.Background())
-	code := 0
-	var exit exitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.code
-	case err != nil:
+	if exit, ok := errors.AsType[exitError](err); ok {
+		return exit.code, stdout.String(), stderr.String(), nil
+	}
+	return 0, stdout.String(), stderr.String(), err
+}
+
+// runCheckArgs runs `bowline check` and returns its exit code, standard
+// output and standard error.
+func runCheckArgs(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	code, stdout, stderr, err := runCommandArgs(newCheckCommand(), args...)
+	if err != nil {
 		t.Fatalf("check failed: %v", err)
 	}
-	return code, stdout.String(), stderr.String()
+	return code, stdout, stderr
 }
 
 const k8s = "../test/testdata/"

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,7 +87,7 @@ func TestDeployHandsRolesOver(t *testing.T) {
 		Spec: v1alpha1.ConfigRepositorySpec{URL: repo, Interval: &metav1.Duration{Duration: time.Second}}}
 	g.Expect(env.Client.Create(ctx, cr)).To(Succeed())
 
-	p := startOperator(t, kubeconfig, "--components=config,periodic", "--leader-elect", "--leader-election-namespace", ns,
+	p := startOperator(t, buildBowline(t), kubeconfig, "--components=config,periodic", "--leader-elect", "--leader-election-namespace", ns,
 		"--leader-elect-lease-duration", testLease.String(), "--leader-elect-renew-deadline", testRenew.String(),
 		"--leader-elect-retry-period", testRetry.String(),
 		"--config-repository", ns+"/config", "--config-namespaces", ns, "--prowjob-namespace", ns, "--pod-namespace", ns,
@@ -184,55 +182,6 @@ func TestDeployHandsRolesOver(t *testing.T) {
 	d := &appsv1.Deployment{}
 	g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(dep), d)).To(Succeed())
 	g.Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal("ghcr.io/bowline-ci/bowline:v1"))
-}
-
-// startOperator runs `bowline operator` with args, following its JSON log
-// (the leases it takes, the roles it runs) until the test ends.
-func startOperator(t *testing.T, kubeconfig string, args ...string) *operatorProc {
-	t.Helper()
-	cmd := exec.Command(buildBowline(t), append([]string{"operator", "--kubeconfig", kubeconfig}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &operatorProc{cmd: cmd, ids: map[string]bool{}, runs: map[string]int{}, done: make(chan error, 1)}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			for _, l := range p.log {
-				t.Log(l)
-			}
-		}
-	})
-	go func() {
-		s := bufio.NewScanner(stderr)
-		s.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-		for s.Scan() {
-			var entry struct {
-				Msg      string `json:"msg"`
-				Identity string `json:"identity"`
-				Role     string `json:"role"`
-			}
-			_ = json.Unmarshal(s.Bytes(), &entry)
-			p.mu.Lock()
-			p.log = append(p.log, s.Text())
-			switch entry.Msg {
-			case "Took the role's lease":
-				p.ids[entry.Identity] = true
-			case "Running the role":
-				p.runs[entry.Role]++
-			}
-			p.mu.Unlock()
-		}
-		p.done <- cmd.Wait()
-	}()
-	return p
 }
 
 // logged reports whether the process logged msg.

@@ -33,7 +33,60 @@ type operatorProc struct {
 	ids  map[string]bool // lease identities it took
 	runs map[string]int  // "Running the role" lines by role
 	log  []string
-	done chan error
+	// exited is closed once the process has exited, with waitErr what
+	// Wait returned.
+	exited  chan struct{}
+	waitErr error
+}
+
+// startOperator runs bin as `bowline operator` with args, following its
+// JSON log (the leases it takes, the roles it runs) until the test ends.
+func startOperator(t *testing.T, bin, kubeconfig string, args ...string) *operatorProc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"operator", "--kubeconfig", kubeconfig}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &operatorProc{cmd: cmd, ids: map[string]bool{}, runs: map[string]int{}, exited: make(chan struct{})}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			for _, l := range p.log {
+				t.Log(l)
+			}
+		}
+	})
+	go func() {
+		s := bufio.NewScanner(stderr)
+		s.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+		for s.Scan() {
+			var entry struct {
+				Msg      string `json:"msg"`
+				Identity string `json:"identity"`
+				Role     string `json:"role"`
+			}
+			_ = json.Unmarshal(s.Bytes(), &entry)
+			p.mu.Lock()
+			p.log = append(p.log, s.Text())
+			switch entry.Msg {
+			case "Took the role's lease":
+				p.ids[entry.Identity] = true
+			case "Running the role":
+				p.runs[entry.Role]++
+			}
+			p.mu.Unlock()
+		}
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	return p
 }
 
 func (p *operatorProc) identities() map[string]bool {
@@ -64,56 +117,12 @@ func TestLeaderFailover(t *testing.T) {
 	ns := env.Namespace(t)
 	bin := buildBowline(t)
 	start := func() *operatorProc {
-		cmd := exec.Command(bin, "operator", "--kubeconfig", kubeconfig, "--components=config,periodic",
+		return startOperator(t, bin, kubeconfig, "--components=config,periodic",
 			"--leader-elect", "--leader-election-namespace", ns,
 			"--leader-elect-lease-duration", testLease.String(), "--leader-elect-renew-deadline", testRenew.String(),
 			"--leader-elect-retry-period", testRetry.String(),
 			"--config-repository", ns+"/config", "--config-namespaces", ns, "--prowjob-namespace", ns,
 			"--data-dir", t.TempDir(), "--metrics-bind-address", "0", "--health-probe-bind-address", freePort(t))
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		p := &operatorProc{cmd: cmd, ids: map[string]bool{}, runs: map[string]int{}, done: make(chan error, 1)}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			if t.Failed() {
-				p.mu.Lock()
-				defer p.mu.Unlock()
-				for _, l := range p.log {
-					t.Log(l)
-				}
-			}
-		})
-		go func() {
-			s := bufio.NewScanner(stderr)
-			for s.Scan() {
-				p.mu.Lock()
-				p.log = append(p.log, s.Text())
-				p.mu.Unlock()
-				var entry struct {
-					Msg      string `json:"msg"`
-					Identity string `json:"identity"`
-					Role     string `json:"role"`
-				}
-				if json.Unmarshal(s.Bytes(), &entry) != nil {
-					continue
-				}
-				p.mu.Lock()
-				switch entry.Msg {
-				case "Took the role's lease":
-					p.ids[entry.Identity] = true
-				case "Running the role":
-					p.runs[entry.Role]++
-				}
-				p.mu.Unlock()
-			}
-			p.done <- cmd.Wait()
-		}()
-		return p
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -203,8 +212,8 @@ func TestLeaderFailover(t *testing.T) {
 		t.Errorf("the standby took the released leases %s after SIGTERM, more than %s", took, bound)
 	}
 	select {
-	case err := <-standby.done:
-		if err != nil {
+	case <-standby.exited:
+		if err := standby.waitErr; err != nil {
 			t.Errorf("the stopped leader exited with %v", err)
 		}
 	case <-ctx.Done():

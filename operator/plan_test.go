@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,24 +100,15 @@ func planRepo(t *testing.T, changes map[string]map[string]string) string {
 	return dir
 }
 
+// runPlanArgs runs `bowline plan`; an error other than an exit code is
+// returned as code -1 with the error as standard error.
 func runPlanArgs(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := newPlanCommand()
-	var stdout, stderr bytes.Buffer
-	cmd.SetOut(&stdout)
-	cmd.SetErr(&stderr)
-	cmd.SetArgs(args)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(context.Background())
-	code := 0
-	var exit exitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.code
-	case err != nil:
-		return -1, stdout.String(), err.Error()
+	code, stdout, stderr, err := runCommandArgs(newPlanCommand(), args...)
+	if err != nil {
+		return -1, stdout, err.Error()
 	}
-	return code, stdout.String(), stderr.String()
+	return code, stdout, stderr
 }
 
 // TestPlanCommand: `bowline plan` prints the plan of a branch of a local

@@ -3,12 +3,8 @@ package configreview
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -29,10 +25,8 @@ import (
 	"github.com/bowline-ci/bowline/schema/snapshot"
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
 	ghclient "github.com/bowline-ci/bowline/scm/github"
+	"github.com/bowline-ci/bowline/test/kubernetes"
 )
-
-// testdata holds Kubernetes' own configuration, copied with provenance.
-const testdata = "../../test/testdata"
 
 // minSamples is how many pushes BenchmarkPlanPosted measures at least, so
 // that its percentiles mean something at the default benchtime.
@@ -42,41 +36,18 @@ const minSamples = 20
 // kubernetes/kubernetes, pull-kubernetes-e2e-containerd-gce.
 const benchJobs = "config/jobs/kubernetes/sig-node/sig-node-presubmit.yaml"
 
-// kubernetesRepo lays Kubernetes' Prow configuration, org configuration and
-// labels out as a config repository with the default paths: 3,849 jobs
-// and about 8 MiB of YAML in some 800 files.
+// kubernetesRepo is Kubernetes' configuration as a config repository
+// (kubernetes.Repo), its files as strings.
 func kubernetesRepo(b testing.TB) map[string]string {
 	b.Helper()
-	files := map[string]string{}
-	add := func(src, dst string) {
-		err := filepath.WalkDir(filepath.Join(testdata, src), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, err := filepath.Rel(filepath.Join(testdata, src), p)
-			if err != nil {
-				return err
-			}
-			content, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			name := dst
-			if rel != "." {
-				name = path.Join(dst, filepath.ToSlash(rel))
-			}
-			files[name] = string(content)
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
+	repo, err := kubernetes.Repo()
+	if err != nil {
+		b.Fatal(err)
 	}
-	add("kubernetes-prow/config.yaml", "config/prow/config.yaml")
-	add("kubernetes-prow/plugins.yaml", "config/prow/plugins.yaml")
-	add("kubernetes-prow/jobs", "config/jobs")
-	add("kubernetes-org", "config/orgs")
-	add("kubernetes-labels.yaml", "config/labels.yaml")
+	files := make(map[string]string, len(repo))
+	for name, content := range repo {
+		files[name] = string(content)
+	}
 	return files
 }
 

@@ -1,57 +1,23 @@
 package configrepo
 
 import (
-	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/bowline-ci/bowline/schema/v1alpha1"
+	"github.com/bowline-ci/bowline/test/kubernetes"
 )
 
-// testdata holds Kubernetes' own configuration, copied with provenance.
-const testdata = "../../test/testdata"
-
-// kubernetesRepo lays Kubernetes' Prow configuration, org configuration and
-// labels out as a config repository with the default paths: about 8 MiB of
-// YAML in some 800 files.
+// kubernetesRepo is Kubernetes' configuration as a config repository
+// (kubernetes.Repo).
 func kubernetesRepo(t testing.TB) map[string][]byte {
 	t.Helper()
-	files := map[string][]byte{}
-	add := func(src, dst string) {
-		err := filepath.WalkDir(filepath.Join(testdata, src), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, err := filepath.Rel(filepath.Join(testdata, src), p)
-			if err != nil {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			name := dst
-			if rel != "." {
-				name = path.Join(dst, filepath.ToSlash(rel))
-			}
-			files[name] = b
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	files, err := kubernetes.Repo()
+	if err != nil {
+		t.Fatal(err)
 	}
-	add("kubernetes-prow/config.yaml", "config/prow/config.yaml")
-	add("kubernetes-prow/plugins.yaml", "config/prow/plugins.yaml")
-	add("kubernetes-prow/jobs", "config/jobs")
-	add("kubernetes-org", "config/orgs")
-	add("kubernetes-labels.yaml", "config/labels.yaml")
-	add("kubernetes-prow/PROVENANCE.md", "PROVENANCE.md")
 	return files
 }
 
